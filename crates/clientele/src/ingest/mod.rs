@@ -1,0 +1,709 @@
+//! Transaction ingest: CSV, Parquet and in-memory frames into validated transactions.
+//!
+//! [`scan`] (files) and [`from_frame`] (polars frames) resolve the column mapping, settle the
+//! timestamp format, and return [`Transactions`]: a lazy description of the input that reads
+//! nothing until a job collects it. [`Transactions::classify`] gives every row its
+//! [`RowStatus`](crate::RowStatus) as a polars expression, so the same checks drive the
+//! customer aggregation, the row reconciliation and the rejects file.
+//!
+//! ```no_run
+//! use clientele::ingest::{self, IngestOptions};
+//!
+//! let tx = ingest::scan("orders.csv.gz", &IngestOptions::default())?;
+//! println!("customer id from {:?}, amount from {}", tx.columns().customer, tx.columns().amount);
+//! # Ok::<(), clientele::Error>(())
+//! ```
+
+pub mod source;
+pub mod time;
+
+use std::path::Path;
+
+use polars::prelude::*;
+use serde::Serialize;
+
+pub use self::source::{CsvOptions, DecimalSeparator, Delimiter, Header, InputFiles, InputFormat};
+pub use self::time::TimeResolution;
+use crate::columns::{AmountColumns, Columns, ResolvedColumns};
+use crate::error::{Error, PolarsContext, Result};
+use crate::rows::{ExclusionReason, RejectReason, ReturnsPolicy, RowPolicy, RowStatus};
+
+/// Amounts are summed as integer micro-units (10⁻⁶), so totals are exact and do not depend on
+/// the order in which threads add them up.
+pub const MICROS_PER_UNIT: f64 = 1e6;
+
+/// The largest absolute amount clientele accepts: ±9.2 × 10¹² fits `i64` micro-units.
+pub const MAX_ABS_AMOUNT: f64 = 9.2e12;
+
+/// Names of the standardized transaction columns produced by [`Transactions::classify`].
+pub mod col_names {
+    /// Customer id, with the input's type (text or integer).
+    pub const CUSTOMER_ID: &str = "customer_id";
+    /// Timestamp, `Datetime(µs)` without time zone.
+    pub const TS: &str = "ts";
+    /// Calendar date of the timestamp.
+    pub const DAY: &str = "day";
+    /// Amount in integer micro-units.
+    pub const AMOUNT_MICROS: &str = "amount_micros";
+    /// Order id, or the purchase day (as days since 1970-01-01) when there is no order column.
+    pub const ORDER_KEY: &str = "order_key";
+    /// Row status code, see [`RowStatus::code`](crate::RowStatus::code).
+    pub const STATUS: &str = "status";
+}
+
+/// Options for reading transactions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IngestOptions {
+    /// Column mapping; unnamed roles are detected.
+    pub columns: Columns,
+    /// Explicit timestamp format (strftime syntax) for text timestamps; detected when `None`.
+    pub time_format: Option<String>,
+    /// CSV reading options.
+    pub csv: CsvOptions,
+    /// Input format; told from the file extension and content when `None`.
+    pub format: Option<InputFormat>,
+}
+
+/// How the timestamp column is turned into date-times.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TimeParsing {
+    /// The format used for text timestamps, or `None` for a native date or date-time column.
+    pub format: Option<String>,
+    /// Whether the format was detected (`true`) or given.
+    pub detected: bool,
+    /// Whether timestamps carry a time of day.
+    pub resolution: TimeResolution,
+}
+
+/// A lazily read set of transactions with a resolved column mapping.
+#[derive(Clone)]
+pub struct Transactions {
+    source_name: String,
+    raw: LazyFrame,
+    schema: SchemaRef,
+    columns: ResolvedColumns,
+    time: TimeParsing,
+    decimal: DecimalSeparator,
+}
+
+impl std::fmt::Debug for Transactions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transactions")
+            .field("source_name", &self.source_name)
+            .field("columns", &self.columns)
+            .field("time", &self.time)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Scans a CSV or Parquet input: a file, a directory of files, or a glob.
+///
+/// Nothing but the header (and a sample of the timestamp column, to detect its format) is read
+/// here; the rows are read when a job collects.
+///
+/// # Errors
+///
+/// I/O errors, [`Error::EmptyInput`], [`Error::UnsupportedInput`] for unreadable file types,
+/// and the column errors of [`Columns::resolve`].
+pub fn scan(path: impl AsRef<Path>, options: &IngestOptions) -> Result<Transactions> {
+    let input = source::resolve_input(path.as_ref(), options.format)?;
+    let raw = source::scan_files(&input, &options.csv)?;
+    Transactions::new(input.name, raw, options)
+}
+
+/// Wraps an in-memory or lazy polars frame as transactions.
+///
+/// ```
+/// use clientele::ingest::{self, IngestOptions};
+/// use clientele::polars::prelude::*;
+///
+/// let orders = df!(
+///     "customer_id" => ["a", "a", "b"],
+///     "date" => ["2024-01-05", "2024-02-01", "2024-01-20"],
+///     "amount" => [10.0, 5.5, 7.25],
+/// )?;
+/// let tx = ingest::from_frame("orders", orders.lazy(), &IngestOptions::default())?;
+/// assert_eq!(tx.columns().time, "date");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`scan`], except for file errors.
+pub fn from_frame(name: &str, frame: LazyFrame, options: &IngestOptions) -> Result<Transactions> {
+    Transactions::new(name.to_string(), frame, options)
+}
+
+fn empty_input(source_name: &str) -> Error {
+    Error::EmptyInput {
+        source_name: source_name.to_string(),
+    }
+}
+
+/// Turns polars' "no data" errors into [`Error::EmptyInput`].
+fn read_error(source_name: &str, what: &str, e: PolarsError) -> Error {
+    match e {
+        PolarsError::NoData(_) => empty_input(source_name),
+        other => Error::Polars {
+            context: format!("{source_name}: cannot read {what}"),
+            source: other,
+        },
+    }
+}
+
+impl Transactions {
+    fn new(source_name: String, mut raw: LazyFrame, options: &IngestOptions) -> Result<Self> {
+        let schema = raw
+            .collect_schema()
+            .map_err(|e| read_error(&source_name, "the header", e))?;
+        let names: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
+        let columns = options.columns.resolve(&source_name, &names)?;
+        let first_row = raw
+            .clone()
+            .limit(1)
+            .collect()
+            .map_err(|e| read_error(&source_name, "the first row", e))?;
+        if first_row.height() == 0 {
+            return Err(empty_input(&source_name));
+        }
+        let mut tx = Transactions {
+            source_name,
+            raw,
+            schema,
+            columns,
+            time: TimeParsing {
+                format: None,
+                detected: false,
+                resolution: TimeResolution::DateTime,
+            },
+            decimal: options.csv.decimal,
+        };
+        tx.check_types()?;
+        tx.time = tx.settle_time_format(options.time_format.as_deref())?;
+        Ok(tx)
+    }
+
+    /// The input's name as the user gave it.
+    pub fn source_name(&self) -> &str {
+        &self.source_name
+    }
+
+    /// The column chosen for each role.
+    pub fn columns(&self) -> &ResolvedColumns {
+        &self.columns
+    }
+
+    /// How timestamps are parsed.
+    pub fn time_parsing(&self) -> &TimeParsing {
+        &self.time
+    }
+
+    /// The input as read, every column, nothing parsed.
+    pub fn raw(&self) -> LazyFrame {
+        self.raw.clone()
+    }
+
+    /// The input's column names and types.
+    pub fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    fn dtype(&self, column: &str) -> &DataType {
+        self.schema
+            .get(column)
+            .expect("resolved columns are in the schema")
+    }
+
+    fn type_error(&self, column: &str, role: &'static str) -> Error {
+        Error::ColumnType {
+            source_name: self.source_name.clone(),
+            column: column.to_string(),
+            role,
+            dtype: self.dtype(column).to_string(),
+        }
+    }
+
+    fn check_types(&self) -> Result<()> {
+        let c = &self.columns;
+        if !is_id_type(self.dtype(&c.customer)) {
+            return Err(self.type_error(&c.customer, "customer id"));
+        }
+        if let Some(order) = &c.order
+            && !is_id_type(self.dtype(order))
+        {
+            return Err(self.type_error(order, "order id"));
+        }
+        let time_ok = matches!(
+            self.dtype(&c.time),
+            DataType::String | DataType::Date | DataType::Datetime(..)
+        ) || self.dtype(&c.time).is_integer();
+        if !time_ok {
+            return Err(self.type_error(&c.time, "timestamp"));
+        }
+        let numbers: Vec<(&String, &'static str)> = match &c.amount {
+            AmountColumns::Amount(a) => vec![(a, "amount")],
+            AmountColumns::QuantityTimesPrice { quantity, price } => {
+                vec![(quantity, "quantity"), (price, "unit price")]
+            }
+        };
+        for (column, role) in numbers {
+            let dtype = self.dtype(column);
+            if !(dtype == &DataType::String || dtype.is_primitive_numeric() || dtype.is_decimal()) {
+                return Err(self.type_error(column, role));
+            }
+        }
+        Ok(())
+    }
+
+    fn settle_time_format(&self, given: Option<&str>) -> Result<TimeParsing> {
+        let column = &self.columns.time;
+        match self.dtype(column) {
+            DataType::Date => {
+                return Ok(TimeParsing {
+                    format: None,
+                    detected: false,
+                    resolution: TimeResolution::Date,
+                });
+            }
+            DataType::Datetime(..) => {
+                return Ok(TimeParsing {
+                    format: None,
+                    detected: false,
+                    resolution: TimeResolution::DateTime,
+                });
+            }
+            _ => {}
+        }
+        let sample = self
+            .raw
+            .clone()
+            .select([col(column.as_str())
+                .cast(DataType::String)
+                .str()
+                .strip_chars(lit(NULL))])
+            .filter(
+                col(column.as_str())
+                    .is_not_null()
+                    .and(col(column.as_str()).neq(lit(""))),
+            )
+            .limit(time::SAMPLE_SIZE as IdxSize)
+            .collect()
+            .map_err(|e| read_error(&self.source_name, "a sample of the timestamp column", e))?;
+        let values: Vec<String> = sample
+            .column(column)
+            .context(|| "sample".into())?
+            .str()
+            .context(|| "sample".into())?
+            .iter()
+            .flatten()
+            .map(str::to_string)
+            .collect();
+        let time_error = |detail: String| Error::TimeFormat {
+            source_name: self.source_name.clone(),
+            column: column.clone(),
+            detail,
+        };
+        let (format, detected) = match given {
+            Some(format) => {
+                if let Some(first) = values.first()
+                    && !values.iter().any(|v| time::parses(v, format))
+                {
+                    return Err(time_error(format!(
+                        "no sampled value fits --time-format {format:?} (first value: {first:?})"
+                    )));
+                }
+                (format.to_string(), false)
+            }
+            None => (
+                time::detect_format(&values)
+                    .map_err(|e| time_error(e.to_string()))?
+                    .to_string(),
+                true,
+            ),
+        };
+        Ok(TimeParsing {
+            resolution: time::resolution_of(&format),
+            format: Some(format),
+            detected,
+        })
+    }
+
+    /// Parsing expressions for every role, over the raw columns.
+    fn parsed(&self) -> Parsed {
+        let c = &self.columns;
+        let (customer, customer_missing, customer_invalid) = id_exprs(&c.customer, self.dtype(&c.customer));
+        let time_raw = col(c.time.as_str());
+        let (ts, time_missing, time_bad) = match (&self.time.format, self.dtype(&c.time)) {
+            (None, DataType::Date) => (
+                time_raw
+                    .clone()
+                    .cast(DataType::Datetime(TimeUnit::Microseconds, None)),
+                time_raw.is_null(),
+                lit(false),
+            ),
+            (None, DataType::Datetime(_, tz)) => {
+                let naive = match tz {
+                    Some(_) => {
+                        time_raw
+                            .clone()
+                            .dt()
+                            .replace_time_zone(None, lit("raise"), NonExistent::Raise)
+                    }
+                    None => time_raw.clone(),
+                };
+                (
+                    naive.cast(DataType::Datetime(TimeUnit::Microseconds, None)),
+                    time_raw.is_null(),
+                    lit(false),
+                )
+            }
+            (format, _) => {
+                let format = format.as_deref().expect("text timestamps have a format");
+                let text = time_raw.cast(DataType::String).str().strip_chars(lit(NULL));
+                let missing = text.clone().is_null().or(text.clone().eq(lit("")));
+                let parsed = time::parse_expr(text, format);
+                (
+                    parsed.clone(),
+                    missing.clone(),
+                    missing.not().and(parsed.is_null()),
+                )
+            }
+        };
+        let (amount, amount_missing, amount_bad, amount_blame) = match &c.amount {
+            AmountColumns::Amount(a) => {
+                let n = number_exprs(a, self.dtype(a), self.decimal);
+                (n.value, n.missing, n.bad, Blame::Single(a.clone()))
+            }
+            AmountColumns::QuantityTimesPrice { quantity, price } => {
+                let q = number_exprs(quantity, self.dtype(quantity), self.decimal);
+                let p = number_exprs(price, self.dtype(price), self.decimal);
+                let blame = Blame::Product {
+                    quantity: quantity.clone(),
+                    price: price.clone(),
+                    quantity_ok: q.missing.clone().or(q.bad.clone()).not(),
+                };
+                (q.value * p.value, q.missing.or(p.missing), q.bad.or(p.bad), blame)
+            }
+        };
+        let (order, order_missing) = match &c.order {
+            Some(order) => {
+                let (key, missing, _) = id_exprs(order, self.dtype(order));
+                (key, missing)
+            }
+            None => (lit(NULL), lit(false)),
+        };
+        Parsed {
+            customer,
+            customer_missing,
+            customer_invalid,
+            ts,
+            time_missing,
+            time_bad,
+            amount,
+            amount_missing,
+            amount_bad,
+            amount_blame,
+            order,
+            order_missing,
+        }
+    }
+
+    /// Every row as standardized columns with its status: `customer_id, ts, day,
+    /// amount_micros, order_key, status` (see [`col_names`]).
+    ///
+    /// The status is the first of these checks that applies: missing or invalid customer id,
+    /// missing or unparsable timestamp, missing or unparsable amount, non-finite amount,
+    /// missing order id; then the policies: dated after the as-of date, a return under
+    /// [`ReturnsPolicy::Exclude`]; otherwise used.
+    pub fn classify(&self, policy: &RowPolicy) -> LazyFrame {
+        use col_names::*;
+        let p = self.parsed();
+        let flagged = self.raw.clone().select(p.flag_columns());
+        let order_key = if self.columns.order.is_some() {
+            col(ORDER_KEY)
+        } else {
+            col(DAY).to_physical()
+        };
+        flagged
+            .with_columns([
+                col(TS).dt().date().alias(DAY),
+                micros(col("__amount")).alias(AMOUNT_MICROS),
+            ])
+            .with_column(status_expr(policy).alias(STATUS))
+            .select([
+                col(CUSTOMER_ID),
+                col(TS),
+                col(DAY),
+                col(AMOUNT_MICROS),
+                order_key.alias(ORDER_KEY),
+                col(STATUS),
+            ])
+    }
+
+    /// The rejected rows with every input column, preceded by `reject_row` (1-based data row
+    /// number, across files in order), `reject_reason`, `reject_column` and `reject_value`.
+    pub fn rejected_rows(&self, policy: &RowPolicy) -> LazyFrame {
+        let p = self.parsed();
+        let raw_names: Vec<Expr> = self.schema.iter_names().map(|n| col(n.clone())).collect();
+        let blame = p.blame_exprs(&self.columns);
+        let mut flag_columns = p.flag_columns();
+        flag_columns.extend(raw_names.iter().cloned());
+        let mut out = vec![
+            col("reject_row"),
+            reason_expr().alias("reject_reason"),
+            blame.0.alias("reject_column"),
+            blame.1.alias("reject_value"),
+        ];
+        out.extend(raw_names.iter().cloned());
+        self.raw
+            .clone()
+            .with_row_index("reject_row", Some(1))
+            .select(
+                std::iter::once(col("reject_row"))
+                    .chain(flag_columns)
+                    .collect::<Vec<_>>(),
+            )
+            .with_columns([
+                col(col_names::TS).dt().date().alias(col_names::DAY),
+                micros(col("__amount")).alias(col_names::AMOUNT_MICROS),
+            ])
+            .with_column(status_expr(policy).alias(col_names::STATUS))
+            .filter(
+                col(col_names::STATUS)
+                    .gt_eq(lit(1u8))
+                    .and(col(col_names::STATUS).lt(lit(32u8))),
+            )
+            .select(out)
+    }
+}
+
+/// Whether a column type can hold ids (customer or order).
+fn is_id_type(dtype: &DataType) -> bool {
+    matches!(dtype, DataType::String | DataType::Categorical(..)) || dtype.is_primitive_numeric()
+}
+
+/// `(id, missing, invalid)` for an id column: blank text is missing; floats must be whole.
+fn id_exprs(name: &str, dtype: &DataType) -> (Expr, Expr, Expr) {
+    let c = col(name);
+    match dtype {
+        DataType::String | DataType::Categorical(..) => {
+            let text = c.cast(DataType::String);
+            let blank = text.clone().str().strip_chars(lit(NULL)).eq(lit(""));
+            let missing = text.clone().is_null().or(blank.clone());
+            (
+                when(blank).then(lit(NULL).cast(DataType::String)).otherwise(text),
+                missing,
+                lit(false),
+            )
+        }
+        dt if dt.is_float() => {
+            let whole = c.clone().is_finite().and(c.clone().eq(c.clone().floor()));
+            let invalid = c.clone().is_not_null().and(whole.clone().not());
+            (
+                when(whole)
+                    .then(c.clone().cast(DataType::Int64))
+                    .otherwise(lit(NULL)),
+                c.is_null(),
+                invalid,
+            )
+        }
+        _ => (c.clone(), c.is_null(), lit(false)),
+    }
+}
+
+struct NumberExprs {
+    value: Expr,
+    missing: Expr,
+    bad: Expr,
+}
+
+fn number_exprs(name: &str, dtype: &DataType, decimal: DecimalSeparator) -> NumberExprs {
+    let c = col(name);
+    if dtype == &DataType::String {
+        let mut text = c.str().strip_chars(lit(NULL));
+        if decimal == DecimalSeparator::Comma {
+            // A point beside a decimal comma is ambiguous (thousands?), so it stays and the
+            // value fails to parse, visibly, rather than being guessed.
+            text = text.str().replace_all(lit(","), lit("."), true);
+        }
+        let missing = text.clone().is_null().or(text.clone().eq(lit("")));
+        let value = text.cast(DataType::Float64);
+        NumberExprs {
+            bad: missing.clone().not().and(value.clone().is_null()),
+            value,
+            missing,
+        }
+    } else {
+        NumberExprs {
+            value: c.clone().cast(DataType::Float64),
+            missing: c.is_null(),
+            bad: lit(false),
+        }
+    }
+}
+
+fn micros(amount: Expr) -> Expr {
+    when(
+        amount
+            .clone()
+            .is_finite()
+            .and(amount.clone().abs().lt(lit(MAX_ABS_AMOUNT))),
+    )
+    .then(
+        (amount * lit(MICROS_PER_UNIT))
+            .round(0, RoundMode::HalfAwayFromZero)
+            .cast(DataType::Int64),
+    )
+    .otherwise(lit(NULL).cast(DataType::Int64))
+}
+
+/// Which input column (and value) a rejection is about.
+enum Blame {
+    Single(String),
+    Product {
+        quantity: String,
+        price: String,
+        quantity_ok: Expr,
+    },
+}
+
+struct Parsed {
+    customer: Expr,
+    customer_missing: Expr,
+    customer_invalid: Expr,
+    ts: Expr,
+    time_missing: Expr,
+    time_bad: Expr,
+    amount: Expr,
+    amount_missing: Expr,
+    amount_bad: Expr,
+    amount_blame: Blame,
+    order: Expr,
+    order_missing: Expr,
+}
+
+impl Parsed {
+    /// The parsed values and check flags as columns (`__`-prefixed flags).
+    fn flag_columns(&self) -> Vec<Expr> {
+        vec![
+            self.customer.clone().alias(col_names::CUSTOMER_ID),
+            self.ts.clone().alias(col_names::TS),
+            self.amount.clone().alias("__amount"),
+            self.order.clone().alias(col_names::ORDER_KEY),
+            self.customer_missing.clone().alias("__customer_missing"),
+            self.customer_invalid.clone().alias("__customer_invalid"),
+            self.time_missing.clone().alias("__time_missing"),
+            self.time_bad.clone().alias("__time_bad"),
+            self.amount_missing.clone().alias("__amount_missing"),
+            self.amount_bad.clone().alias("__amount_bad"),
+            self.order_missing.clone().alias("__order_missing"),
+        ]
+    }
+
+    /// `(column name, raw value as text)` for a rejected row, by its status.
+    fn blame_exprs(&self, columns: &ResolvedColumns) -> (Expr, Expr) {
+        let text = |name: &str| col(name).cast(DataType::String);
+        let status = col(col_names::STATUS);
+        let is = |reasons: &[RejectReason]| {
+            reasons
+                .iter()
+                .map(|r| status.clone().eq(lit(RowStatus::Rejected(*r).code())))
+                .reduce(Expr::or)
+                .expect("at least one reason")
+        };
+        let customer = [RejectReason::MissingCustomerId, RejectReason::InvalidCustomerId];
+        let time = [RejectReason::MissingTimestamp, RejectReason::UnparsableTimestamp];
+        let amount = [RejectReason::MissingAmount, RejectReason::UnparsableAmount];
+        let (amount_name, amount_value, finite_name, finite_value) = match &self.amount_blame {
+            Blame::Single(a) => (lit(a.clone()), text(a), lit(a.clone()), text(a)),
+            Blame::Product {
+                quantity,
+                price,
+                quantity_ok,
+            } => (
+                when(quantity_ok.clone())
+                    .then(lit(price.clone()))
+                    .otherwise(lit(quantity.clone())),
+                when(quantity_ok.clone())
+                    .then(text(price))
+                    .otherwise(text(quantity)),
+                lit(format!("{quantity} × {price}")),
+                col("__amount").cast(DataType::String),
+            ),
+        };
+        let order_name = columns.order.clone().unwrap_or_default();
+        let order_value = match &columns.order {
+            Some(o) => text(o),
+            None => lit(NULL).cast(DataType::String),
+        };
+        let name = when(is(&customer))
+            .then(lit(columns.customer.clone()))
+            .when(is(&time))
+            .then(lit(columns.time.clone()))
+            .when(is(&amount))
+            .then(amount_name)
+            .when(is(&[RejectReason::NonFiniteAmount]))
+            .then(finite_name)
+            .otherwise(lit(order_name));
+        let value = when(is(&customer))
+            .then(text(&columns.customer))
+            .when(is(&time))
+            .then(text(&columns.time))
+            .when(is(&amount))
+            .then(amount_value)
+            .when(is(&[RejectReason::NonFiniteAmount]))
+            .then(finite_value)
+            .otherwise(order_value);
+        (name, value)
+    }
+}
+
+/// The status code of a flagged row (see [`Transactions::classify`] for the order of checks).
+fn status_expr(policy: &RowPolicy) -> Expr {
+    let code = |s: RowStatus| lit(s.code());
+    let rejected = |r: RejectReason| code(RowStatus::Rejected(r));
+    let excluded = |e: ExclusionReason| code(RowStatus::Excluded(e));
+    let after_as_of = match policy.as_of.date() {
+        Some(date) => col(col_names::DAY).gt(lit(date)),
+        None => lit(false),
+    };
+    let excluded_return = match policy.returns {
+        ReturnsPolicy::Exclude => col(col_names::AMOUNT_MICROS).lt(lit(0i64)),
+        ReturnsPolicy::Net => lit(false),
+    };
+    when(col("__customer_missing"))
+        .then(rejected(RejectReason::MissingCustomerId))
+        .when(col("__customer_invalid"))
+        .then(rejected(RejectReason::InvalidCustomerId))
+        .when(col("__time_missing"))
+        .then(rejected(RejectReason::MissingTimestamp))
+        .when(col("__time_bad"))
+        .then(rejected(RejectReason::UnparsableTimestamp))
+        .when(col("__amount_missing"))
+        .then(rejected(RejectReason::MissingAmount))
+        .when(col("__amount_bad"))
+        .then(rejected(RejectReason::UnparsableAmount))
+        .when(col(col_names::AMOUNT_MICROS).is_null())
+        .then(rejected(RejectReason::NonFiniteAmount))
+        .when(col("__order_missing"))
+        .then(rejected(RejectReason::MissingOrderId))
+        .when(after_as_of)
+        .then(excluded(ExclusionReason::AfterAsOf))
+        .when(excluded_return)
+        .then(excluded(ExclusionReason::Return))
+        .otherwise(code(RowStatus::Used))
+        .cast(DataType::UInt8)
+}
+
+/// The reason identifier of a rejected row's status.
+fn reason_expr() -> Expr {
+    let status = col(col_names::STATUS);
+    RejectReason::ALL
+        .iter()
+        .rev()
+        .fold(lit(NULL).cast(DataType::String), |otherwise, reason| {
+            when(status.clone().eq(lit(RowStatus::Rejected(*reason).code())))
+                .then(lit(reason.as_str()))
+                .otherwise(otherwise)
+        })
+}

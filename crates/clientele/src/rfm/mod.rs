@@ -1,0 +1,196 @@
+//! RFM scores and named segments.
+//!
+//! ```
+//! use clientele::polars::prelude::*;
+//! use clientele::rfm::{self, RfmParams, SegmentRules};
+//!
+//! let customers = df!(
+//!     "customer_id" => [1i64, 2, 3, 4, 5],
+//!     "recency_days" => [3i64, 40, 200, 10, 90],
+//!     "frequency" => [12i64, 3, 1, 6, 2],
+//!     "monetary" => [900.0, 150.0, 20.0, 400.0, 60.0],
+//! )?;
+//! let scored = rfm::score(&customers, &RfmParams::quintiles().check()?, &SegmentRules::builtin())?;
+//! assert_eq!(scored.frame.column("rfm_cell")?.str()?.get(0), Some("555"));
+//! assert_eq!(scored.frame.column("segment")?.str()?.get(0), Some("Champions"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod params;
+pub mod score;
+pub mod segments;
+
+use polars::prelude::*;
+use serde::Serialize;
+
+pub use self::params::{Binning, FixedThresholds, Measure, RfmParams, RfmValidParams};
+pub use self::score::MeasureScoring;
+pub use self::segments::{SegmentMap, SegmentRules};
+use crate::customers::col_names::{FREQUENCY, MONETARY, RECENCY_DAYS};
+use crate::error::{PolarsContext, Result};
+
+/// Output column names added by [`score`].
+pub mod col_names {
+    /// Recency score.
+    pub const R_SCORE: &str = "r_score";
+    /// Frequency score.
+    pub const F_SCORE: &str = "f_score";
+    /// Monetary score.
+    pub const M_SCORE: &str = "m_score";
+    /// The three scores as digits, e.g. `"545"`.
+    pub const RFM_CELL: &str = "rfm_cell";
+    /// `r_score + f_score + m_score`.
+    pub const RFM_SCORE: &str = "rfm_score";
+    /// The named segment.
+    pub const SEGMENT: &str = "segment";
+}
+
+/// Scored customers and how they were scored.
+#[derive(Debug, Clone)]
+pub struct RfmScored {
+    /// The input columns plus `r_score, f_score, m_score, rfm_cell, rfm_score, segment`.
+    pub frame: DataFrame,
+    /// Cut points and score counts per measure, in R, F, M order.
+    pub scoring: Vec<MeasureScoring>,
+    /// The segment map used.
+    pub segments: SegmentMap,
+}
+
+/// One row of the segment summary.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SegmentSummary {
+    /// Segment name.
+    pub segment: String,
+    /// What it means.
+    pub description: Option<String>,
+    /// Customers in it.
+    pub customers: usize,
+    /// Share of all customers.
+    pub customer_share: f64,
+    /// Σ monetary.
+    pub revenue: f64,
+    /// Share of Σ monetary over all customers.
+    pub revenue_share: f64,
+    /// Mean recency_days.
+    pub mean_recency_days: f64,
+    /// Mean frequency.
+    pub mean_frequency: f64,
+    /// Mean monetary.
+    pub mean_monetary: f64,
+}
+
+/// Scores a customer table (sorted by customer id, with `recency_days`, `frequency`,
+/// `monetary`) and names each customer's segment.
+///
+/// # Errors
+///
+/// [`crate::Error::Rules`] when the rules leave cells uncovered; polars errors when columns are
+/// missing.
+pub fn score(customers: &DataFrame, params: &RfmValidParams, rules: &SegmentRules) -> Result<RfmScored> {
+    let segments = rules.check(params.bins())?;
+    let (scores, scoring) = score::score_measures(customers, params)?;
+    let (r, f, m) = (&scores[0], &scores[1], &scores[2]);
+    let cells: Vec<String> = (0..r.len())
+        .map(|i| format!("{}{}{}", r[i], f[i], m[i]))
+        .collect();
+    let sums: Vec<u8> = (0..r.len()).map(|i| r[i] + f[i] + m[i]).collect();
+    let names: Vec<&str> = (0..r.len())
+        .map(|i| segments.segment_of(r[i], f[i], m[i]))
+        .collect();
+    let mut frame = customers.clone();
+    for column in [
+        Column::new(col_names::R_SCORE.into(), r),
+        Column::new(col_names::F_SCORE.into(), f),
+        Column::new(col_names::M_SCORE.into(), m),
+        Column::new(col_names::RFM_CELL.into(), cells),
+        Column::new(col_names::RFM_SCORE.into(), sums),
+        Column::new(col_names::SEGMENT.into(), names),
+    ] {
+        frame.with_column(column).context(|| "adding RFM scores".into())?;
+    }
+    Ok(RfmScored {
+        frame,
+        scoring,
+        segments,
+    })
+}
+
+impl RfmScored {
+    /// Customers, revenue and mean measures per segment, in rule order (segments with no
+    /// customer included, with zeros).
+    ///
+    /// # Errors
+    ///
+    /// Only if polars fails on the scored frame.
+    pub fn segment_summary(&self) -> Result<Vec<SegmentSummary>> {
+        let stats = self
+            .frame
+            .clone()
+            .lazy()
+            .group_by([col(col_names::SEGMENT)])
+            .agg([
+                len().cast(DataType::Float64).alias("customers"),
+                col(MONETARY).sum().alias("revenue"),
+                col(RECENCY_DAYS).cast(DataType::Float64).mean().alias("r"),
+                col(FREQUENCY).cast(DataType::Float64).mean().alias("f"),
+                col(MONETARY).mean().alias("m"),
+            ])
+            .collect()
+            .context(|| "summarising segments".into())?;
+        let total_customers = self.frame.height() as f64;
+        let total_revenue = column_f64(&self.frame, MONETARY)?.iter().sum::<f64>();
+        let names = stats
+            .column(col_names::SEGMENT)
+            .context(|| "segment".into())?
+            .str()
+            .context(|| "segment".into())?
+            .clone();
+        let get = |name: &str| column_f64(&stats, name);
+        let (customers, revenue, r, f, m) = (
+            get("customers")?,
+            get("revenue")?,
+            get("r")?,
+            get("f")?,
+            get("m")?,
+        );
+        Ok(self
+            .segments
+            .names
+            .iter()
+            .zip(&self.segments.descriptions)
+            .map(|(segment, description)| {
+                let row = names.iter().position(|n| n == Some(segment.as_str()));
+                let at = |v: &[f64]| row.map_or(0.0, |i| v[i]);
+                SegmentSummary {
+                    segment: segment.clone(),
+                    description: description.clone(),
+                    customers: at(&customers) as usize,
+                    customer_share: ratio(at(&customers), total_customers),
+                    revenue: at(&revenue),
+                    revenue_share: ratio(at(&revenue), total_revenue),
+                    mean_recency_days: at(&r),
+                    mean_frequency: at(&f),
+                    mean_monetary: at(&m),
+                }
+            })
+            .collect())
+    }
+}
+
+pub(crate) fn ratio(part: f64, whole: f64) -> f64 {
+    if whole == 0.0 { 0.0 } else { part / whole }
+}
+
+pub(crate) fn column_f64(frame: &DataFrame, name: &str) -> Result<Vec<f64>> {
+    let column = frame
+        .column(name)
+        .context(|| format!("column {name}"))?
+        .cast(&DataType::Float64)
+        .context(|| format!("column {name} as numbers"))?;
+    Ok(column
+        .f64()
+        .context(|| format!("column {name}"))?
+        .iter()
+        .map(|v| v.unwrap_or(0.0))
+        .collect())
+}

@@ -1,0 +1,309 @@
+//! Binning measures into scores 1..=bins.
+//!
+//! A value `x` falls in bin `1 + #{cut points c : c < x}` (bins are intervals `(c_{k-1}, c_k]`,
+//! the first one closed below, as `pandas.cut(..., right=True, include_lowest=True)`). Recency
+//! scores are reversed: `score = bins + 1 - bin`, so the most recent customers score highest.
+//! Cut points come from the binning method:
+//! - quantile: `c_k = Q(k / bins)` over the values, with numpy's linear interpolation;
+//! - rank: the same quantiles over ranks `1..=n` (ties broken by customer id), which
+//!   reproduces `pandas.qcut(x.rank(method="first"), bins)`;
+//! - fixed: the user's cut points.
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use super::params::{Binning, Measure, RfmValidParams};
+use crate::error::Result;
+
+/// The quantile probabilities `k / bins` for `k = 0..=bins`, computed as pandas does
+/// (`np.linspace(0, 1, bins + 1)`, then `× 100 / 100` on the way through `np.percentile`),
+/// so cut points on ranks match `pandas.qcut` to the last bit.
+pub fn quantile_probabilities(bins: usize) -> Vec<f64> {
+    let step = 1.0 / bins as f64;
+    (0..=bins)
+        .map(|k| {
+            let q = if k == bins { 1.0 } else { k as f64 * step };
+            (q * 100.0) / 100.0
+        })
+        .collect()
+}
+
+/// The `q`-quantile of ascending `sorted` values with linear interpolation, computed exactly as
+/// numpy's `quantile(method="linear")` (virtual index `(n-1)q`, numpy's two-sided lerp).
+///
+/// ```
+/// use clientele::rfm::score::linear_quantile;
+///
+/// assert_eq!(linear_quantile(&[1.0, 2.0, 3.0, 4.0], 0.5), 2.5);
+/// assert_eq!(linear_quantile(&[5.0], 0.9), 5.0);
+/// ```
+///
+/// # Panics
+///
+/// If `sorted` is empty.
+pub fn linear_quantile(sorted: &[f64], q: f64) -> f64 {
+    assert!(!sorted.is_empty(), "quantile of no values");
+    let n = sorted.len();
+    let virtual_index = (n - 1) as f64 * q;
+    let below = virtual_index.floor().clamp(0.0, (n - 1) as f64);
+    let gamma = virtual_index - below;
+    let lo = below as usize;
+    let hi = (lo + 1).min(n - 1);
+    let (a, b) = (sorted[lo], sorted[hi]);
+    let diff = b - a;
+    if gamma >= 0.5 {
+        b - diff * (1.0 - gamma)
+    } else {
+        a + diff * gamma
+    }
+}
+
+/// Inner cut points `c_1..c_{bins-1}`: the quantiles of ascending `sorted` values.
+pub fn quantile_cut_points(sorted: &[f64], bins: usize) -> Vec<f64> {
+    let probabilities = quantile_probabilities(bins);
+    probabilities[1..bins]
+        .iter()
+        .map(|q| linear_quantile(sorted, *q))
+        .collect()
+}
+
+/// The bin of a value: `1 + #{c in cut_points : c < value}`.
+pub fn bin_of(value: f64, cut_points: &[f64]) -> u8 {
+    1 + cut_points.iter().filter(|c| **c < value).count() as u8
+}
+
+/// A polars expression scoring `measure` with given cut points (e.g. in an embedder's own
+/// lazy query): `1 + Σ (x > c)`, reversed for recency.
+///
+/// ```
+/// use clientele::polars::prelude::*;
+/// use clientele::rfm::{score::score_expr, Measure};
+///
+/// let df = df!("frequency" => [1i64, 2, 5, 9])?;
+/// let scored = df.lazy().select([score_expr(col("frequency"), Measure::Frequency, &[1.0, 4.0], 3)]).collect()?;
+/// let scores: Vec<u8> = scored.column("frequency")?.u8()?.iter().flatten().collect();
+/// assert_eq!(scores, [1, 2, 3, 3]);
+/// # Ok::<(), PolarsError>(())
+/// ```
+pub fn score_expr(value: Expr, measure: Measure, cut_points: &[f64], bins: usize) -> Expr {
+    let above = cut_points
+        .iter()
+        .map(|c| value.clone().gt(lit(*c)).cast(DataType::UInt8))
+        .fold(lit(1u8), |acc, e| acc + e);
+    if measure.higher_is_better() {
+        above
+    } else {
+        lit(bins as u8 + 1) - above
+    }
+}
+
+/// What happened when one measure was scored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MeasureScoring {
+    /// The measure.
+    pub measure: Measure,
+    /// The binning method.
+    pub binning: Binning,
+    /// Inner cut points, ascending, in the binned variable's units (values; ranks for rank
+    /// binning).
+    pub cut_points: Vec<f64>,
+    /// Per score 1..=bins: customers and the range of the measure's values.
+    pub scores: Vec<ScoreBin>,
+    /// Scores no customer received (collapsed bins), ascending.
+    pub empty_scores: Vec<u8>,
+    /// A sentence on why scores are empty, when some are.
+    pub note: Option<String>,
+}
+
+/// One score of one measure.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScoreBin {
+    /// The score.
+    pub score: u8,
+    /// Customers with this score.
+    pub customers: usize,
+    /// Smallest value of the measure among them.
+    pub min: Option<f64>,
+    /// Largest value of the measure among them.
+    pub max: Option<f64>,
+}
+
+/// Scores for every customer and measure, computed from the measure columns of `customers`
+/// (which must be sorted by customer id, as [`crate::customers::aggregate`] leaves them).
+pub(crate) fn score_measures(
+    customers: &DataFrame,
+    params: &RfmValidParams,
+) -> Result<(Vec<Vec<u8>>, Vec<MeasureScoring>)> {
+    let bins = params.bins();
+    let mut all_scores = Vec::with_capacity(3);
+    let mut reports = Vec::with_capacity(3);
+    for measure in Measure::ALL {
+        let values = super::column_f64(customers, measure.column())?;
+        let (binned, cut_points) = match params.binning() {
+            Binning::Quantile => {
+                let mut sorted = values.clone();
+                sorted.sort_by(f64::total_cmp);
+                let cuts = quantile_cut_points(&sorted, bins);
+                (values.clone(), cuts)
+            }
+            Binning::Rank => {
+                let ranks = first_ranks(&values);
+                let sorted: Vec<f64> = (1..=values.len()).map(|r| r as f64).collect();
+                (ranks, quantile_cut_points(&sorted, bins))
+            }
+            Binning::Fixed => {
+                let cuts = params
+                    .fixed()
+                    .expect("checked params have thresholds")
+                    .of(measure)
+                    .to_vec();
+                (values.clone(), cuts)
+            }
+        };
+        let scores: Vec<u8> = binned
+            .iter()
+            .map(|x| {
+                let bin = bin_of(*x, &cut_points);
+                if measure.higher_is_better() {
+                    bin
+                } else {
+                    bins as u8 + 1 - bin
+                }
+            })
+            .collect();
+        reports.push(report(
+            measure,
+            params.binning(),
+            cut_points,
+            &values,
+            &scores,
+            bins,
+        ));
+        all_scores.push(scores);
+    }
+    Ok((all_scores, reports))
+}
+
+/// Ranks 1..=n by value ascending, ties in input order (`rank(method="first")`).
+pub fn first_ranks(values: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|a, b| values[*a].total_cmp(&values[*b]).then(a.cmp(b)));
+    let mut ranks = vec![0.0; values.len()];
+    for (rank, index) in order.into_iter().enumerate() {
+        ranks[index] = (rank + 1) as f64;
+    }
+    ranks
+}
+
+fn report(
+    measure: Measure,
+    binning: Binning,
+    cut_points: Vec<f64>,
+    values: &[f64],
+    scores: &[u8],
+    bins: usize,
+) -> MeasureScoring {
+    let mut bins_out: Vec<ScoreBin> = (1..=bins as u8)
+        .map(|score| ScoreBin {
+            score,
+            customers: 0,
+            min: None,
+            max: None,
+        })
+        .collect();
+    for (value, score) in values.iter().zip(scores) {
+        let bin = &mut bins_out[*score as usize - 1];
+        bin.customers += 1;
+        bin.min = Some(bin.min.map_or(*value, |m| m.min(*value)));
+        bin.max = Some(bin.max.map_or(*value, |m| m.max(*value)));
+    }
+    let empty_scores: Vec<u8> = bins_out
+        .iter()
+        .filter(|b| b.customers == 0)
+        .map(|b| b.score)
+        .collect();
+    let note = (!empty_scores.is_empty()).then(|| empty_note(measure, binning, &cut_points, values));
+    MeasureScoring {
+        measure,
+        binning,
+        cut_points,
+        scores: bins_out,
+        empty_scores,
+        note,
+    }
+}
+
+fn empty_note(measure: Measure, binning: Binning, cut_points: &[f64], values: &[f64]) -> String {
+    let tied = cut_points.windows(2).find(|w| w[0] == w[1]).map(|w| w[0]);
+    match (binning, tied) {
+        (Binning::Quantile, Some(value)) => {
+            let n = values.iter().filter(|v| **v == value).count();
+            format!(
+                "{} customers ({:.1} %) have {} = {}; equal values share one score, so cut points coincide and some scores stay empty",
+                n,
+                100.0 * n as f64 / values.len().max(1) as f64,
+                measure.column(),
+                value
+            )
+        }
+        _ => format!(
+            "no customer's {} falls between the cut points of the empty scores",
+            measure.column()
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probabilities_match_numpy_linspace_through_percentile() {
+        // np.linspace(0, 1, 6) * 100 / 100
+        let q = quantile_probabilities(5);
+        assert_eq!(q, vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]);
+    }
+
+    #[test]
+    fn linear_quantile_matches_numpy() {
+        let v = [1.0, 2.0, 4.0, 8.0, 16.0];
+        // np.quantile([1,2,4,8,16], [0.2, 0.4, 0.6, 0.8]) = [1.8, 3.2, 5.6, 9.6]
+        let got: Vec<f64> = [0.2, 0.4, 0.6000000000000001, 0.8]
+            .iter()
+            .map(|q| linear_quantile(&v, *q))
+            .collect();
+        let want = [1.8, 3.2, 5.6, 9.6];
+        for (g, w) in got.iter().zip(want) {
+            assert!((g - w).abs() < 1e-12, "{got:?}");
+        }
+    }
+
+    #[test]
+    fn bins_are_closed_on_the_right() {
+        let cuts = [2.0, 4.0];
+        assert_eq!(bin_of(1.0, &cuts), 1);
+        assert_eq!(bin_of(2.0, &cuts), 1);
+        assert_eq!(bin_of(2.5, &cuts), 2);
+        assert_eq!(bin_of(4.0, &cuts), 2);
+        assert_eq!(bin_of(9.0, &cuts), 3);
+    }
+
+    #[test]
+    fn first_ranks_break_ties_by_position() {
+        assert_eq!(first_ranks(&[3.0, 1.0, 3.0, 2.0]), vec![3.0, 1.0, 4.0, 2.0]);
+    }
+
+    #[test]
+    fn rank_cut_points_reproduce_qcut() {
+        // pd.qcut(pd.Series(range(1, 11)), 5, labels=False) + 1 -> 1,1,2,2,3,3,4,4,5,5
+        let ranks: Vec<f64> = (1..=10).map(f64::from).collect();
+        let cuts = quantile_cut_points(&ranks, 5);
+        let bins: Vec<u8> = ranks.iter().map(|r| bin_of(*r, &cuts)).collect();
+        assert_eq!(bins, vec![1, 1, 2, 2, 3, 3, 4, 4, 5, 5]);
+        // n = 7: qcut gives 1,1,2,3,4,5,5 (edges 1, 2.2, 3.4, 4.6, 5.8, 7)
+        let ranks: Vec<f64> = (1..=7).map(f64::from).collect();
+        let cuts = quantile_cut_points(&ranks, 5);
+        let bins: Vec<u8> = ranks.iter().map(|r| bin_of(*r, &cuts)).collect();
+        assert_eq!(bins, vec![1, 1, 2, 3, 4, 5, 5]);
+    }
+}
