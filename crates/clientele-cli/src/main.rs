@@ -1,1 +1,84 @@
-fn main() {}
+//! `clientele`: the command-line tool. Parses arguments, calls the library, writes, exits.
+
+mod args;
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("clientele: error: {}", message(&err));
+            ExitCode::from(exit_code(&err))
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let g = &cli.global;
+    match &cli.command {
+        Command::Customers(a) => cmd::customers::run(g, a),
+        Command::Rfm(a) => cmd::rfm::run(g, a),
+        Command::Abc(a) => cmd::abc::run(g, a),
+        Command::Segment(a) => cmd::segment::run(g, a),
+        Command::Report(a) => cmd::report::run(g, a),
+        Command::Validate(a) => cmd::validate::run(g, a),
+        Command::Generate(a) => cmd::generate::run(g, a),
+        Command::Rules(a) => cmd::rules::run(g, a),
+    }
+}
+
+/// The error and its causes, each cause shown only if the text so far does not already say it.
+fn message(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&part);
+        }
+    }
+    text
+}
+
+/// 1 for data and validation errors, 2 for usage and I/O errors.
+fn exit_code(err: &anyhow::Error) -> u8 {
+    for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<clientele::Error>() {
+            return match e.kind() {
+                clientele::ErrorKind::Data => 1,
+                clientele::ErrorKind::Usage | clientele::ErrorKind::Io => 2,
+            };
+        }
+        if cause.downcast_ref::<clientele::ParamError>().is_some()
+            || cause.downcast_ref::<cmd::UsageError>().is_some()
+        {
+            return 2;
+        }
+        if cause.downcast_ref::<std::io::Error>().is_some() {
+            return 2;
+        }
+    }
+    1
+}
+
+/// Whether the error is a closed stdout pipe (`clientele segment x.csv | head`).
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause.to_string().contains("Broken pipe")
+    })
+}

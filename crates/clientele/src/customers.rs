@@ -23,7 +23,7 @@ use serde::Serialize;
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::col_names::{AMOUNT_MICROS, CUSTOMER_ID, ORDER_KEY, STATUS, TS};
 use crate::ingest::{MICROS_PER_UNIT, TimeResolution, Transactions};
-use crate::rows::{AsOf, ExclusionReason, RowPolicy, RowReconciliation, RowStatus};
+use crate::rows::{AsOf, ExclusionReason, ReturnsPolicy, RowPolicy, RowReconciliation, RowStatus};
 
 /// Output column names of the customer table.
 pub mod col_names {
@@ -59,6 +59,8 @@ pub struct CustomerTable {
     pub as_of: NaiveDate,
     /// How the as-of date was chosen.
     pub as_of_policy: AsOf,
+    /// How returns were counted.
+    pub returns: ReturnsPolicy,
     /// Input rows by fate.
     pub reconciliation: RowReconciliation,
     /// Whether purchases are dates or date-times.
@@ -177,7 +179,7 @@ pub fn status_counts(classified: LazyFrame) -> LazyFrame {
 /// The measures of [`customer_level`] output at an as-of date: recency, tenure and money in
 /// currency units, with the purchase columns typed by `resolution`.
 pub fn measures(customers: LazyFrame, as_of: NaiveDate, resolution: TimeResolution) -> LazyFrame {
-    let units = |name: &str| col(name).cast(DataType::Float64) / lit(MICROS_PER_UNIT);
+    let units = |name: &str| micros_to_units(col(name));
     let days_to_as_of = |name: &str| (lit(as_of) - col(name).dt().date()).dt().total_days(false);
     let purchase = |name: &str| match resolution {
         TimeResolution::Date => col(name).dt().date(),
@@ -197,6 +199,26 @@ pub fn measures(customers: LazyFrame, as_of: NaiveDate, resolution: TimeResoluti
         (units("net_micros") / col(col_names::FREQUENCY).cast(DataType::Float64))
             .alias(col_names::AVG_ORDER_VALUE),
     ])
+}
+
+/// Integer micro-units to currency units, `x / 10⁶` correctly rounded.
+///
+/// polars divides by a scalar through multiplication with its reciprocal, which is off by an
+/// ulp for many values (77183600000 × 10⁻⁶ = 77183.59999999999); a true division is not.
+pub fn micros_to_units(micros: Expr) -> Expr {
+    micros.map(
+        |c: Column| {
+            let values = c.cast(&DataType::Int64)?;
+            let units: Float64Chunked = values
+                .i64()?
+                .iter()
+                .map(|v| v.map(|v| v as f64 / MICROS_PER_UNIT))
+                .collect::<Float64Chunked>()
+                .with_name(c.name().clone());
+            Ok(units.into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::Float64)),
+    )
 }
 
 /// Aggregates transactions into the customer table, reading the input once.
@@ -220,7 +242,7 @@ pub fn aggregate(tx: &Transactions, policy: &RowPolicy) -> Result<CustomerTable>
         },
         other => Error::Polars {
             context: format!("{}: cannot aggregate transactions", tx.source_name()),
-            source: other,
+            error: other,
         },
     })?;
     let counts = frames.pop().expect("two plans give two frames");
@@ -263,6 +285,7 @@ pub fn aggregate(tx: &Transactions, policy: &RowPolicy) -> Result<CustomerTable>
         frame,
         as_of,
         as_of_policy: policy.as_of,
+        returns: policy.returns,
         reconciliation,
         resolution: tx.time_parsing().resolution,
         date_range,

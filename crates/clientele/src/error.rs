@@ -134,15 +134,21 @@ pub enum Error {
         detail: String,
     },
 
-    /// polars failed while running a query. `context` says what clientele was doing.
-    #[error("{context}: {source}")]
+    /// polars failed while running a query. `context` says what clientele was doing. The
+    /// message shows the first paragraph of polars' error (not the query plan it appends).
+    #[error("{context}: {}", first_paragraph(error))]
     Polars {
         /// What clientele was doing.
         context: String,
-        /// polars' error.
-        #[source]
-        source: PolarsError,
+        /// polars' error, whole (with the query plan).
+        error: PolarsError,
     },
+}
+
+fn first_paragraph(error: &PolarsError) -> String {
+    let text = error.to_string();
+    let head = text.split("\n\n").next().unwrap_or(&text).trim_end();
+    head.strip_suffix(':').unwrap_or(head).to_string()
 }
 
 impl Error {
@@ -158,7 +164,7 @@ impl Error {
             | Error::ColumnType { .. }
             | Error::TimeFormat { .. }
             | Error::NoCustomers { .. } => ErrorKind::Data,
-            Error::Polars { source, .. } => match source {
+            Error::Polars { error, .. } => match error {
                 PolarsError::IO { .. } => ErrorKind::Io,
                 _ => ErrorKind::Data,
             },
@@ -182,9 +188,9 @@ pub(crate) trait PolarsContext<T> {
 
 impl<T> PolarsContext<T> for std::result::Result<T, PolarsError> {
     fn context(self, context: impl FnOnce() -> String) -> Result<T> {
-        self.map_err(|source| Error::Polars {
+        self.map_err(|error| Error::Polars {
             context: context(),
-            source,
+            error,
         })
     }
 }

@@ -146,7 +146,7 @@ fn read_error(source_name: &str, what: &str, e: PolarsError) -> Error {
         PolarsError::NoData(_) => empty_input(source_name),
         other => Error::Polars {
             context: format!("{source_name}: cannot read {what}"),
-            source: other,
+            error: other,
         },
     }
 }
@@ -417,64 +417,60 @@ impl Transactions {
     /// [`ReturnsPolicy::Exclude`]; otherwise used.
     pub fn classify(&self, policy: &RowPolicy) -> LazyFrame {
         use col_names::*;
-        let p = self.parsed();
-        let flagged = self.raw.clone().select(p.flag_columns());
         let order_key = if self.columns.order.is_some() {
-            col(ORDER_KEY)
+            col(internal::ORDER_KEY)
         } else {
-            col(DAY).to_physical()
+            col(internal::DAY).to_physical()
         };
-        flagged
+        self.flagged(self.raw.clone(), policy).select([
+            col(internal::CUSTOMER_ID).alias(CUSTOMER_ID),
+            col(internal::TS).alias(TS),
+            col(internal::DAY).alias(DAY),
+            col(internal::AMOUNT_MICROS).alias(AMOUNT_MICROS),
+            order_key.alias(ORDER_KEY),
+            col(internal::STATUS).alias(STATUS),
+        ])
+    }
+
+    /// `frame` (the raw columns, maybe with more) plus the parsed values, check flags and
+    /// status under `__`-prefixed names.
+    fn flagged(&self, frame: LazyFrame, policy: &RowPolicy) -> LazyFrame {
+        frame
+            .with_columns(self.parsed().flag_columns())
             .with_columns([
-                col(TS).dt().date().alias(DAY),
-                micros(col("__amount")).alias(AMOUNT_MICROS),
+                col(internal::TS).dt().date().alias(internal::DAY),
+                micros(col(internal::AMOUNT)).alias(internal::AMOUNT_MICROS),
             ])
-            .with_column(status_expr(policy).alias(STATUS))
-            .select([
-                col(CUSTOMER_ID),
-                col(TS),
-                col(DAY),
-                col(AMOUNT_MICROS),
-                order_key.alias(ORDER_KEY),
-                col(STATUS),
-            ])
+            .with_column(status_expr(policy).alias(internal::STATUS))
     }
 
     /// The rejected rows with every input column, preceded by `reject_row` (1-based data row
     /// number, across files in order), `reject_reason`, `reject_column` and `reject_value`.
     pub fn rejected_rows(&self, policy: &RowPolicy) -> LazyFrame {
-        let p = self.parsed();
-        let raw_names: Vec<Expr> = self.schema.iter_names().map(|n| col(n.clone())).collect();
-        let blame = p.blame_exprs(&self.columns);
-        let mut flag_columns = p.flag_columns();
-        flag_columns.extend(raw_names.iter().cloned());
+        let (column, value) = self.parsed().blame_exprs(&self.columns);
         let mut out = vec![
             col("reject_row"),
             reason_expr().alias("reject_reason"),
-            blame.0.alias("reject_column"),
-            blame.1.alias("reject_value"),
+            column.alias("reject_column"),
+            value.alias("reject_value"),
         ];
-        out.extend(raw_names.iter().cloned());
-        self.raw
-            .clone()
-            .with_row_index("reject_row", Some(1))
-            .select(
-                std::iter::once(col("reject_row"))
-                    .chain(flag_columns)
-                    .collect::<Vec<_>>(),
-            )
-            .with_columns([
-                col(col_names::TS).dt().date().alias(col_names::DAY),
-                micros(col("__amount")).alias(col_names::AMOUNT_MICROS),
-            ])
-            .with_column(status_expr(policy).alias(col_names::STATUS))
-            .filter(
-                col(col_names::STATUS)
-                    .gt_eq(lit(1u8))
-                    .and(col(col_names::STATUS).lt(lit(32u8))),
-            )
+        out.extend(self.schema.iter_names().map(|n| col(n.clone())));
+        let status = || col(internal::STATUS);
+        self.flagged(self.raw.clone().with_row_index("reject_row", Some(1)), policy)
+            .filter(status().gt_eq(lit(1u8)).and(status().lt(lit(32u8))))
             .select(out)
     }
+}
+
+/// Names of intermediate columns, prefixed so they cannot clash with the input's columns.
+mod internal {
+    pub const CUSTOMER_ID: &str = "__customer_id";
+    pub const TS: &str = "__ts";
+    pub const DAY: &str = "__day";
+    pub const AMOUNT: &str = "__amount";
+    pub const AMOUNT_MICROS: &str = "__amount_micros";
+    pub const ORDER_KEY: &str = "__order_key";
+    pub const STATUS: &str = "__status";
 }
 
 /// Whether a column type can hold ids (customer or order).
@@ -586,10 +582,10 @@ impl Parsed {
     /// The parsed values and check flags as columns (`__`-prefixed flags).
     fn flag_columns(&self) -> Vec<Expr> {
         vec![
-            self.customer.clone().alias(col_names::CUSTOMER_ID),
-            self.ts.clone().alias(col_names::TS),
-            self.amount.clone().alias("__amount"),
-            self.order.clone().alias(col_names::ORDER_KEY),
+            self.customer.clone().alias(internal::CUSTOMER_ID),
+            self.ts.clone().alias(internal::TS),
+            self.amount.clone().alias(internal::AMOUNT),
+            self.order.clone().alias(internal::ORDER_KEY),
             self.customer_missing.clone().alias("__customer_missing"),
             self.customer_invalid.clone().alias("__customer_invalid"),
             self.time_missing.clone().alias("__time_missing"),
@@ -603,7 +599,7 @@ impl Parsed {
     /// `(column name, raw value as text)` for a rejected row, by its status.
     fn blame_exprs(&self, columns: &ResolvedColumns) -> (Expr, Expr) {
         let text = |name: &str| col(name).cast(DataType::String);
-        let status = col(col_names::STATUS);
+        let status = col(internal::STATUS);
         let is = |reasons: &[RejectReason]| {
             reasons
                 .iter()
@@ -628,7 +624,7 @@ impl Parsed {
                     .then(text(price))
                     .otherwise(text(quantity)),
                 lit(format!("{quantity} × {price}")),
-                col("__amount").cast(DataType::String),
+                col(internal::AMOUNT).cast(DataType::String),
             ),
         };
         let order_name = columns.order.clone().unwrap_or_default();
@@ -664,11 +660,11 @@ fn status_expr(policy: &RowPolicy) -> Expr {
     let rejected = |r: RejectReason| code(RowStatus::Rejected(r));
     let excluded = |e: ExclusionReason| code(RowStatus::Excluded(e));
     let after_as_of = match policy.as_of.date() {
-        Some(date) => col(col_names::DAY).gt(lit(date)),
+        Some(date) => col(internal::DAY).gt(lit(date)),
         None => lit(false),
     };
     let excluded_return = match policy.returns {
-        ReturnsPolicy::Exclude => col(col_names::AMOUNT_MICROS).lt(lit(0i64)),
+        ReturnsPolicy::Exclude => col(internal::AMOUNT_MICROS).lt(lit(0i64)),
         ReturnsPolicy::Net => lit(false),
     };
     when(col("__customer_missing"))
@@ -683,7 +679,7 @@ fn status_expr(policy: &RowPolicy) -> Expr {
         .then(rejected(RejectReason::MissingAmount))
         .when(col("__amount_bad"))
         .then(rejected(RejectReason::UnparsableAmount))
-        .when(col(col_names::AMOUNT_MICROS).is_null())
+        .when(col(internal::AMOUNT_MICROS).is_null())
         .then(rejected(RejectReason::NonFiniteAmount))
         .when(col("__order_missing"))
         .then(rejected(RejectReason::MissingOrderId))
@@ -697,7 +693,7 @@ fn status_expr(policy: &RowPolicy) -> Expr {
 
 /// The reason identifier of a rejected row's status.
 fn reason_expr() -> Expr {
-    let status = col(col_names::STATUS);
+    let status = col(internal::STATUS);
     RejectReason::ALL
         .iter()
         .rev()

@@ -1,0 +1,256 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success (also when the reader of stdout closes the pipe early)
+  1  data or validation error: missing columns, empty input, unparsable timestamps, no usable rows
+  2  usage or I/O error: bad arguments, unreadable or unwritable files
+
+Definitions of every measure: docs/definitions.md in the clientele repository.";
+
+/// Customer segmentation from transaction exports: RFM scores and segments, ABC tiers.
+#[derive(Debug, Parser)]
+#[command(name = "clientele", version, about, after_help = EXIT_CODES, max_term_width = 110)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Options shared by every subcommand.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// One row per customer: first/last purchase, recency, frequency, monetary value, ...
+    Customers(InputArgs),
+    /// Customers with R, F, M scores, RFM cell and named segment.
+    Rfm(InputArgs),
+    /// Customers with their ABC class; prints the class summary.
+    Abc(InputArgs),
+    /// Everything per customer: measures, scores, segment and ABC class.
+    Segment(InputArgs),
+    /// The segment table plus summaries (Markdown and JSON) written into a directory.
+    Report(ReportArgs),
+    /// Data-quality report: row reconciliation, rejects, duplicates, amounts, dates.
+    Validate(ValidateArgs),
+    /// Write a deterministic synthetic transaction log.
+    Generate(GenerateArgs),
+    /// Check segment rules: coverage of every score cell, rules that never apply.
+    Rules(RulesArgs),
+}
+
+/// The input of a subcommand.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Transactions: a CSV file (optionally .gz), a Parquet file, a directory of Parquet files,
+    /// or a quoted glob such as 'exports/*.parquet'.
+    pub input: PathBuf,
+}
+
+/// `report` arguments.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Transactions (see `segment`).
+    pub input: PathBuf,
+    /// Directory to write into (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "clientele-report")]
+    pub out_dir: PathBuf,
+}
+
+/// `validate` arguments.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Transactions (see `segment`).
+    pub input: PathBuf,
+    /// Print the report as JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `generate` arguments.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Number of customers.
+    #[arg(long, default_value_t = 10_000)]
+    pub customers: u64,
+    /// Number of rows (transaction lines), at least the number of customers.
+    #[arg(long, default_value_t = 100_000)]
+    pub rows: u64,
+    /// Random seed: the same seed gives the same file, byte for byte.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// First day of the period (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", default_value = "2022-01-01")]
+    pub start: String,
+    /// Last day of the period (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", default_value = "2024-12-31")]
+    pub end: String,
+    /// Share of orders that later get a return line.
+    #[arg(long, default_value_t = 0.03)]
+    pub return_rate: f64,
+    /// Split the rows over this many files; the output path is then a directory.
+    #[arg(long, default_value_t = 1)]
+    pub files: usize,
+}
+
+/// `rules` arguments.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Print the built-in rules as TOML (a starting point for your own).
+    #[arg(long)]
+    pub show_builtin: bool,
+}
+
+/// How negative amounts count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReturnsArg {
+    /// Sum negative amounts into monetary value.
+    Net,
+    /// Exclude rows with a negative amount (counted as excluded).
+    Exclude,
+}
+
+/// Binning method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BinningArg {
+    /// Cut points at value quantiles; equal values always get equal scores.
+    Quantile,
+    /// Equal-count bins over ranks, ties broken by customer id (pandas qcut of rank "first").
+    Rank,
+    /// Your cut points: --r-thresholds, --f-thresholds, --m-thresholds.
+    Fixed,
+}
+
+/// ABC basis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AbcByArg {
+    /// Shares of customers (default splits 5,15,80).
+    Customers,
+    /// Shares of cumulative revenue, Pareto (default splits 80,15,5).
+    Revenue,
+}
+
+/// Input format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormatArg {
+    /// Delimited text (optionally gzip-compressed).
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+}
+
+/// Output table format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Comma-separated values.
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+    /// Newline-delimited JSON.
+    Json,
+}
+
+/// Options shared by the subcommands (they may come before or after the subcommand).
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Customer id column [detected: customer_id, CustomerID, Customer ID, ...].
+    #[arg(long, global = true, value_name = "COL", help_heading = "Columns")]
+    pub customer: Option<String>,
+    /// Timestamp column [detected: InvoiceDate, order_date, date, ...].
+    #[arg(long, global = true, value_name = "COL", help_heading = "Columns")]
+    pub time: Option<String>,
+    /// Amount column [detected: amount, revenue, sales, ...].
+    #[arg(long, global = true, value_name = "COL", help_heading = "Columns", conflicts_with_all = ["quantity", "price"])]
+    pub amount: Option<String>,
+    /// Quantity column; the amount is quantity × price [detected: Quantity, qty].
+    #[arg(long, global = true, value_name = "COL", help_heading = "Columns")]
+    pub quantity: Option<String>,
+    /// Unit price column [detected: UnitPrice, Price].
+    #[arg(long, global = true, value_name = "COL", help_heading = "Columns")]
+    pub price: Option<String>,
+    /// Order id column; frequency counts distinct orders [detected: InvoiceNo, order_id, ...].
+    #[arg(
+        long,
+        global = true,
+        value_name = "COL",
+        help_heading = "Columns",
+        conflicts_with = "no_order"
+    )]
+    pub order: Option<String>,
+    /// Ignore any order column: frequency counts distinct purchase days.
+    #[arg(long, global = true, help_heading = "Columns")]
+    pub no_order: bool,
+    /// Timestamp format in strftime syntax, e.g. "%d/%m/%Y %H:%M" [detected from the data].
+    #[arg(long, global = true, value_name = "FMT", help_heading = "Columns")]
+    pub time_format: Option<String>,
+
+    /// Input format [from the extension and content].
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "FORMAT",
+        help_heading = "Input"
+    )]
+    pub input_format: Option<InputFormatArg>,
+    /// CSV field delimiter: one character, "tab", or "whitespace" [sniffed from the first line].
+    #[arg(long, global = true, value_name = "CHAR", help_heading = "Input")]
+    pub delimiter: Option<String>,
+    /// The CSV has no header line: columns are column_1, column_2, ...
+    #[arg(long, global = true, help_heading = "Input")]
+    pub no_header: bool,
+    /// Numbers use a decimal comma (12,50).
+    #[arg(long, global = true, help_heading = "Input")]
+    pub decimal_comma: bool,
+    /// Write rejected rows with their reason, row number, column and value to FILE.
+    #[arg(long, global = true, value_name = "FILE", help_heading = "Input")]
+    pub rejects: Option<PathBuf>,
+
+    /// Analysis date (YYYY-MM-DD); later transactions are excluded [the day after the latest transaction].
+    #[arg(long, global = true, value_name = "DATE", help_heading = "Analysis")]
+    pub as_of: Option<String>,
+    /// How negative amounts (returns) count.
+    #[arg(long, global = true, value_enum, default_value_t = ReturnsArg::Net, help_heading = "Analysis")]
+    pub returns: ReturnsArg,
+    /// How measures are cut into scores.
+    #[arg(long, global = true, value_enum, default_value_t = BinningArg::Quantile, help_heading = "Analysis")]
+    pub binning: BinningArg,
+    /// Scores per measure (2 to 9).
+    #[arg(long, global = true, default_value_t = 5, help_heading = "Analysis")]
+    pub bins: usize,
+    /// Fixed cut points for recency_days, ascending, bins-1 of them (e.g. 30,90,180,365).
+    #[arg(long, global = true, value_name = "LIST", help_heading = "Analysis")]
+    pub r_thresholds: Option<String>,
+    /// Fixed cut points for frequency.
+    #[arg(long, global = true, value_name = "LIST", help_heading = "Analysis")]
+    pub f_thresholds: Option<String>,
+    /// Fixed cut points for monetary.
+    #[arg(long, global = true, value_name = "LIST", help_heading = "Analysis")]
+    pub m_thresholds: Option<String>,
+    /// Segment rules TOML file [built-in rules; see `clientele rules --show-builtin`].
+    #[arg(long, global = true, value_name = "FILE", help_heading = "Analysis")]
+    pub rules: Option<PathBuf>,
+    /// ABC classes by share of customers or of revenue.
+    #[arg(long, global = true, value_enum, default_value_t = AbcByArg::Customers, help_heading = "Analysis")]
+    pub abc_by: AbcByArg,
+    /// ABC class shares in % [5,15,80 by customers; 80,15,5 by revenue].
+    #[arg(long, global = true, value_name = "LIST", help_heading = "Analysis")]
+    pub abc_splits: Option<String>,
+
+    /// Output file; "-" or absent writes to stdout (report: see --out-dir).
+    #[arg(short, long, global = true, value_name = "FILE", help_heading = "Output")]
+    pub output: Option<PathBuf>,
+    /// Output table format [from the output extension; CSV on stdout and for report].
+    #[arg(long, global = true, value_enum, help_heading = "Output")]
+    pub format: Option<FormatArg>,
+    /// No progress or summaries on stderr (for cron); errors are still printed.
+    #[arg(short, long, global = true, help_heading = "Output")]
+    pub quiet: bool,
+}

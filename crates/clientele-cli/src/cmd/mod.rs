@@ -1,0 +1,328 @@
+//! One module per subcommand, and the glue they share: arguments into library settings,
+//! tables out to files or stdout, notes and progress on stderr.
+
+pub mod abc;
+pub mod customers;
+pub mod generate;
+pub mod report;
+pub mod rfm;
+pub mod rules;
+pub mod segment;
+pub mod validate;
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use clientele::abc::AbcBasis;
+use clientele::ingest::{
+    self, CsvOptions, DecimalSeparator, Delimiter, Header, IngestOptions, InputFormat, Transactions,
+};
+use clientele::polars::prelude::{DataFrame, Engine};
+use clientele::rfm::FixedThresholds;
+use clientele::{
+    AbcParams, AsOf, Binning, Columns, OutputFormat, ReturnsPolicy, RfmParams, RowPolicy, SegmentRules,
+    Segmenter,
+};
+
+use crate::args::{AbcByArg, BinningArg, FormatArg, GlobalArgs, InputFormatArg, ReturnsArg};
+
+/// A usage error found by the binary itself (exit code 2).
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn usage(message: impl Into<String>) -> anyhow::Error {
+    UsageError(message.into()).into()
+}
+
+/// The column mapping and CSV options from the flags.
+pub fn ingest_options(g: &GlobalArgs) -> anyhow::Result<IngestOptions> {
+    let mut columns = Columns {
+        customer: g.customer.clone(),
+        time: g.time.clone(),
+        amount: g.amount.clone(),
+        quantity: g.quantity.clone(),
+        price: g.price.clone(),
+        order: g.order.clone(),
+        no_order: false,
+    };
+    if g.no_order {
+        columns = columns.without_order();
+    }
+    if g.quantity.is_some() != g.price.is_some() {
+        return Err(usage(
+            "--quantity and --price go together (the amount is quantity × price)",
+        ));
+    }
+    let delimiter = match g.delimiter.as_deref() {
+        None => Delimiter::Auto,
+        Some("whitespace") | Some("space") => Delimiter::Whitespace,
+        Some("tab") | Some("\\t") => Delimiter::Byte(b'\t'),
+        Some(d) if d.len() == 1 => Delimiter::Byte(d.as_bytes()[0]),
+        Some(d) => {
+            return Err(usage(format!(
+                "--delimiter must be one character, \"tab\" or \"whitespace\", got {d:?}"
+            )));
+        }
+    };
+    Ok(IngestOptions {
+        columns,
+        time_format: g.time_format.clone(),
+        csv: CsvOptions {
+            delimiter,
+            header: if g.no_header {
+                Header::Absent
+            } else {
+                Header::Present
+            },
+            decimal: if g.decimal_comma {
+                DecimalSeparator::Comma
+            } else {
+                DecimalSeparator::Point
+            },
+            ..CsvOptions::default()
+        },
+        format: g.input_format.map(|f| match f {
+            InputFormatArg::Csv => InputFormat::Csv,
+            InputFormatArg::Parquet => InputFormat::Parquet,
+        }),
+    })
+}
+
+/// Scans the input (reads only its header and a timestamp sample).
+pub fn scan(g: &GlobalArgs, input: &Path) -> anyhow::Result<Transactions> {
+    let options = ingest_options(g)?;
+    Ok(ingest::scan(input, &options)?)
+}
+
+/// The as-of date and returns policy from the flags.
+pub fn row_policy(g: &GlobalArgs) -> anyhow::Result<RowPolicy> {
+    let as_of = match &g.as_of {
+        None => AsOf::DayAfterLatest,
+        Some(text) => AsOf::Date(parse_date("--as-of", text)?),
+    };
+    let returns = match g.returns {
+        ReturnsArg::Net => ReturnsPolicy::Net,
+        ReturnsArg::Exclude => ReturnsPolicy::Exclude,
+    };
+    Ok(RowPolicy { as_of, returns })
+}
+
+/// Parses a `YYYY-MM-DD` date argument.
+pub fn parse_date(name: &'static str, text: &str) -> anyhow::Result<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+        clientele::ParamError::Date {
+            name,
+            value: text.to_string(),
+        }
+        .into()
+    })
+}
+
+fn parse_list(name: &str, text: &str) -> anyhow::Result<Vec<f64>> {
+    text.split(',')
+        .map(|part| {
+            part.trim().parse::<f64>().map_err(|_| {
+                usage(format!(
+                    "{name}: {part:?} is not a number (expected a comma-separated list)"
+                ))
+            })
+        })
+        .collect()
+}
+
+/// The RFM parameters from the flags (unchecked: the library checks them).
+pub fn rfm_params(g: &GlobalArgs) -> anyhow::Result<RfmParams> {
+    let params = RfmParams::new().bins(g.bins);
+    let given = [&g.r_thresholds, &g.f_thresholds, &g.m_thresholds];
+    match g.binning {
+        BinningArg::Quantile | BinningArg::Rank if given.iter().any(|t| t.is_some()) => Err(usage(
+            "--r-thresholds, --f-thresholds and --m-thresholds need --binning fixed",
+        )),
+        BinningArg::Quantile => Ok(params.binning(Binning::Quantile)),
+        BinningArg::Rank => Ok(params.binning(Binning::Rank)),
+        BinningArg::Fixed => {
+            let list = |flag: &str, value: &Option<String>| -> anyhow::Result<Vec<f64>> {
+                match value {
+                    Some(text) => parse_list(flag, text),
+                    None => Err(usage(format!(
+                        "--binning fixed needs {flag} (bins - 1 ascending cut points)"
+                    ))),
+                }
+            };
+            Ok(params.fixed_thresholds(FixedThresholds {
+                recency: list("--r-thresholds", &g.r_thresholds)?,
+                frequency: list("--f-thresholds", &g.f_thresholds)?,
+                monetary: list("--m-thresholds", &g.m_thresholds)?,
+            }))
+        }
+    }
+}
+
+/// The segment rules from the flags.
+pub fn segment_rules(g: &GlobalArgs) -> anyhow::Result<SegmentRules> {
+    Ok(match &g.rules {
+        Some(path) => SegmentRules::from_file(path)?,
+        None => SegmentRules::builtin(),
+    })
+}
+
+/// The ABC parameters from the flags (unchecked).
+pub fn abc_params(g: &GlobalArgs) -> anyhow::Result<AbcParams> {
+    let basis = match g.abc_by {
+        AbcByArg::Customers => AbcBasis::Customers,
+        AbcByArg::Revenue => AbcBasis::Revenue,
+    };
+    let splits = match &g.abc_splits {
+        Some(text) => parse_list("--abc-splits", text)?,
+        None => basis.default_splits(),
+    };
+    Ok(match basis {
+        AbcBasis::Customers => AbcParams::by_customer_share(splits),
+        AbcBasis::Revenue => AbcParams::by_revenue_share(splits),
+    })
+}
+
+/// The whole job's settings from the flags.
+pub fn segmenter(g: &GlobalArgs) -> anyhow::Result<Segmenter> {
+    Ok(Segmenter::new()
+        .policy(row_policy(g)?)
+        .rfm(rfm_params(g)?)
+        .rules(segment_rules(g)?)
+        .abc(abc_params(g)?))
+}
+
+/// A spinner on stderr while the data is read, only when stderr is a terminal.
+pub struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    /// Starts a spinner with a message (or nothing, when quiet or not on a terminal).
+    pub fn start(g: &GlobalArgs, message: String) -> Progress {
+        if g.quiet || !std::io::stderr().is_terminal() {
+            return Progress(None);
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_message(message);
+        bar.enable_steady_tick(Duration::from_millis(120));
+        Progress(Some(bar))
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Prints a note on stderr unless quiet.
+pub fn note(g: &GlobalArgs, text: &str) {
+    if !g.quiet {
+        eprintln!("{text}");
+    }
+}
+
+fn output_format(g: &GlobalArgs, path: Option<&Path>) -> anyhow::Result<OutputFormat> {
+    if let Some(f) = g.format {
+        return Ok(match f {
+            FormatArg::Csv => OutputFormat::Csv,
+            FormatArg::Parquet => OutputFormat::Parquet,
+            FormatArg::Json => OutputFormat::Ndjson,
+        });
+    }
+    match path {
+        None => Ok(OutputFormat::Csv),
+        Some(p) => OutputFormat::from_path(p).ok_or_else(|| {
+            usage(format!(
+                "cannot tell the format of {} from its extension: use .csv, .parquet or .json, or --format",
+                p.display()
+            ))
+        }),
+    }
+}
+
+/// Writes a table to `-o FILE` (atomically) or to stdout.
+pub fn write_table(g: &GlobalArgs, frame: &DataFrame) -> anyhow::Result<()> {
+    let path = g.output.as_deref().filter(|p| p.as_os_str() != "-");
+    let format = output_format(g, path)?;
+    match path {
+        Some(path) => {
+            clientele::output::write_frame(frame, path, format)?;
+            note(
+                g,
+                &format!(
+                    "wrote {} ({} rows)",
+                    path.display(),
+                    clientele::report::format_count(frame.height() as u64)
+                ),
+            );
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = std::io::BufWriter::new(stdout.lock());
+            clientele::output::write_frame_to(frame, &mut lock, format)?;
+            lock.flush().context("writing to stdout")?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the rejected rows when `--rejects FILE` was given.
+pub fn write_rejects(g: &GlobalArgs, tx: &Transactions, policy: &RowPolicy) -> anyhow::Result<()> {
+    let Some(path) = &g.rejects else {
+        return Ok(());
+    };
+    let rejected = tx
+        .rejected_rows(policy)
+        .collect_with_engine(Engine::Streaming)
+        .map(|r| r.unwrap_single())
+        .with_context(|| format!("collecting rejected rows of {}", tx.source_name()))?;
+    let format = OutputFormat::from_path(path).unwrap_or(OutputFormat::Csv);
+    clientele::output::write_frame(&rejected, path, format)?;
+    note(
+        g,
+        &format!(
+            "wrote {} ({} rejected rows)",
+            path.display(),
+            clientele::report::format_count(rejected.height() as u64)
+        ),
+    );
+    Ok(())
+}
+
+/// The one-line account of the input rows and customers, on stderr.
+pub fn note_rows(g: &GlobalArgs, source: &str, table: &clientele::customers::CustomerTable) {
+    let r = &table.reconciliation;
+    let fmt = |n: u64| clientele::report::format_count(n);
+    note(
+        g,
+        &format!(
+            "{source}: {} rows = {} used + {} excluded + {} rejected; {} customers as of {}",
+            fmt(r.input_rows),
+            fmt(r.used_rows),
+            fmt(r.excluded_rows()),
+            fmt(r.rejected_rows()),
+            fmt(table.len() as u64),
+            table.as_of
+        ),
+    );
+}
+
+/// The job's settings, checked before any data is read.
+pub fn checked_segmenter(g: &GlobalArgs) -> anyhow::Result<Segmenter> {
+    let segmenter = segmenter(g)?;
+    let bins = rfm_params(g)?.check()?.bins();
+    abc_params(g)?.check()?;
+    segment_rules(g)?.check(bins)?;
+    Ok(segmenter)
+}

@@ -1,0 +1,42 @@
+//! `clientele rfm`: customers with RFM scores and segments.
+
+use std::process::ExitCode;
+
+use crate::args::{GlobalArgs, InputArgs};
+
+/// Runs the subcommand.
+pub fn run(g: &GlobalArgs, a: &InputArgs) -> anyhow::Result<ExitCode> {
+    let policy = super::row_policy(g)?;
+    let params = super::rfm_params(g)?.check()?;
+    let rules = super::segment_rules(g)?;
+    rules.check(params.bins())?;
+    let tx = super::scan(g, &a.input)?;
+    let table = {
+        let _progress = super::Progress::start(g, format!("reading {}", tx.source_name()));
+        clientele::customers::aggregate(&tx, &policy)?
+    };
+    super::note_rows(g, tx.source_name(), &table);
+    let scored = clientele::rfm::score(&table.frame, &params, &rules)?;
+    note_scoring(g, &scored);
+    super::write_table(g, &scored.frame)?;
+    super::write_rejects(g, &tx, &policy)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the cut points, empty scores and rule warnings on stderr.
+pub fn note_scoring(g: &GlobalArgs, scored: &clientele::rfm::RfmScored) {
+    for m in &scored.scoring {
+        let cuts: Vec<String> = m.cut_points.iter().map(|c| format!("{c}")).collect();
+        super::note(
+            g,
+            &format!("{}: cut points {}", m.measure.column(), cuts.join(", ")),
+        );
+        if let Some(note) = &m.note {
+            let empty: Vec<String> = m.empty_scores.iter().map(u8::to_string).collect();
+            super::note(g, &format!("  scores {} are empty: {note}", empty.join(", ")));
+        }
+    }
+    for warning in &scored.segments.warnings {
+        super::note(g, &format!("warning: {warning}"));
+    }
+}

@@ -1,0 +1,28 @@
+//! `clientele validate`: the data-quality report, no tables written.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use crate::args::{GlobalArgs, ValidateArgs};
+
+/// Runs the subcommand. Exits 1 when no row is usable.
+pub fn run(g: &GlobalArgs, a: &ValidateArgs) -> anyhow::Result<ExitCode> {
+    let policy = super::row_policy(g)?;
+    let tx = super::scan(g, &a.input)?;
+    let report = {
+        let _progress = super::Progress::start(g, format!("checking {}", tx.source_name()));
+        clientele::quality::assess(&tx, &policy)?
+    };
+    let text = if a.json {
+        report.to_json() + "\n"
+    } else {
+        report.to_markdown()
+    };
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    super::write_rejects(g, &tx, &policy)?;
+    Ok(if report.customers == 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,1 @@
+//! Synthetic transaction logs (work in progress by a helper).

@@ -1,0 +1,252 @@
+//! Writing tables: CSV, Parquet or NDJSON, atomically.
+//!
+//! Files are written to a temporary file beside the target and renamed into place once
+//! complete, so a reader (or a crash) never sees half a file. Frames are written as one chunk,
+//! so the bytes do not depend on how many threads built them.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+/// A table file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputFormat {
+    /// Comma-separated text with a header.
+    Csv,
+    /// Apache Parquet (zstd-compressed).
+    Parquet,
+    /// Newline-delimited JSON, one object per row.
+    Ndjson,
+}
+
+impl OutputFormat {
+    /// The format a file name asks for: `.csv`, `.parquet`/`.pq`, `.json`/`.ndjson`/`.jsonl`.
+    pub fn from_path(path: &Path) -> Option<OutputFormat> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Some(OutputFormat::Csv),
+            "parquet" | "pq" => Some(OutputFormat::Parquet),
+            "json" | "ndjson" | "jsonl" => Some(OutputFormat::Ndjson),
+            _ => None,
+        }
+    }
+
+    /// The usual file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            OutputFormat::Csv => "csv",
+            OutputFormat::Parquet => "parquet",
+            OutputFormat::Ndjson => "json",
+        }
+    }
+}
+
+impl std::str::FromStr for OutputFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "csv" => Ok(OutputFormat::Csv),
+            "parquet" | "pq" => Ok(OutputFormat::Parquet),
+            "json" | "ndjson" | "jsonl" => Ok(OutputFormat::Ndjson),
+            other => Err(format!(
+                "unknown format {other:?} (expected csv, parquet or json)"
+            )),
+        }
+    }
+}
+
+/// A file being written under a temporary name, renamed to its target by [`AtomicFile::commit`].
+/// Dropped without a commit, the temporary file is removed.
+#[derive(Debug)]
+pub struct AtomicFile {
+    target: PathBuf,
+    temp: PathBuf,
+    writer: Option<BufWriter<File>>,
+    committed: bool,
+}
+
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl AtomicFile {
+    /// Creates the temporary file beside `target`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when the directory is missing or not writable.
+    pub fn create(target: impl AsRef<Path>) -> Result<AtomicFile> {
+        let target = target.as_ref().to_path_buf();
+        let dir = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "output".into());
+        let temp = dir.join(format!(
+            ".{name}.tmp-{}-{}",
+            std::process::id(),
+            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let file = File::create(&temp).map_err(|e| Error::io("cannot create", &temp, e))?;
+        Ok(AtomicFile {
+            target,
+            temp,
+            writer: Some(BufWriter::with_capacity(1 << 20, file)),
+            committed: false,
+        })
+    }
+
+    /// The writer for the content.
+    pub fn writer(&mut self) -> &mut BufWriter<File> {
+        self.writer.as_mut().expect("writer is present until commit")
+    }
+
+    /// The final path.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Flushes, syncs and renames the file into place.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when flushing or renaming fails (the temporary file is then removed).
+    pub fn commit(mut self) -> Result<()> {
+        let writer = self.writer.take().expect("commit once");
+        let file = writer
+            .into_inner()
+            .map_err(|e| Error::io("cannot write", &self.temp, e.into_error()))?;
+        file.sync_all()
+            .map_err(|e| Error::io("cannot write", &self.temp, e))?;
+        drop(file);
+        std::fs::rename(&self.temp, &self.target)
+            .map_err(|e| Error::io("cannot rename into", &self.target, e))?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// Writes bytes to `path` atomically.
+///
+/// # Errors
+///
+/// [`Error::Io`] on failure.
+pub fn write_bytes(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
+    let mut file = AtomicFile::create(path.as_ref())?;
+    file.writer()
+        .write_all(bytes)
+        .map_err(|e| Error::io("cannot write", path.as_ref(), e))?;
+    file.commit()
+}
+
+/// Writes a frame to `path` in `format`, atomically.
+///
+/// # Errors
+///
+/// [`Error::Io`] for file errors, [`Error::Polars`] when the frame cannot be encoded.
+pub fn write_frame(frame: &DataFrame, path: impl AsRef<Path>, format: OutputFormat) -> Result<()> {
+    let path = path.as_ref();
+    let mut file = AtomicFile::create(path)?;
+    write_frame_to(frame, file.writer(), format).map_err(|e| match e {
+        Error::Polars { error, .. } => Error::Polars {
+            context: format!("cannot write {}", path.display()),
+            error,
+        },
+        other => other,
+    })?;
+    file.commit()
+}
+
+/// Writes a frame to any writer (stdout, a buffer) in `format`.
+///
+/// # Errors
+///
+/// [`Error::Polars`] when encoding or writing fails; a closed pipe surfaces as a polars I/O
+/// error whose kind is [`std::io::ErrorKind::BrokenPipe`].
+pub fn write_frame_to(frame: &DataFrame, mut writer: impl Write, format: OutputFormat) -> Result<()> {
+    let mut frame = frame.clone();
+    frame.rechunk_mut();
+    let result = match format {
+        OutputFormat::Csv => CsvWriter::new(&mut writer)
+            .include_header(true)
+            .with_datetime_format(Some("%Y-%m-%d %H:%M:%S%.f".into()))
+            .with_date_format(Some("%Y-%m-%d".into()))
+            .finish(&mut frame),
+        OutputFormat::Parquet => ParquetWriter::new(&mut writer)
+            .with_compression(ParquetCompression::Zstd(None))
+            .finish(&mut frame)
+            .map(|_| ()),
+        OutputFormat::Ndjson => JsonWriter::new(&mut writer)
+            .with_json_format(JsonFormat::JsonLines)
+            .finish(&mut frame),
+    };
+    result.map_err(|error| Error::Polars {
+        context: format!("cannot write {} output", format.extension()),
+        error,
+    })?;
+    writer.flush().map_err(|e| Error::io("cannot write", "output", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_from_extensions() {
+        assert_eq!(
+            OutputFormat::from_path(Path::new("a.CSV")),
+            Some(OutputFormat::Csv)
+        );
+        assert_eq!(
+            OutputFormat::from_path(Path::new("a.parquet")),
+            Some(OutputFormat::Parquet)
+        );
+        assert_eq!(
+            OutputFormat::from_path(Path::new("a.jsonl")),
+            Some(OutputFormat::Ndjson)
+        );
+        assert_eq!(OutputFormat::from_path(Path::new("a.xlsx")), None);
+    }
+
+    #[test]
+    fn atomic_files_appear_only_on_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.csv");
+        let mut file = AtomicFile::create(&target).unwrap();
+        file.writer().write_all(b"a\n1\n").unwrap();
+        assert!(!target.exists());
+        file.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "a\n1\n");
+        // An abandoned file leaves nothing behind, and the old content stays.
+        let mut file = AtomicFile::create(&target).unwrap();
+        file.writer().write_all(b"partial").unwrap();
+        drop(file);
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "a\n1\n");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn csv_dates_and_datetimes_are_readable() {
+        let frame = df!("d" => [1i32]).unwrap();
+        let mut buf = Vec::new();
+        write_frame_to(&frame, &mut buf, OutputFormat::Csv).unwrap();
+        assert_eq!(String::from_utf8(buf).unwrap(), "d\n1\n");
+    }
+}

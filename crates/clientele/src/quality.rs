@@ -1,0 +1,406 @@
+//! Data-quality assessment of a transaction input, without writing any table.
+//!
+//! [`assess`] reports the row reconciliation (the same one a segmentation run reports), rejects
+//! by reason with examples, fully duplicated rows, negative and zero amounts, the date range
+//! and distinct counts.
+
+use std::fmt::Write;
+
+use chrono::NaiveDateTime;
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::columns::ResolvedColumns;
+use crate::customers;
+use crate::error::{Error, PolarsContext, Result};
+use crate::ingest::col_names::{AMOUNT_MICROS, CUSTOMER_ID, ORDER_KEY, STATUS, TS};
+use crate::ingest::{MICROS_PER_UNIT, Transactions};
+use crate::report::{format_count, format_money, format_share};
+use crate::rows::{RowPolicy, RowReconciliation};
+
+/// How many rejected rows are shown as examples.
+pub const REJECT_EXAMPLES: usize = 10;
+
+/// Count and sum of a class of amounts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct AmountStats {
+    /// Rows.
+    pub rows: u64,
+    /// Σ amount.
+    pub total: f64,
+}
+
+/// One rejected row, as an example.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RejectExample {
+    /// 1-based data row number in the input.
+    pub row: u64,
+    /// The reason's identifier.
+    pub reason: String,
+    /// The column at fault.
+    pub column: String,
+    /// Its value as text (`None` when empty).
+    pub value: Option<String>,
+}
+
+/// The data-quality report.
+#[derive(Debug, Clone, Serialize)]
+pub struct QualityReport {
+    /// The input as named.
+    pub source: String,
+    /// The column chosen for each role.
+    pub columns: ResolvedColumns,
+    /// The timestamp format, if timestamps are text.
+    pub time_format: Option<String>,
+    /// Input rows by fate, as a segmentation with the same policy would count them.
+    pub rows: RowReconciliation,
+    /// Customers with at least one used purchase.
+    pub customers: usize,
+    /// Distinct customer ids among valid (not rejected) rows.
+    pub distinct_customer_ids: u64,
+    /// Distinct order ids among valid rows, when there is an order column.
+    pub distinct_orders: Option<u64>,
+    /// Rows identical in every column to an earlier row (kept, and counted as used if valid).
+    pub duplicate_rows: u64,
+    /// Valid rows with a negative amount.
+    pub negative_amounts: AmountStats,
+    /// Valid rows with a zero amount.
+    pub zero_amounts: AmountStats,
+    /// Valid rows with a positive amount.
+    pub positive_amounts: AmountStats,
+    /// Earliest valid timestamp.
+    pub first_timestamp: Option<NaiveDateTime>,
+    /// Latest valid timestamp.
+    pub last_timestamp: Option<NaiveDateTime>,
+    /// The first rejected rows.
+    pub reject_examples: Vec<RejectExample>,
+}
+
+/// Assesses an input under a row policy.
+///
+/// # Errors
+///
+/// Read errors from the input. An input where every row is rejected is *not* an error here:
+/// the report says so.
+pub fn assess(tx: &Transactions, policy: &RowPolicy) -> Result<QualityReport> {
+    let (rows, customers) = match customers::aggregate(tx, policy) {
+        Ok(table) => (table.reconciliation.clone(), table.len()),
+        Err(Error::NoCustomers { .. }) => (reconcile_only(tx, policy)?, 0),
+        Err(e) => return Err(e),
+    };
+    let classified = tx.classify(policy);
+    let valid = col(STATUS).eq(lit(0u8)).or(col(STATUS).gt_eq(lit(32u8)));
+    let amount = || col(AMOUNT_MICROS);
+    let class = |cond: Expr, name: &str| {
+        [
+            cond.clone()
+                .and(valid.clone())
+                .cast(DataType::UInt64)
+                .sum()
+                .alias(format!("{name}_rows")),
+            when(cond.and(valid.clone()))
+                .then(amount())
+                .otherwise(lit(0i64))
+                .cast(DataType::Float64)
+                .sum()
+                .alias(format!("{name}_total")),
+        ]
+    };
+    let mut stats_exprs = Vec::new();
+    stats_exprs.extend(class(amount().lt(lit(0i64)), "negative"));
+    stats_exprs.extend(class(amount().eq(lit(0i64)), "zero"));
+    stats_exprs.extend(class(amount().gt(lit(0i64)), "positive"));
+    stats_exprs.push(col(TS).filter(valid.clone()).min().alias("first_ts"));
+    stats_exprs.push(col(TS).filter(valid.clone()).max().alias("last_ts"));
+    stats_exprs.push(
+        col(CUSTOMER_ID)
+            .filter(valid.clone())
+            .n_unique()
+            .cast(DataType::UInt64)
+            .alias("customers"),
+    );
+    if tx.columns().order.is_some() {
+        stats_exprs.push(
+            col(ORDER_KEY)
+                .filter(valid.clone())
+                .n_unique()
+                .cast(DataType::UInt64)
+                .alias("orders"),
+        );
+    }
+    let stats = classified.select(stats_exprs);
+    let total = tx.raw().select([len().cast(DataType::UInt64).alias("n")]);
+    let distinct = tx
+        .raw()
+        .unique(None, UniqueKeepStrategy::Any)
+        .select([len().cast(DataType::UInt64).alias("n")]);
+    let examples = tx
+        .rejected_rows(policy)
+        .limit(REJECT_EXAMPLES as IdxSize)
+        .select([
+            col("reject_row").cast(DataType::UInt64),
+            col("reject_reason"),
+            col("reject_column"),
+            col("reject_value"),
+        ]);
+    let opt = stats.get_current_optimizations();
+    let frames = LazyFrame::collect_all_with_engine(
+        vec![
+            stats.logical_plan,
+            total.logical_plan,
+            distinct.logical_plan,
+            examples.logical_plan,
+        ],
+        Engine::Streaming,
+        opt,
+    )
+    .context(|| format!("{}: cannot assess", tx.source_name()))?;
+    let [stats, total, distinct, examples] =
+        <[DataFrame; 4]>::try_from(frames).expect("four plans, four frames");
+    let u = |frame: &DataFrame, name: &str| -> Result<u64> {
+        Ok(frame
+            .column(name)
+            .context(|| name.to_string())?
+            .cast(&DataType::UInt64)
+            .context(|| name.to_string())?
+            .u64()
+            .context(|| name.to_string())?
+            .get(0)
+            .unwrap_or(0))
+    };
+    let money = |name: &str| -> Result<AmountStats> {
+        let total = stats
+            .column(&format!("{name}_total"))
+            .context(|| name.to_string())?
+            .f64()
+            .context(|| name.to_string())?
+            .get(0)
+            .unwrap_or(0.0);
+        Ok(AmountStats {
+            rows: u(&stats, &format!("{name}_rows"))?,
+            total: total / MICROS_PER_UNIT,
+        })
+    };
+    let timestamp = |name: &str| -> Result<Option<NaiveDateTime>> {
+        let micros = stats
+            .column(name)
+            .context(|| name.to_string())?
+            .cast(&DataType::Int64)
+            .context(|| name.to_string())?
+            .i64()
+            .context(|| name.to_string())?
+            .get(0);
+        Ok(micros.and_then(|m| chrono::DateTime::from_timestamp_micros(m).map(|d| d.naive_utc())))
+    };
+    Ok(QualityReport {
+        source: tx.source_name().to_string(),
+        columns: tx.columns().clone(),
+        time_format: tx.time_parsing().format.clone(),
+        rows,
+        customers,
+        distinct_customer_ids: u(&stats, "customers")?,
+        distinct_orders: match tx.columns().order {
+            Some(_) => Some(u(&stats, "orders")?),
+            None => None,
+        },
+        duplicate_rows: u(&total, "n")? - u(&distinct, "n")?,
+        negative_amounts: money("negative")?,
+        zero_amounts: money("zero")?,
+        positive_amounts: money("positive")?,
+        first_timestamp: timestamp("first_ts")?,
+        last_timestamp: timestamp("last_ts")?,
+        reject_examples: reject_examples(&examples)?,
+    })
+}
+
+fn reconcile_only(tx: &Transactions, policy: &RowPolicy) -> Result<RowReconciliation> {
+    let counts = customers::status_counts(tx.classify(policy))
+        .collect()
+        .context(|| format!("{}: cannot count rows", tx.source_name()))?;
+    let status = counts
+        .column(STATUS)
+        .context(|| "status".into())?
+        .u8()
+        .context(|| "status".into())?;
+    let rows = counts
+        .column("rows")
+        .context(|| "rows".into())?
+        .u64()
+        .context(|| "rows".into())?;
+    Ok(RowReconciliation::from_status_counts(
+        status.iter().zip(rows.iter()).filter_map(|(s, r)| Some((s?, r?))),
+    ))
+}
+
+fn reject_examples(frame: &DataFrame) -> Result<Vec<RejectExample>> {
+    let text = |name: &str| -> Result<Vec<Option<String>>> {
+        Ok(frame
+            .column(name)
+            .context(|| name.to_string())?
+            .str()
+            .context(|| name.to_string())?
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect())
+    };
+    let rows: Vec<u64> = frame
+        .column("reject_row")
+        .context(|| "reject_row".into())?
+        .u64()
+        .context(|| "reject_row".into())?
+        .iter()
+        .map(|v| v.unwrap_or(0))
+        .collect();
+    let (reasons, columns, values) = (
+        text("reject_reason")?,
+        text("reject_column")?,
+        text("reject_value")?,
+    );
+    Ok((0..rows.len())
+        .map(|i| RejectExample {
+            row: rows[i],
+            reason: reasons[i].clone().unwrap_or_default(),
+            column: columns[i].clone().unwrap_or_default(),
+            value: values[i].clone(),
+        })
+        .collect())
+}
+
+impl QualityReport {
+    /// The report as pretty-printed JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("the report serializes")
+    }
+
+    /// The report as human-readable text (Markdown).
+    pub fn to_markdown(&self) -> String {
+        let mut out = String::new();
+        let _ = self.render(&mut out);
+        out
+    }
+
+    fn render(&self, out: &mut String) -> std::fmt::Result {
+        let r = &self.rows;
+        writeln!(out, "# Data quality: {}\n", self.source)?;
+        writeln!(
+            out,
+            "Columns: customer id `{}`, timestamp `{}`{}, amount `{}`, order id {}.\n",
+            self.columns.customer,
+            self.columns.time,
+            self.time_format
+                .as_ref()
+                .map_or(String::new(), |f| format!(" (format `{f}`)")),
+            self.columns.amount,
+            self.columns
+                .order
+                .as_ref()
+                .map_or("none".to_string(), |o| format!("`{o}`"))
+        )?;
+        writeln!(out, "## Rows\n")?;
+        let share = |n: u64| {
+            format_share(if r.input_rows == 0 {
+                0.0
+            } else {
+                n as f64 / r.input_rows as f64
+            })
+        };
+        writeln!(out, "| rows | count | share |\n| --- | ---: | ---: |")?;
+        writeln!(
+            out,
+            "| input | {} | {} |",
+            format_count(r.input_rows),
+            share(r.input_rows)
+        )?;
+        writeln!(
+            out,
+            "| used | {} | {} |",
+            format_count(r.used_rows),
+            share(r.used_rows)
+        )?;
+        for e in &r.excluded {
+            writeln!(
+                out,
+                "| excluded: {} | {} | {} |",
+                e.reason.as_str(),
+                format_count(e.rows),
+                share(e.rows)
+            )?;
+        }
+        for e in &r.rejected {
+            writeln!(
+                out,
+                "| rejected: {} | {} | {} |",
+                e.reason.as_str(),
+                format_count(e.rows),
+                share(e.rows)
+            )?;
+        }
+        writeln!(
+            out,
+            "\n{} = {} used + {} excluded + {} rejected{}.\n",
+            format_count(r.input_rows),
+            format_count(r.used_rows),
+            format_count(r.excluded_rows()),
+            format_count(r.rejected_rows()),
+            if r.balances() { "" } else { " (MISMATCH)" }
+        )?;
+        writeln!(out, "## Content\n")?;
+        writeln!(out, "| check | value |\n| --- | ---: |")?;
+        writeln!(
+            out,
+            "| customers with a used purchase | {} |",
+            format_count(self.customers as u64)
+        )?;
+        writeln!(
+            out,
+            "| distinct customer ids (valid rows) | {} |",
+            format_count(self.distinct_customer_ids)
+        )?;
+        if let Some(orders) = self.distinct_orders {
+            writeln!(
+                out,
+                "| distinct order ids (valid rows) | {} |",
+                format_count(orders)
+            )?;
+        }
+        writeln!(
+            out,
+            "| fully duplicated rows | {} |",
+            format_count(self.duplicate_rows)
+        )?;
+        for (label, stats) in [
+            ("positive", self.positive_amounts),
+            ("zero", self.zero_amounts),
+            ("negative", self.negative_amounts),
+        ] {
+            writeln!(
+                out,
+                "| {label} amounts: rows, total | {}, {} |",
+                format_count(stats.rows),
+                format_money(stats.total)
+            )?;
+        }
+        let ts = |t: Option<NaiveDateTime>| t.map_or("–".to_string(), |t| t.to_string());
+        writeln!(out, "| first timestamp | {} |", ts(self.first_timestamp))?;
+        writeln!(out, "| last timestamp | {} |\n", ts(self.last_timestamp))?;
+        if !self.reject_examples.is_empty() {
+            writeln!(out, "## First rejected rows\n")?;
+            writeln!(
+                out,
+                "| row | reason | column | value |\n| ---: | --- | --- | --- |"
+            )?;
+            for e in &self.reject_examples {
+                writeln!(
+                    out,
+                    "| {} | {} | {} | {} |",
+                    e.row,
+                    e.reason,
+                    e.column.replace('|', "\\|"),
+                    e.value.as_deref().unwrap_or("(empty)").replace('|', "\\|")
+                )?;
+            }
+            writeln!(out)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,351 @@
+//! Markdown rendering of a [`Summary`].
+
+use std::fmt::Write;
+
+use super::Summary;
+use crate::abc::{AbcBasis, AbcClassSummary};
+use crate::rfm::Binning;
+use crate::rows::{AsOf, ReturnsPolicy};
+
+/// `1234567` → `"1,234,567"`.
+pub fn format_count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `1234.5` → `"1,234.50"`.
+pub fn format_money(x: f64) -> String {
+    let sign = if x < 0.0 { "-" } else { "" };
+    let cents = (x.abs() * 100.0).round() as u64;
+    format!("{sign}{}.{:02}", format_count(cents / 100), cents % 100)
+}
+
+/// `0.0512` → `"5.1 %"`.
+pub fn format_share(x: f64) -> String {
+    format!("{:.1} %", x * 100.0)
+}
+
+/// Numbers in cut points: integers plainly, others with up to four decimals.
+fn format_value(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{x:.0}")
+    } else {
+        let s = format!("{x:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// Escapes `|` and line breaks so a value cannot break a table.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+pub(super) fn render(s: &Summary) -> String {
+    let mut out = String::new();
+    let _ = render_into(&mut out, s);
+    out
+}
+
+fn render_into(out: &mut String, s: &Summary) -> std::fmt::Result {
+    writeln!(out, "# Customer segmentation: {}\n", cell(&s.input.source))?;
+    let as_of = match s.settings.as_of_policy {
+        AsOf::DayAfterLatest => "the day after the latest transaction",
+        AsOf::Date(_) => "given",
+    };
+    let returns = match s.settings.returns {
+        ReturnsPolicy::Net => "returns netted into monetary value",
+        ReturnsPolicy::Exclude => "returns excluded",
+    };
+    let binning = match s.settings.binning {
+        Binning::Quantile => "quantile",
+        Binning::Rank => "rank",
+        Binning::Fixed => "fixed",
+    };
+    writeln!(
+        out,
+        "As of **{}** ({as_of}); {returns}; {} scores per measure, {binning} binning; segments from {}. \
+         clientele {}.\n",
+        s.settings.as_of,
+        s.settings.bins,
+        cell(&s.settings.segment_rules),
+        s.clientele_version
+    )?;
+
+    writeln!(out, "## Input\n")?;
+    writeln!(out, "| role | column |\n| --- | --- |")?;
+    writeln!(out, "| customer id | {} |", cell(&s.input.columns.customer))?;
+    let time_note = match (&s.input.time_format, s.input.time_format_detected) {
+        (Some(f), true) => format!(" (format `{f}`, detected)"),
+        (Some(f), false) => format!(" (format `{f}`, given)"),
+        (None, _) => " (native date/time column)".to_string(),
+    };
+    writeln!(
+        out,
+        "| timestamp | {}{} |",
+        cell(&s.input.columns.time),
+        cell(&time_note)
+    )?;
+    writeln!(out, "| amount | {} |", cell(&s.input.columns.amount.to_string()))?;
+    let order = s
+        .input
+        .columns
+        .order
+        .as_deref()
+        .map_or("none: frequency counts purchase days".to_string(), cell);
+    writeln!(out, "| order id | {order} |\n")?;
+
+    render_rows(out, s)?;
+
+    let c = &s.customers;
+    let range = match (c.first_date, c.last_date) {
+        (Some(a), Some(b)) => format!(", purchases from {a} to {b}"),
+        _ => String::new(),
+    };
+    writeln!(out, "## Customers\n")?;
+    writeln!(
+        out,
+        "{} customers{range}; total monetary value {}.\n",
+        format_count(c.customers as u64),
+        format_money(c.total_monetary)
+    )?;
+
+    render_scores(out, s)?;
+    render_segments(out, s)?;
+    render_abc(out, s)
+}
+
+fn render_rows(out: &mut String, s: &Summary) -> std::fmt::Result {
+    let r = &s.rows;
+    let share = |n: u64| {
+        format_share(if r.input_rows == 0 {
+            0.0
+        } else {
+            n as f64 / r.input_rows as f64
+        })
+    };
+    writeln!(out, "## Rows\n")?;
+    writeln!(out, "| rows | count | share |\n| --- | ---: | ---: |")?;
+    writeln!(
+        out,
+        "| input | {} | {} |",
+        format_count(r.input_rows),
+        share(r.input_rows)
+    )?;
+    writeln!(
+        out,
+        "| used | {} | {} |",
+        format_count(r.used_rows),
+        share(r.used_rows)
+    )?;
+    for e in &r.excluded {
+        writeln!(
+            out,
+            "| excluded: {} | {} | {} |",
+            e.reason.as_str(),
+            format_count(e.rows),
+            share(e.rows)
+        )?;
+    }
+    for e in &r.rejected {
+        writeln!(
+            out,
+            "| rejected: {} | {} | {} |",
+            e.reason.as_str(),
+            format_count(e.rows),
+            share(e.rows)
+        )?;
+    }
+    writeln!(
+        out,
+        "\n{} = {} used + {} excluded + {} rejected: {}.\n",
+        format_count(r.input_rows),
+        format_count(r.used_rows),
+        format_count(r.excluded_rows()),
+        format_count(r.rejected_rows()),
+        if r.balances() {
+            "every row accounted for"
+        } else {
+            "MISMATCH"
+        }
+    )
+}
+
+fn render_scores(out: &mut String, s: &Summary) -> std::fmt::Result {
+    writeln!(out, "## RFM scores\n")?;
+    writeln!(
+        out,
+        "A value falls in bin 1 + (number of cut points below it); recency scores run the other way, so the most recent customers score {}.\n",
+        s.settings.bins
+    )?;
+    writeln!(
+        out,
+        "| measure | cut points | empty scores |\n| --- | --- | --- |"
+    )?;
+    for m in &s.rfm {
+        let cuts: Vec<String> = m.cut_points.iter().map(|c| format_value(*c)).collect();
+        let unit = if m.binning == Binning::Rank {
+            " (ranks)"
+        } else {
+            ""
+        };
+        let empty = if m.empty_scores.is_empty() {
+            "none".to_string()
+        } else {
+            m.empty_scores
+                .iter()
+                .map(u8::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        writeln!(
+            out,
+            "| {} | {}{unit} | {empty} |",
+            m.measure.column(),
+            cuts.join(", ")
+        )?;
+    }
+    writeln!(out)?;
+    write!(out, "| score |")?;
+    for m in &s.rfm {
+        write!(out, " {} range | customers |", m.measure.column())?;
+    }
+    write!(out, "\n| ---: |")?;
+    for _ in &s.rfm {
+        write!(out, " --- | ---: |")?;
+    }
+    writeln!(out)?;
+    for score in (1..=s.settings.bins as u8).rev() {
+        write!(out, "| {score} |")?;
+        for m in &s.rfm {
+            let bin = &m.scores[score as usize - 1];
+            let range = match (bin.min, bin.max) {
+                (Some(a), Some(b)) if a == b => format_value(a),
+                (Some(a), Some(b)) => format!("{} – {}", format_value(a), format_value(b)),
+                _ => "–".to_string(),
+            };
+            write!(out, " {range} | {} |", format_count(bin.customers as u64))?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(out)?;
+    for m in s.rfm.iter().filter_map(|m| m.note.as_ref().map(|n| (m, n))) {
+        writeln!(out, "- {}: {}", m.0.measure.column(), cell(m.1))?;
+    }
+    if s.rfm.iter().any(|m| m.note.is_some()) {
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+fn render_segments(out: &mut String, s: &Summary) -> std::fmt::Result {
+    writeln!(out, "## Segments\n")?;
+    writeln!(
+        out,
+        "| segment | customers | % customers | revenue | % revenue | mean recency (days) | mean frequency | mean monetary |"
+    )?;
+    writeln!(out, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")?;
+    for g in &s.segments {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {:.1} | {:.2} | {} |",
+            cell(&g.segment),
+            format_count(g.customers as u64),
+            format_share(g.customer_share),
+            format_money(g.revenue),
+            format_share(g.revenue_share),
+            g.mean_recency_days,
+            g.mean_frequency,
+            format_money(g.mean_monetary)
+        )?;
+    }
+    writeln!(out)?;
+    for w in &s.segment_rule_warnings {
+        writeln!(out, "- warning: {}", cell(w))?;
+    }
+    if !s.segment_rule_warnings.is_empty() {
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+fn render_abc(out: &mut String, s: &Summary) -> std::fmt::Result {
+    out.push_str(&abc_markdown(
+        &s.abc,
+        s.settings.abc_basis,
+        &s.settings.abc_splits,
+    ));
+    Ok(())
+}
+
+/// The ABC section: classes with customers, revenue and the textbook expectation.
+pub fn abc_markdown(classes: &[AbcClassSummary], basis: AbcBasis, splits: &[f64]) -> String {
+    let mut out = String::new();
+    let _ = abc_into(&mut out, classes, basis, splits);
+    out
+}
+
+fn abc_into(
+    out: &mut String,
+    classes: &[AbcClassSummary],
+    basis: AbcBasis,
+    splits: &[f64],
+) -> std::fmt::Result {
+    let splits: Vec<String> = splits.iter().map(|x| format_value(*x)).collect();
+    let basis = match basis {
+        AbcBasis::Customers => "share of customers",
+        AbcBasis::Revenue => "share of cumulative revenue (Pareto)",
+    };
+    writeln!(out, "## ABC tiers\n")?;
+    writeln!(out, "Classes by {basis}, splits {} %.\n", splits.join(" / "))?;
+    writeln!(
+        out,
+        "| class | customers | % customers | revenue | % revenue | textbook % customers | textbook % revenue |"
+    )?;
+    writeln!(out, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |")?;
+    for a in classes {
+        let textbook = |x: Option<f64>| x.map_or("–".to_string(), format_share);
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            a.class,
+            format_count(a.customers as u64),
+            format_share(a.customer_share),
+            format_money(a.revenue),
+            format_share(a.revenue_share),
+            textbook(a.textbook_customer_share),
+            textbook(a.textbook_revenue_share)
+        )?;
+    }
+    writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_formatted_for_people() {
+        assert_eq!(format_count(0), "0");
+        assert_eq!(format_count(999), "999");
+        assert_eq!(format_count(541909), "541,909");
+        assert_eq!(format_count(1234567), "1,234,567");
+        assert_eq!(format_money(8911407.904), "8,911,407.90");
+        assert_eq!(format_money(-5.5), "-5.50");
+        assert_eq!(format_share(0.05123), "5.1 %");
+        assert_eq!(format_value(32.5), "32.5");
+        assert_eq!(format_value(13.0), "13");
+        assert_eq!(format_value(1.0 / 3.0), "0.3333");
+    }
+
+    #[test]
+    fn table_cells_cannot_break_tables() {
+        assert_eq!(cell("a|b\nc"), "a\\|b c");
+    }
+}

@@ -1,0 +1,148 @@
+//! The whole job in one call: transactions → customers → RFM scores, segments and ABC tiers.
+//!
+//! ```
+//! use clientele::ingest::{self, IngestOptions};
+//! use clientele::polars::prelude::*;
+//! use clientele::{AbcParams, AsOf, RfmParams, Segmenter};
+//!
+//! let orders = df!(
+//!     "customer_id" => ["a", "a", "b", "c", "c", "c"],
+//!     "order_date" => ["2024-01-05", "2024-03-01", "2024-02-20", "2024-01-02", "2024-02-02", "2024-03-02"],
+//!     "amount" => [10.0, 25.0, 7.5, 100.0, 80.0, -20.0],
+//! )?;
+//! let tx = ingest::from_frame("orders", orders.lazy(), &IngestOptions::default())?;
+//! let result = Segmenter::new()
+//!     .as_of(AsOf::Date(chrono::NaiveDate::from_ymd_opt(2024, 3, 31).unwrap()))
+//!     .rfm(RfmParams::new().bins(3))
+//!     .abc(AbcParams::by_customer_share([34.0, 33.0, 33.0]))
+//!     .run(&tx)?;
+//! assert_eq!(result.frame.height(), 3);
+//! assert!(result.customers.reconciliation.balances());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use polars::prelude::*;
+
+use crate::abc::{self, AbcParams, AbcTiers};
+use crate::customers::{self, CustomerTable};
+use crate::error::{PolarsContext, Result};
+use crate::ingest::Transactions;
+use crate::report::Summary;
+use crate::rfm::{self, RfmParams, RfmScored, SegmentRules};
+use crate::rows::{AsOf, ReturnsPolicy, RowPolicy};
+
+/// Settings for the segmentation job; [`Segmenter::run`] checks and runs them.
+#[derive(Debug, Clone, Default)]
+pub struct Segmenter {
+    policy: RowPolicy,
+    rfm: RfmParams,
+    rules: SegmentRules,
+    abc: AbcParams,
+}
+
+impl Segmenter {
+    /// Default settings: as-of the day after the latest transaction, returns netted, quintile
+    /// scores, built-in segments, ABC by customer share 5/15/80.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the as-of date.
+    pub fn as_of(mut self, as_of: AsOf) -> Self {
+        self.policy.as_of = as_of;
+        self
+    }
+
+    /// Sets the returns policy.
+    pub fn returns(mut self, returns: ReturnsPolicy) -> Self {
+        self.policy.returns = returns;
+        self
+    }
+
+    /// Sets the row policy (as-of date and returns) at once.
+    pub fn policy(mut self, policy: RowPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Sets the RFM scoring parameters.
+    pub fn rfm(mut self, params: RfmParams) -> Self {
+        self.rfm = params;
+        self
+    }
+
+    /// Sets the segment rules.
+    pub fn rules(mut self, rules: SegmentRules) -> Self {
+        self.rules = rules;
+        self
+    }
+
+    /// Sets the ABC parameters.
+    pub fn abc(mut self, params: AbcParams) -> Self {
+        self.abc = params;
+        self
+    }
+
+    /// The row policy.
+    pub fn row_policy(&self) -> &RowPolicy {
+        &self.policy
+    }
+
+    /// Runs the job: reads the transactions once, then scores and tiers the customers.
+    ///
+    /// Parameters are checked before any data is read.
+    ///
+    /// # Errors
+    ///
+    /// Parameter and rules errors first; then ingest and data errors.
+    pub fn run(&self, tx: &Transactions) -> Result<Segmentation> {
+        let rfm_params = self.rfm.clone().check()?;
+        let abc_params = self.abc.clone().check()?;
+        self.rules.check(rfm_params.bins())?;
+        let customers = customers::aggregate(tx, &self.policy)?;
+        let rfm = rfm::score(&customers.frame, &rfm_params, &self.rules)?;
+        let abc = abc::classify(&customers.frame, &abc_params)?;
+        let mut frame = rfm.frame.clone();
+        frame
+            .with_column(
+                abc.frame
+                    .column(abc::ABC_CLASS)
+                    .context(|| "ABC classes".into())?
+                    .clone(),
+            )
+            .context(|| "joining ABC classes".into())?;
+        Ok(Segmentation {
+            source: tx.clone(),
+            customers,
+            rfm,
+            abc,
+            frame,
+        })
+    }
+}
+
+/// The result of a segmentation job.
+#[derive(Debug, Clone)]
+pub struct Segmentation {
+    /// The transactions it ran on.
+    pub source: Transactions,
+    /// Per-customer measures, as-of date and row reconciliation.
+    pub customers: CustomerTable,
+    /// Scores, segments and scoring report.
+    pub rfm: RfmScored,
+    /// ABC classes and summary.
+    pub abc: AbcTiers,
+    /// One row per customer: measures, scores, cell, segment and ABC class.
+    pub frame: DataFrame,
+}
+
+impl Segmentation {
+    /// The job's summary: inputs, settings, reconciliation, thresholds, segment and ABC tables.
+    ///
+    /// # Errors
+    ///
+    /// Only if polars fails summarising the frame.
+    pub fn summary(&self) -> Result<Summary> {
+        Summary::of(self)
+    }
+}
