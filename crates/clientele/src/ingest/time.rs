@@ -79,12 +79,12 @@ pub fn parses(value: &str, format: &str) -> bool {
 pub enum DetectError {
     /// No sampled value is non-empty.
     NoValues,
-    /// No candidate format fits every sampled value.
+    /// No candidate format fits more than half of the sampled values.
     NoFormat {
-        /// A value that no format fits.
+        /// A value that the best format does not fit.
         example: String,
     },
-    /// Both day-first and month-first formats fit every sampled value.
+    /// Day-first and month-first formats fit equally many sampled values.
     Ambiguous {
         /// The formats that fit.
         formats: Vec<&'static str>,
@@ -99,8 +99,8 @@ impl std::fmt::Display for DetectError {
             DetectError::NoValues => write!(f, "has no values to detect a timestamp format from"),
             DetectError::NoFormat { example } => write!(
                 f,
-                "cannot detect the timestamp format: {example:?} fits none of the known formats; \
-                 pass --time-format (strftime syntax, e.g. \"%d/%m/%Y %H:%M\")"
+                "cannot detect the timestamp format: no known format fits most sampled values \
+                 (e.g. {example:?}); pass --time-format (strftime syntax, e.g. \"%d/%m/%Y %H:%M\")"
             ),
             DetectError::Ambiguous { formats, example } => write!(
                 f,
@@ -116,7 +116,9 @@ impl std::fmt::Display for DetectError {
     }
 }
 
-/// Picks the first of [`AUTO_FORMATS`] that every sample value fits.
+/// Picks the format of [`AUTO_FORMATS`] that fits the most sampled values (the first in list
+/// order on a tie). It must fit more than half of them; values it does not fit are later
+/// rejected as `unparsable_timestamp`, so a few bad values do not stop detection.
 ///
 /// ```
 /// use clientele::ingest::time::detect_format;
@@ -129,35 +131,41 @@ impl std::fmt::Display for DetectError {
 ///
 /// # Errors
 ///
-/// [`DetectError`] when there is no value, no format fits, or day/month order is ambiguous.
+/// [`DetectError`] when there is no value, no format fits a majority, or day/month order is
+/// ambiguous (both orders fit equally many values).
 pub fn detect_format<S: AsRef<str>>(samples: &[S]) -> Result<&'static str, DetectError> {
     let values: Vec<&str> = samples
         .iter()
         .map(|s| s.as_ref().trim())
         .filter(|s| !s.is_empty())
         .collect();
-    let Some(first) = values.first() else {
+    if values.is_empty() {
         return Err(DetectError::NoValues);
-    };
-    let fitting: Vec<&'static str> = AUTO_FORMATS
+    }
+    let fits = |format: &str| values.iter().filter(|v| parses(v, format)).count();
+    let counts: Vec<(&'static str, usize)> = AUTO_FORMATS.iter().map(|f| (*f, fits(f))).collect();
+    let (chosen, best) = counts
         .iter()
         .copied()
-        .filter(|format| values.iter().all(|v| parses(v, format)))
-        .collect();
-    let Some(&chosen) = fitting.first() else {
+        .fold(("", 0), |acc, (f, n)| if n > acc.1 { (f, n) } else { acc });
+    if best * 2 <= values.len() {
         let example = values
             .iter()
-            .find(|v| !AUTO_FORMATS.iter().any(|f| parses(v, f)))
-            .unwrap_or(first);
+            .find(|v| chosen.is_empty() || !parses(v, chosen))
+            .unwrap_or(&values[0]);
         return Err(DetectError::NoFormat {
             example: example.to_string(),
         });
-    };
+    }
     let swapped = swap_day_month(chosen);
-    if let Some(other) = fitting.iter().find(|f| Some(**f) == swapped.as_deref()) {
+    if let Some((other, _)) = counts
+        .iter()
+        .find(|(f, n)| Some(*f) == swapped.as_deref() && *n == best)
+    {
+        let example = values.iter().find(|v| parses(v, chosen)).unwrap_or(&values[0]);
         return Err(DetectError::Ambiguous {
             formats: vec![chosen, other],
-            example: first.to_string(),
+            example: example.to_string(),
         });
     }
     Ok(chosen)
@@ -228,6 +236,14 @@ mod tests {
     }
 
     #[test]
+    fn a_few_bad_values_do_not_stop_detection() {
+        assert_eq!(
+            detect_format(&["2024-01-01", "2024-13-45", "2024-01-03"]),
+            Ok("%Y-%m-%d")
+        );
+    }
+
+    #[test]
     fn ambiguous_day_month_is_an_error_naming_both_formats() {
         let err = detect_format(&["01/02/2011 10:00", "03/04/2011 11:00"]).unwrap_err();
         let text = err.to_string();
@@ -239,7 +255,7 @@ mod tests {
 
     #[test]
     fn unknown_formats_name_an_example() {
-        let err = detect_format(&["2011-12-09", "yesterday"]).unwrap_err();
+        let err = detect_format(&["yesterday", "2011-12-09", "tomorrow"]).unwrap_err();
         assert_eq!(
             err,
             DetectError::NoFormat {

@@ -1,0 +1,6 @@
+//! Integration tests of the clientele library.
+
+mod ingest_edges;
+mod properties;
+mod real_data;
+mod support;
