@@ -2,9 +2,55 @@
 
 use std::process::ExitCode;
 
-use crate::args::{GenerateArgs, GlobalArgs};
+use clientele::OutputFormat;
+use clientele::generate::{self, GenerateParams};
+use clientele::report::{format_count, format_money};
 
-/// Runs the subcommand.
-pub fn run(_g: &GlobalArgs, _a: &GenerateArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("generate is being wired up")
+use crate::args::{FormatArg, GenerateArgs, GlobalArgs};
+
+/// Runs the subcommand: writes `-o PATH` (a file, or a directory with `--files N > 1`).
+pub fn run(g: &GlobalArgs, a: &GenerateArgs) -> anyhow::Result<ExitCode> {
+    let start = super::parse_date("--start", &a.start)?;
+    let end = super::parse_date("--end", &a.end)?;
+    let params = GenerateParams::new(a.customers, a.rows)
+        .seed(a.seed)
+        .period(start, end)
+        .return_rate(a.return_rate)
+        .check()?;
+    let Some(path) = g.output.as_deref().filter(|p| p.as_os_str() != "-") else {
+        return Err(
+            super::UsageError("generate needs -o FILE (or a directory with --files N)".into()).into(),
+        );
+    };
+    let format = match g.format {
+        Some(FormatArg::Csv) => OutputFormat::Csv,
+        Some(FormatArg::Parquet) => OutputFormat::Parquet,
+        Some(FormatArg::Json) => OutputFormat::Ndjson,
+        None if a.files > 1 => OutputFormat::Parquet,
+        None => OutputFormat::from_path(path).ok_or_else(|| {
+            super::UsageError(format!(
+                "cannot tell the format of {} from its extension: use .csv, .parquet or .json, or --format",
+                path.display()
+            ))
+        })?,
+    };
+    let log = {
+        let _progress = super::Progress::start(g, format!("generating {} rows", format_count(a.rows)));
+        generate::write(&params, path, format, a.files)?
+    };
+    super::note(
+        g,
+        &format!(
+            "wrote {} ({} file{}): {} rows, {} customers, {} orders, {} return lines, total amount {}",
+            path.display(),
+            log.files.len(),
+            if log.files.len() == 1 { "" } else { "s" },
+            format_count(log.rows),
+            format_count(log.customers),
+            format_count(log.orders),
+            format_count(log.return_rows),
+            format_money(log.total_amount)
+        ),
+    );
+    Ok(ExitCode::SUCCESS)
 }
