@@ -5,6 +5,7 @@ use std::fmt::Write;
 use super::Summary;
 use crate::abc::{AbcBasis, AbcClassSummary};
 use crate::rfm::Binning;
+use crate::rfm::score::format_number;
 use crate::rows::{AsOf, ReturnsPolicy};
 
 /// `1234567` → `"1,234,567"`.
@@ -12,7 +13,7 @@ pub fn format_count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -30,16 +31,6 @@ pub fn format_money(x: f64) -> String {
 /// `0.0512` → `"5.1 %"`.
 pub fn format_share(x: f64) -> String {
     format!("{:.1} %", x * 100.0)
-}
-
-/// Numbers in cut points: integers plainly, others with up to four decimals.
-fn format_value(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e15 {
-        format!("{x:.0}")
-    } else {
-        let s = format!("{x:.4}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    }
 }
 
 /// Escapes `|` and line breaks so a value cannot break a table.
@@ -189,7 +180,7 @@ fn render_scores(out: &mut String, s: &Summary) -> std::fmt::Result {
         "| measure | cut points | empty scores |\n| --- | --- | --- |"
     )?;
     for m in &s.rfm {
-        let cuts: Vec<String> = m.cut_points.iter().map(|c| format_value(*c)).collect();
+        let cuts: Vec<String> = m.cut_points.iter().map(|c| format_number(*c)).collect();
         let unit = if m.binning == Binning::Rank {
             " (ranks)"
         } else {
@@ -226,8 +217,8 @@ fn render_scores(out: &mut String, s: &Summary) -> std::fmt::Result {
         for m in &s.rfm {
             let bin = &m.scores[score as usize - 1];
             let range = match (bin.min, bin.max) {
-                (Some(a), Some(b)) if a == b => format_value(a),
-                (Some(a), Some(b)) => format!("{} – {}", format_value(a), format_value(b)),
+                (Some(a), Some(b)) if a == b => format_number(a),
+                (Some(a), Some(b)) => format!("{} – {}", format_number(a), format_number(b)),
                 _ => "–".to_string(),
             };
             write!(out, " {range} | {} |", format_count(bin.customers as u64))?;
@@ -235,8 +226,8 @@ fn render_scores(out: &mut String, s: &Summary) -> std::fmt::Result {
         writeln!(out)?;
     }
     writeln!(out)?;
-    for m in s.rfm.iter().filter_map(|m| m.note.as_ref().map(|n| (m, n))) {
-        writeln!(out, "- {}: {}", m.0.measure.column(), cell(m.1))?;
+    for note in s.rfm.iter().filter_map(|m| m.note.as_ref()) {
+        writeln!(out, "- {}", cell(note))?;
     }
     if s.rfm.iter().any(|m| m.note.is_some()) {
         writeln!(out)?;
@@ -251,18 +242,19 @@ fn render_segments(out: &mut String, s: &Summary) -> std::fmt::Result {
         "| segment | customers | % customers | revenue | % revenue | mean recency (days) | mean frequency | mean monetary |"
     )?;
     writeln!(out, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")?;
+    let or_dash = |x: Option<f64>, f: &dyn Fn(f64) -> String| x.map_or("–".to_string(), f);
     for g in &s.segments {
         writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {:.1} | {:.2} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
             cell(&g.segment),
             format_count(g.customers as u64),
             format_share(g.customer_share),
             format_money(g.revenue),
             format_share(g.revenue_share),
-            g.mean_recency_days,
-            g.mean_frequency,
-            format_money(g.mean_monetary)
+            or_dash(g.mean_recency_days, &|x| format!("{x:.1}")),
+            or_dash(g.mean_frequency, &|x| format!("{x:.2}")),
+            or_dash(g.mean_monetary, &format_money)
         )?;
     }
     writeln!(out)?;
@@ -297,7 +289,7 @@ fn abc_into(
     basis: AbcBasis,
     splits: &[f64],
 ) -> std::fmt::Result {
-    let splits: Vec<String> = splits.iter().map(|x| format_value(*x)).collect();
+    let splits: Vec<String> = splits.iter().map(|x| format_number(*x)).collect();
     let basis = match basis {
         AbcBasis::Customers => "share of customers",
         AbcBasis::Revenue => "share of cumulative revenue (Pareto)",
@@ -339,9 +331,9 @@ mod tests {
         assert_eq!(format_money(8911407.904), "8,911,407.90");
         assert_eq!(format_money(-5.5), "-5.50");
         assert_eq!(format_share(0.05123), "5.1 %");
-        assert_eq!(format_value(32.5), "32.5");
-        assert_eq!(format_value(13.0), "13");
-        assert_eq!(format_value(1.0 / 3.0), "0.3333");
+        assert_eq!(format_number(32.5), "32.5");
+        assert_eq!(format_number(13.0), "13");
+        assert_eq!(format_number(1.0 / 3.0), "0.3333");
     }
 
     #[test]

@@ -71,12 +71,12 @@ pub struct SegmentSummary {
     pub revenue: f64,
     /// Share of Σ monetary over all customers.
     pub revenue_share: f64,
-    /// Mean recency_days.
-    pub mean_recency_days: f64,
-    /// Mean frequency.
-    pub mean_frequency: f64,
-    /// Mean monetary.
-    pub mean_monetary: f64,
+    /// Mean recency_days (`None` for an empty segment).
+    pub mean_recency_days: Option<f64>,
+    /// Mean frequency (`None` for an empty segment).
+    pub mean_frequency: Option<f64>,
+    /// Mean monetary (`None` for an empty segment).
+    pub mean_monetary: Option<f64>,
 }
 
 /// Scores a customer table (sorted by customer id, with `recency_days`, `frequency`,
@@ -161,6 +161,7 @@ impl RfmScored {
             .map(|(segment, description)| {
                 let row = names.iter().position(|n| n == Some(segment.as_str()));
                 let at = |v: &[f64]| row.map_or(0.0, |i| v[i]);
+                let mean = |v: &[f64]| row.map(|i| v[i]);
                 SegmentSummary {
                     segment: segment.clone(),
                     description: description.clone(),
@@ -168,9 +169,9 @@ impl RfmScored {
                     customer_share: ratio(at(&customers), total_customers),
                     revenue: at(&revenue),
                     revenue_share: ratio(at(&revenue), total_revenue),
-                    mean_recency_days: at(&r),
-                    mean_frequency: at(&f),
-                    mean_monetary: at(&m),
+                    mean_recency_days: mean(&r),
+                    mean_frequency: mean(&f),
+                    mean_monetary: mean(&m),
                 }
             })
             .collect())

@@ -222,7 +222,8 @@ fn report(
         .filter(|b| b.customers == 0)
         .map(|b| b.score)
         .collect();
-    let note = (!empty_scores.is_empty()).then(|| empty_note(measure, binning, &cut_points, values));
+    let note = (!empty_scores.is_empty())
+        .then(|| empty_note(measure, binning, &cut_points, values, &empty_scores, bins));
     MeasureScoring {
         measure,
         binning,
@@ -233,23 +234,58 @@ fn report(
     }
 }
 
-fn empty_note(measure: Measure, binning: Binning, cut_points: &[f64], values: &[f64]) -> String {
-    let tied = cut_points.windows(2).find(|w| w[0] == w[1]).map(|w| w[0]);
-    match (binning, tied) {
-        (Binning::Quantile, Some(value)) => {
-            let n = values.iter().filter(|v| **v == value).count();
-            format!(
-                "{} customers ({:.1} %) have {} = {}; equal values share one score, so cut points coincide and some scores stay empty",
-                n,
-                100.0 * n as f64 / values.len().max(1) as f64,
-                measure.column(),
-                value
-            )
-        }
-        _ => format!(
-            "no customer's {} falls between the cut points of the empty scores",
-            measure.column()
-        ),
+/// Which intervals hold no value, e.g. "frequency has 3 distinct values; no customer falls in
+/// score 2 = (1, 1.2] or score 4 = (2, 2]".
+fn empty_note(
+    measure: Measure,
+    binning: Binning,
+    cut_points: &[f64],
+    values: &[f64],
+    empty: &[u8],
+    bins: usize,
+) -> String {
+    let mut distinct: Vec<f64> = values.to_vec();
+    distinct.sort_by(f64::total_cmp);
+    distinct.dedup();
+    let interval = |score: u8| {
+        let bin = if measure.higher_is_better() {
+            score as usize
+        } else {
+            bins + 1 - score as usize
+        };
+        let low = if bin == 1 {
+            "-∞".to_string()
+        } else {
+            format_number(cut_points[bin - 2])
+        };
+        let high = if bin == bins {
+            "∞".to_string()
+        } else {
+            format_number(cut_points[bin - 1])
+        };
+        format!("score {score} = ({low}, {high}]")
+    };
+    let list: Vec<String> = empty.iter().map(|s| interval(*s)).collect();
+    let unit = if binning == Binning::Rank {
+        " (intervals of ranks)"
+    } else {
+        ""
+    };
+    format!(
+        "{} has {} distinct values; no customer falls in {}{unit}",
+        measure.column(),
+        distinct.len(),
+        list.join(" or ")
+    )
+}
+
+/// A number for people: integers plainly, others with up to four decimals.
+pub fn format_number(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{x:.0}")
+    } else {
+        let s = format!("{x:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
     }
 }
 
