@@ -26,14 +26,17 @@ pub fn run(g: &GlobalArgs, a: &InputArgs) -> anyhow::Result<ExitCode> {
 /// Prints the cut points, empty scores and rule warnings on stderr.
 pub fn note_scoring(g: &GlobalArgs, scored: &clientele::rfm::RfmScored) {
     for m in &scored.scoring {
-        let cuts: Vec<String> = m.cut_points.iter().map(|c| format!("{c}")).collect();
+        let cuts: Vec<String> = m
+            .cut_points
+            .iter()
+            .map(|c| clientele::rfm::score::format_number(*c))
+            .collect();
         super::note(
             g,
             &format!("{}: cut points {}", m.measure.column(), cuts.join(", ")),
         );
         if let Some(note) = &m.note {
-            let empty: Vec<String> = m.empty_scores.iter().map(u8::to_string).collect();
-            super::note(g, &format!("  scores {} are empty: {note}", empty.join(", ")));
+            super::note(g, &format!("  empty scores: {note}"));
         }
     }
     for warning in &scored.segments.warnings {

@@ -1,0 +1,330 @@
+//! The subcommands on small inputs, their outputs, exit codes and file handling.
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use crate::support::{assert_expected, clientele, data, datasets, run, sample_dataset, stderr, stdout};
+
+const AS_OF: &[&str] = &["--as-of", "2024-04-01"];
+
+#[test]
+fn segment_table_matches_the_expected_file() {
+    let out = run(&[&["segment", &data("orders.csv")], AS_OF].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_expected("segment.csv", &stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("22 rows = 17 used + 2 excluded + 3 rejected; 9 customers as of 2024-04-01"),
+        "{err}"
+    );
+}
+
+#[test]
+fn customers_rfm_and_abc_tables() {
+    for (command, extra, name) in [
+        ("customers", vec![], "customers.csv"),
+        ("rfm", vec!["--binning", "rank", "--bins", "3"], "rfm_rank3.csv"),
+        ("abc", vec!["--abc-by", "revenue"], "abc_revenue.csv"),
+    ] {
+        let mut args = vec![command, &*Box::leak(data("orders.csv").into_boxed_str())];
+        args.extend(AS_OF);
+        args.extend(extra);
+        let out = run(&args);
+        assert!(out.status.success(), "{command}: {}", stderr(&out));
+        assert_expected(name, &stdout(&out));
+    }
+    // The ABC summary is printed beside the textbook expectation.
+    let out = run(&[&["abc", &data("orders.csv")], AS_OF].concat());
+    let err = stderr(&out);
+    assert!(err.contains("| A | 1 | 11.1 % |"), "{err}");
+    assert!(err.contains("textbook % customers"), "{err}");
+}
+
+#[test]
+fn report_writes_table_and_summaries() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("report");
+    let out = run(&[
+        &[
+            "report",
+            &data("orders.csv"),
+            "--out-dir",
+            out_dir.to_str().unwrap(),
+            "-q",
+        ],
+        AS_OF,
+    ]
+    .concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).is_empty(),
+        "--quiet prints nothing: {}",
+        stderr(&out)
+    );
+    let summary = std::fs::read_to_string(out_dir.join("summary.md")).unwrap();
+    let summary = summary.replace(&data("orders.csv"), "tests/data/orders.csv");
+    assert_expected("summary.md", &summary);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(json["rows"]["input_rows"], 22);
+    assert_eq!(json["customers"]["customers"], 9);
+    assert_eq!(json["settings"]["as_of"], "2024-04-01");
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("segments.csv")).unwrap(),
+        std::fs::read_to_string(crate::support::data("../expected/segment.csv")).unwrap()
+    );
+    let rejects = std::fs::read_to_string(out_dir.join("rejects.csv")).unwrap();
+    assert_eq!(rejects.lines().count(), 4, "header + 3 rejected rows:\n{rejects}");
+    let mut names: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["rejects.csv", "segments.csv", "summary.json", "summary.md"],
+        "no temp files left"
+    );
+}
+
+#[test]
+fn rejects_file_names_row_reason_column_and_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let rejects = dir.path().join("rejects.csv");
+    let out = run(&[
+        &[
+            "customers",
+            &data("orders.csv"),
+            "-q",
+            "--rejects",
+            rejects.to_str().unwrap(),
+        ],
+        AS_OF,
+    ]
+    .concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_expected("rejects.csv", &std::fs::read_to_string(rejects).unwrap());
+}
+
+#[test]
+fn validate_prints_the_quality_report() {
+    let out = run(&[&["validate", &data("orders.csv")], AS_OF].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out).replace(&data("orders.csv"), "tests/data/orders.csv");
+    assert_expected("validate.md", &text);
+    let out = run(&["validate", &data("orders.csv"), "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["rows"]["input_rows"], 22);
+    assert_eq!(json["negative_amounts"]["rows"], 2);
+}
+
+#[test]
+fn exit_codes_follow_the_documentation() {
+    let dir = tempfile::tempdir().unwrap();
+    let no_customer = dir.path().join("no_customer.csv");
+    std::fs::write(&no_customer, "who,date,amount\n1,2024-01-01,5\n").unwrap();
+    let empty = dir.path().join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    let all_bad = dir.path().join("bad.csv");
+    std::fs::write(&all_bad, "customer,date,amount\n,2024-01-01,1\n").unwrap();
+    let input = data("orders.csv");
+    let cases: Vec<(Vec<&str>, i32, &str)> = vec![
+        (
+            vec!["segment", no_customer.to_str().unwrap()],
+            1,
+            "no customer id column found",
+        ),
+        (vec!["segment", empty.to_str().unwrap()], 1, "no data rows"),
+        (
+            vec!["segment", all_bad.to_str().unwrap()],
+            1,
+            "no usable transactions",
+        ),
+        (vec!["validate", all_bad.to_str().unwrap()], 1, ""),
+        (
+            vec!["segment", "/nonexistent/orders.csv"],
+            2,
+            "cannot open /nonexistent/orders.csv",
+        ),
+        (
+            vec!["segment", &input, "--bins", "12"],
+            2,
+            "bins must be between 2 and 9",
+        ),
+        (
+            vec!["segment", &input, "--binning", "fixed"],
+            2,
+            "needs --r-thresholds",
+        ),
+        (vec!["segment", &input, "--abc-splits", "5,15"], 2, "sum to 100"),
+        (
+            vec!["segment", &input, "--as-of", "yesterday"],
+            2,
+            "cannot read \"yesterday\" as a date",
+        ),
+        (
+            vec!["segment", &input, "--no-such-flag"],
+            2,
+            "unexpected argument",
+        ),
+        (
+            vec!["segment", &input, "--customer", "client"],
+            1,
+            "column \"client\"",
+        ),
+        (
+            vec!["segment", &input, "-o", "/nonexistent/dir/out.csv"],
+            2,
+            "cannot create",
+        ),
+        (
+            vec!["segment", &input, "-o", "out.xlsx"],
+            2,
+            "cannot tell the format",
+        ),
+    ];
+    for (args, code, text) in cases {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(text), "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let Some(datasets) = datasets() else { return };
+    let input = datasets.join("online_retail/online_retail.csv.gz");
+    let mut child = clientele()
+        .args(["customers", input.to_str().unwrap(), "-q"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut header = String::new();
+    reader.read_line(&mut header).unwrap();
+    assert!(header.starts_with("customer_id,"));
+    drop(reader); // like `| head -1`
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+}
+
+#[test]
+fn a_failed_run_leaves_the_previous_output_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("segments.csv");
+    std::fs::write(&output, "previous content\n").unwrap();
+    let out = run(&[
+        "segment",
+        &data("orders.csv"),
+        "--customer",
+        "nope",
+        "-o",
+        output.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(&output).unwrap(), "previous content\n");
+    let out = run(&[
+        &[
+            "segment",
+            &data("orders.csv"),
+            "-q",
+            "-o",
+            output.to_str().unwrap(),
+        ],
+        AS_OF,
+    ]
+    .concat());
+    assert!(out.status.success());
+    assert!(
+        std::fs::read_to_string(&output)
+            .unwrap()
+            .starts_with("customer_id,")
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary file left"
+    );
+}
+
+#[test]
+fn output_formats_by_extension() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["s.parquet", "s.json", "s.csv"] {
+        let path = dir.path().join(name);
+        let out = run(&[
+            &["segment", &data("orders.csv"), "-q", "-o", path.to_str().unwrap()],
+            AS_OF,
+        ]
+        .concat());
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+    }
+    let json = std::fs::read_to_string(dir.path().join("s.json")).unwrap();
+    assert_eq!(json.lines().count(), 9, "one JSON object per customer");
+    let first: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
+    assert_eq!(first["customer_id"], "alice");
+    assert_eq!(first["segment"], "Loyal Customers");
+    let parquet = std::fs::read(dir.path().join("s.parquet")).unwrap();
+    assert_eq!(&parquet[..4], b"PAR1");
+}
+
+#[test]
+fn rules_check_reports_uncovered_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        "[[segment]]\nname = \"Best\"\nr = 5\nf = 5\n\n[[segment]]\nname = \"Recent\"\nr = \"4-5\"\n",
+    )
+    .unwrap();
+    let out = run(&["rules", "--rules", rules.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("75 of 125 score cells (RFM) match no rule: 111, 112"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&["rules"]);
+    assert!(out.status.success());
+    assert!(
+        stdout(&out).contains("every one of the 125 score cells"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(&["rules", "--show-builtin"]);
+    assert!(stdout(&out).contains("name = \"Champions\""));
+    // A custom rules file drives `segment`.
+    std::fs::write(
+        &rules,
+        "[[segment]]\nname = \"Top\"\nscore = \"12-15\"\n[[segment]]\nname = \"Rest\"\n",
+    )
+    .unwrap();
+    let out = run(&[
+        &["segment", &data("orders.csv"), "--rules", rules.to_str().unwrap()],
+        AS_OF,
+    ]
+    .concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out)
+            .lines()
+            .skip(1)
+            .all(|l| l.ends_with(",Top,A") || l.contains(",Top,") || l.contains(",Rest,"))
+    );
+}
+
+#[test]
+fn the_sample_dataset_runs_with_the_readme_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&[
+        "report",
+        &sample_dataset(),
+        "--out-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    assert!(summary.contains("every row accounted for"), "{summary}");
+}
