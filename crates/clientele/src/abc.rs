@@ -19,7 +19,7 @@
 //!
 //! let customers = df!(
 //!     "customer_id" => [1i64, 2, 3, 4],
-//!     "monetary" => [10.0, 700.0, 40.0, 250.0],
+//!     "monetary" => [10.0, 700.0, 40.0, 200.0],
 //! )?;
 //! let tiers = abc::classify(&customers, &AbcParams::by_revenue_share([80.0, 15.0, 5.0]).check()?)?;
 //! let classes: Vec<&str> = tiers.frame.column("abc_class")?.str()?.iter().flatten().collect();

@@ -9,7 +9,7 @@
 //! - `frequency`: distinct orders holding at least one purchase line, or, without an order
 //!   column, distinct days with a purchase line;
 //! - `monetary`: the sum of the amounts of all used rows (returns included under
-//!   [`ReturnsPolicy::Net`](crate::ReturnsPolicy::Net));
+//!   [`ReturnsPolicy::Net`]);
 //! - `gross_revenue` / `returns_value`: the sums of positive amounts / of |negative amounts|;
 //! - `transactions`: used rows; `avg_order_value`: `monetary / frequency`.
 //!
@@ -292,7 +292,8 @@ pub fn aggregate(tx: &Transactions, policy: &RowPolicy) -> Result<CustomerTable>
     })
 }
 
-fn reconciliation_from(counts: &DataFrame) -> Result<RowReconciliation> {
+/// The reconciliation from [`status_counts`] output.
+pub(crate) fn reconciliation_from(counts: &DataFrame) -> Result<RowReconciliation> {
     let status = counts
         .column(STATUS)
         .context(|| "status counts".into())?

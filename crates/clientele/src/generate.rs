@@ -1,6 +1,6 @@
 //! Synthetic transaction logs: deterministic, heavy-tailed, fast.
 //!
-//! [`generate_frame`] builds a log in memory; [`write`] streams one to CSV, Parquet or NDJSON
+//! [`generate_frame`] builds a log in memory; [`write()`] streams one to CSV, Parquet or NDJSON
 //! files, in bounded memory, for logs of any size (benchmarks use 100 million rows).
 //!
 //! # The model
@@ -244,7 +244,7 @@ impl GenerateValidParams {
     }
 }
 
-/// What [`write`] produced.
+/// What [`write()`] produced.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GeneratedLog {
     /// Rows written, return lines included.
@@ -261,9 +261,9 @@ pub struct GeneratedLog {
     pub files: Vec<PathBuf>,
 }
 
-/// Generates the whole log in memory, in the row order [`write`] uses.
+/// Generates the whole log in memory, in the row order [`write()`] uses.
 ///
-/// Meant for small logs and tests; [`write`] streams large ones to disk.
+/// Meant for small logs and tests; [`write()`] streams large ones to disk.
 ///
 /// # Errors
 ///

@@ -15,7 +15,7 @@ use crate::customers;
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::col_names::{AMOUNT_MICROS, CUSTOMER_ID, ORDER_KEY, STATUS, TS};
 use crate::ingest::{MICROS_PER_UNIT, Transactions};
-use crate::report::{format_count, format_money, format_share};
+use crate::report::{format_count, format_money, rows_markdown};
 use crate::rows::{RowPolicy, RowReconciliation};
 
 /// How many rejected rows are shown as examples.
@@ -217,19 +217,7 @@ fn reconcile_only(tx: &Transactions, policy: &RowPolicy) -> Result<RowReconcilia
     let counts = customers::status_counts(tx.classify(policy))
         .collect()
         .context(|| format!("{}: cannot count rows", tx.source_name()))?;
-    let status = counts
-        .column(STATUS)
-        .context(|| "status".into())?
-        .u8()
-        .context(|| "status".into())?;
-    let rows = counts
-        .column("rows")
-        .context(|| "rows".into())?
-        .u64()
-        .context(|| "rows".into())?;
-    Ok(RowReconciliation::from_status_counts(
-        status.iter().zip(rows.iter()).filter_map(|(s, r)| Some((s?, r?))),
-    ))
+    customers::reconciliation_from(&counts)
 }
 
 fn reject_examples(frame: &DataFrame) -> Result<Vec<RejectExample>> {
@@ -280,7 +268,6 @@ impl QualityReport {
     }
 
     fn render(&self, out: &mut String) -> std::fmt::Result {
-        let r = &self.rows;
         writeln!(out, "# Data quality: {}\n", self.source)?;
         writeln!(
             out,
@@ -297,53 +284,7 @@ impl QualityReport {
                 .map_or("none".to_string(), |o| format!("`{o}`"))
         )?;
         writeln!(out, "## Rows\n")?;
-        let share = |n: u64| {
-            format_share(if r.input_rows == 0 {
-                0.0
-            } else {
-                n as f64 / r.input_rows as f64
-            })
-        };
-        writeln!(out, "| rows | count | share |\n| --- | ---: | ---: |")?;
-        writeln!(
-            out,
-            "| input | {} | {} |",
-            format_count(r.input_rows),
-            share(r.input_rows)
-        )?;
-        writeln!(
-            out,
-            "| used | {} | {} |",
-            format_count(r.used_rows),
-            share(r.used_rows)
-        )?;
-        for e in &r.excluded {
-            writeln!(
-                out,
-                "| excluded: {} | {} | {} |",
-                e.reason.as_str(),
-                format_count(e.rows),
-                share(e.rows)
-            )?;
-        }
-        for e in &r.rejected {
-            writeln!(
-                out,
-                "| rejected: {} | {} | {} |",
-                e.reason.as_str(),
-                format_count(e.rows),
-                share(e.rows)
-            )?;
-        }
-        writeln!(
-            out,
-            "\n{} = {} used + {} excluded + {} rejected{}.\n",
-            format_count(r.input_rows),
-            format_count(r.used_rows),
-            format_count(r.excluded_rows()),
-            format_count(r.rejected_rows()),
-            if r.balances() { "" } else { " (MISMATCH)" }
-        )?;
+        out.push_str(&rows_markdown(&self.rows));
         writeln!(out, "## Content\n")?;
         writeln!(out, "| check | value |\n| --- | ---: |")?;
         writeln!(

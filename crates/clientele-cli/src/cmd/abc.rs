@@ -8,12 +8,7 @@ use crate::args::{GlobalArgs, InputArgs};
 pub fn run(g: &GlobalArgs, a: &InputArgs) -> anyhow::Result<ExitCode> {
     let policy = super::row_policy(g)?;
     let params = super::abc_params(g)?.check()?;
-    let tx = super::scan(g, &a.input)?;
-    let table = {
-        let _progress = super::Progress::start(g, format!("reading {}", tx.source_name()));
-        clientele::customers::aggregate(&tx, &policy)?
-    };
-    super::note_rows(g, tx.source_name(), &table);
+    let (tx, table) = super::aggregate_customers(g, &a.input, &policy)?;
     let tiers = clientele::abc::classify(&table.frame, &params)?;
     super::note(
         g,

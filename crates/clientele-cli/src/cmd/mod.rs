@@ -23,7 +23,7 @@ use clientele::polars::prelude::{DataFrame, Engine};
 use clientele::rfm::FixedThresholds;
 use clientele::{
     AbcParams, AsOf, Binning, Columns, OutputFormat, ReturnsPolicy, RfmParams, RowPolicy, SegmentRules,
-    Segmenter,
+    Segmentation, Segmenter,
 };
 
 use crate::args::{AbcByArg, BinningArg, FormatArg, GlobalArgs, InputFormatArg, ReturnsArg};
@@ -316,6 +316,38 @@ pub fn note_rows(g: &GlobalArgs, source: &str, table: &clientele::customers::Cus
             table.as_of
         ),
     );
+}
+
+/// Checks the settings, scans the input and runs the whole job under a spinner, then prints
+/// the row account and the cut points on stderr.
+pub fn run_segmentation(
+    g: &GlobalArgs,
+    input: &Path,
+) -> anyhow::Result<(Segmenter, Transactions, Segmentation)> {
+    let segmenter = checked_segmenter(g)?;
+    let tx = scan(g, input)?;
+    let result = {
+        let _progress = Progress::start(g, format!("reading {}", tx.source_name()));
+        segmenter.run(&tx)?
+    };
+    note_rows(g, tx.source_name(), &result.customers);
+    rfm::note_scoring(g, &result.rfm);
+    Ok((segmenter, tx, result))
+}
+
+/// Scans the input and aggregates customers under a spinner, then prints the row account.
+pub fn aggregate_customers(
+    g: &GlobalArgs,
+    input: &Path,
+    policy: &RowPolicy,
+) -> anyhow::Result<(Transactions, clientele::customers::CustomerTable)> {
+    let tx = scan(g, input)?;
+    let table = {
+        let _progress = Progress::start(g, format!("reading {}", tx.source_name()));
+        clientele::customers::aggregate(&tx, policy)?
+    };
+    note_rows(g, tx.source_name(), &table);
+    Ok((tx, table))
 }
 
 /// The job's settings, checked before any data is read.

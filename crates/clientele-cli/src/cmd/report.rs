@@ -10,19 +10,12 @@ use crate::args::{FormatArg, GlobalArgs, ReportArgs};
 
 /// Runs the subcommand.
 pub fn run(g: &GlobalArgs, a: &ReportArgs) -> anyhow::Result<ExitCode> {
-    let segmenter = super::checked_segmenter(g)?;
     let format = match g.format {
         None | Some(FormatArg::Csv) => OutputFormat::Csv,
         Some(FormatArg::Parquet) => OutputFormat::Parquet,
         Some(FormatArg::Json) => OutputFormat::Ndjson,
     };
-    let tx = super::scan(g, &a.input)?;
-    let result = {
-        let _progress = super::Progress::start(g, format!("reading {}", tx.source_name()));
-        segmenter.run(&tx)?
-    };
-    super::note_rows(g, tx.source_name(), &result.customers);
-    super::rfm::note_scoring(g, &result.rfm);
+    let (segmenter, tx, result) = super::run_segmentation(g, &a.input)?;
     let summary = result.summary()?;
     std::fs::create_dir_all(&a.out_dir).with_context(|| format!("cannot create {}", a.out_dir.display()))?;
     let table = a.out_dir.join(format!("segments.{}", format.extension()));

@@ -10,12 +10,7 @@ pub fn run(g: &GlobalArgs, a: &InputArgs) -> anyhow::Result<ExitCode> {
     let params = super::rfm_params(g)?.check()?;
     let rules = super::segment_rules(g)?;
     rules.check(params.bins())?;
-    let tx = super::scan(g, &a.input)?;
-    let table = {
-        let _progress = super::Progress::start(g, format!("reading {}", tx.source_name()));
-        clientele::customers::aggregate(&tx, &policy)?
-    };
-    super::note_rows(g, tx.source_name(), &table);
+    let (tx, table) = super::aggregate_customers(g, &a.input, &policy)?;
     let scored = clientele::rfm::score(&table.frame, &params, &rules)?;
     note_scoring(g, &scored);
     super::write_table(g, &scored.frame)?;

@@ -6,14 +6,7 @@ use crate::args::{GlobalArgs, InputArgs};
 
 /// Runs the subcommand.
 pub fn run(g: &GlobalArgs, a: &InputArgs) -> anyhow::Result<ExitCode> {
-    let segmenter = super::checked_segmenter(g)?;
-    let tx = super::scan(g, &a.input)?;
-    let result = {
-        let _progress = super::Progress::start(g, format!("reading {}", tx.source_name()));
-        segmenter.run(&tx)?
-    };
-    super::note_rows(g, tx.source_name(), &result.customers);
-    super::rfm::note_scoring(g, &result.rfm);
+    let (segmenter, tx, result) = super::run_segmentation(g, &a.input)?;
     super::write_table(g, &result.frame)?;
     super::write_rejects(g, &tx, segmenter.row_policy())?;
     Ok(ExitCode::SUCCESS)

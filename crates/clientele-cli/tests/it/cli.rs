@@ -328,3 +328,67 @@ fn the_sample_dataset_runs_with_the_readme_command() {
     let summary = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
     assert!(summary.contains("every row accounted for"), "{summary}");
 }
+
+#[test]
+fn output_is_byte_identical_whatever_the_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = sample_dataset();
+    let mut outputs: Vec<Vec<Vec<u8>>> = Vec::new();
+    for threads in ["1", "2", "4"] {
+        let mut files = Vec::new();
+        for name in ["s.csv", "s.parquet"] {
+            let path = dir.path().join(format!("{threads}_{name}"));
+            let out = clientele()
+                .env("POLARS_MAX_THREADS", threads)
+                .env("RAYON_NUM_THREADS", threads)
+                .args([
+                    "segment",
+                    &sample,
+                    "-q",
+                    "--binning",
+                    "rank",
+                    "-o",
+                    path.to_str().unwrap(),
+                ])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", stderr(&out));
+            files.push(std::fs::read(path).unwrap());
+        }
+        let report = dir.path().join(format!("report_{threads}"));
+        let out = clientele()
+            .env("POLARS_MAX_THREADS", threads)
+            .args(["report", &sample, "-q", "--out-dir", report.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        files.push(std::fs::read(report.join("summary.json")).unwrap());
+        let log = dir.path().join(format!("log_{threads}.csv"));
+        let out = clientele()
+            .env("RAYON_NUM_THREADS", threads)
+            .args([
+                "generate",
+                "--customers",
+                "3000",
+                "--rows",
+                "40000",
+                "-q",
+                "-o",
+                log.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        files.push(std::fs::read(log).unwrap());
+        outputs.push(files);
+    }
+    for (i, name) in ["segment csv", "segment parquet", "summary.json", "generated log"]
+        .iter()
+        .enumerate()
+    {
+        assert!(
+            outputs[0][i] == outputs[1][i] && outputs[1][i] == outputs[2][i],
+            "{name} depends on the thread count"
+        );
+    }
+}

@@ -3,7 +3,7 @@
 //! [`scan`] (files) and [`from_frame`] (polars frames) resolve the column mapping, settle the
 //! timestamp format, and return [`Transactions`]: a lazy description of the input that reads
 //! nothing until a job collects it. [`Transactions::classify`] gives every row its
-//! [`RowStatus`](crate::RowStatus) as a polars expression, so the same checks drive the
+//! [`RowStatus`] as a polars expression, so the same checks drive the
 //! customer aggregation, the row reconciliation and the rejects file.
 //!
 //! ```no_run

@@ -322,12 +322,7 @@ fn delimiter_of_line(line: &str, quote: Option<u8>) -> Delimiter {
 pub(crate) fn scan_files(input: &InputFiles, csv: &CsvOptions) -> Result<LazyFrame> {
     match input.format {
         InputFormat::Parquet => {
-            let paths: Vec<PlRefPath> = input
-                .files
-                .iter()
-                .map(|p| PlRefPath::try_from_path(p))
-                .collect::<PolarsResult<_>>()
-                .context(|| format!("{}: invalid path", input.name))?;
+            let paths = ref_paths(input)?;
             let args = ScanArgsParquet {
                 glob: false,
                 ..Default::default()
@@ -349,13 +344,17 @@ pub(crate) fn scan_files(input: &InputFiles, csv: &CsvOptions) -> Result<LazyFra
     }
 }
 
-fn scan_csv(input: &InputFiles, csv: &CsvOptions, separator: u8) -> Result<LazyFrame> {
-    let paths: Vec<PlRefPath> = input
+fn ref_paths(input: &InputFiles) -> Result<Vec<PlRefPath>> {
+    input
         .files
         .iter()
         .map(|p| PlRefPath::try_from_path(p))
         .collect::<PolarsResult<_>>()
-        .context(|| format!("{}: invalid path", input.name))?;
+        .context(|| format!("{}: invalid path", input.name))
+}
+
+fn scan_csv(input: &InputFiles, csv: &CsvOptions, separator: u8) -> Result<LazyFrame> {
+    let paths = ref_paths(input)?;
     LazyCsvReader::new_paths(paths.into_iter().collect())
         .with_has_header(csv.header == Header::Present)
         .with_separator(separator)

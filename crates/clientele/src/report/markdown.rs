@@ -6,7 +6,7 @@ use super::Summary;
 use crate::abc::{AbcBasis, AbcClassSummary};
 use crate::rfm::Binning;
 use crate::rfm::score::format_number;
-use crate::rows::{AsOf, ReturnsPolicy};
+use crate::rows::{AsOf, ReturnsPolicy, RowReconciliation};
 
 /// `1234567` → `"1,234,567"`.
 pub fn format_count(n: u64) -> String {
@@ -113,7 +113,19 @@ fn render_into(out: &mut String, s: &Summary) -> std::fmt::Result {
 }
 
 fn render_rows(out: &mut String, s: &Summary) -> std::fmt::Result {
-    let r = &s.rows;
+    writeln!(out, "## Rows\n")?;
+    out.push_str(&rows_markdown(&s.rows));
+    Ok(())
+}
+
+/// The row reconciliation as a Markdown table and a checking sentence.
+pub fn rows_markdown(r: &RowReconciliation) -> String {
+    let mut out = String::new();
+    let _ = rows_into(&mut out, r);
+    out
+}
+
+fn rows_into(out: &mut String, r: &RowReconciliation) -> std::fmt::Result {
     let share = |n: u64| {
         format_share(if r.input_rows == 0 {
             0.0
@@ -121,7 +133,6 @@ fn render_rows(out: &mut String, s: &Summary) -> std::fmt::Result {
             n as f64 / r.input_rows as f64
         })
     };
-    writeln!(out, "## Rows\n")?;
     writeln!(out, "| rows | count | share |\n| --- | ---: | ---: |")?;
     writeln!(
         out,

@@ -14,7 +14,7 @@ use crate::rfm::{Binning, MeasureScoring, SegmentSummary};
 use crate::rows::{AsOf, ReturnsPolicy, RowReconciliation};
 use crate::segmenter::Segmentation;
 
-pub use self::markdown::{abc_markdown, format_count, format_money, format_share};
+pub use self::markdown::{abc_markdown, format_count, format_money, format_share, rows_markdown};
 
 /// Everything a reader needs to trust and interpret a segmentation.
 #[derive(Debug, Clone, Serialize)]

@@ -29,7 +29,7 @@ pub use self::segments::{SegmentMap, SegmentRules};
 use crate::customers::col_names::{FREQUENCY, MONETARY, RECENCY_DAYS};
 use crate::error::{PolarsContext, Result};
 
-/// Output column names added by [`score`].
+/// Output column names added by [`score()`].
 pub mod col_names {
     /// Recency score.
     pub const R_SCORE: &str = "r_score";

@@ -80,8 +80,9 @@ pub fn bin_of(value: f64, cut_points: &[f64]) -> u8 {
 /// use clientele::rfm::{score::score_expr, Measure};
 ///
 /// let df = df!("frequency" => [1i64, 2, 5, 9])?;
-/// let scored = df.lazy().select([score_expr(col("frequency"), Measure::Frequency, &[1.0, 4.0], 3)]).collect()?;
-/// let scores: Vec<u8> = scored.column("frequency")?.u8()?.iter().flatten().collect();
+/// let f_score = score_expr(col("frequency"), Measure::Frequency, &[1.0, 4.0], 3).alias("f_score");
+/// let scored = df.lazy().select([f_score]).collect()?;
+/// let scores: Vec<u8> = scored.column("f_score")?.u8()?.iter().flatten().collect();
 /// assert_eq!(scores, [1, 2, 3, 3]);
 /// # Ok::<(), PolarsError>(())
 /// ```
