@@ -34,8 +34,10 @@ pub enum Command {
     Rfm(InputArgs),
     /// Customers with their ABC class; prints the class summary.
     Abc(InputArgs),
-    /// Everything per customer: measures, scores, segment and ABC class.
-    Segment(InputArgs),
+    /// Everything per customer: measures, scores, segment and ABC class (and cluster).
+    Segment(SegmentArgs),
+    /// k-means clusters over scaled customer features, with profiles; `--k auto` chooses k.
+    Cluster(ClusterArgs),
     /// The segment table plus summaries (Markdown and JSON) written into a directory.
     Report(ReportArgs),
     /// Data-quality report: row reconciliation, rejects, duplicates, amounts, dates.
@@ -54,6 +56,20 @@ pub struct InputArgs {
     pub input: PathBuf,
 }
 
+/// `segment` arguments.
+#[derive(Debug, Args)]
+pub struct SegmentArgs {
+    /// Transactions: a CSV file (optionally .gz), a Parquet file, a directory of Parquet files,
+    /// or a quoted glob such as 'exports/*.parquet'.
+    pub input: PathBuf,
+    /// Add a k-means `cluster` column: a number of clusters, or "auto".
+    #[arg(long, value_name = "K|auto", value_parser = parse_cluster_count, help_heading = "Clusters")]
+    pub clusters: Option<KArg>,
+    /// Cluster settings.
+    #[command(flatten)]
+    pub cluster: ClusterOptions,
+}
+
 /// `report` arguments.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -62,6 +78,116 @@ pub struct ReportArgs {
     /// Directory to write into (created if missing).
     #[arg(long, value_name = "DIR", default_value = "clientele-report")]
     pub out_dir: PathBuf,
+    /// Add k-means clusters and their profiles: a number of clusters, or "auto".
+    #[arg(long, value_name = "K|auto", value_parser = parse_cluster_count, help_heading = "Clusters")]
+    pub clusters: Option<KArg>,
+    /// Cluster settings.
+    #[command(flatten)]
+    pub cluster: ClusterOptions,
+}
+
+/// `cluster` arguments.
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    /// Transactions (see `segment`).
+    pub input: PathBuf,
+    /// Number of clusters, or "auto" for the best silhouette of --k-range.
+    #[arg(long, value_name = "K|auto", default_value = "4", value_parser = parse_cluster_count, help_heading = "Clusters")]
+    pub k: KArg,
+    /// Cluster settings.
+    #[command(flatten)]
+    pub cluster: ClusterOptions,
+}
+
+/// A number of clusters, or a request to choose it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KArg {
+    /// Exactly this many.
+    Fixed(usize),
+    /// The best silhouette of `--k-range`.
+    Auto,
+}
+
+fn parse_cluster_count(text: &str) -> Result<KArg, String> {
+    if text.eq_ignore_ascii_case("auto") {
+        return Ok(KArg::Auto);
+    }
+    text.parse::<usize>()
+        .map(KArg::Fixed)
+        .map_err(|_| format!("expected a number of clusters or \"auto\", got {text:?}"))
+}
+
+/// Feature transform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TransformArg {
+    /// Features as they are.
+    None,
+    /// sign(x)·ln(1 + |x|).
+    Log1p,
+}
+
+/// Feature scaling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScaleArg {
+    /// No scaling.
+    None,
+    /// z-score.
+    Standard,
+    /// (x − median) / interquartile range.
+    Robust,
+}
+
+/// k-means settings shared by `cluster`, `segment` and `report`.
+#[derive(Debug, Args)]
+pub struct ClusterOptions {
+    /// Customer columns to cluster on.
+    #[arg(
+        long,
+        value_name = "LIST",
+        default_value = "recency_days,frequency,monetary",
+        help_heading = "Clusters"
+    )]
+    pub features: String,
+    /// Transform applied to each feature first.
+    #[arg(long, value_enum, default_value_t = TransformArg::Log1p, help_heading = "Clusters")]
+    pub transform: TransformArg,
+    /// Scaling applied after the transform.
+    #[arg(long, value_enum, default_value_t = ScaleArg::Standard, help_heading = "Clusters")]
+    pub scale: ScaleArg,
+    /// Random seed of the k-means++ initialisation (and the silhouette sample).
+    #[arg(long, default_value_t = 42, help_heading = "Clusters")]
+    pub seed: u64,
+    /// k-means runs; the one with the lowest inertia is kept.
+    #[arg(long, default_value_t = 10, help_heading = "Clusters")]
+    pub n_init: usize,
+    /// Iteration limit of each run.
+    #[arg(long, default_value_t = 300, help_heading = "Clusters")]
+    pub max_iter: u64,
+    /// A run stops when the centroids move less than this (scaled units).
+    #[arg(long, default_value_t = 1e-4, help_heading = "Clusters")]
+    pub tolerance: f64,
+    /// The range of k tried by "auto", e.g. 2-10.
+    #[arg(
+        long,
+        value_name = "MIN-MAX",
+        default_value = "2-10",
+        help_heading = "Clusters"
+    )]
+    pub k_range: String,
+    /// Above this many customers, the silhouette is computed on a seeded sample of this size.
+    #[arg(long, value_name = "N", default_value_t = 20_000, help_heading = "Clusters")]
+    pub silhouette_sample: usize,
+    /// Save the fitted model (transform, centroids, label order) as JSON.
+    #[arg(long, value_name = "FILE", help_heading = "Clusters")]
+    pub save_model: Option<PathBuf>,
+    /// Assign customers to a saved model's clusters instead of fitting.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "save_model",
+        help_heading = "Clusters"
+    )]
+    pub model: Option<PathBuf>,
 }
 
 /// `validate` arguments.

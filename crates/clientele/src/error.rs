@@ -125,6 +125,14 @@ pub enum Error {
     #[error(transparent)]
     Param(#[from] ParamError),
 
+    /// The customers cannot be clustered as asked (too few customers, a feature missing or not
+    /// numeric, a saved model that does not fit the data).
+    #[error("clustering: {detail}")]
+    Cluster {
+        /// What is wrong.
+        detail: String,
+    },
+
     /// A segment rules file is invalid or leaves score cells without a segment.
     #[error("{origin}: {detail}")]
     Rules {
@@ -163,7 +171,8 @@ impl Error {
             | Error::ColumnNotFound { .. }
             | Error::ColumnType { .. }
             | Error::TimeFormat { .. }
-            | Error::NoCustomers { .. } => ErrorKind::Data,
+            | Error::NoCustomers { .. }
+            | Error::Cluster { .. } => ErrorKind::Data,
             Error::Polars { error, .. } => match error {
                 PolarsError::IO { .. } => ErrorKind::Io,
                 _ => ErrorKind::Data,
@@ -231,6 +240,13 @@ pub enum ParamError {
         name: &'static str,
         /// The value given.
         value: String,
+    },
+
+    /// The clustering features are invalid.
+    #[error("cluster features: {detail}")]
+    Features {
+        /// What is wrong.
+        detail: String,
     },
 
     /// A parameter is outside its valid range.

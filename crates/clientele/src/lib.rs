@@ -49,6 +49,7 @@
 #![deny(missing_docs)]
 
 pub mod abc;
+pub mod cluster;
 pub mod columns;
 pub mod customers;
 pub mod error;
@@ -67,7 +68,7 @@ pub use error::{Error, ErrorKind, ParamError, Result};
 pub use output::OutputFormat;
 pub use rfm::{Binning, RfmParams, SegmentRules};
 pub use rows::{AsOf, ReturnsPolicy, RowPolicy, RowReconciliation, RowStatus};
-pub use segmenter::{Segmentation, Segmenter};
+pub use segmenter::{ClusterJob, Segmentation, Segmenter};
 
 /// The polars version clientele's API speaks.
 pub use polars;

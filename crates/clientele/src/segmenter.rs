@@ -24,6 +24,7 @@
 use polars::prelude::*;
 
 use crate::abc::{self, AbcParams, AbcTiers};
+use crate::cluster::{self, ClusterModel, ClusterParams, Clustering};
 use crate::customers::{self, CustomerTable};
 use crate::error::{PolarsContext, Result};
 use crate::ingest::Transactions;
@@ -38,6 +39,16 @@ pub struct Segmenter {
     rfm: RfmParams,
     rules: SegmentRules,
     abc: AbcParams,
+    clusters: Option<ClusterJob>,
+}
+
+/// Clusters as part of a segmentation job.
+#[derive(Debug, Clone)]
+pub enum ClusterJob {
+    /// Fit k-means with these parameters.
+    Fit(ClusterParams),
+    /// Assign customers to a saved model's clusters.
+    Apply(Box<ClusterModel>),
 }
 
 impl Segmenter {
@@ -83,6 +94,12 @@ impl Segmenter {
         self
     }
 
+    /// Adds k-means clusters (a `cluster` column and profiles in the summary).
+    pub fn clusters(mut self, job: ClusterJob) -> Self {
+        self.clusters = Some(job);
+        self
+    }
+
     /// The row policy.
     pub fn row_policy(&self) -> &RowPolicy {
         &self.policy
@@ -99,6 +116,10 @@ impl Segmenter {
         let rfm_params = self.rfm.clone().check()?;
         let abc_params = self.abc.clone().check()?;
         self.rules.check(rfm_params.bins())?;
+        let cluster_params = match &self.clusters {
+            Some(ClusterJob::Fit(params)) => Some(params.clone().check()?),
+            _ => None,
+        };
         let customers = customers::aggregate(tx, &self.policy)?;
         let rfm = rfm::score(&customers.frame, &rfm_params, &self.rules)?;
         let abc = abc::classify(&customers.frame, &abc_params)?;
@@ -111,11 +132,20 @@ impl Segmenter {
                     .clone(),
             )
             .context(|| "joining ABC classes".into())?;
+        let clusters = match (&self.clusters, cluster_params) {
+            (Some(ClusterJob::Fit(_)), Some(params)) => Some(cluster::fit(&customers.frame, &params)?),
+            (Some(ClusterJob::Apply(model)), _) => Some(cluster::apply(&customers.frame, model)?),
+            _ => None,
+        };
+        if let Some(clusters) = &clusters {
+            clusters.add_column(&mut frame)?;
+        }
         Ok(Segmentation {
             source: tx.clone(),
             customers,
             rfm,
             abc,
+            clusters,
             frame,
         })
     }
@@ -132,7 +162,9 @@ pub struct Segmentation {
     pub rfm: RfmScored,
     /// ABC classes and summary.
     pub abc: AbcTiers,
-    /// One row per customer: measures, scores, cell, segment and ABC class.
+    /// Clusters, when asked for.
+    pub clusters: Option<Clustering>,
+    /// One row per customer: measures, scores, cell, segment, ABC class (and cluster).
     pub frame: DataFrame,
 }
 

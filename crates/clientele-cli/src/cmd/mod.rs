@@ -2,6 +2,7 @@
 //! tables out to files or stdout, notes and progress on stderr.
 
 pub mod abc;
+pub mod cluster;
 pub mod customers;
 pub mod generate;
 pub mod report;
@@ -16,17 +17,21 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clientele::abc::AbcBasis;
+use clientele::cluster::{ClusterCount, ClusterModel, ClusterParams, Clustering, Scale, Transform};
 use clientele::ingest::{
     self, CsvOptions, DecimalSeparator, Delimiter, Header, IngestOptions, InputFormat, Transactions,
 };
 use clientele::polars::prelude::{DataFrame, Engine};
 use clientele::rfm::FixedThresholds;
 use clientele::{
-    AbcParams, AsOf, Binning, Columns, OutputFormat, ReturnsPolicy, RfmParams, RowPolicy, SegmentRules,
-    Segmentation, Segmenter,
+    AbcParams, AsOf, Binning, ClusterJob, Columns, OutputFormat, ReturnsPolicy, RfmParams, RowPolicy,
+    SegmentRules, Segmentation, Segmenter,
 };
 
-use crate::args::{AbcByArg, BinningArg, FormatArg, GlobalArgs, InputFormatArg, ReturnsArg};
+use crate::args::{
+    AbcByArg, BinningArg, ClusterOptions, FormatArg, GlobalArgs, InputFormatArg, KArg, ReturnsArg, ScaleArg,
+    TransformArg,
+};
 
 /// A usage error found by the binary itself (exit code 2).
 #[derive(Debug)]
@@ -318,13 +323,80 @@ pub fn note_rows(g: &GlobalArgs, source: &str, table: &clientele::customers::Cus
     );
 }
 
+/// The clustering asked for: a saved model (`--model`) or a fit with `k`; `None` without either.
+/// Parameters are checked here, before any data is read.
+pub fn cluster_job(options: &ClusterOptions, k: Option<KArg>) -> anyhow::Result<Option<ClusterJob>> {
+    if let Some(path) = &options.model {
+        return Ok(Some(ClusterJob::Apply(Box::new(ClusterModel::load(path)?))));
+    }
+    let Some(k) = k else { return Ok(None) };
+    let count = match k {
+        KArg::Fixed(k) => ClusterCount::Fixed(k),
+        KArg::Auto => {
+            let (min, max) = options
+                .k_range
+                .split_once('-')
+                .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)))
+                .ok_or_else(|| {
+                    usage(format!(
+                        "--k-range must look like 2-10, got {:?}",
+                        options.k_range
+                    ))
+                })?;
+            ClusterCount::Auto { min, max }
+        }
+    };
+    let features: Vec<String> = options
+        .features
+        .split(',')
+        .map(|f| f.trim().to_string())
+        .filter(|f| !f.is_empty())
+        .collect();
+    let params = ClusterParams::new()
+        .features(features)
+        .transform(match options.transform {
+            TransformArg::None => Transform::None,
+            TransformArg::Log1p => Transform::Log1p,
+        })
+        .scale(match options.scale {
+            ScaleArg::None => Scale::None,
+            ScaleArg::Standard => Scale::Standard,
+            ScaleArg::Robust => Scale::Robust,
+        })
+        .k(count)
+        .seed(options.seed)
+        .n_init(options.n_init)
+        .max_iter(options.max_iter)
+        .tolerance(options.tolerance)
+        .silhouette_sample(options.silhouette_sample);
+    params.clone().check()?;
+    Ok(Some(ClusterJob::Fit(params)))
+}
+
+/// Saves the fitted model when `--save-model FILE` was given.
+pub fn save_model(
+    g: &GlobalArgs,
+    options: &ClusterOptions,
+    clustering: Option<&Clustering>,
+) -> anyhow::Result<()> {
+    if let (Some(path), Some(clustering)) = (&options.save_model, clustering) {
+        clustering.model.save(path)?;
+        note(g, &format!("saved the cluster model to {}", path.display()));
+    }
+    Ok(())
+}
+
 /// Checks the settings, scans the input and runs the whole job under a spinner, then prints
-/// the row account and the cut points on stderr.
+/// the row account, the cut points and the clusters on stderr.
 pub fn run_segmentation(
     g: &GlobalArgs,
     input: &Path,
+    clusters: Option<ClusterJob>,
 ) -> anyhow::Result<(Segmenter, Transactions, Segmentation)> {
-    let segmenter = checked_segmenter(g)?;
+    let mut segmenter = checked_segmenter(g)?;
+    if let Some(job) = clusters {
+        segmenter = segmenter.clusters(job);
+    }
     let tx = scan(g, input)?;
     let result = {
         let _progress = Progress::start(g, format!("reading {}", tx.source_name()));
@@ -332,6 +404,12 @@ pub fn run_segmentation(
     };
     note_rows(g, tx.source_name(), &result.customers);
     rfm::note_scoring(g, &result.rfm);
+    if let Some(clusters) = &result.clusters {
+        note(
+            g,
+            clientele::report::clusters_markdown(&clusters.summary()).trim_end(),
+        );
+    }
     Ok((segmenter, tx, result))
 }
 

@@ -15,7 +15,9 @@ pub fn run(g: &GlobalArgs, a: &ReportArgs) -> anyhow::Result<ExitCode> {
         Some(FormatArg::Parquet) => OutputFormat::Parquet,
         Some(FormatArg::Json) => OutputFormat::Ndjson,
     };
-    let (segmenter, tx, result) = super::run_segmentation(g, &a.input)?;
+    let job = super::cluster_job(&a.cluster, a.clusters)?;
+    let (segmenter, tx, result) = super::run_segmentation(g, &a.input, job)?;
+    super::save_model(g, &a.cluster, result.clusters.as_ref())?;
     let summary = result.summary()?;
     std::fs::create_dir_all(&a.out_dir).with_context(|| format!("cannot create {}", a.out_dir.display()))?;
     let table = a.out_dir.join(format!("segments.{}", format.extension()));

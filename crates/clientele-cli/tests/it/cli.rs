@@ -363,6 +363,26 @@ fn output_is_byte_identical_whatever_the_thread_count() {
             .unwrap();
         assert!(out.status.success(), "{}", stderr(&out));
         files.push(std::fs::read(report.join("summary.json")).unwrap());
+        let clusters = dir.path().join(format!("clusters_{threads}.csv"));
+        let out = clientele()
+            .env("POLARS_MAX_THREADS", threads)
+            .env("RAYON_NUM_THREADS", threads)
+            .args([
+                "cluster",
+                &sample,
+                "-q",
+                "--k",
+                "auto",
+                "--k-range",
+                "2-5",
+                "--n-init",
+                "3",
+            ])
+            .args(["--silhouette-sample", "500", "-o", clusters.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        files.push(std::fs::read(clusters).unwrap());
         let log = dir.path().join(format!("log_{threads}.csv"));
         let out = clientele()
             .env("RAYON_NUM_THREADS", threads)
@@ -391,4 +411,103 @@ fn output_is_byte_identical_whatever_the_thread_count() {
             "{name} depends on the thread count"
         );
     }
+}
+
+#[test]
+fn clusters_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = sample_dataset();
+    let model = dir.path().join("model.json");
+    let first = dir.path().join("first.csv");
+    let out = run(&[
+        "cluster",
+        &sample,
+        "--k",
+        "3",
+        "--n-init",
+        "3",
+        "-o",
+        first.to_str().unwrap(),
+        "--save-model",
+        model.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("## Clusters") && err.contains("| 0 |"), "{err}");
+    let table = std::fs::read_to_string(&first).unwrap();
+    assert_eq!(
+        table.lines().next(),
+        Some("customer_id,recency_days,frequency,monetary,cluster")
+    );
+    assert_eq!(table.lines().count(), 2_001);
+
+    // The saved model places the same customers in the same clusters.
+    let again = dir.path().join("again.csv");
+    let out = run(&[
+        "cluster",
+        &sample,
+        "-q",
+        "--model",
+        model.to_str().unwrap(),
+        "-o",
+        again.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&again).unwrap(), table);
+
+    // segment and report gain a cluster column and a Clusters section.
+    let out = run(&["segment", &sample, "-q", "--clusters", "3", "--n-init", "3"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let segment = stdout(&out);
+    assert!(
+        segment.lines().next().unwrap().ends_with(",abc_class,cluster"),
+        "{segment}"
+    );
+    let report = dir.path().join("report");
+    let out = run(&[
+        "report",
+        &sample,
+        "-q",
+        "--clusters",
+        "auto",
+        "--k-range",
+        "2-4",
+        "--n-init",
+        "2",
+        "--out-dir",
+        report.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary = std::fs::read_to_string(report.join("summary.md")).unwrap();
+    assert!(
+        summary.contains("k chosen by the best silhouette of k = 2..=4"),
+        "{summary}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(json["clusters"]["sweep"].as_array().unwrap().len(), 3);
+
+    // Bad settings are usage errors, found before reading.
+    for (args, text) in [
+        (vec!["cluster", &sample, "--k", "1"], "k must be at least 2"),
+        (
+            vec!["cluster", &sample, "--k", "auto", "--k-range", "5"],
+            "--k-range must look like 2-10",
+        ),
+        (
+            vec!["cluster", &sample, "--features", "recency_days,recency_days"],
+            "given twice",
+        ),
+    ] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(text), "{args:?}: {}", stderr(&out));
+    }
+    let out = run(&["cluster", &sample, "--features", "recency_days,nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("\"nope\" is not a customer column"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use super::Summary;
 use crate::abc::{AbcBasis, AbcClassSummary};
+use crate::cluster::{ClusterSummary, KChosenBy, Scale, Transform};
 use crate::rfm::Binning;
 use crate::rfm::score::format_number;
 use crate::rows::{AsOf, ReturnsPolicy, RowReconciliation};
@@ -109,7 +110,11 @@ fn render_into(out: &mut String, s: &Summary) -> std::fmt::Result {
 
     render_scores(out, s)?;
     render_segments(out, s)?;
-    render_abc(out, s)
+    render_abc(out, s)?;
+    if let Some(clusters) = &s.clusters {
+        out.push_str(&clusters_markdown(clusters));
+    }
+    Ok(())
 }
 
 fn render_rows(out: &mut String, s: &Summary) -> std::fmt::Result {
@@ -327,6 +332,104 @@ fn abc_into(
         )?;
     }
     writeln!(out)
+}
+
+/// The clusters section: how k was chosen, quality, the k sweep and the profile table.
+pub fn clusters_markdown(c: &ClusterSummary) -> String {
+    let mut out = String::new();
+    let _ = clusters_into(&mut out, c);
+    out
+}
+
+fn clusters_into(out: &mut String, c: &ClusterSummary) -> std::fmt::Result {
+    let t = &c.transform;
+    writeln!(out, "## Clusters\n")?;
+    let chosen = match &c.chosen_by {
+        KChosenBy::Given => "k given".to_string(),
+        KChosenBy::Silhouette { min, max } => format!("k chosen by the best silhouette of k = {min}..={max}"),
+        KChosenBy::SavedModel => "clusters of a saved model".to_string(),
+    };
+    let transform = match t.transform {
+        Transform::None => "no transform",
+        Transform::Log1p => "log1p (sign(x)·ln(1+|x|))",
+    };
+    let scale = match t.scale {
+        Scale::None => "no scaling",
+        Scale::Standard => "z-score",
+        Scale::Robust => "median / IQR scaling",
+    };
+    writeln!(
+        out,
+        "k-means on {} ({transform}, then {scale}); {} clusters, {chosen}. Cluster 0 has the highest mean monetary value.\n",
+        t.features.join(", "),
+        c.k
+    )?;
+    let q = &c.quality;
+    writeln!(
+        out,
+        "Inertia (sum of squared distances, scaled units) {:.1}; silhouette {:.3} (on {} customers); \
+         Calinski-Harabasz {:.1}; Davies-Bouldin {:.3}.\n",
+        q.inertia,
+        q.silhouette,
+        format_count(q.silhouette_customers as u64),
+        q.calinski_harabasz,
+        q.davies_bouldin
+    )?;
+    if !c.sweep.is_empty() {
+        writeln!(
+            out,
+            "| k | inertia | silhouette | Calinski-Harabasz | Davies-Bouldin |"
+        )?;
+        writeln!(out, "| ---: | ---: | ---: | ---: | ---: |")?;
+        for s in &c.sweep {
+            let mark = if s.k == c.k { " **(chosen)**" } else { "" };
+            writeln!(
+                out,
+                "| {}{mark} | {:.1} | {:.3} | {:.1} | {:.3} |",
+                s.k, s.inertia, s.silhouette, s.calinski_harabasz, s.davies_bouldin
+            )?;
+        }
+        writeln!(out)?;
+    }
+    write!(
+        out,
+        "| cluster | customers | % customers | % revenue | description |"
+    )?;
+    for f in &t.features {
+        write!(out, " {} mean | median | centre |", cell(f))?;
+    }
+    write!(out, "\n| ---: | ---: | ---: | ---: | --- |")?;
+    for _ in &t.features {
+        write!(out, " ---: | ---: | ---: |")?;
+    }
+    writeln!(out)?;
+    let num = |x: Option<f64>| x.map_or("–".to_string(), format_number);
+    for p in &c.profiles {
+        write!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            p.cluster,
+            format_count(p.customers as u64),
+            format_share(p.customer_share),
+            p.revenue_share.map_or("–".to_string(), format_share),
+            cell(&p.description)
+        )?;
+        for f in &p.features {
+            write!(
+                out,
+                " {} | {} | {} |",
+                num(f.mean.map(round2)),
+                num(f.median.map(round2)),
+                format_number(round2(f.centroid))
+            )?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(out)
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::abc::{AbcBasis, AbcClassSummary};
+use crate::cluster::ClusterSummary;
 use crate::columns::ResolvedColumns;
 use crate::customers::CustomerFacts;
 use crate::error::Result;
@@ -14,7 +15,9 @@ use crate::rfm::{Binning, MeasureScoring, SegmentSummary};
 use crate::rows::{AsOf, ReturnsPolicy, RowReconciliation};
 use crate::segmenter::Segmentation;
 
-pub use self::markdown::{abc_markdown, format_count, format_money, format_share, rows_markdown};
+pub use self::markdown::{
+    abc_markdown, clusters_markdown, format_count, format_money, format_share, rows_markdown,
+};
 
 /// Everything a reader needs to trust and interpret a segmentation.
 #[derive(Debug, Clone, Serialize)]
@@ -37,6 +40,8 @@ pub struct Summary {
     pub segment_rule_warnings: Vec<String>,
     /// Customers and revenue per ABC class, with the textbook expectation.
     pub abc: Vec<AbcClassSummary>,
+    /// Clusters, when the job had them.
+    pub clusters: Option<ClusterSummary>,
 }
 
 /// The input and its column mapping.
@@ -103,6 +108,7 @@ impl Summary {
             segments: s.rfm.segment_summary()?,
             segment_rule_warnings: s.rfm.segments.warnings.clone(),
             abc: s.abc.summary.clone(),
+            clusters: s.clusters.as_ref().map(|c| c.summary()),
         })
     }
 

@@ -32,9 +32,15 @@ pub fn datasets() -> Option<PathBuf> {
 /// A Python interpreter that can import pandas: `CLIENTELE_PYTHON`, or `python3`. Missing: a
 /// failure under `CI=true`, a skip elsewhere.
 pub fn python_with_pandas() -> Option<String> {
+    python_with("pandas")
+}
+
+/// A Python interpreter that can import `module` (`CLIENTELE_PYTHON`, or `python3`). Missing: a
+/// failure under `CI=true`, a skip elsewhere.
+pub fn python_with(module: &str) -> Option<String> {
     let python = env::var("CLIENTELE_PYTHON").unwrap_or_else(|_| "python3".into());
     let ok = Command::new(&python)
-        .args(["-c", "import pandas"])
+        .args(["-c", &format!("import {module}")])
         .output()
         .is_ok_and(|o| o.status.success());
     if ok {
@@ -42,9 +48,9 @@ pub fn python_with_pandas() -> Option<String> {
     }
     assert!(
         !in_ci(),
-        "{python} cannot import pandas: set CLIENTELE_PYTHON (CI installs it)"
+        "{python} cannot import {module}: set CLIENTELE_PYTHON (CI installs it)"
     );
-    eprintln!("skipping a pandas comparison: {python} cannot import pandas (set CLIENTELE_PYTHON)");
+    eprintln!("skipping a comparison: {python} cannot import {module} (set CLIENTELE_PYTHON)");
     None
 }
 

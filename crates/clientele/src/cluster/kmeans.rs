@@ -1,0 +1,243 @@
+//! k-means with linfa, value-ordered labels, and the saved model.
+
+use std::path::Path;
+
+use linfa::DatasetBase;
+use linfa::prelude::*;
+use linfa_clustering::{KMeans, KMeansInit};
+use ndarray::{Array2, ArrayView1, ArrayView2};
+use polars::prelude::*;
+use rand_xoshiro::Xoshiro256Plus;
+use rand_xoshiro::rand_core::SeedableRng;
+use serde::{Deserialize, Serialize};
+
+use super::features::FeatureTransform;
+use super::params::ClusterValidParams;
+use crate::customers::col_names::MONETARY;
+use crate::error::{Error, Result};
+use crate::output::write_bytes;
+
+/// One k-means solution on a scaled matrix.
+#[derive(Debug, Clone)]
+pub(crate) struct Solution {
+    /// Centroids in scaled units, row = label.
+    pub centroids: Array2<f64>,
+    /// Each customer's label.
+    pub labels: Vec<u32>,
+    /// Sum over customers of the squared distance to their centroid.
+    pub inertia: f64,
+}
+
+/// Runs k-means (k-means++ initialisation, `n_init` runs, the best kept) with linfa, then
+/// assigns every customer to its nearest centroid.
+pub(crate) fn run(matrix: ArrayView2<'_, f64>, k: usize, params: &ClusterValidParams) -> Result<Solution> {
+    if matrix.nrows() < k {
+        return Err(Error::Cluster {
+            detail: format!(
+                "{k} clusters need at least {k} customers, there are {}",
+                matrix.nrows()
+            ),
+        });
+    }
+    // One stream per k, so a sweep gives each k the same solution as a single fit with that k.
+    let rng = Xoshiro256Plus::seed_from_u64(params.seed().wrapping_add(k as u64));
+    let model = KMeans::params_with_rng(k, rng)
+        .n_runs(params.n_init())
+        .max_n_iterations(params.max_iter())
+        .tolerance(params.tolerance())
+        .init_method(KMeansInit::KMeansPlusPlus)
+        .fit(&DatasetBase::from(matrix))
+        .map_err(|e| Error::Cluster {
+            detail: format!("k-means with k = {k} failed: {e}"),
+        })?;
+    let centroids = model.centroids().to_owned();
+    let (labels, inertia) = assign(matrix, centroids.view());
+    Ok(Solution {
+        centroids,
+        labels,
+        inertia,
+    })
+}
+
+/// Nearest centroid of every row (ties to the lower label) and the total squared distance.
+pub(crate) fn assign(matrix: ArrayView2<'_, f64>, centroids: ArrayView2<'_, f64>) -> (Vec<u32>, f64) {
+    let mut inertia = 0.0;
+    let labels = matrix
+        .rows()
+        .into_iter()
+        .map(|row| {
+            let (label, d) = nearest(row, centroids);
+            inertia += d;
+            label as u32
+        })
+        .collect();
+    (labels, inertia)
+}
+
+pub(crate) fn nearest(row: ArrayView1<'_, f64>, centroids: ArrayView2<'_, f64>) -> (usize, f64) {
+    let mut best = (0, f64::INFINITY);
+    for (c, centroid) in centroids.rows().into_iter().enumerate() {
+        let d: f64 = row
+            .iter()
+            .zip(centroid.iter())
+            .map(|(a, b)| (a - b) * (a - b))
+            .sum();
+        if d < best.1 {
+            best = (c, d);
+        }
+    }
+    best
+}
+
+/// Renumbers clusters by mean `monetary` (or, without it, the first feature) descending, so
+/// cluster 0 is the most valuable; equal means keep linfa's order.
+pub(crate) fn order_by_value(
+    solution: Solution,
+    customers: &DataFrame,
+    first_feature: &str,
+) -> Result<Solution> {
+    let k = solution.centroids.nrows();
+    let column = if customers.column(MONETARY).is_ok() {
+        MONETARY
+    } else {
+        first_feature
+    };
+    let values = crate::rfm::column_f64(customers, column)?;
+    let mut sums = vec![0.0; k];
+    let mut counts = vec![0usize; k];
+    for (label, value) in solution.labels.iter().zip(&values) {
+        sums[*label as usize] += value;
+        counts[*label as usize] += 1;
+    }
+    let mean = |c: usize| {
+        if counts[c] == 0 {
+            f64::NEG_INFINITY
+        } else {
+            sums[c] / counts[c] as f64
+        }
+    };
+    let mut order: Vec<usize> = (0..k).collect();
+    order.sort_by(|a, b| mean(*b).total_cmp(&mean(*a)).then(a.cmp(b)));
+    let mut new_label = vec![0u32; k];
+    for (new, old) in order.iter().enumerate() {
+        new_label[*old] = new as u32;
+    }
+    let centroids = solution.centroids.select(ndarray::Axis(0), &order);
+    let labels = solution.labels.iter().map(|l| new_label[*l as usize]).collect();
+    Ok(Solution {
+        centroids,
+        labels,
+        inertia: solution.inertia,
+    })
+}
+
+/// What identifies a saved model file.
+pub const MODEL_FORMAT: &str = "clientele-cluster-model";
+
+/// A fitted clustering that can place new customers: the feature transform, the centroids in
+/// label order and how the labels were ordered. Saved as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterModel {
+    /// Always [`MODEL_FORMAT`].
+    pub format: String,
+    /// Model file version.
+    pub version: u32,
+    /// The clientele version that fitted it.
+    pub clientele_version: String,
+    /// The fitted feature transform.
+    pub transform: FeatureTransform,
+    /// Centroids in scaled units; row i is cluster i.
+    pub centroids: Vec<Vec<f64>>,
+    /// How cluster numbers were ordered.
+    pub label_order: String,
+    /// The parameters of the fit.
+    pub fitted_with: ClusterValidParams,
+}
+
+impl ClusterModel {
+    pub(crate) fn new(
+        transform: FeatureTransform,
+        centroids: &Array2<f64>,
+        params: &ClusterValidParams,
+    ) -> Self {
+        ClusterModel {
+            format: MODEL_FORMAT.into(),
+            version: 1,
+            clientele_version: env!("CARGO_PKG_VERSION").into(),
+            transform,
+            centroids: centroids.rows().into_iter().map(|r| r.to_vec()).collect(),
+            label_order: "cluster 0 has the highest mean monetary value, then descending".into(),
+            fitted_with: params.clone(),
+        }
+    }
+
+    /// Number of clusters.
+    pub fn k(&self) -> usize {
+        self.centroids.len()
+    }
+
+    /// The centroids as a matrix.
+    pub fn centroid_matrix(&self) -> Array2<f64> {
+        let d = self.transform.features.len();
+        Array2::from_shape_fn((self.k(), d), |(i, j)| self.centroids[i][j])
+    }
+
+    /// The nearest cluster of every customer in `customers`, on this model's scale.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Cluster`] when a feature is missing or not finite.
+    pub fn assign(&self, customers: &DataFrame) -> Result<Vec<u32>> {
+        let matrix = self.transform.apply(customers)?;
+        Ok(assign(matrix.view(), self.centroid_matrix().view()).0)
+    }
+
+    /// The model as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a model serializes")
+    }
+
+    /// Writes the model as JSON (atomically).
+    ///
+    /// # Errors
+    ///
+    /// I/O errors.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        write_bytes(path, self.to_json().as_bytes())
+    }
+
+    /// Reads a model saved by [`ClusterModel::save`].
+    ///
+    /// # Errors
+    ///
+    /// I/O errors; [`Error::Cluster`] when the file is not a valid clientele model.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io("cannot read", path, e))?;
+        let invalid = |detail: String| Error::Cluster {
+            detail: format!("{}: {detail}", path.display()),
+        };
+        let model: ClusterModel = serde_json::from_str(&text)
+            .map_err(|e| invalid(format!("not a clientele cluster model: {e}")))?;
+        if model.format != MODEL_FORMAT || model.version != 1 {
+            return Err(invalid(format!(
+                "unsupported model format {:?} version {}",
+                model.format, model.version
+            )));
+        }
+        let d = model.transform.features.len();
+        let consistent = model.k() >= 1
+            && model
+                .centroids
+                .iter()
+                .all(|c| c.len() == d && c.iter().all(|x| x.is_finite()))
+            && model.transform.center.len() == d
+            && model.transform.scale_by.len() == d;
+        if !consistent {
+            return Err(invalid(
+                "centroids and transform do not match the features".into(),
+            ));
+        }
+        Ok(model)
+    }
+}
