@@ -1,5 +1,6 @@
 //! Integration tests of the clientele library.
 
+mod aggregation;
 mod clusters;
 mod ingest_edges;
 mod properties;

@@ -15,6 +15,12 @@
 //!
 //! Customers whose used rows are all returns have no purchase and therefore no recency; their
 //! rows are moved to the `no_purchase` exclusion.
+//!
+//! [`aggregate`] reads the input once, through the streaming accumulator of the `accumulate`
+//! module; [`order_level`] and [`customer_level`] express the same aggregation as polars lazy
+//! frames, for embedding in other queries (they use more memory per order).
+
+mod accumulate;
 
 use chrono::{Duration, NaiveDate};
 use polars::prelude::*;
@@ -228,6 +234,37 @@ pub fn micros_to_units(micros: Expr) -> Expr {
 /// [`Error::NoCustomers`] when no customer has a used purchase; polars errors from reading.
 pub fn aggregate(tx: &Transactions, policy: &RowPolicy) -> Result<CustomerTable> {
     let classified = tx.classify(policy);
+    let id_dtype = classified
+        .clone()
+        .select([col(CUSTOMER_ID)])
+        .collect_schema()
+        .context(|| format!("{}: cannot read the schema", tx.source_name()))?
+        .get(CUSTOMER_ID)
+        .cloned()
+        .unwrap_or(DataType::String);
+    let integer_ids = id_dtype.is_integer() && id_dtype != DataType::UInt64;
+    let classified = if integer_ids {
+        classified
+    } else {
+        classified.with_column(col(CUSTOMER_ID).cast(DataType::String))
+    };
+    let accumulator =
+        accumulate::accumulate(classified, !integer_ids).map_err(|e| aggregate_error(tx.source_name(), e))?;
+    let reconciliation = RowReconciliation::from_status_counts(accumulator.status_counts());
+    let customers = accumulator.finish(if integer_ids { &id_dtype } else { &DataType::String })?;
+    finish_table(tx, policy, customers, reconciliation)
+}
+
+/// The same table as [`aggregate`], computed by polars alone: [`customer_level`] of
+/// [`order_level`] and [`status_counts`], collected together by the streaming engine. It needs
+/// about ten times more memory per distinct order; it is kept to cross-check [`aggregate`] and
+/// as the reference plan for embedders.
+///
+/// # Errors
+///
+/// As [`aggregate`].
+pub fn aggregate_with_group_by(tx: &Transactions, policy: &RowPolicy) -> Result<CustomerTable> {
+    let classified = tx.classify(policy);
     let customers = customer_level(order_level(classified.clone()));
     let counts = status_counts(classified);
     let opt = customers.get_current_optimizations();
@@ -236,34 +273,60 @@ pub fn aggregate(tx: &Transactions, policy: &RowPolicy) -> Result<CustomerTable>
         Engine::Streaming,
         opt,
     )
-    .map_err(|e| match e {
+    .map_err(|e| aggregate_error(tx.source_name(), e))?;
+    let counts = frames.pop().expect("two plans give two frames");
+    let customers = sort_by_customer(integer_ids_if_lossless(
+        frames.pop().expect("two plans give two frames"),
+    )?)?;
+    finish_table(tx, policy, customers, reconciliation_from(&counts)?)
+}
+
+fn aggregate_error(source_name: &str, e: PolarsError) -> Error {
+    match e {
         PolarsError::NoData(_) => Error::EmptyInput {
-            source_name: tx.source_name().to_string(),
+            source_name: source_name.to_string(),
         },
         other => Error::Polars {
-            context: format!("{}: cannot aggregate transactions", tx.source_name()),
+            context: format!("{source_name}: cannot aggregate transactions"),
             error: other,
         },
-    })?;
-    let counts = frames.pop().expect("two plans give two frames");
-    let customers = frames.pop().expect("two plans give two frames");
+    }
+}
 
-    let mut reconciliation = reconciliation_from(&counts)?;
-    let no_purchase = customers
-        .clone()
-        .lazy()
-        .filter(col(col_names::FREQUENCY).eq(lit(0i64)))
-        .select([col(col_names::TRANSACTIONS).sum()])
-        .collect()
-        .context(|| "counting customers without purchases".into())?;
-    let no_purchase_rows = first_i64(&no_purchase, col_names::TRANSACTIONS)?.unwrap_or(0);
+/// Customer-level sums (sorted by customer id, ids in their final type) into the final table:
+/// no-purchase exclusions, as-of date, measures.
+fn finish_table(
+    tx: &Transactions,
+    policy: &RowPolicy,
+    customers: DataFrame,
+    mut reconciliation: RowReconciliation,
+) -> Result<CustomerTable> {
+    // Customers with used rows but no purchase line: their rows become `no_purchase` exclusions.
+    let frequency = customers
+        .column(col_names::FREQUENCY)
+        .context(|| "frequency".into())?
+        .i64()
+        .context(|| "frequency".into())?;
+    let transactions = customers
+        .column(col_names::TRANSACTIONS)
+        .context(|| "transactions".into())?
+        .i64()
+        .context(|| "transactions".into())?;
+    let no_purchase_rows: i64 = frequency
+        .iter()
+        .zip(transactions.iter())
+        .filter(|(f, _)| *f == Some(0))
+        .map(|(_, t)| t.unwrap_or(0))
+        .sum();
     reconciliation.exclude_used(ExclusionReason::NoPurchase, no_purchase_rows as u64);
-
-    let buyers = customers
-        .lazy()
-        .filter(col(col_names::FREQUENCY).gt(lit(0i64)))
-        .collect()
-        .context(|| "selecting customers with purchases".into())?;
+    let buyers = if frequency.iter().any(|f| f == Some(0)) {
+        let mask = frequency.gt(0);
+        customers
+            .filter(&mask)
+            .context(|| "selecting customers with purchases".into())?
+    } else {
+        customers
+    };
     if buyers.height() == 0 {
         return Err(Error::NoCustomers {
             source_name: tx.source_name().to_string(),
@@ -280,7 +343,6 @@ pub fn aggregate(tx: &Transactions, policy: &RowPolicy) -> Result<CustomerTable>
     let frame = measures(buyers.lazy(), as_of, tx.time_parsing().resolution)
         .collect()
         .context(|| "computing customer measures".into())?;
-    let frame = sort_by_customer(integer_ids_if_lossless(frame)?)?;
     Ok(CustomerTable {
         frame,
         as_of,
@@ -369,7 +431,7 @@ pub fn integer_ids_if_lossless(mut frame: DataFrame) -> Result<DataFrame> {
     Ok(frame)
 }
 
-fn canonical_integer(text: &str) -> Option<i64> {
+pub(crate) fn canonical_integer(text: &str) -> Option<i64> {
     let digits = text.strip_prefix('-').unwrap_or(text);
     let canonical = !digits.is_empty()
         && digits.bytes().all(|b| b.is_ascii_digit())

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Side-by-side k-means: clientele (linfa) vs scikit-learn on the same matrix.
+#
+#   bash benches/compare/kmeans.sh [CUSTOMERS] [ROWS] [RUNS]
+#
+# Generates a log with CUSTOMERS customers (default 1,000,000) and ROWS lines, aggregates it to
+# customers with clientele, then alternates RUNS times (default 3): clientele's fit, and
+# scikit-learn's on the identical scaled matrix (log1p + z-score of recency, frequency,
+# monetary), k = 8, n_init = 10, max_iter = 300. Wall time of the fit and peak RSS of each
+# process (/usr/bin/time -v) go to $WORK/kmeans_results.jsonl.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+customers="${1:-1000000}"
+rows="${2:-5000000}"
+runs="${3:-3}"
+work="${WORK:-/tmp/clientele-bench}"
+python="${CLIENTELE_PYTHON:-$HOME/.cache/clientele-venv/bin/python}"
+target="${CARGO_TARGET_DIR:-$HOME/.cache/clientele-release}"
+mkdir -p "$work"
+
+CARGO_TARGET_DIR="$target" cargo build --release --quiet -p clientele-cli -p clientele --example cluster_bench \
+    --manifest-path "$repo/Cargo.toml"
+bin="$target/release"
+
+log="$work/log_${customers}.parquet"
+table="$work/customers_${customers}.parquet"
+[ -f "$log" ] || "$bin/clientele" generate --customers "$customers" --rows "$rows" -q -o "$log"
+[ -f "$table" ] || "$bin/clientele" customers "$log" -q -o "$table"
+
+results="$work/kmeans_results.jsonl"
+: > "$results"
+peak() { grep "Maximum resident" "$1" | awk '{print $6}'; }
+for run in $(seq "$runs"); do
+    /usr/bin/time -v "$bin/examples/cluster_bench" "$table" 8 10 300 1e-4 "$work/matrix.f64" \
+        > "$work/out.json" 2> "$work/time.txt"
+    echo "{\"run\": $run, \"peak_rss_kb\": $(peak "$work/time.txt"), \"result\": $(cat "$work/out.json")}" | tee -a "$results"
+    /usr/bin/time -v "$python" "$repo/benches/compare/kmeans_sklearn.py" "$work/matrix.f64" 3 8 10 300 1e-4 \
+        > "$work/out.json" 2> "$work/time.txt"
+    echo "{\"run\": $run, \"peak_rss_kb\": $(peak "$work/time.txt"), \"result\": $(cat "$work/out.json")}" | tee -a "$results"
+done
