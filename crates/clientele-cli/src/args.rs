@@ -163,7 +163,8 @@ pub struct ClusterOptions {
     /// Iteration limit of each run.
     #[arg(long, default_value_t = 300, help_heading = "Clusters")]
     pub max_iter: u64,
-    /// A run stops when the centroids move less than this (scaled units).
+    /// A run stops when the centroids' squared movement is at most this × the mean feature
+    /// variance (scikit-learn's definition).
     #[arg(long, default_value_t = 1e-4, help_heading = "Clusters")]
     pub tolerance: f64,
     /// The range of k tried by "auto", e.g. 2-10.

@@ -141,8 +141,9 @@ impl ClusterParams {
         self
     }
 
-    /// Sets the convergence tolerance: a run stops when the centroids move less than this
-    /// (Euclidean norm of the change of all centroid coordinates, in scaled units).
+    /// Sets the convergence tolerance, as scikit-learn defines it: a run stops when the squared
+    /// movement of the centroids (summed over all their coordinates) is at most
+    /// `tolerance × the mean variance of the features`.
     pub fn tolerance(mut self, tolerance: f64) -> Self {
         self.tolerance = tolerance;
         self
