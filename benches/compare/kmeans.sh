@@ -15,11 +15,13 @@ rows="${2:-5000000}"
 runs="${3:-3}"
 work="${WORK:-/tmp/clientele-bench}"
 python="${CLIENTELE_PYTHON:-$HOME/.cache/clientele-venv/bin/python}"
-target="${CARGO_TARGET_DIR:-$HOME/.cache/clientele-release}"
+# Release builds go to their own directory, so they never evict the debug build CI uses.
+target="${CLIENTELE_RELEASE_TARGET:-$HOME/.cache/clientele-release}"
 mkdir -p "$work"
 
-CARGO_TARGET_DIR="$target" cargo build --release --quiet -p clientele-cli -p clientele --example cluster_bench \
-    --manifest-path "$repo/Cargo.toml"
+export CARGO_TARGET_DIR="$target"
+cargo build --release --quiet --manifest-path "$repo/Cargo.toml" -p clientele-cli
+cargo build --release --quiet --manifest-path "$repo/Cargo.toml" -p clientele --example cluster_bench
 bin="$target/release"
 
 log="$work/log_${customers}.parquet"

@@ -38,6 +38,8 @@ pub enum Command {
     Segment(SegmentArgs),
     /// k-means clusters over scaled customer features, with profiles; `--k auto` chooses k.
     Cluster(ClusterArgs),
+    /// Lifetime value: BG/NBD (or Pareto/NBD) and Gamma-Gamma, probability alive, CLV, equity.
+    Clv(ClvArgs),
     /// The segment table plus summaries (Markdown and JSON) written into a directory.
     Report(ReportArgs),
     /// Data-quality report: row reconciliation, rejects, duplicates, amounts, dates.
@@ -68,6 +70,12 @@ pub struct SegmentArgs {
     /// Cluster settings.
     #[command(flatten)]
     pub cluster: ClusterOptions,
+    /// Add lifetime-value columns (p_alive, expected purchases, CLV, lifecycle stage).
+    #[arg(long, help_heading = "Lifetime value")]
+    pub clv: bool,
+    /// Lifetime-value settings.
+    #[command(flatten)]
+    pub clv_options: ClvOptions,
 }
 
 /// `report` arguments.
@@ -84,6 +92,12 @@ pub struct ReportArgs {
     /// Cluster settings.
     #[command(flatten)]
     pub cluster: ClusterOptions,
+    /// Add lifetime value: per-customer columns, customer equity and the model in the summaries.
+    #[arg(long, help_heading = "Lifetime value")]
+    pub clv: bool,
+    /// Lifetime-value settings.
+    #[command(flatten)]
+    pub clv_options: ClvOptions,
 }
 
 /// `cluster` arguments.
@@ -97,6 +111,75 @@ pub struct ClusterArgs {
     /// Cluster settings.
     #[command(flatten)]
     pub cluster: ClusterOptions,
+}
+
+/// `clv` arguments.
+#[derive(Debug, Args)]
+pub struct ClvArgs {
+    /// Transactions (see `segment`).
+    pub input: PathBuf,
+    /// Lifetime-value settings.
+    #[command(flatten)]
+    pub clv: ClvOptions,
+}
+
+/// Time unit of recency, T and the horizon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TimeUnitArg {
+    /// Days.
+    Day,
+    /// Weeks.
+    Week,
+}
+
+/// Which purchases count as one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PeriodArg {
+    /// Same calendar day.
+    Day,
+    /// Same Monday-to-Sunday week.
+    Week,
+}
+
+/// Transaction model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModelArg {
+    /// BG/NBD (Fader, Hardie & Lee 2005).
+    BgNbd,
+    /// Pareto/NBD (Schmittlein, Morrison & Colombo 1987).
+    ParetoNbd,
+}
+
+/// Lifetime-value settings shared by `clv`, `segment --clv` and `report --clv`.
+#[derive(Debug, Args)]
+pub struct ClvOptions {
+    /// Last day of the calibration window (YYYY-MM-DD) [the last transaction's day].
+    #[arg(long, value_name = "DATE", help_heading = "Lifetime value")]
+    pub calibration_end: Option<String>,
+    /// Last day of a holdout window after the calibration end, to check predictions.
+    #[arg(long, value_name = "DATE", help_heading = "Lifetime value")]
+    pub holdout_end: Option<String>,
+    /// Unit of recency, T and --horizon.
+    #[arg(long, value_enum, default_value_t = TimeUnitArg::Week, help_heading = "Lifetime value")]
+    pub time_unit: TimeUnitArg,
+    /// Purchases in the same period count as one.
+    #[arg(long, value_enum, default_value_t = PeriodArg::Day, help_heading = "Lifetime value")]
+    pub period: PeriodArg,
+    /// Purchase and dropout model.
+    #[arg(long, value_enum, default_value_t = ModelArg::BgNbd, help_heading = "Lifetime value")]
+    pub clv_model: ModelArg,
+    /// Horizon of expected purchases and CLV, in the time unit.
+    #[arg(long, default_value_t = 52.0, help_heading = "Lifetime value")]
+    pub horizon: f64,
+    /// Monthly discount rate (0.01 = 1 % a month).
+    #[arg(long, default_value_t = 0.01, help_heading = "Lifetime value")]
+    pub discount: f64,
+    /// Profit margin applied to revenue (1 = CLV in revenue).
+    #[arg(long, default_value_t = 1.0, help_heading = "Lifetime value")]
+    pub margin: f64,
+    /// L2 penalty on the model parameters (lifetimes' penalizer_coef).
+    #[arg(long, default_value_t = 0.0, help_heading = "Lifetime value")]
+    pub penalty: f64,
 }
 
 /// A number of clusters, or a request to choose it.

@@ -31,6 +31,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Abc(a) => cmd::abc::run(g, a),
         Command::Segment(a) => cmd::segment::run(g, a),
         Command::Cluster(a) => cmd::cluster::run(g, a),
+        Command::Clv(a) => cmd::clv::run(g, a),
         Command::Report(a) => cmd::report::run(g, a),
         Command::Validate(a) => cmd::validate::run(g, a),
         Command::Generate(a) => cmd::generate::run(g, a),

@@ -133,6 +133,14 @@ pub enum Error {
         detail: String,
     },
 
+    /// A lifetime-value model cannot be fitted or cannot predict (no repeat buyers, no
+    /// convergence, degenerate parameters).
+    #[error("lifetime value: {detail}")]
+    Clv {
+        /// What is wrong.
+        detail: String,
+    },
+
     /// A segment rules file is invalid or leaves score cells without a segment.
     #[error("{origin}: {detail}")]
     Rules {
@@ -172,7 +180,8 @@ impl Error {
             | Error::ColumnType { .. }
             | Error::TimeFormat { .. }
             | Error::NoCustomers { .. }
-            | Error::Cluster { .. } => ErrorKind::Data,
+            | Error::Cluster { .. }
+            | Error::Clv { .. } => ErrorKind::Data,
             Error::Polars { error, .. } => match error {
                 PolarsError::IO { .. } => ErrorKind::Io,
                 _ => ErrorKind::Data,

@@ -50,6 +50,7 @@
 
 pub mod abc;
 pub mod cluster;
+pub mod clv;
 pub mod columns;
 pub mod customers;
 pub mod error;

@@ -25,6 +25,7 @@ use polars::prelude::*;
 
 use crate::abc::{self, AbcParams, AbcTiers};
 use crate::cluster::{self, ClusterModel, ClusterParams, Clustering};
+use crate::clv::{self, ClvResult, ClvValidParams};
 use crate::customers::{self, CustomerTable};
 use crate::error::{PolarsContext, Result};
 use crate::ingest::Transactions;
@@ -40,6 +41,7 @@ pub struct Segmenter {
     rules: SegmentRules,
     abc: AbcParams,
     clusters: Option<ClusterJob>,
+    clv: Option<ClvValidParams>,
 }
 
 /// Clusters as part of a segmentation job.
@@ -100,6 +102,13 @@ impl Segmenter {
         self
     }
 
+    /// Adds lifetime value: the per-customer predictions, prefixed `btyd_` where a name would
+    /// clash with the RFM columns, and customer equity in the summary.
+    pub fn clv(mut self, params: ClvValidParams) -> Self {
+        self.clv = Some(params);
+        self
+    }
+
     /// The row policy.
     pub fn row_policy(&self) -> &RowPolicy {
         &self.policy
@@ -140,15 +149,65 @@ impl Segmenter {
         if let Some(clusters) = &clusters {
             clusters.add_column(&mut frame)?;
         }
+        let clv = match &self.clv {
+            Some(params) => {
+                let result = clv::run(tx, params)?;
+                frame = join_clv(frame, &result)?;
+                Some(result)
+            }
+            None => None,
+        };
         Ok(Segmentation {
             source: tx.clone(),
             customers,
             rfm,
             abc,
             clusters,
+            clv,
             frame,
         })
     }
+}
+
+/// The lifetime-value columns joined to the segment table by customer id (customers whose
+/// first purchase is after the calibration end get nulls). BTYD summary columns are prefixed
+/// `btyd_` (`btyd_frequency` counts *repeat* purchase days, unlike RFM `frequency`).
+fn join_clv(frame: DataFrame, result: &ClvResult) -> Result<DataFrame> {
+    use crate::clv::col_names as c;
+    let rename = |name: &str| col(name).alias(format!("btyd_{name}"));
+    let mut columns = vec![
+        col(crate::customers::col_names::CUSTOMER_ID),
+        rename(c::FREQUENCY),
+        rename(c::RECENCY),
+        rename(c::T),
+        rename(c::MONETARY_VALUE),
+        col(c::EXPECTED_PURCHASES),
+        col(c::P_ALIVE),
+        col(c::EXPECTED_AVG_SPEND),
+        col(c::CLV),
+        col(c::LIFECYCLE_STAGE),
+    ];
+    if result.frame.column(c::FREQUENCY_HOLDOUT).is_ok() {
+        columns.extend([
+            rename(c::FREQUENCY_HOLDOUT),
+            rename(c::MONETARY_HOLDOUT),
+            col(c::EXPECTED_PURCHASES_HOLDOUT),
+        ]);
+    }
+    let clv = result.frame.clone().lazy().select(columns);
+    frame
+        .lazy()
+        .join(
+            clv,
+            [col(crate::customers::col_names::CUSTOMER_ID)],
+            [col(crate::customers::col_names::CUSTOMER_ID)],
+            JoinArgs {
+                maintain_order: MaintainOrderJoin::Left,
+                ..JoinArgs::new(JoinType::Left)
+            },
+        )
+        .collect()
+        .context(|| "joining lifetime values".into())
 }
 
 /// The result of a segmentation job.
@@ -164,6 +223,8 @@ pub struct Segmentation {
     pub abc: AbcTiers,
     /// Clusters, when asked for.
     pub clusters: Option<Clustering>,
+    /// Lifetime value, when asked for.
+    pub clv: Option<ClvResult>,
     /// One row per customer: measures, scores, cell, segment, ABC class (and cluster).
     pub frame: DataFrame,
 }

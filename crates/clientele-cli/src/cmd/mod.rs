@@ -3,6 +3,7 @@
 
 pub mod abc;
 pub mod cluster;
+pub mod clv;
 pub mod customers;
 pub mod generate;
 pub mod report;
@@ -18,6 +19,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clientele::abc::AbcBasis;
 use clientele::cluster::{ClusterCount, ClusterModel, ClusterParams, Clustering, Scale, Transform};
+use clientele::clv::{ClvParams, ClvValidParams, Period, TimeUnit, TransactionModel};
 use clientele::ingest::{
     self, CsvOptions, DecimalSeparator, Delimiter, Header, IngestOptions, InputFormat, Transactions,
 };
@@ -29,8 +31,8 @@ use clientele::{
 };
 
 use crate::args::{
-    AbcByArg, BinningArg, ClusterOptions, FormatArg, GlobalArgs, InputFormatArg, KArg, ReturnsArg, ScaleArg,
-    TransformArg,
+    AbcByArg, BinningArg, ClusterOptions, ClvOptions, FormatArg, GlobalArgs, InputFormatArg, KArg, ModelArg,
+    PeriodArg, ReturnsArg, ScaleArg, TimeUnitArg, TransformArg,
 };
 
 /// A usage error found by the binary itself (exit code 2).
@@ -323,6 +325,34 @@ pub fn note_rows(g: &GlobalArgs, source: &str, table: &clientele::customers::Cus
     );
 }
 
+/// Lifetime-value parameters from the flags, checked.
+pub fn clv_params(options: &ClvOptions) -> anyhow::Result<ClvValidParams> {
+    let mut params = ClvParams::new()
+        .time_unit(match options.time_unit {
+            TimeUnitArg::Day => TimeUnit::Day,
+            TimeUnitArg::Week => TimeUnit::Week,
+        })
+        .period(match options.period {
+            PeriodArg::Day => Period::Day,
+            PeriodArg::Week => Period::Week,
+        })
+        .model(match options.clv_model {
+            ModelArg::BgNbd => TransactionModel::BgNbd,
+            ModelArg::ParetoNbd => TransactionModel::ParetoNbd,
+        })
+        .horizon(options.horizon)
+        .discount(options.discount)
+        .margin(options.margin)
+        .penalty(options.penalty);
+    if let Some(date) = &options.calibration_end {
+        params = params.calibration_end(parse_date("--calibration-end", date)?);
+    }
+    if let Some(date) = &options.holdout_end {
+        params = params.holdout_end(parse_date("--holdout-end", date)?);
+    }
+    Ok(params.check()?)
+}
+
 /// The clustering asked for: a saved model (`--model`) or a fit with `k`; `None` without either.
 /// Parameters are checked here, before any data is read.
 pub fn cluster_job(options: &ClusterOptions, k: Option<KArg>) -> anyhow::Result<Option<ClusterJob>> {
@@ -392,10 +422,14 @@ pub fn run_segmentation(
     g: &GlobalArgs,
     input: &Path,
     clusters: Option<ClusterJob>,
+    clv: Option<ClvValidParams>,
 ) -> anyhow::Result<(Segmenter, Transactions, Segmentation)> {
     let mut segmenter = checked_segmenter(g)?;
     if let Some(job) = clusters {
         segmenter = segmenter.clusters(job);
+    }
+    if let Some(params) = clv {
+        segmenter = segmenter.clv(params);
     }
     let tx = scan(g, input)?;
     let result = {

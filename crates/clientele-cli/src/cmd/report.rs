@@ -16,7 +16,8 @@ pub fn run(g: &GlobalArgs, a: &ReportArgs) -> anyhow::Result<ExitCode> {
         Some(FormatArg::Json) => OutputFormat::Ndjson,
     };
     let job = super::cluster_job(&a.cluster, a.clusters)?;
-    let (segmenter, tx, result) = super::run_segmentation(g, &a.input, job)?;
+    let clv = a.clv.then(|| super::clv_params(&a.clv_options)).transpose()?;
+    let (segmenter, tx, result) = super::run_segmentation(g, &a.input, job, clv)?;
     super::save_model(g, &a.cluster, result.clusters.as_ref())?;
     let summary = result.summary()?;
     std::fs::create_dir_all(&a.out_dir).with_context(|| format!("cannot create {}", a.out_dir.display()))?;

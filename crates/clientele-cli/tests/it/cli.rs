@@ -383,6 +383,24 @@ fn output_is_byte_identical_whatever_the_thread_count() {
             .unwrap();
         assert!(out.status.success(), "{}", stderr(&out));
         files.push(std::fs::read(clusters).unwrap());
+        let clv = dir.path().join(format!("clv_{threads}.csv"));
+        let out = clientele()
+            .env("POLARS_MAX_THREADS", threads)
+            .env("RAYON_NUM_THREADS", threads)
+            .args([
+                "clv",
+                &sample,
+                "-q",
+                "--calibration-end",
+                "2024-06-30",
+                "--holdout-end",
+                "2024-12-31",
+            ])
+            .args(["-o", clv.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        files.push(std::fs::read(clv).unwrap());
         let log = dir.path().join(format!("log_{threads}.csv"));
         let out = clientele()
             .env("RAYON_NUM_THREADS", threads)
@@ -507,6 +525,102 @@ fn clusters_from_the_command_line() {
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).contains("\"nope\" is not a customer column"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn lifetime_value_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = sample_dataset();
+    let table = dir.path().join("clv.csv");
+    let out = run(&[
+        "clv",
+        &sample,
+        "--calibration-end",
+        "2024-06-30",
+        "--holdout-end",
+        "2024-12-31",
+        "--time-unit",
+        "week",
+        "--horizon",
+        "52",
+        "--discount",
+        "0.01",
+        "--margin",
+        "0.3",
+        "-o",
+        table.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("Customer equity") && err.contains("Holdout check, 26.2857 weeks after 2024-06-30"),
+        "{err}"
+    );
+    let text = std::fs::read_to_string(&table).unwrap();
+    assert_eq!(
+        text.lines().next(),
+        Some(
+            "customer_id,frequency,recency,T,monetary_value,frequency_holdout,monetary_holdout,expected_purchases,\
+             p_alive,expected_avg_spend,clv,lifecycle_stage,expected_purchases_holdout"
+        )
+    );
+    assert!(
+        !text.contains("NaN") && !text.contains("inf"),
+        "no NaN or infinity in the output"
+    );
+
+    // segment and report gain the columns and customer equity.
+    let out = run(&[
+        "segment",
+        &sample,
+        "-q",
+        "--clv",
+        "--calibration-end",
+        "2024-06-30",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let header = stdout(&out).lines().next().unwrap().to_string();
+    assert!(
+        header
+            .contains(",btyd_frequency,btyd_recency,btyd_T,btyd_monetary_value,expected_purchases,p_alive,"),
+        "{header}"
+    );
+    let report = dir.path().join("report");
+    let out = run(&[
+        "report",
+        &sample,
+        "-q",
+        "--clv",
+        "--clv-model",
+        "pareto-nbd",
+        "--out-dir",
+        report.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary = std::fs::read_to_string(report.join("summary.md")).unwrap();
+    assert!(
+        summary.contains("## Lifetime value") && summary.contains("Pareto/NBD"),
+        "{summary}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap()).unwrap();
+    assert!(json["clv"]["customer_equity"].as_f64().unwrap() > 0.0);
+
+    // Settings are checked first (usage, 2); impossible data is a data error (1).
+    let out = run(&["clv", &sample, "--holdout-end", "2024-12-31"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("holdout end must be given with a calibration end"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&["clv", &sample, "--calibration-end", "2019-01-01"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no purchase on or before the calibration end 2019-01-01"),
         "{}",
         stderr(&out)
     );

@@ -5,6 +5,7 @@ use std::fmt::Write;
 use super::Summary;
 use crate::abc::{AbcBasis, AbcClassSummary};
 use crate::cluster::{ClusterSummary, KChosenBy, Scale, Transform};
+use crate::clv::{ClvSummary, FittedTransactions};
 use crate::rfm::Binning;
 use crate::rfm::score::format_number;
 use crate::rows::{AsOf, ReturnsPolicy, RowReconciliation};
@@ -113,6 +114,9 @@ fn render_into(out: &mut String, s: &Summary) -> std::fmt::Result {
     render_abc(out, s)?;
     if let Some(clusters) = &s.clusters {
         out.push_str(&clusters_markdown(clusters));
+    }
+    if let Some(clv) = &s.clv {
+        out.push_str(&clv_markdown(clv));
     }
     Ok(())
 }
@@ -430,6 +434,120 @@ fn clusters_into(out: &mut String, c: &ClusterSummary) -> std::fmt::Result {
 
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
+}
+
+/// The lifetime-value section: models, parameters with standard errors, customer equity,
+/// lifecycle stages and the holdout check.
+pub fn clv_markdown(c: &ClvSummary) -> String {
+    let mut out = String::new();
+    let _ = clv_into(&mut out, c);
+    out
+}
+
+fn clv_into(out: &mut String, c: &ClvSummary) -> std::fmt::Result {
+    let p = &c.params;
+    let f = &c.facts;
+    let unit = p.time_unit().name();
+    let model = match c.model.transactions {
+        FittedTransactions::BgNbd(_) => "BG/NBD",
+        FittedTransactions::ParetoNbd(_) => "Pareto/NBD",
+    };
+    writeln!(out, "## Lifetime value\n")?;
+    writeln!(
+        out,
+        "{model} (purchases and dropout) and Gamma-Gamma (spend), fitted on {} customers ({} repeat buyers) \
+         with purchases up to {}; times in {unit}s; horizon {} {unit}s, {} monthly discount, margin {}.{}\n",
+        format_count(f.customers as u64),
+        format_count(f.repeat_buyers as u64),
+        f.calibration_end,
+        format_number(p.horizon()),
+        format_share(p.discount()),
+        format_number(p.margin()),
+        if f.first_purchase_after_calibration > 0 {
+            format!(
+                " {} customers whose first purchase is after the calibration end are not included.",
+                format_count(f.first_purchase_after_calibration as u64)
+            )
+        } else {
+            String::new()
+        }
+    )?;
+    writeln!(
+        out,
+        "**Customer equity: {}** (Σ CLV).\n",
+        format_money(c.customer_equity)
+    )?;
+    writeln!(
+        out,
+        "| model | parameter | estimate | standard error |\n| --- | --- | ---: | ---: |"
+    )?;
+    for (name, fit) in [
+        (model, &c.model.transaction_fit),
+        ("Gamma-Gamma", &c.model.spend_fit),
+    ] {
+        for ((param, value), se) in fit.names.iter().zip(&fit.params).zip(&fit.std_errors) {
+            let se = se.map_or("–".to_string(), |s| format!("{s:.4}"));
+            writeln!(out, "| {name} | {param} | {value:.4} | {se} |")?;
+        }
+    }
+    writeln!(
+        out,
+        "\nLog-likelihood: {model} {:.2} ({} iterations), Gamma-Gamma {:.2} ({} iterations){}.\n",
+        c.model.transaction_fit.log_likelihood,
+        c.model.transaction_fit.iterations,
+        c.model.spend_fit.log_likelihood,
+        c.model.spend_fit.iterations,
+        if c.model.spend_excluded > 0 {
+            format!(
+                "; {} repeat buyers whose repeat purchases net to ≤ 0 are left out of the spend fit",
+                c.model.spend_excluded
+            )
+        } else {
+            String::new()
+        }
+    )?;
+    writeln!(
+        out,
+        "| lifecycle stage | customers | CLV |\n| --- | ---: | ---: |"
+    )?;
+    for s in &c.stages {
+        writeln!(
+            out,
+            "| {} | {} | {} |",
+            s.stage,
+            format_count(s.customers as u64),
+            format_money(s.clv)
+        )?;
+    }
+    writeln!(out)?;
+    if let Some(h) = &c.holdout {
+        writeln!(
+            out,
+            "Holdout check, {} {unit}s after {}: {} repeat purchases actual, {:.1} predicted; mean absolute \
+             error {:.3} per customer.\n",
+            format_number(h.length),
+            f.calibration_end,
+            format_number(h.actual_total),
+            h.predicted_total,
+            h.mean_absolute_error
+        )?;
+        writeln!(
+            out,
+            "| calibration frequency | customers | actual mean | predicted mean |\n| ---: | ---: | ---: | ---: |"
+        )?;
+        for g in &h.by_frequency {
+            writeln!(
+                out,
+                "| {} | {} | {:.3} | {:.3} |",
+                g.frequency,
+                format_count(g.customers as u64),
+                g.actual_mean,
+                g.predicted_mean
+            )?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::abc::{AbcBasis, AbcClassSummary};
 use crate::cluster::ClusterSummary;
+use crate::clv::ClvSummary;
 use crate::columns::ResolvedColumns;
 use crate::customers::CustomerFacts;
 use crate::error::Result;
@@ -16,7 +17,7 @@ use crate::rows::{AsOf, ReturnsPolicy, RowReconciliation};
 use crate::segmenter::Segmentation;
 
 pub use self::markdown::{
-    abc_markdown, clusters_markdown, format_count, format_money, format_share, rows_markdown,
+    abc_markdown, clusters_markdown, clv_markdown, format_count, format_money, format_share, rows_markdown,
 };
 
 /// Everything a reader needs to trust and interpret a segmentation.
@@ -42,6 +43,8 @@ pub struct Summary {
     pub abc: Vec<AbcClassSummary>,
     /// Clusters, when the job had them.
     pub clusters: Option<ClusterSummary>,
+    /// Lifetime value and customer equity, when the job had them.
+    pub clv: Option<ClvSummary>,
 }
 
 /// The input and its column mapping.
@@ -109,6 +112,7 @@ impl Summary {
             segment_rule_warnings: s.rfm.segments.warnings.clone(),
             abc: s.abc.summary.clone(),
             clusters: s.clusters.as_ref().map(|c| c.summary()),
+            clv: s.clv.as_ref().map(|c| c.summary()),
         })
     }
 

@@ -2,6 +2,7 @@
 
 mod aggregation;
 mod clusters;
+mod clv;
 mod ingest_edges;
 mod properties;
 mod real_data;

@@ -1,0 +1,447 @@
+//! Customer lifetime value from buy-till-you-die models: BG/NBD or Pareto/NBD for purchases
+//! and dropout, Gamma-Gamma for spend; probability alive, expected purchases, CLV, customer
+//! equity and lifecycle stages.
+//!
+//! ```no_run
+//! use chrono::NaiveDate;
+//! use clientele::clv::{self, ClvParams};
+//! use clientele::ingest::{self, IngestOptions};
+//!
+//! let tx = ingest::scan("orders.csv", &IngestOptions::default())?;
+//! let params = ClvParams::new()
+//!     .calibration_end(NaiveDate::from_ymd_opt(1997, 9, 30).unwrap())
+//!     .margin(0.3)
+//!     .check()?;
+//! let result = clv::run(&tx, &params)?;
+//! println!("customer equity {:.2}", result.equity);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! **CLV** of a customer = margin × E(spend) × Σᵢ (E(X(tᵢ)) − E(X(tᵢ₋₁))) / (1 + d)ⁱ, where the
+//! horizon is cut into months i = 1, 2, … (t₀ = 0, tᵢ = i months, the last step ending at the
+//! horizon), E(X(t)) is the expected number of purchases in (T, T + t] given the customer's
+//! history, d is the monthly discount rate and E(spend) the Gamma-Gamma expected mean spend.
+//! Customer equity is the sum of all customers' CLV.
+
+pub mod bgnbd;
+pub mod fit;
+pub mod gamma_gamma;
+pub mod params;
+pub mod pareto_nbd;
+pub mod special;
+pub mod summary;
+
+use polars::prelude::*;
+use rayon::prelude::*;
+use serde::Serialize;
+
+pub use self::bgnbd::{BgNbd, Histories};
+pub use self::fit::FitReport;
+pub use self::gamma_gamma::{GammaGamma, Spends};
+pub use self::params::{ClvParams, ClvValidParams, Lifecycle, Period, TimeUnit, TransactionModel};
+pub use self::pareto_nbd::ParetoNbd;
+use self::summary::col_names as summary_cols;
+pub use self::summary::{BtydSummary, SummaryFacts, summarize};
+use crate::customers::col_names::CUSTOMER_ID;
+use crate::error::{Error, PolarsContext, Result};
+use crate::ingest::Transactions;
+
+/// Output column names added to the summary.
+pub mod col_names {
+    pub use super::summary::col_names::*;
+    /// Expected purchases over the horizon.
+    pub const EXPECTED_PURCHASES: &str = "expected_purchases";
+    /// Probability that the customer is still active at the calibration end.
+    pub const P_ALIVE: &str = "p_alive";
+    /// Expected mean spend per purchase.
+    pub const EXPECTED_AVG_SPEND: &str = "expected_avg_spend";
+    /// Discounted margin over the horizon.
+    pub const CLV: &str = "clv";
+    /// new / active / lapsing / lost.
+    pub const LIFECYCLE_STAGE: &str = "lifecycle_stage";
+    /// Expected purchases over the holdout window (with a holdout).
+    pub const EXPECTED_PURCHASES_HOLDOUT: &str = "expected_purchases_holdout";
+}
+
+/// Days in a month, for monthly discounting.
+pub const DAYS_PER_MONTH: f64 = 365.25 / 12.0;
+
+/// A fitted transaction model.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "model", rename_all = "snake_case")]
+pub enum FittedTransactions {
+    /// BG/NBD.
+    BgNbd(BgNbd),
+    /// Pareto/NBD.
+    ParetoNbd(ParetoNbd),
+}
+
+impl FittedTransactions {
+    /// Probability alive at T.
+    pub fn p_alive(&self, x: f64, t_x: f64, t: f64) -> Option<f64> {
+        match self {
+            FittedTransactions::BgNbd(m) => Some(m.p_alive(x, t_x, t)),
+            FittedTransactions::ParetoNbd(m) => m.p_alive(x, t_x, t),
+        }
+    }
+
+    /// Expected purchases in (T, T + horizon].
+    pub fn expected_purchases(&self, x: f64, t_x: f64, t: f64, horizon: f64) -> Option<f64> {
+        match self {
+            FittedTransactions::BgNbd(m) => m.expected_purchases(x, t_x, t, horizon),
+            FittedTransactions::ParetoNbd(m) => m.expected_purchases(x, t_x, t, horizon),
+        }
+    }
+}
+
+/// The fitted models.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClvModel {
+    /// Purchase and dropout model.
+    pub transactions: FittedTransactions,
+    /// Its fit.
+    pub transaction_fit: FitReport,
+    /// Spend model.
+    pub spend: GammaGamma,
+    /// Its fit.
+    pub spend_fit: FitReport,
+    /// Repeat buyers left out of the spend fit because their repeat periods net to ≤ 0.
+    pub spend_excluded: usize,
+}
+
+/// Fits the transaction model and the spend model to a summary.
+///
+/// # Errors
+///
+/// [`Error::Clv`] when there is no repeat buyer, too few positive spends, or a fit fails.
+pub fn fit(summary: &BtydSummary, params: &ClvValidParams) -> Result<ClvModel> {
+    let x = summary.values(summary_cols::FREQUENCY)?;
+    let t_x = summary.values(summary_cols::RECENCY)?;
+    let t = summary.values(summary_cols::T)?;
+    let m = summary.values(summary_cols::MONETARY_VALUE)?;
+    if !x.iter().any(|v| *v > 0.0) {
+        return Err(Error::Clv {
+            detail: format!(
+                "none of the {} customers made a repeat purchase by {}: the models cannot be fitted",
+                x.len(),
+                summary.calibration_end
+            ),
+        });
+    }
+    let histories = Histories::new(&x, &t_x, &t);
+    let (transactions, transaction_fit) = match params.model() {
+        TransactionModel::BgNbd => {
+            let fit = fit::maximize(&histories, &[1.0; 4], params.penalty(), "BG/NBD")?;
+            (FittedTransactions::BgNbd(BgNbd::from_slice(&fit.params)), fit)
+        }
+        TransactionModel::ParetoNbd => {
+            let model = pareto_nbd::ParetoHistories(&histories);
+            let fit = fit::maximize(&model, &[1.0; 4], params.penalty(), "Pareto/NBD")?;
+            (
+                FittedTransactions::ParetoNbd(ParetoNbd::from_slice(&fit.params)),
+                fit,
+            )
+        }
+    };
+    let (mut sx, mut sm) = (Vec::new(), Vec::new());
+    let mut spend_excluded = 0;
+    for (x, m) in x.iter().zip(&m) {
+        if *x > 0.0 {
+            if *m > 0.0 {
+                sx.push(*x);
+                sm.push(*m);
+            } else {
+                spend_excluded += 1;
+            }
+        }
+    }
+    if sx.len() < 3 {
+        return Err(Error::Clv {
+            detail: format!(
+                "the spend model needs at least 3 repeat buyers with positive spend, there are {}",
+                sx.len()
+            ),
+        });
+    }
+    let spend_fit = fit::maximize(&Spends::new(sx, sm), &[1.0; 3], params.penalty(), "Gamma-Gamma")?;
+    let spend = GammaGamma::from_slice(&spend_fit.params);
+    if !spend.population_mean().is_finite() {
+        return Err(Error::Clv {
+            detail: format!(
+                "Gamma-Gamma: q = {:.4} ≤ 1, so the mean spend of customers without repeat purchases is undefined; \
+                 try --penalty",
+                spend.q
+            ),
+        });
+    }
+    Ok(ClvModel {
+        transactions,
+        transaction_fit,
+        spend,
+        spend_fit,
+        spend_excluded,
+    })
+}
+
+/// Predicted against actual purchases in the holdout window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HoldoutCheck {
+    /// Length of the holdout window, in the time unit.
+    pub length: f64,
+    /// Σ actual purchase periods in the holdout.
+    pub actual_total: f64,
+    /// Σ predicted.
+    pub predicted_total: f64,
+    /// Mean absolute error per customer.
+    pub mean_absolute_error: f64,
+    /// By calibration frequency: 0, 1, …, 6, 7+.
+    pub by_frequency: Vec<FrequencyGroup>,
+}
+
+/// One calibration-frequency group of the holdout check.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FrequencyGroup {
+    /// "0" … "6", "7+".
+    pub frequency: String,
+    /// Customers in the group.
+    pub customers: usize,
+    /// Mean actual holdout purchases.
+    pub actual_mean: f64,
+    /// Mean predicted holdout purchases.
+    pub predicted_mean: f64,
+}
+
+/// Customers and value per lifecycle stage.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StageSummary {
+    /// new, active, lapsing or lost.
+    pub stage: &'static str,
+    /// Customers.
+    pub customers: usize,
+    /// Σ CLV.
+    pub clv: f64,
+}
+
+/// Per-customer predictions and the totals.
+#[derive(Debug, Clone)]
+pub struct ClvResult {
+    /// The summary columns plus predictions, one row per customer, sorted by id.
+    pub frame: DataFrame,
+    /// The fitted models.
+    pub model: ClvModel,
+    /// Σ CLV.
+    pub equity: f64,
+    /// With a holdout window: predicted against actual.
+    pub holdout: Option<HoldoutCheck>,
+    /// Per lifecycle stage.
+    pub stages: Vec<StageSummary>,
+    /// Summary facts.
+    pub facts: SummaryFacts,
+    /// The parameters used.
+    pub params: ClvValidParams,
+}
+
+/// What a report says about lifetime value.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClvSummary {
+    /// Settings.
+    pub params: ClvValidParams,
+    /// Customers, repeat buyers, windows.
+    pub facts: SummaryFacts,
+    /// Fitted models with parameters, standard errors and log-likelihoods.
+    pub model: ClvModel,
+    /// Σ CLV.
+    pub customer_equity: f64,
+    /// Per lifecycle stage.
+    pub stages: Vec<StageSummary>,
+    /// Holdout check.
+    pub holdout: Option<HoldoutCheck>,
+}
+
+impl ClvResult {
+    /// The report section.
+    pub fn summary(&self) -> ClvSummary {
+        ClvSummary {
+            params: self.params.clone(),
+            facts: self.facts.clone(),
+            model: self.model.clone(),
+            customer_equity: self.equity,
+            stages: self.stages.clone(),
+            holdout: self.holdout.clone(),
+        }
+    }
+}
+
+const STAGES: [&str; 4] = ["new", "active", "lapsing", "lost"];
+
+struct Prediction {
+    expected: f64,
+    p_alive: f64,
+    spend: f64,
+    clv: f64,
+    stage: usize,
+    holdout: f64,
+}
+
+/// Predicts every customer of a summary with fitted models.
+///
+/// # Errors
+///
+/// [`Error::Clv`] when a prediction cannot be computed (named customer), never a NaN.
+pub fn predict(summary: &BtydSummary, model: &ClvModel, params: &ClvValidParams) -> Result<ClvResult> {
+    let x = summary.values(summary_cols::FREQUENCY)?;
+    let t_x = summary.values(summary_cols::RECENCY)?;
+    let t = summary.values(summary_cols::T)?;
+    let m = summary.values(summary_cols::MONETARY_VALUE)?;
+    let unit_days = params.time_unit().days();
+    let month = DAYS_PER_MONTH / unit_days;
+    let steps = (params.horizon() / month).ceil() as usize;
+    let holdout_length = summary
+        .holdout_end
+        .map(|h| (h - summary.calibration_end).num_days() as f64 / unit_days);
+    let lifecycle = params.lifecycle();
+    let tm = model.transactions;
+    let predictions: Vec<Option<Prediction>> = (0..x.len())
+        .into_par_iter()
+        .map(|i| {
+            let (xi, txi, ti) = (x[i], t_x[i], t[i]);
+            let expected = tm.expected_purchases(xi, txi, ti, params.horizon())?;
+            let p_alive = tm.p_alive(xi, txi, ti)?;
+            let spend = if xi > 0.0 {
+                model.spend.expected_average_spend(xi, m[i].max(0.0))
+            } else {
+                model.spend.population_mean()
+            };
+            let mut discounted = 0.0;
+            let mut previous = 0.0;
+            for step in 1..=steps {
+                let until = (step as f64 * month).min(params.horizon());
+                let cumulative = tm.expected_purchases(xi, txi, ti, until)?;
+                discounted += (cumulative - previous) / (1.0 + params.discount()).powi(step as i32);
+                previous = cumulative;
+            }
+            let clv = params.margin() * spend * discounted;
+            let stage = if ti * unit_days <= lifecycle.new_within_days {
+                0
+            } else if p_alive >= lifecycle.active_from {
+                1
+            } else if p_alive >= lifecycle.lost_below {
+                2
+            } else {
+                3
+            };
+            let holdout = match holdout_length {
+                Some(length) => tm.expected_purchases(xi, txi, ti, length)?,
+                None => 0.0,
+            };
+            let all = [expected, p_alive, spend, clv, holdout];
+            all.iter().all(|v| v.is_finite()).then_some(Prediction {
+                expected,
+                p_alive,
+                spend,
+                clv,
+                stage,
+                holdout,
+            })
+        })
+        .collect();
+    if let Some(bad) = predictions.iter().position(Option::is_none) {
+        let id = summary
+            .frame
+            .column(CUSTOMER_ID)
+            .ok()
+            .and_then(|c| c.get(bad).ok().map(|v| v.to_string()))
+            .unwrap_or_default();
+        return Err(Error::Clv {
+            detail: format!(
+                "cannot predict customer {id} (frequency {}, recency {}, T {}): the horizon may be too long for \
+                 these parameters",
+                x[bad], t_x[bad], t[bad]
+            ),
+        });
+    }
+    let predictions: Vec<Prediction> = predictions.into_iter().flatten().collect();
+    let mut frame = summary.frame.clone();
+    let column = |name: &str, f: &dyn Fn(&Prediction) -> f64| {
+        Column::new(name.into(), predictions.iter().map(f).collect::<Vec<f64>>())
+    };
+    for c in [
+        column(col_names::EXPECTED_PURCHASES, &|p| p.expected),
+        column(col_names::P_ALIVE, &|p| p.p_alive),
+        column(col_names::EXPECTED_AVG_SPEND, &|p| p.spend),
+        column(col_names::CLV, &|p| p.clv),
+    ] {
+        frame.with_column(c).context(|| "adding predictions".into())?;
+    }
+    let stage_names: Vec<&str> = predictions.iter().map(|p| STAGES[p.stage]).collect();
+    frame
+        .with_column(Column::new(col_names::LIFECYCLE_STAGE.into(), stage_names))
+        .context(|| "adding lifecycle stages".into())?;
+    let holdout = match holdout_length {
+        Some(length) => {
+            frame
+                .with_column(column(col_names::EXPECTED_PURCHASES_HOLDOUT, &|p| p.holdout))
+                .context(|| "adding holdout predictions".into())?;
+            let actual = summary.values(summary_cols::FREQUENCY_HOLDOUT)?;
+            Some(holdout_check(length, &x, &actual, &predictions))
+        }
+        None => None,
+    };
+    let equity = predictions.iter().map(|p| p.clv).sum();
+    let stages = (0..STAGES.len())
+        .map(|s| StageSummary {
+            stage: STAGES[s],
+            customers: predictions.iter().filter(|p| p.stage == s).count(),
+            clv: predictions.iter().filter(|p| p.stage == s).map(|p| p.clv).sum(),
+        })
+        .collect();
+    Ok(ClvResult {
+        frame,
+        model: model.clone(),
+        equity,
+        holdout,
+        stages,
+        facts: summary.facts()?,
+        params: params.clone(),
+    })
+}
+
+fn holdout_check(length: f64, x: &[f64], actual: &[f64], predictions: &[Prediction]) -> HoldoutCheck {
+    let n = x.len().max(1) as f64;
+    let group_of = |x: f64| (x as usize).min(7);
+    let by_frequency = (0..=7)
+        .filter_map(|g| {
+            let members: Vec<usize> = (0..x.len()).filter(|i| group_of(x[*i]) == g).collect();
+            (!members.is_empty()).then(|| FrequencyGroup {
+                frequency: if g == 7 { "7+".into() } else { g.to_string() },
+                customers: members.len(),
+                actual_mean: members.iter().map(|i| actual[*i]).sum::<f64>() / members.len() as f64,
+                predicted_mean: members.iter().map(|i| predictions[*i].holdout).sum::<f64>()
+                    / members.len() as f64,
+            })
+        })
+        .collect();
+    HoldoutCheck {
+        length,
+        actual_total: actual.iter().sum(),
+        predicted_total: predictions.iter().map(|p| p.holdout).sum(),
+        mean_absolute_error: actual
+            .iter()
+            .zip(predictions)
+            .map(|(a, p)| (a - p.holdout).abs())
+            .sum::<f64>()
+            / n,
+        by_frequency,
+    }
+}
+
+/// Summarises, fits and predicts in one call.
+///
+/// # Errors
+///
+/// As [`summarize`], [`fit()`] and [`predict`].
+pub fn run(tx: &Transactions, params: &ClvValidParams) -> Result<ClvResult> {
+    let summary = summarize(tx, params)?;
+    let model = fit(&summary, params)?;
+    predict(&summary, &model, params)
+}

@@ -1,0 +1,269 @@
+//! Transactions into the buy-till-you-die summary per customer.
+//!
+//! Purchases are merged into periods (a calendar day by default): a *purchase period* is a
+//! period with at least one used purchase line (amount ≥ 0); its value is the sum of the
+//! period's used amounts (returns on that day net against it). With the customer's first
+//! purchase period at day f, in the calibration window (up to and including the calibration
+//! end day c):
+//!
+//! - `frequency` x = purchase periods − 1 (repeat purchases);
+//! - `recency` t_x = (last purchase day − f) in the time unit (0 when x = 0);
+//! - `T` = (c − f) in the time unit;
+//! - `monetary_value` = mean value of the repeat purchase periods (0 when x = 0);
+//! - `frequency_holdout` / `monetary_holdout`: purchase periods in (c, holdout end] and their
+//!   mean value.
+//!
+//! Customers whose first purchase is after the calibration end are not in the summary; they
+//! are counted.
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+use serde::Serialize;
+
+use super::params::{ClvValidParams, Period};
+use crate::customers::{integer_ids_if_lossless, sort_by_customer};
+use crate::error::{Error, PolarsContext, Result};
+use crate::ingest::col_names::{AMOUNT_MICROS, CUSTOMER_ID, DAY, STATUS};
+use crate::ingest::{MICROS_PER_UNIT, Transactions};
+use crate::rows::{AsOf, ReturnsPolicy, RowPolicy, RowReconciliation, RowStatus};
+
+/// Output column names of the summary.
+pub mod col_names {
+    /// Repeat purchase periods in the calibration window.
+    pub const FREQUENCY: &str = "frequency";
+    /// Time from the first to the last purchase, in the time unit.
+    pub const RECENCY: &str = "recency";
+    /// Time from the first purchase to the calibration end.
+    pub const T: &str = "T";
+    /// Mean value of the repeat purchase periods.
+    pub const MONETARY_VALUE: &str = "monetary_value";
+    /// Purchase periods in the holdout window.
+    pub const FREQUENCY_HOLDOUT: &str = "frequency_holdout";
+    /// Mean value of the holdout purchase periods.
+    pub const MONETARY_HOLDOUT: &str = "monetary_holdout";
+}
+
+/// The BTYD summary of a transaction log.
+#[derive(Debug, Clone)]
+pub struct BtydSummary {
+    /// One row per customer with a purchase in the calibration window, sorted by id.
+    pub frame: DataFrame,
+    /// The last day of the calibration window.
+    pub calibration_end: NaiveDate,
+    /// The last day of the holdout window, if any.
+    pub holdout_end: Option<NaiveDate>,
+    /// Customers whose first purchase falls after the calibration end (not summarised).
+    pub first_purchase_after_calibration: usize,
+    /// Input rows by fate (rows after the holdout end, or the calibration end without a
+    /// holdout, are excluded as `after_as_of`).
+    pub reconciliation: RowReconciliation,
+}
+
+/// Facts about the summary, for reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct SummaryFacts {
+    /// Customers summarised.
+    pub customers: usize,
+    /// Customers with at least one repeat purchase.
+    pub repeat_buyers: usize,
+    /// Σ frequency.
+    pub repeat_purchases: f64,
+    /// The last calibration day.
+    pub calibration_end: NaiveDate,
+    /// The last holdout day.
+    pub holdout_end: Option<NaiveDate>,
+    /// Customers whose first purchase is after the calibration end.
+    pub first_purchase_after_calibration: usize,
+}
+
+/// Days since 1970-01-01 of a date.
+fn epoch_days(date: NaiveDate) -> i64 {
+    (date - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days()
+}
+
+/// Builds the summary (reads the input once).
+///
+/// # Errors
+///
+/// Read errors; [`Error::NoCustomers`] when nobody purchased in the calibration window.
+pub fn summarize(tx: &Transactions, params: &ClvValidParams) -> Result<BtydSummary> {
+    let last_day = params.holdout_end().or(params.calibration_end());
+    let policy = RowPolicy {
+        as_of: last_day.map_or(AsOf::DayAfterLatest, AsOf::Date),
+        returns: ReturnsPolicy::Net,
+    };
+    let period_key = match params.period() {
+        Period::Day => col(DAY).to_physical().cast(DataType::Int64),
+        // Weeks start on Monday: 1970-01-05 was a Monday, day 4 since the epoch.
+        Period::Week => {
+            ((col(DAY).to_physical().cast(DataType::Int64) - lit(4i64)) / lit(7i64)) * lit(7i64) + lit(4i64)
+        }
+    };
+    let classified = tx.classify(&policy);
+    let periods = classified
+        .clone()
+        .filter(col(STATUS).eq(lit(RowStatus::Used.code())))
+        .with_column(period_key.alias("period"))
+        .group_by([col(CUSTOMER_ID), col("period")])
+        .agg([
+            col(AMOUNT_MICROS).gt_eq(lit(0i64)).any(true).alias("purchase"),
+            col(AMOUNT_MICROS).sum().alias("value"),
+        ])
+        .filter(col("purchase"))
+        .select([col(CUSTOMER_ID), col("period"), col("value")])
+        .sort(
+            [CUSTOMER_ID, "period"],
+            SortMultipleOptions::default().with_maintain_order(true),
+        );
+    let counts = crate::customers::status_counts(classified);
+    let opt = periods.get_current_optimizations();
+    let mut frames = LazyFrame::collect_all_with_engine(
+        vec![periods.logical_plan, counts.logical_plan],
+        Engine::Streaming,
+        opt,
+    )
+    .context(|| format!("{}: cannot summarise purchases", tx.source_name()))?;
+    let counts = frames.pop().expect("two plans");
+    let periods = frames.pop().expect("two plans");
+    let reconciliation = crate::customers::reconciliation_from(&counts)?;
+    build(tx.source_name(), &periods, params, reconciliation)
+}
+
+fn build(
+    source_name: &str,
+    periods: &DataFrame,
+    params: &ClvValidParams,
+    reconciliation: RowReconciliation,
+) -> Result<BtydSummary> {
+    let unit = params.time_unit().days();
+    let day: Vec<i64> = periods
+        .column("period")
+        .context(|| "periods".into())?
+        .i64()
+        .context(|| "periods".into())?
+        .iter()
+        .map(|v| v.unwrap_or(0))
+        .collect();
+    let calibration_end = match params.calibration_end() {
+        Some(date) => date,
+        None => match day.iter().max() {
+            Some(last) => NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(*last),
+            None => {
+                return Err(Error::NoCustomers {
+                    source_name: source_name.to_string(),
+                    summary: reconciliation.one_line(),
+                });
+            }
+        },
+    };
+    let cal_end = epoch_days(calibration_end);
+    let ids = periods.column(CUSTOMER_ID).context(|| "customer ids".into())?;
+    let value: Vec<i64> = periods
+        .column("value")
+        .context(|| "values".into())?
+        .i64()
+        .context(|| "values".into())?
+        .iter()
+        .map(|v| v.unwrap_or(0))
+        .collect();
+    // Customer boundaries: rows are sorted by customer, then period.
+    let same = ids
+        .as_materialized_series()
+        .shift(1)
+        .equal_missing(ids.as_materialized_series())
+        .context(|| "customer boundaries".into())?;
+    let mut starts: Vec<usize> = same
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| *s != Some(true))
+        .map(|(i, _)| i)
+        .collect();
+    starts.push(day.len());
+
+    let mut keep = Vec::new();
+    let (mut x, mut t_x, mut t, mut m, mut x_h, mut m_h) = (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let mut after = 0usize;
+    for w in starts.windows(2) {
+        let (lo, hi) = (w[0], w[1]);
+        let first = day[lo];
+        if first > cal_end {
+            after += 1;
+            continue;
+        }
+        let (mut repeats, mut last, mut repeat_value) = (0i64, first, 0i64);
+        let (mut hold, mut hold_value) = (0i64, 0i64);
+        for i in lo + 1..hi {
+            if day[i] <= cal_end {
+                repeats += 1;
+                last = day[i];
+                repeat_value += value[i];
+            } else {
+                hold += 1;
+                hold_value += value[i];
+            }
+        }
+        keep.push(lo as IdxSize);
+        x.push(repeats as f64);
+        t_x.push((last - first) as f64 / unit);
+        t.push((cal_end - first) as f64 / unit);
+        m.push(if repeats > 0 {
+            repeat_value as f64 / MICROS_PER_UNIT / repeats as f64
+        } else {
+            0.0
+        });
+        x_h.push(hold as f64);
+        m_h.push(if hold > 0 {
+            hold_value as f64 / MICROS_PER_UNIT / hold as f64
+        } else {
+            0.0
+        });
+    }
+    if keep.is_empty() {
+        return Err(Error::NoCustomers {
+            source_name: source_name.to_string(),
+            summary: format!("no purchase on or before the calibration end {calibration_end}"),
+        });
+    }
+    let keep = IdxCa::from_vec("keep".into(), keep);
+    let id_column = ids.take(&keep).context(|| "customer ids".into())?;
+    let mut columns = vec![
+        id_column,
+        Column::new(col_names::FREQUENCY.into(), x),
+        Column::new(col_names::RECENCY.into(), t_x),
+        Column::new(col_names::T.into(), t),
+        Column::new(col_names::MONETARY_VALUE.into(), m),
+    ];
+    if params.holdout_end().is_some() {
+        columns.push(Column::new(col_names::FREQUENCY_HOLDOUT.into(), x_h));
+        columns.push(Column::new(col_names::MONETARY_HOLDOUT.into(), m_h));
+    }
+    let frame = DataFrame::new_infer_height(columns).context(|| "building the BTYD summary".into())?;
+    let frame = sort_by_customer(integer_ids_if_lossless(frame)?)?;
+    Ok(BtydSummary {
+        frame,
+        calibration_end,
+        holdout_end: params.holdout_end(),
+        first_purchase_after_calibration: after,
+        reconciliation,
+    })
+}
+
+impl BtydSummary {
+    /// A column as floats.
+    pub(crate) fn values(&self, name: &str) -> Result<Vec<f64>> {
+        crate::rfm::column_f64(&self.frame, name)
+    }
+
+    /// Facts for reports.
+    pub fn facts(&self) -> Result<SummaryFacts> {
+        let x = self.values(col_names::FREQUENCY)?;
+        Ok(SummaryFacts {
+            customers: x.len(),
+            repeat_buyers: x.iter().filter(|v| **v > 0.0).count(),
+            repeat_purchases: x.iter().sum(),
+            calibration_end: self.calibration_end,
+            holdout_end: self.holdout_end,
+            first_purchase_after_calibration: self.first_purchase_after_calibration,
+        })
+    }
+}
