@@ -25,7 +25,7 @@ fi
 
 export CARGO_TARGET_DIR="$target"
 cargo build --release --quiet --manifest-path "$repo/Cargo.toml" -p clientele-cli
-cargo build --release --quiet --manifest-path "$repo/Cargo.toml" -p clientele --example clv_bench
+cargo build --release --quiet --manifest-path "$repo/Cargo.toml" -p clientele-cli --example clv_bench
 bin="$target/release"
 
 log="$work/clv_log_${customers}.parquet"

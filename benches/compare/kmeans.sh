@@ -6,8 +6,8 @@
 # Generates a log with CUSTOMERS customers (default 1,000,000) and ROWS lines, aggregates it to
 # customers with clientele, then alternates RUNS times (default 3): clientele's fit, and
 # scikit-learn's on the identical scaled matrix (log1p + z-score of recency, frequency,
-# monetary), k = 8, n_init = 10, max_iter = 300. Wall time of the fit and peak RSS of each
-# process (/usr/bin/time -v) go to $WORK/kmeans_results.jsonl.
+# monetary), k = 8, n_init = 10, max_iter = 300, tol = 1e-4 (scikit-learn's definition for
+# both). Fit time and peak memory of each process (peakmem.py) go to $WORK/kmeans_results.jsonl.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 customers="${1:-1000000}"
@@ -21,7 +21,7 @@ mkdir -p "$work"
 
 export CARGO_TARGET_DIR="$target"
 cargo build --release --quiet --manifest-path "$repo/Cargo.toml" -p clientele-cli
-cargo build --release --quiet --manifest-path "$repo/Cargo.toml" -p clientele --example cluster_bench
+cargo build --release --quiet --manifest-path "$repo/Cargo.toml" -p clientele-cli --example cluster_bench
 bin="$target/release"
 
 log="$work/log_${customers}.parquet"
@@ -31,12 +31,14 @@ table="$work/customers_${customers}.parquet"
 
 results="$work/kmeans_results.jsonl"
 : > "$results"
-peak() { grep "Maximum resident" "$1" | awk '{print $6}'; }
 for run in $(seq "$runs"); do
-    /usr/bin/time -v "$bin/examples/cluster_bench" "$table" 8 10 300 1e-4 "$work/matrix.f64" \
-        > "$work/out.json" 2> "$work/time.txt"
-    echo "{\"run\": $run, \"peak_rss_kb\": $(peak "$work/time.txt"), \"result\": $(cat "$work/out.json")}" | tee -a "$results"
-    /usr/bin/time -v "$python" "$repo/benches/compare/kmeans_sklearn.py" "$work/matrix.f64" 3 8 10 300 1e-4 \
-        > "$work/out.json" 2> "$work/time.txt"
-    echo "{\"run\": $run, \"peak_rss_kb\": $(peak "$work/time.txt"), \"result\": $(cat "$work/out.json")}" | tee -a "$results"
+    for tool in clientele scikit-learn; do
+        if [ "$tool" = clientele ]; then
+            cmd=("$bin/examples/cluster_bench" "$table" 8 10 300 1e-4 "$work/matrix.f64")
+        else
+            cmd=("$python" "$repo/benches/compare/kmeans_sklearn.py" "$work/matrix.f64" 3 8 10 300 1e-4)
+        fi
+        python3 "$repo/benches/compare/peakmem.py" --json "${cmd[@]}" > "$work/out.json" 2> "$work/mem.json"
+        echo "{\"run\": $run, \"memory\": $(tail -1 "$work/mem.json"), \"result\": $(cat "$work/out.json")}" | tee -a "$results"
+    done
 done
