@@ -10,10 +10,11 @@
 //!
 //! (eq. 6 of the paper), maximised over (r, α, a, b) with its analytic gradient.
 
+use polars::prelude::PlHashMap;
 use serde::Serialize;
 
 use super::fit::Likelihood;
-use super::special::{digamma, hyp2f1, ln_gamma, log_add_exp};
+use super::special::{digamma, hyp2f1, ln_gamma};
 
 /// BG/NBD parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -28,51 +29,106 @@ pub struct BgNbd {
     pub b: f64,
 }
 
-/// Repeat-purchase histories, de-duplicated into weighted `(x, t_x, T)` triples.
+/// Repeat-purchase histories, de-duplicated into weighted `(x, t_x, T)` triples, each stored
+/// as indices into the sorted distinct values of x, t_x and T. Those take few values (x is a
+/// count, t_x and T are whole days), so every term that depends on one variable only (the
+/// log-gamma and digamma functions of x, the logarithms of α + T and α + t_x) is computed once
+/// per distinct value and evaluation, not once per customer.
 #[derive(Debug, Clone, Default)]
 pub struct Histories {
-    pub(crate) x: Vec<f64>,
-    pub(crate) t_x: Vec<f64>,
-    pub(crate) t: Vec<f64>,
+    x_values: Vec<f64>,
+    t_x_values: Vec<f64>,
+    t_values: Vec<f64>,
+    x_index: Vec<u32>,
+    t_x_index: Vec<u32>,
+    t_index: Vec<u32>,
     pub(crate) weight: Vec<f64>,
     customers: usize,
 }
 
+/// Dense indices of values in order of first appearance (deterministic for a given input order).
+struct Dictionary {
+    index: PlHashMap<u64, u32>,
+    values: Vec<f64>,
+}
+
+impl Dictionary {
+    fn new() -> Self {
+        Dictionary {
+            index: PlHashMap::default(),
+            values: Vec::new(),
+        }
+    }
+
+    fn id(&mut self, value: f64) -> u32 {
+        let next = self.values.len() as u32;
+        let id = *self.index.entry(value.to_bits()).or_insert(next);
+        if id == next {
+            self.values.push(value);
+        }
+        id
+    }
+}
+
 impl Histories {
-    /// Collects histories; identical ones are merged into one weighted row (many customers
-    /// share a history, which makes fitting much faster).
+    /// Collects histories; identical ones are merged into one weighted row, in order of first
+    /// appearance (so the summation order, and every bit of the result, follows the input).
     pub fn new(x: &[f64], t_x: &[f64], t: &[f64]) -> Histories {
-        let mut rows: Vec<(f64, f64, f64)> =
-            x.iter().zip(t_x).zip(t).map(|((a, b), c)| (*a, *b, *c)).collect();
-        rows.sort_by(|p, q| {
-            p.0.total_cmp(&q.0)
-                .then(p.1.total_cmp(&q.1))
-                .then(p.2.total_cmp(&q.2))
-        });
+        let (mut xs, mut txs, mut ts) = (Dictionary::new(), Dictionary::new(), Dictionary::new());
+        let mut rows: PlHashMap<[u32; 3], u32> = PlHashMap::default();
         let mut out = Histories {
-            customers: rows.len(),
+            customers: x.len(),
             ..Histories::default()
         };
-        for row in rows {
-            match (out.x.last(), out.t_x.last(), out.t.last()) {
-                (Some(&a), Some(&b), Some(&c)) if (a, b, c) == row => {
-                    *out.weight.last_mut().expect("weights follow rows") += 1.0;
-                }
-                _ => {
-                    out.x.push(row.0);
-                    out.t_x.push(row.1);
-                    out.t.push(row.2);
-                    out.weight.push(1.0);
-                }
+        for ((x, t_x), t) in x.iter().zip(t_x).zip(t) {
+            let key = [xs.id(*x), txs.id(*t_x), ts.id(*t)];
+            let next = out.weight.len() as u32;
+            let row = *rows.entry(key).or_insert(next);
+            if row == next {
+                out.x_index.push(key[0]);
+                out.t_x_index.push(key[1]);
+                out.t_index.push(key[2]);
+                out.weight.push(1.0);
+            } else {
+                out.weight[row as usize] += 1.0;
             }
         }
+        out.x_values = xs.values;
+        out.t_x_values = txs.values;
+        out.t_values = ts.values;
         out
     }
 
     /// Distinct histories.
     pub fn distinct(&self) -> usize {
-        self.x.len()
+        self.weight.len()
     }
+
+    /// Repeat purchases of history `i`.
+    pub fn x(&self, i: usize) -> f64 {
+        self.x_values[self.x_index[i] as usize]
+    }
+
+    /// Recency of history `i`.
+    pub fn t_x(&self, i: usize) -> f64 {
+        self.t_x_values[self.t_x_index[i] as usize]
+    }
+
+    /// Age (T) of history `i`.
+    pub fn t(&self, i: usize) -> f64 {
+        self.t_values[self.t_index[i] as usize]
+    }
+}
+
+/// Per-evaluation tables of the BG/NBD likelihood.
+pub(crate) struct BgNbdTables {
+    /// Per distinct x: A1 + A2 (the gamma-function part), ∂/∂(r, a, b), ln a − ln(b + x − 1)
+    /// and −1/(b + x − 1).
+    by_x: Vec<[f64; 6]>,
+    /// Per distinct T: ln(α + T), 1/(α + T).
+    by_t: Vec<[f64; 2]>,
+    /// Per distinct t_x: ln(α + t_x), 1/(α + t_x).
+    by_t_x: Vec<[f64; 2]>,
 }
 
 impl Likelihood for Histories {
@@ -83,58 +139,109 @@ impl Likelihood for Histories {
     }
 
     fn len(&self) -> usize {
-        self.x.len()
+        self.weight.len()
     }
 
     fn weight(&self) -> f64 {
         self.customers as f64
     }
 
-    fn add_ll_grad(&self, p: &[f64], range: std::ops::Range<usize>, grad: &mut [f64]) -> f64 {
+    type Prepared = BgNbdTables;
+
+    fn subsample(&self, step: usize) -> Option<Histories> {
+        let keep: Vec<usize> = (0..self.weight.len()).step_by(step.max(1)).collect();
+        let weight: Vec<f64> = keep.iter().map(|i| self.weight[*i]).collect();
+        Some(Histories {
+            x_values: self.x_values.clone(),
+            t_x_values: self.t_x_values.clone(),
+            t_values: self.t_values.clone(),
+            x_index: keep.iter().map(|i| self.x_index[*i]).collect(),
+            t_x_index: keep.iter().map(|i| self.t_x_index[*i]).collect(),
+            t_index: keep.iter().map(|i| self.t_index[*i]).collect(),
+            customers: weight.iter().sum::<f64>().round() as usize,
+            weight,
+        })
+    }
+
+    fn prepare(&self, p: &[f64]) -> BgNbdTables {
         let (r, alpha, a, b) = (p[0], p[1], p[2], p[3]);
         let (lg_r, dg_r, ln_alpha) = (ln_gamma(r), digamma(r), alpha.ln());
         let (lg_ab, dg_ab, lg_b, dg_b) = (ln_gamma(a + b), digamma(a + b), ln_gamma(b), digamma(b));
+        let by_x = self
+            .x_values
+            .iter()
+            .map(|&x| {
+                let dg_abx = digamma(a + b + x);
+                let gamma_part = ln_gamma(r + x) - lg_r + r * ln_alpha + lg_ab + ln_gamma(b + x)
+                    - lg_b
+                    - ln_gamma(a + b + x);
+                let (ln_ratio, d_b4) = if x > 0.0 {
+                    (a.ln() - (b + x - 1.0).ln(), -1.0 / (b + x - 1.0))
+                } else {
+                    (f64::NEG_INFINITY, 0.0)
+                };
+                [
+                    gamma_part,
+                    digamma(r + x) - dg_r + ln_alpha,
+                    dg_ab - dg_abx,
+                    dg_ab + digamma(b + x) - dg_b - dg_abx,
+                    ln_ratio,
+                    d_b4,
+                ]
+            })
+            .collect();
+        let logs = |values: &[f64]| {
+            values
+                .iter()
+                .map(|v| [(alpha + v).ln(), 1.0 / (alpha + v)])
+                .collect()
+        };
+        BgNbdTables {
+            by_x,
+            by_t: logs(&self.t_values),
+            by_t_x: logs(&self.t_x_values),
+        }
+    }
+
+    fn add_ll_grad(
+        &self,
+        p: &[f64],
+        tables: &BgNbdTables,
+        range: std::ops::Range<usize>,
+        grad: &mut [f64],
+    ) -> f64 {
+        let (r, alpha, a) = (p[0], p[1], p[2]);
         let mut total = 0.0;
+        let mut g = [0.0; 4];
         for i in range {
-            let (x, t_x, t, w) = (self.x[i], self.t_x[i], self.t[i], self.weight[i]);
+            let x = self.x_values[self.x_index[i] as usize];
+            let [gamma_part, d_r, d_a, d_b, ln_ratio, d_b4] = tables.by_x[self.x_index[i] as usize];
+            let [ln_at, inv_at] = tables.by_t[self.t_index[i] as usize];
+            let w = self.weight[i];
             let rx = r + x;
-            let a1 = ln_gamma(rx) - lg_r + r * ln_alpha;
-            let a2 = lg_ab + ln_gamma(b + x) - lg_b - ln_gamma(a + b + x);
-            let a3 = -rx * (alpha + t).ln();
-            let dg_rx = digamma(rx);
-            let dg_abx = digamma(a + b + x);
-            // ∂(a1 + a2) / ∂(r, α, a, b)
-            let mut g = [
-                dg_rx - dg_r + ln_alpha,
-                r / alpha,
-                dg_ab - dg_abx,
-                dg_ab + digamma(b + x) - dg_b - dg_abx,
-            ];
-            let g3 = [-(alpha + t).ln(), -rx / (alpha + t), 0.0, 0.0];
-            let ll = if x > 0.0 {
-                let a4 = a.ln() - (b + x - 1.0).ln() - rx * (alpha + t_x).ln();
-                let g4 = [
-                    -(alpha + t_x).ln(),
-                    -rx / (alpha + t_x),
-                    1.0 / a,
-                    -1.0 / (b + x - 1.0),
-                ];
-                let l = log_add_exp(a3, a4);
-                let (w3, w4) = ((a3 - l).exp(), (a4 - l).exp());
-                for j in 0..4 {
-                    g[j] += w3 * g3[j] + w4 * g4[j];
-                }
-                a1 + a2 + l
+            let a3 = -rx * ln_at;
+            // ∂(A1 + A2) plus the derivative of the A3 / A4 mixture, with weights w3 + w4 = 1.
+            let (ll, w4, ln_atx, inv_atx) = if x > 0.0 {
+                let [ln_atx, inv_atx] = tables.by_t_x[self.t_x_index[i] as usize];
+                let a4 = ln_ratio - rx * ln_atx;
+                // ln(e^a3 + e^a4) and the share of the a4 term, with one exp and one ln_1p.
+                let d = a4 - a3;
+                let e = (-d.abs()).exp();
+                let l = a3.max(a4) + e.ln_1p();
+                let w4 = if d > 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
+                (gamma_part + l, w4, ln_atx, inv_atx)
             } else {
-                for j in 0..4 {
-                    g[j] += g3[j];
-                }
-                a1 + a2 + a3
+                (gamma_part + a3, 0.0, 0.0, 0.0)
             };
+            let w3 = 1.0 - w4;
             total += w * ll;
-            for j in 0..4 {
-                grad[j] += w * g[j];
-            }
+            g[0] += w * (d_r - w3 * ln_at - w4 * ln_atx);
+            g[1] += w * (r / alpha - rx * (w3 * inv_at + w4 * inv_atx));
+            g[2] += w * (d_a + w4 / a);
+            g[3] += w * (d_b + w4 * d_b4);
+        }
+        for j in 0..4 {
+            grad[j] += g[j];
         }
         total
     }
@@ -212,8 +319,10 @@ mod tests {
     fn identical_histories_merge_into_weights() {
         let h = Histories::new(&[1.0, 0.0, 1.0], &[2.0, 0.0, 2.0], &[10.0, 5.0, 10.0]);
         assert_eq!(h.distinct(), 2);
-        assert_eq!(h.weight, vec![1.0, 2.0]);
+        assert_eq!(h.weight, vec![2.0, 1.0], "first seen first");
         assert_eq!(Likelihood::weight(&h), 3.0);
+        assert_eq!((h.x(0), h.t_x(0), h.t(0)), (1.0, 2.0, 10.0));
+        assert_eq!((h.x(1), h.t_x(1), h.t(1)), (0.0, 0.0, 5.0));
     }
 
     #[test]

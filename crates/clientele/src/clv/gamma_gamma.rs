@@ -10,6 +10,7 @@
 //!
 //! and the expected mean spend is E(M | m, x) = p(γ + m·x) / (px + q − 1).
 
+use polars::prelude::PlHashMap;
 use serde::Serialize;
 
 use super::fit::Likelihood;
@@ -26,11 +27,17 @@ pub struct GammaGamma {
     pub gamma: f64,
 }
 
-/// Repeat buyers' (x, mean repeat value), each x > 0 and value > 0.
+/// Repeat buyers' (x, mean repeat value), each x > 0 and value > 0. x takes few distinct
+/// values, so the gamma-function terms of p·x are computed once per distinct x per evaluation.
 #[derive(Debug, Clone, Default)]
 pub struct Spends {
-    pub(crate) x: Vec<f64>,
-    pub(crate) m: Vec<f64>,
+    x_values: Vec<f64>,
+    x_index: Vec<u32>,
+    /// m·x per customer.
+    mx: Vec<f64>,
+    /// (p·x − 1)·ln m + p·x·ln x = p·x·(ln m + ln x) − ln m: the per-customer constants.
+    ln_m: Vec<f64>,
+    ln_mx: Vec<f64>,
 }
 
 impl Spends {
@@ -38,7 +45,24 @@ impl Spends {
     /// must be filtered out by the caller (they are counted and reported there).
     pub fn new(x: Vec<f64>, m: Vec<f64>) -> Spends {
         debug_assert!(x.iter().zip(&m).all(|(x, m)| *x > 0.0 && *m > 0.0));
-        Spends { x, m }
+        let mut ids: PlHashMap<u64, u32> = PlHashMap::default();
+        let mut x_values = Vec::new();
+        let x_index = x
+            .iter()
+            .map(|v| {
+                *ids.entry(v.to_bits()).or_insert_with(|| {
+                    x_values.push(*v);
+                    (x_values.len() - 1) as u32
+                })
+            })
+            .collect();
+        Spends {
+            x_index,
+            x_values,
+            mx: x.iter().zip(&m).map(|(x, m)| x * m).collect(),
+            ln_m: m.iter().map(|m| m.ln()).collect(),
+            ln_mx: x.iter().zip(&m).map(|(x, m)| (x * m).ln()).collect(),
+        }
     }
 }
 
@@ -50,28 +74,68 @@ impl Likelihood for Spends {
     }
 
     fn len(&self) -> usize {
-        self.x.len()
+        self.mx.len()
     }
 
     fn weight(&self) -> f64 {
-        self.x.len() as f64
+        self.mx.len() as f64
     }
 
-    fn add_ll_grad(&self, params: &[f64], range: std::ops::Range<usize>, grad: &mut [f64]) -> f64 {
+    /// Per distinct x: lnΓ(px+q) − lnΓ(px) − lnΓ(q), ψ(px+q), ψ(px).
+    type Prepared = Vec<[f64; 3]>;
+
+    fn subsample(&self, step: usize) -> Option<Spends> {
+        let keep: Vec<usize> = (0..self.mx.len()).step_by(step.max(1)).collect();
+        Some(Spends {
+            x_values: self.x_values.clone(),
+            x_index: keep.iter().map(|i| self.x_index[*i]).collect(),
+            mx: keep.iter().map(|i| self.mx[*i]).collect(),
+            ln_m: keep.iter().map(|i| self.ln_m[*i]).collect(),
+            ln_mx: keep.iter().map(|i| self.ln_mx[*i]).collect(),
+        })
+    }
+
+    fn prepare(&self, params: &[f64]) -> Vec<[f64; 3]> {
+        let (p, q) = (params[0], params[1]);
+        let lg_q = ln_gamma(q);
+        self.x_values
+            .iter()
+            .map(|x| {
+                let px = p * x;
+                [
+                    ln_gamma(px + q) - ln_gamma(px) - lg_q,
+                    digamma(px + q),
+                    digamma(px),
+                ]
+            })
+            .collect()
+    }
+
+    fn add_ll_grad(
+        &self,
+        params: &[f64],
+        by_x: &Vec<[f64; 3]>,
+        range: std::ops::Range<usize>,
+        grad: &mut [f64],
+    ) -> f64 {
         let (p, q, g) = (params[0], params[1], params[2]);
-        let (lg_q, dg_q, ln_g) = (ln_gamma(q), digamma(q), g.ln());
+        let (dg_q, ln_g) = (digamma(q), g.ln());
         let mut total = 0.0;
+        let mut gr = [0.0; 3];
         for i in range {
-            let (x, m) = (self.x[i], self.m[i]);
+            let xi = self.x_index[i] as usize;
+            let x = self.x_values[xi];
+            let [gamma_part, dg_pxq, dg_px] = by_x[xi];
             let px = p * x;
-            let ln_xm_g = (x * m + g).ln();
-            let (ln_m, ln_x) = (m.ln(), x.ln());
-            total += ln_gamma(px + q) - ln_gamma(px) - lg_q + q * ln_g + (px - 1.0) * ln_m + px * ln_x
-                - (px + q) * ln_xm_g;
-            let dg_pxq = digamma(px + q);
-            grad[0] += x * (dg_pxq - digamma(px) + ln_m + ln_x - ln_xm_g);
-            grad[1] += dg_pxq - dg_q + ln_g - ln_xm_g;
-            grad[2] += q / g - (px + q) / (x * m + g);
+            let ln_xm_g = (self.mx[i] + g).ln();
+            // (px − 1) ln m + px ln x = px (ln m + ln x) − ln m, and ln m + ln x = ln(m·x).
+            total += gamma_part + q * ln_g + px * self.ln_mx[i] - self.ln_m[i] - (px + q) * ln_xm_g;
+            gr[0] += x * (dg_pxq - dg_px + self.ln_mx[i] - ln_xm_g);
+            gr[1] += dg_pxq - dg_q + ln_g - ln_xm_g;
+            gr[2] += q / g - (px + q) / (self.mx[i] + g);
+        }
+        for j in 0..3 {
+            grad[j] += gr[j];
         }
         total
     }

@@ -141,19 +141,23 @@ impl Likelihood for ParetoHistories<'_> {
     }
 
     fn len(&self) -> usize {
-        self.0.x.len()
+        self.0.distinct()
     }
 
     fn weight(&self) -> f64 {
         Likelihood::weight(self.0)
     }
 
-    fn add_ll_grad(&self, params: &[f64], range: std::ops::Range<usize>, grad: &mut [f64]) -> f64 {
+    type Prepared = ();
+
+    fn prepare(&self, _: &[f64]) {}
+
+    fn add_ll_grad(&self, params: &[f64], _: &(), range: std::ops::Range<usize>, grad: &mut [f64]) -> f64 {
         let p = [params[0], params[1], params[2], params[3]];
         let h = self.0;
         let mut total = 0.0;
         for i in range {
-            match ll_one(&p, h.x[i], h.t_x[i], h.t[i]) {
+            match ll_one(&p, h.x(i), h.t_x(i), h.t(i)) {
                 Some((ll, g)) => {
                     total += h.weight[i] * ll;
                     for j in 0..4 {
