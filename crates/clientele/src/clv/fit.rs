@@ -102,12 +102,15 @@ pub struct FitReport {
     pub termination: String,
 }
 
+/// A point θ with its cost and gradient.
+type Evaluation = (Vec<f64>, f64, Vec<f64>);
+
 struct Problem<'a, L: Likelihood> {
     model: &'a L,
     penalty: f64,
     /// The last evaluation: the line search asks for the cost and then the gradient at the same
     /// point, and one pass over the customers gives both.
-    last: std::sync::Mutex<Option<(Vec<f64>, f64, Vec<f64>)>>,
+    last: std::sync::Mutex<Option<Evaluation>>,
 }
 
 impl<L: Likelihood> Problem<'_, L> {
