@@ -9,6 +9,8 @@
 use std::hint::black_box;
 
 use clientele::abc::{self, AbcParams};
+use clientele::cluster::{self, ClusterCount, ClusterParams};
+use clientele::clv::{self, ClvParams};
 use clientele::customers;
 use clientele::generate::{self, GenerateParams};
 use clientele::ingest::{self, IngestOptions};
@@ -60,5 +62,39 @@ fn stages(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, stages);
+/// k-means on the customers of a generated log (k = 8, 3 runs), and the BTYD fits.
+fn models(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut group = c.benchmark_group("models");
+    group.sample_size(10);
+    for (customers, rows) in [(100_000u64, 1_000_000u64)] {
+        let params = GenerateParams::new(customers, rows)
+            .seed(3)
+            .check()
+            .expect("valid params");
+        let path = dir.path().join("log.parquet");
+        generate::write(&params, &path, OutputFormat::Parquet, 1).expect("generated log");
+        let tx = ingest::scan(&path, &IngestOptions::default()).expect("scan");
+        let table = customers::aggregate(&tx, &RowPolicy::default()).expect("aggregate");
+        let label = format!("{}k_customers", customers / 1000);
+        group.throughput(Throughput::Elements(customers));
+        let kmeans = ClusterParams::new()
+            .k(ClusterCount::Fixed(8))
+            .n_init(3)
+            .silhouette_sample(1_000)
+            .check()
+            .expect("params");
+        group.bench_function(BenchmarkId::new("kmeans_k8", &label), |b| {
+            b.iter(|| cluster::fit(black_box(&table.frame), &kmeans).expect("clusters"))
+        });
+        let clv_params = ClvParams::new().check().expect("params");
+        let summary = clv::summarize(&tx, &clv_params).expect("summary");
+        group.bench_function(BenchmarkId::new("bgnbd_gamma_gamma_fit", &label), |b| {
+            b.iter(|| clv::fit(black_box(&summary), &clv_params).expect("fit"))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, stages, models);
 criterion_main!(benches);
