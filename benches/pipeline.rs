@@ -67,7 +67,8 @@ fn models(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut group = c.benchmark_group("models");
     group.sample_size(10);
-    for (customers, rows) in [(100_000u64, 1_000_000u64)] {
+    {
+        let (customers, rows) = (100_000u64, 1_000_000u64);
         let params = GenerateParams::new(customers, rows)
             .seed(3)
             .check()
