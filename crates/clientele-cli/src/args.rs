@@ -40,7 +40,8 @@ pub enum Command {
     Cluster(ClusterArgs),
     /// Lifetime value: BG/NBD (or Pareto/NBD) and Gamma-Gamma, probability alive, CLV, equity.
     Clv(ClvArgs),
-    /// The segment table plus summaries (Markdown and JSON) written into a directory.
+    /// The segment table plus summaries (Markdown, JSON) and an HTML report with charts, written
+    /// into a directory.
     Report(ReportArgs),
     /// Data-quality report: row reconciliation, rejects, duplicates, amounts, dates.
     Validate(ValidateArgs),
@@ -48,6 +49,22 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Check segment rules: coverage of every score cell, rules that never apply.
     Rules(RulesArgs),
+    /// Run the job a TOML configuration describes and replace its output directory atomically
+    /// (table, summaries, report, manifest, changes since the previous run): for cron.
+    Run(RunArgs),
+}
+
+/// `run` arguments.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The run configuration (TOML; see docs/runs.md). Relative paths in it are relative to
+    /// its directory.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: PathBuf,
+    /// Compare with this earlier run's directory (or segment table) instead of the
+    /// configuration's `previous`.
+    #[arg(long, value_name = "DIR")]
+    pub previous: Option<PathBuf>,
 }
 
 /// The input of a subcommand.
@@ -98,6 +115,10 @@ pub struct ReportArgs {
     /// Lifetime-value settings.
     #[command(flatten)]
     pub clv_options: ClvOptions,
+    /// Compare with an earlier run's directory (or segment table): transition matrices in the
+    /// summaries and report, and migration.csv with every customer's movement.
+    #[arg(long, value_name = "DIR")]
+    pub previous: Option<PathBuf>,
 }
 
 /// `cluster` arguments.
@@ -460,7 +481,8 @@ pub struct GlobalArgs {
     /// Output table format [from the output extension; CSV on stdout and for report].
     #[arg(long, global = true, value_enum, help_heading = "Output")]
     pub format: Option<FormatArg>,
-    /// No progress or summaries on stderr (for cron); errors are still printed.
+    /// No progress or summaries on stderr (for cron); errors are still printed. Log levels:
+    /// RUST_LOG=warn|info|debug (default info; --quiet means error).
     #[arg(short, long, global = true, help_heading = "Output")]
     pub quiet: bool,
 }

@@ -11,6 +11,7 @@ use crate::args::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging(cli.global.quiet);
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -36,7 +37,37 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate(a) => cmd::validate::run(g, a),
         Command::Generate(a) => cmd::generate::run(g, a),
         Command::Rules(a) => cmd::rules::run(g, a),
+        Command::Run(a) => cmd::run::run(g, a),
     }
+}
+
+/// Logs go to stderr. Level from RUST_LOG (e.g. `warn`, `debug`, `clientele=debug`), default
+/// `info`, or `error` with --quiet. On a terminal, info lines are the bare message; otherwise
+/// (cron, a log file) every line carries a UTC timestamp and its level.
+fn init_logging(quiet: bool) {
+    use std::io::{IsTerminal, Write};
+    let default = if quiet { "error" } else { "info" };
+    let mut builder = env_logger::Builder::new();
+    builder.parse_filters(default);
+    if let Ok(filters) = std::env::var("RUST_LOG")
+        && !quiet
+    {
+        builder.parse_filters(&filters);
+    }
+    let terminal = std::io::stderr().is_terminal();
+    builder.format(move |buf, record| {
+        let level = record.level();
+        if terminal {
+            match level {
+                log::Level::Info => writeln!(buf, "{}", record.args()),
+                _ => writeln!(buf, "{}: {}", level.as_str().to_ascii_lowercase(), record.args()),
+            }
+        } else {
+            let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
+            writeln!(buf, "{now} {level:<5} {}", record.args())
+        }
+    });
+    builder.init();
 }
 
 /// The error and its causes, each cause shown only if the text so far does not already say it.

@@ -141,6 +141,24 @@ pub enum Error {
         detail: String,
     },
 
+    /// A run configuration file is invalid: a TOML error, an unknown key or a bad value.
+    #[error("{}: {detail}", path.display())]
+    Config {
+        /// The configuration file.
+        path: PathBuf,
+        /// What is wrong, naming the key.
+        detail: String,
+    },
+
+    /// Another run holds the lock on an output directory.
+    #[error("{}: another clientele run is writing this output directory (lock file {})", dir.display(), lock.display())]
+    Busy {
+        /// The output directory.
+        dir: PathBuf,
+        /// The lock file (held with flock: it is free again once that run ends).
+        lock: PathBuf,
+    },
+
     /// A segment rules file is invalid or leaves score cells without a segment.
     #[error("{origin}: {detail}")]
     Rules {
@@ -172,7 +190,8 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Io { .. } => ErrorKind::Io,
-            Error::Param(_) | Error::Rules { .. } => ErrorKind::Usage,
+            Error::Param(_) | Error::Rules { .. } | Error::Config { .. } => ErrorKind::Usage,
+            Error::Busy { .. } => ErrorKind::Io,
             Error::EmptyInput { .. }
             | Error::UnsupportedInput { .. }
             | Error::MissingColumn { .. }

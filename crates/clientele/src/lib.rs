@@ -52,15 +52,18 @@ pub mod abc;
 pub mod cluster;
 pub mod clv;
 pub mod columns;
+pub mod config;
 pub mod customers;
 pub mod error;
 pub mod generate;
 pub mod ingest;
+pub mod migration;
 pub mod output;
 pub mod quality;
 pub mod report;
 pub mod rfm;
 pub mod rows;
+pub mod run;
 pub mod segmenter;
 
 pub use abc::{AbcBasis, AbcParams};

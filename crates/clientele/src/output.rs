@@ -63,6 +63,44 @@ impl std::str::FromStr for OutputFormat {
     }
 }
 
+/// Characters that make a spreadsheet program read a text cell as a formula (OWASP's list).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// CSV written for people is opened in spreadsheets: a text cell starting with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return is written with a leading apostrophe (`'=1+1`), which
+/// spreadsheet programs show as text instead of evaluating. A text cell that already starts
+/// with an apostrophe gets one more, so [`unguard_text`] restores every value exactly (and a
+/// spreadsheet, which hides the first apostrophe, shows the original). Numeric columns are
+/// untouched.
+pub fn guard_text(frame: &DataFrame) -> DataFrame {
+    map_text(frame, |v| {
+        (v.starts_with(FORMULA_STARTS) || v.starts_with('\'')).then(|| format!("'{v}"))
+    })
+}
+
+/// Removes the apostrophe [`guard_text`] adds, to read clientele's own CSV back.
+pub fn unguard_text(frame: &DataFrame) -> DataFrame {
+    map_text(frame, |v| v.strip_prefix('\'').map(str::to_string))
+}
+
+fn map_text(frame: &DataFrame, f: impl Fn(&str) -> Option<String>) -> DataFrame {
+    let mut out = frame.clone();
+    for name in frame.get_column_names_owned() {
+        let Ok(column) = frame.column(&name) else { continue };
+        let Ok(text) = column.str() else { continue };
+        if !text.iter().flatten().any(|v| f(v).is_some()) {
+            continue;
+        }
+        let mapped: StringChunked = text
+            .iter()
+            .map(|v| v.map(|v| f(v).unwrap_or_else(|| v.to_string())))
+            .collect::<StringChunked>()
+            .with_name(name.clone());
+        let _ = out.replace(&name, mapped.into_column());
+    }
+    out
+}
+
 /// A file being written under a temporary name, renamed to its target by [`AtomicFile::commit`].
 /// Dropped without a commit, the temporary file is removed.
 #[derive(Debug)]
@@ -181,7 +219,11 @@ pub fn write_frame(frame: &DataFrame, path: impl AsRef<Path>, format: OutputForm
 /// [`Error::Polars`] when encoding or writing fails; a closed pipe surfaces as a polars I/O
 /// error whose kind is [`std::io::ErrorKind::BrokenPipe`].
 pub fn write_frame_to(frame: &DataFrame, mut writer: impl Write, format: OutputFormat) -> Result<()> {
-    let mut frame = frame.clone();
+    let mut frame = if format == OutputFormat::Csv {
+        guard_text(frame)
+    } else {
+        frame.clone()
+    };
     frame.rechunk_mut();
     let result = match format {
         OutputFormat::Csv => CsvWriter::new(&mut writer)
@@ -240,6 +282,28 @@ mod tests {
         drop(file);
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "a\n1\n");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn formula_cells_are_guarded_in_csv_only() {
+        let frame = df!(
+            "name" => ["=HYPERLINK(\"x\")", "plain", "-5 units", "@cmd", "'quoted"],
+            "amount" => [-5.0, 1.0, 2.0, 3.0, 4.0]
+        )
+        .unwrap();
+        let mut buf = Vec::new();
+        write_frame_to(&frame, &mut buf, OutputFormat::Csv).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        assert!(text.contains("\"'=HYPERLINK(\"\"x\"\")\""), "{text}");
+        assert!(text.contains("'-5 units,2.0"), "{text}");
+        assert!(text.contains("'@cmd,3.0"), "{text}");
+        assert!(text.contains("plain,1.0"), "{text}");
+        assert!(text.contains("''quoted,4.0"), "{text}");
+        assert!(text.contains("-5.0"), "numbers are not guarded: {text}");
+        assert!(unguard_text(&guard_text(&frame)).equals(&frame));
+        let mut json = Vec::new();
+        write_frame_to(&frame, &mut json, OutputFormat::Ndjson).unwrap();
+        assert!(String::from_utf8(json).unwrap().contains("\"@cmd\""));
     }
 
     #[test]

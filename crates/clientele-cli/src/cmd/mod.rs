@@ -9,6 +9,7 @@ pub mod generate;
 pub mod report;
 pub mod rfm;
 pub mod rules;
+pub mod run;
 pub mod segment;
 pub mod validate;
 
@@ -232,10 +233,10 @@ impl Drop for Progress {
     }
 }
 
-/// Prints a note on stderr unless quiet.
+/// Prints a note on stderr: an info-level log line, silenced by --quiet or RUST_LOG=warn.
 pub fn note(g: &GlobalArgs, text: &str) {
     if !g.quiet {
-        eprintln!("{text}");
+        log::info!("{text}");
     }
 }
 

@@ -1,10 +1,10 @@
-//! `clientele report`: the segment table and its summaries in a directory.
+//! `clientele report`: the segment table, its summaries and an HTML report in a directory.
 
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clientele::OutputFormat;
-use clientele::output::{write_bytes, write_frame};
+use clientele::polars::prelude::Engine;
 
 use crate::args::{FormatArg, GlobalArgs, ReportArgs};
 
@@ -19,29 +19,45 @@ pub fn run(g: &GlobalArgs, a: &ReportArgs) -> anyhow::Result<ExitCode> {
     let clv = a.clv.then(|| super::clv_params(&a.clv_options)).transpose()?;
     let (segmenter, tx, result) = super::run_segmentation(g, &a.input, job, clv)?;
     super::save_model(g, &a.cluster, result.clusters.as_ref())?;
-    let summary = result.summary()?;
-    std::fs::create_dir_all(&a.out_dir).with_context(|| format!("cannot create {}", a.out_dir.display()))?;
-    let table = a.out_dir.join(format!("segments.{}", format.extension()));
-    write_frame(&result.frame, &table, format)?;
-    write_bytes(a.out_dir.join("summary.md"), summary.to_markdown().as_bytes())?;
-    write_bytes(a.out_dir.join("summary.json"), summary.to_json().as_bytes())?;
-    let mut written = vec![
-        table.display().to_string(),
-        "summary.md".into(),
-        "summary.json".into(),
-    ];
-    if result.customers.reconciliation.rejected_rows() > 0 {
+    let mut summary = result.summary()?;
+    let changes = match &a.previous {
+        None => None,
+        Some(path) => {
+            let (previous, as_of) = clientele::migration::read_previous(path)?;
+            let (mut migration, changes) =
+                clientele::migration::compare(&previous, &result.frame, &path.display().to_string())?;
+            migration.previous_as_of = as_of;
+            summary.migration = Some(migration);
+            Some(changes)
+        }
+    };
+    let rejects = if result.customers.reconciliation.rejected_rows() > 0 {
         let rejected = tx
             .rejected_rows(segmenter.row_policy())
-            .collect()
+            .collect_with_engine(Engine::Streaming)
+            .map(|r| r.unwrap_single())
             .with_context(|| format!("collecting rejected rows of {}", tx.source_name()))?;
-        write_frame(&rejected, a.out_dir.join("rejects.csv"), OutputFormat::Csv)?;
-        written.push("rejects.csv".into());
-    }
+        Some(rejected)
+    } else {
+        None
+    };
+    std::fs::create_dir_all(&a.out_dir).with_context(|| format!("cannot create {}", a.out_dir.display()))?;
+    let written = clientele::run::write_report_files(
+        &a.out_dir,
+        &result,
+        &summary,
+        format,
+        rejects.as_ref(),
+        changes.as_ref(),
+    )?;
     super::write_rejects(g, &tx, segmenter.row_policy())?;
+    let names: Vec<String> = written
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
     super::note(
         g,
-        &format!("wrote {} into {}", written.join(", "), a.out_dir.display()),
+        &format!("wrote {} into {}", names.join(", "), a.out_dir.display()),
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -82,7 +82,13 @@ fn report_writes_table_and_summaries() {
     names.sort();
     assert_eq!(
         names,
-        ["rejects.csv", "segments.csv", "summary.json", "summary.md"],
+        [
+            "rejects.csv",
+            "report.html",
+            "segments.csv",
+            "summary.json",
+            "summary.md"
+        ],
         "no temp files left"
     );
 }

@@ -1,4 +1,6 @@
 //! Integration tests of the `clientele` binary: real processes, real files.
 
+mod browser;
 mod cli;
+mod runs;
 mod support;

@@ -17,7 +17,7 @@
 pub mod source;
 pub mod time;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 use serde::Serialize;
@@ -109,6 +109,58 @@ pub fn scan(path: impl AsRef<Path>, options: &IngestOptions) -> Result<Transacti
     let input = source::resolve_input(path.as_ref(), options.format)?;
     let raw = source::scan_files(&input, &options.csv)?;
     Transactions::new(input.name, raw, options)
+}
+
+/// Scans several inputs (files, directories or globs) as one: all must have one format and,
+/// for the columns the job uses, one layout. The source is named by the inputs, joined by
+/// `", "`.
+///
+/// # Errors
+///
+/// As [`scan`]; [`Error::UnsupportedInput`] when the inputs mix formats or `paths` is empty.
+pub fn scan_many(paths: &[PathBuf], options: &IngestOptions) -> Result<Transactions> {
+    let input = input_files(paths, options)?;
+    let raw = source::scan_files(&input, &options.csv)?;
+    Transactions::new(input.name, raw, options)
+}
+
+/// The files behind several inputs, sorted within each input and in the order given.
+///
+/// # Errors
+///
+/// As [`scan_many`].
+pub fn input_files(paths: &[PathBuf], options: &IngestOptions) -> Result<InputFiles> {
+    let mut all: Option<InputFiles> = None;
+    for path in paths {
+        let next = source::resolve_input(path, options.format)?;
+        all = Some(match all {
+            None => next,
+            Some(mut acc) => {
+                if acc.format != next.format {
+                    return Err(Error::UnsupportedInput {
+                        source_name: next.name,
+                        detail: format!(
+                            "is {:?} but {} is {:?}: inputs must have one format",
+                            next.format, acc.name, acc.format
+                        ),
+                    });
+                }
+                if let Some(twice) = next.files.iter().find(|f| acc.files.contains(f)) {
+                    return Err(Error::UnsupportedInput {
+                        source_name: next.name,
+                        detail: format!("names {} again: each file may be read once", twice.display()),
+                    });
+                }
+                acc.name = format!("{}, {}", acc.name, next.name);
+                acc.files.extend(next.files);
+                acc
+            }
+        });
+    }
+    all.ok_or_else(|| Error::UnsupportedInput {
+        source_name: "input".into(),
+        detail: "no input named".into(),
+    })
 }
 
 /// Wraps an in-memory or lazy polars frame as transactions.

@@ -6,6 +6,7 @@ use super::Summary;
 use crate::abc::{AbcBasis, AbcClassSummary};
 use crate::cluster::{ClusterSummary, KChosenBy, Scale, Transform};
 use crate::clv::{ClvSummary, FittedTransactions};
+use crate::migration::Migration;
 use crate::rfm::Binning;
 use crate::rfm::score::format_number;
 use crate::rows::{AsOf, ReturnsPolicy, RowReconciliation};
@@ -117,6 +118,66 @@ fn render_into(out: &mut String, s: &Summary) -> std::fmt::Result {
     }
     if let Some(clv) = &s.clv {
         out.push_str(&clv_markdown(clv));
+    }
+    if let Some(m) = &s.migration {
+        out.push_str(&migration_markdown(m));
+    }
+    Ok(())
+}
+
+/// The changes since a previous run: counts, then transition matrices (customers, revenue).
+pub fn migration_markdown(m: &Migration) -> String {
+    let mut out = String::new();
+    let _ = migration_into(&mut out, m);
+    out
+}
+
+fn migration_into(out: &mut String, m: &Migration) -> std::fmt::Result {
+    writeln!(out, "## Changes since the previous run\n")?;
+    writeln!(
+        out,
+        "Compared with {} (as of {}): {} moved up (higher RFM score), {} moved down, {} unchanged, \
+         {} new customers, {} gone. Each cell: customers, and their revenue (current monetary value; \
+         the previous one for customers gone). Per customer: `migration.csv`.\n",
+        cell(&m.previous),
+        cell(m.previous_as_of.as_deref().unwrap_or("unknown")),
+        format_count(m.moved_up as u64),
+        format_count(m.moved_down as u64),
+        format_count(m.unchanged as u64),
+        format_count(m.new_customers as u64),
+        format_count(m.gone_customers as u64),
+    )?;
+    let mut tables = vec![("Segments", &m.segments), ("ABC classes", &m.abc)];
+    if let Some(c) = &m.clusters {
+        tables.push(("Clusters", c));
+    }
+    for (title, t) in tables {
+        writeln!(out, "### {title}\n")?;
+        write!(out, "| previous \\ current |")?;
+        for c in &t.to {
+            write!(out, " {} |", cell(c))?;
+        }
+        write!(out, "\n| --- |")?;
+        for _ in &t.to {
+            write!(out, " ---: |")?;
+        }
+        writeln!(out)?;
+        for (i, from) in t.from.iter().enumerate() {
+            write!(out, "| {} |", cell(from))?;
+            for j in 0..t.to.len() {
+                match t.customers[i][j] {
+                    0 => write!(out, " |")?,
+                    n => write!(
+                        out,
+                        " {} ({}) |",
+                        format_count(n as u64),
+                        format_money(t.revenue[i][j])
+                    )?,
+                }
+            }
+            writeln!(out)?;
+        }
+        writeln!(out)?;
     }
     Ok(())
 }

@@ -1,10 +1,13 @@
 //! The report model of a segmentation job, and its JSON and Markdown renderings.
 
+pub mod charts;
+pub mod html;
 mod markdown;
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use self::charts::Charts;
 use crate::abc::{AbcBasis, AbcClassSummary};
 use crate::cluster::ClusterSummary;
 use crate::clv::ClvSummary;
@@ -12,12 +15,14 @@ use crate::columns::ResolvedColumns;
 use crate::customers::CustomerFacts;
 use crate::error::Result;
 use crate::ingest::TimeResolution;
+use crate::migration::Migration;
 use crate::rfm::{Binning, MeasureScoring, SegmentSummary};
 use crate::rows::{AsOf, ReturnsPolicy, RowReconciliation};
 use crate::segmenter::Segmentation;
 
 pub use self::markdown::{
-    abc_markdown, clusters_markdown, clv_markdown, format_count, format_money, format_share, rows_markdown,
+    abc_markdown, clusters_markdown, clv_markdown, format_count, format_money, format_share,
+    migration_markdown, rows_markdown,
 };
 
 /// Everything a reader needs to trust and interpret a segmentation.
@@ -45,6 +50,10 @@ pub struct Summary {
     pub clusters: Option<ClusterSummary>,
     /// Lifetime value and customer equity, when the job had them.
     pub clv: Option<ClvSummary>,
+    /// Changes since a previous run, when compared with one.
+    pub migration: Option<Migration>,
+    /// The data behind the report's charts.
+    pub charts: Charts,
 }
 
 /// The input and its column mapping.
@@ -113,6 +122,8 @@ impl Summary {
             abc: s.abc.summary.clone(),
             clusters: s.clusters.as_ref().map(|c| c.summary()),
             clv: s.clv.as_ref().map(|c| c.summary()),
+            migration: None,
+            charts: Charts::of(s)?,
         })
     }
 
@@ -124,5 +135,10 @@ impl Summary {
     /// The summary as a Markdown document.
     pub fn to_markdown(&self) -> String {
         markdown::render(self)
+    }
+
+    /// The summary as a self-contained HTML page with charts.
+    pub fn to_html(&self) -> String {
+        html::render(self)
     }
 }
