@@ -12,8 +12,9 @@ use serde::{Serialize, Serializer};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AsOf {
-    /// The day after the date of the latest used transaction (the default). With it, no
-    /// transaction is after the as-of date, and the most recent customers have recency 1.
+    /// The day after the date of the latest purchase line (a used row with amount ≥ 0; the
+    /// default). Nothing is excluded as late, the most recent customers have recency 1, and a
+    /// return dated after the last purchase still counts.
     #[default]
     DayAfterLatest,
     /// A given date. Transactions dated after it are excluded; transactions on it are used.
