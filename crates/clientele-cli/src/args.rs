@@ -49,6 +49,9 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Check segment rules: coverage of every score cell, rules that never apply.
     Rules(RulesArgs),
+    /// Print the SQL that aggregates a transaction log into the customer table that
+    /// `--input-kind customers` reads, for DuckDB, Spark, BigQuery or PostgreSQL.
+    Sql(SqlArgs),
     /// Run the job a TOML configuration describes and replace its output directory atomically
     /// (table, summaries, report, manifest, changes since the previous run): for cron.
     Run(RunArgs),
@@ -339,6 +342,44 @@ pub struct RulesArgs {
     pub show_builtin: bool,
 }
 
+/// What an input holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputKindArg {
+    /// One row per purchase or return line.
+    Transactions,
+    /// One row per customer, aggregated elsewhere (`clientele sql` prints the query).
+    Customers,
+}
+
+/// SQL dialects of `clientele sql`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DialectArg {
+    /// DuckDB.
+    Duckdb,
+    /// Apache Spark SQL / Databricks.
+    Spark,
+    /// Google BigQuery.
+    Bigquery,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// `sql` arguments.
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// A sample of the transaction log (an export with the same columns): columns and the
+    /// timestamp format are detected from it as for the other subcommands. Without it, name
+    /// the columns with --customer, --time, --amount (or --quantity and --price), --order.
+    pub sample: Option<PathBuf>,
+    /// SQL dialect.
+    #[arg(long, value_enum, default_value_t = DialectArg::Duckdb)]
+    pub dialect: DialectArg,
+    /// The table to read, e.g. `sales.orders` [DuckDB with a sample: read_parquet / read_csv of
+    /// the sample's path].
+    #[arg(long, value_name = "TABLE")]
+    pub table: Option<String>,
+}
+
 /// How negative amounts count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReturnsArg {
@@ -431,6 +472,10 @@ pub struct GlobalArgs {
         help_heading = "Input"
     )]
     pub input_format: Option<InputFormatArg>,
+    /// What the input holds: a transaction log, or a customer table aggregated elsewhere
+    /// (customer_id, first_purchase, last_purchase, frequency, monetary; see `clientele sql`).
+    #[arg(long, global = true, value_enum, default_value_t = InputKindArg::Transactions, help_heading = "Input")]
+    pub input_kind: InputKindArg,
     /// CSV field delimiter: one character, "tab", or "whitespace" [sniffed from the first line].
     #[arg(long, global = true, value_name = "CHAR", help_heading = "Input")]
     pub delimiter: Option<String>,

@@ -38,6 +38,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Generate(a) => cmd::generate::run(g, a),
         Command::Rules(a) => cmd::rules::run(g, a),
         Command::Run(a) => cmd::run::run(g, a),
+        Command::Sql(a) => cmd::sql::run(g, a),
     }
 }
 

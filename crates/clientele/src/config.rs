@@ -5,6 +5,7 @@
 //!
 //! [input]
 //! paths = ["exports/orders-*.csv"]  # files, directories of Parquet files, or globs
+//! # kind = "customers"              # a customer table aggregated elsewhere
 //!
 //! [columns]                         # optional: detected when left out
 //! customer = "CustomerID"
@@ -81,6 +82,9 @@ pub struct InputConfig {
     /// `csv` or `parquet`; told from the files when left out.
     #[serde(default)]
     pub format: Option<InputFormatConfig>,
+    /// `transactions` (default) or `customers`: a customer table aggregated elsewhere.
+    #[serde(default)]
+    pub kind: InputKindConfig,
     /// CSV field separator: one character, `"tab"` or `"whitespace"`; sniffed when left out.
     #[serde(default)]
     pub delimiter: Option<String>,
@@ -97,6 +101,17 @@ pub struct InputConfig {
 
 fn yes() -> bool {
     true
+}
+
+/// What the inputs hold.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputKindConfig {
+    /// A transaction log.
+    #[default]
+    Transactions,
+    /// A customer table (`clientele sql` prints the query that builds one).
+    Customers,
 }
 
 /// Input file formats.

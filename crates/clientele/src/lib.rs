@@ -65,6 +65,7 @@ pub mod rfm;
 pub mod rows;
 pub mod run;
 pub mod segmenter;
+pub mod sql;
 
 pub use abc::{AbcBasis, AbcParams};
 pub use columns::Columns;
@@ -72,7 +73,7 @@ pub use error::{Error, ErrorKind, ParamError, Result};
 pub use output::OutputFormat;
 pub use rfm::{Binning, RfmParams, SegmentRules};
 pub use rows::{AsOf, ReturnsPolicy, RowPolicy, RowReconciliation, RowStatus};
-pub use segmenter::{ClusterJob, Segmentation, Segmenter};
+pub use segmenter::{ClusterJob, InputKind, Segmentation, Segmenter};
 
 /// The polars version clientele's API speaks.
 pub use polars;

@@ -71,6 +71,10 @@ pub enum RejectReason {
     NonFiniteAmount,
     /// The input has an order column but this row's order id is empty.
     MissingOrderId,
+    /// A customer table's `frequency` is missing, not a whole number, or below 1.
+    InvalidFrequency,
+    /// A customer table's `first_purchase` is missing, unreadable, or after `last_purchase`.
+    InvalidFirstPurchase,
 }
 
 /// Why a row was excluded: it is valid, but a stated policy leaves it out.
@@ -99,7 +103,7 @@ pub enum RowStatus {
 
 impl RejectReason {
     /// Every reason, in the order the checks run.
-    pub const ALL: [RejectReason; 8] = [
+    pub const ALL: [RejectReason; 10] = [
         RejectReason::MissingCustomerId,
         RejectReason::InvalidCustomerId,
         RejectReason::MissingTimestamp,
@@ -108,6 +112,8 @@ impl RejectReason {
         RejectReason::UnparsableAmount,
         RejectReason::NonFiniteAmount,
         RejectReason::MissingOrderId,
+        RejectReason::InvalidFrequency,
+        RejectReason::InvalidFirstPurchase,
     ];
 
     /// The reason's stable identifier, used in reports and the rejects file.
@@ -121,6 +127,8 @@ impl RejectReason {
             RejectReason::UnparsableAmount => "unparsable_amount",
             RejectReason::NonFiniteAmount => "non_finite_amount",
             RejectReason::MissingOrderId => "missing_order_id",
+            RejectReason::InvalidFrequency => "invalid_frequency",
+            RejectReason::InvalidFirstPurchase => "invalid_first_purchase",
         }
     }
 }

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::config::RunConfig;
+use crate::config::{InputKindConfig, RunConfig};
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::{self, Transactions};
 use crate::migration;
@@ -189,6 +189,7 @@ pub fn execute(config: &RunConfig, options: &RunOptions) -> Result<RunOutcome> {
     let format = config.output_format()?;
     let segmenter = config.segmenter()?;
     let ingest_options = config.ingest_options()?;
+    let customer_table = config.input.kind == InputKindConfig::Customers;
     let files = ingest::input_files(&config.input.paths, &ingest_options)?;
     let workspace = Workspace::open(&out)?;
     stages.finish("check");
@@ -196,8 +197,15 @@ pub fn execute(config: &RunConfig, options: &RunOptions) -> Result<RunOutcome> {
     let inputs = hash_files(&files.files)?;
     stages.finish("hash-inputs");
 
-    let tx = ingest::scan_many(&config.input.paths, &ingest_options)?;
-    let result = segmenter.run(&tx)?;
+    let (tx, result) = if customer_table {
+        let table = crate::customers::pre_aggregated::scan(&config.input.paths, &ingest_options)?;
+        let result = segmenter.run_customer_table(&table)?;
+        (table, result)
+    } else {
+        let tx = ingest::scan_many(&config.input.paths, &ingest_options)?;
+        let result = segmenter.run(&tx)?;
+        (tx, result)
+    };
     let mut summary = result.summary()?;
     log::info!(
         "{}: {}; {} customers as of {}",

@@ -27,7 +27,7 @@ use crate::abc::{self, AbcParams, AbcTiers};
 use crate::cluster::{self, ClusterModel, ClusterParams, Clustering};
 use crate::clv::{self, ClvResult, ClvValidParams};
 use crate::customers::{self, CustomerTable};
-use crate::error::{PolarsContext, Result};
+use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::Transactions;
 use crate::report::Summary;
 use crate::rfm::{self, RfmParams, RfmScored, SegmentRules};
@@ -122,14 +122,50 @@ impl Segmenter {
     ///
     /// Parameter and rules errors first; then ingest and data errors.
     pub fn run(&self, tx: &Transactions) -> Result<Segmentation> {
+        self.check()?;
+        let customers = customers::aggregate(tx, &self.policy)?;
+        self.segment(tx, customers, InputKind::Transactions)
+    }
+
+    /// Runs the job on a customer table aggregated elsewhere, scanned with
+    /// [`customers::pre_aggregated::scan`] (`clientele sql` prints the query that builds it):
+    /// the same scores, segments, ABC classes and clusters as [`Segmenter::run`] on the
+    /// transactions behind it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Segmenter::run`]; [`Error::Clv`] when lifetime value is asked for: the BTYD models
+    /// need the purchase days of each customer, which a customer table does not have.
+    pub fn run_customer_table(&self, table: &Transactions) -> Result<Segmentation> {
+        self.check()?;
+        if self.clv.is_some() {
+            return Err(Error::Clv {
+                detail: "lifetime value needs the transaction log (repeat purchase days per customer); \
+                         run it on the transactions, or leave --clv out with --input-kind customers"
+                    .into(),
+            });
+        }
+        let customers = customers::pre_aggregated::read(table, &self.policy)?;
+        self.segment(table, customers, InputKind::Customers)
+    }
+
+    fn check(&self) -> Result<()> {
+        let rfm_params = self.rfm.clone().check()?;
+        self.abc.clone().check()?;
+        self.rules.check(rfm_params.bins())?;
+        if let Some(ClusterJob::Fit(params)) = &self.clusters {
+            params.clone().check()?;
+        }
+        Ok(())
+    }
+
+    fn segment(&self, tx: &Transactions, customers: CustomerTable, kind: InputKind) -> Result<Segmentation> {
         let rfm_params = self.rfm.clone().check()?;
         let abc_params = self.abc.clone().check()?;
-        self.rules.check(rfm_params.bins())?;
         let cluster_params = match &self.clusters {
             Some(ClusterJob::Fit(params)) => Some(params.clone().check()?),
             _ => None,
         };
-        let customers = customers::aggregate(tx, &self.policy)?;
         let rfm = rfm::score(&customers.frame, &rfm_params, &self.rules)?;
         let abc = abc::classify(&customers.frame, &abc_params)?;
         let mut frame = rfm.frame.clone();
@@ -159,6 +195,7 @@ impl Segmenter {
         };
         Ok(Segmentation {
             source: tx.clone(),
+            input_kind: kind,
             customers,
             rfm,
             abc,
@@ -210,11 +247,24 @@ fn join_clv(frame: DataFrame, result: &ClvResult) -> Result<DataFrame> {
         .context(|| "joining lifetime values".into())
 }
 
+/// What a job's input holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputKind {
+    /// A transaction log: one row per purchase or return line.
+    #[default]
+    Transactions,
+    /// A customer table aggregated elsewhere: one row per customer.
+    Customers,
+}
+
 /// The result of a segmentation job.
 #[derive(Debug, Clone)]
 pub struct Segmentation {
-    /// The transactions it ran on.
+    /// The input it ran on: transactions, or a customer table read through the same checks.
     pub source: Transactions,
+    /// Which of the two.
+    pub input_kind: InputKind,
     /// Per-customer measures, as-of date and row reconciliation.
     pub customers: CustomerTable,
     /// Scores, segments and scoring report.

@@ -11,6 +11,7 @@ pub mod rfm;
 pub mod rules;
 pub mod run;
 pub mod segment;
+pub mod sql;
 pub mod validate;
 
 use std::io::{IsTerminal, Write};
@@ -32,8 +33,8 @@ use clientele::{
 };
 
 use crate::args::{
-    AbcByArg, BinningArg, ClusterOptions, ClvOptions, FormatArg, GlobalArgs, InputFormatArg, KArg, ModelArg,
-    PeriodArg, ReturnsArg, ScaleArg, TimeUnitArg, TransformArg,
+    AbcByArg, BinningArg, ClusterOptions, ClvOptions, FormatArg, GlobalArgs, InputFormatArg, InputKindArg,
+    KArg, ModelArg, PeriodArg, ReturnsArg, ScaleArg, TimeUnitArg, TransformArg,
 };
 
 /// A usage error found by the binary itself (exit code 2).
@@ -48,7 +49,7 @@ impl std::fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
-fn usage(message: impl Into<String>) -> anyhow::Error {
+pub fn usage(message: impl Into<String>) -> anyhow::Error {
     UsageError(message.into()).into()
 }
 
@@ -106,10 +107,16 @@ pub fn ingest_options(g: &GlobalArgs) -> anyhow::Result<IngestOptions> {
     })
 }
 
-/// Scans the input (reads only its header and a timestamp sample).
+/// Scans the input (reads only its header and a timestamp sample): a transaction log, or with
+/// `--input-kind customers` a customer table.
 pub fn scan(g: &GlobalArgs, input: &Path) -> anyhow::Result<Transactions> {
     let options = ingest_options(g)?;
-    Ok(ingest::scan(input, &options)?)
+    Ok(match g.input_kind {
+        InputKindArg::Transactions => ingest::scan(input, &options)?,
+        InputKindArg::Customers => {
+            clientele::customers::pre_aggregated::scan(&[input.to_path_buf()], &options)?
+        }
+    })
 }
 
 /// The as-of date and returns policy from the flags.
@@ -435,7 +442,10 @@ pub fn run_segmentation(
     let tx = scan(g, input)?;
     let result = {
         let _progress = Progress::start(g, format!("reading {}", tx.source_name()));
-        segmenter.run(&tx)?
+        match g.input_kind {
+            InputKindArg::Transactions => segmenter.run(&tx)?,
+            InputKindArg::Customers => segmenter.run_customer_table(&tx)?,
+        }
     };
     note_rows(g, tx.source_name(), &result.customers);
     rfm::note_scoring(g, &result.rfm);
@@ -457,7 +467,10 @@ pub fn aggregate_customers(
     let tx = scan(g, input)?;
     let table = {
         let _progress = Progress::start(g, format!("reading {}", tx.source_name()));
-        clientele::customers::aggregate(&tx, policy)?
+        match g.input_kind {
+            InputKindArg::Transactions => clientele::customers::aggregate(&tx, policy)?,
+            InputKindArg::Customers => clientele::customers::pre_aggregated::read(&tx, policy)?,
+        }
     };
     note_rows(g, tx.source_name(), &table);
     Ok((tx, table))

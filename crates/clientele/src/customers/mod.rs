@@ -21,6 +21,7 @@
 //! frames, for embedding in other queries (they use more memory per order).
 
 mod accumulate;
+pub mod pre_aggregated;
 
 use chrono::{Duration, NaiveDate};
 use polars::prelude::*;

@@ -84,6 +84,19 @@ pub struct Transactions {
     columns: ResolvedColumns,
     time: TimeParsing,
     decimal: DecimalSeparator,
+    checks: Vec<ExtraCheck>,
+}
+
+/// A check beyond the transaction log's, with the reason and column a failing row is
+/// rejected for (used by customer tables: purchase dates, frequency).
+#[derive(Clone)]
+pub struct ExtraCheck {
+    /// True for a row that fails, over the raw columns.
+    pub bad: Expr,
+    /// Why it is rejected.
+    pub reason: RejectReason,
+    /// The column to blame.
+    pub column: String,
 }
 
 impl std::fmt::Debug for Transactions {
@@ -229,6 +242,7 @@ impl Transactions {
                 resolution: TimeResolution::DateTime,
             },
             decimal: options.csv.decimal,
+            checks: Vec::new(),
         };
         tx.check_types()?;
         tx.time = tx.settle_time_format(options.time_format.as_deref())?;
@@ -380,12 +394,12 @@ impl Transactions {
         })
     }
 
-    /// Parsing expressions for every role, over the raw columns.
-    fn parsed(&self) -> Parsed {
-        let c = &self.columns;
-        let (customer, customer_missing, customer_invalid) = id_exprs(&c.customer, self.dtype(&c.customer));
-        let time_raw = col(c.time.as_str());
-        let (ts, time_missing, time_bad) = match (&self.time.format, self.dtype(&c.time)) {
+    /// `(timestamp, missing, unparsable)` for a timestamp column read like the time column:
+    /// native dates and date-times as they are (time zones dropped), text with the format
+    /// detected or given for the time column.
+    pub(crate) fn time_exprs(&self, name: &str) -> (Expr, Expr, Expr) {
+        let time_raw = col(name);
+        match (&self.time.format, self.dtype(name)) {
             (None, DataType::Date) => (
                 time_raw
                     .clone()
@@ -410,7 +424,14 @@ impl Transactions {
                 )
             }
             (format, _) => {
-                let format = format.as_deref().expect("text timestamps have a format");
+                let Some(format) = format.as_deref() else {
+                    // A column of another type than the time column's: unreadable as a time.
+                    return (
+                        lit(NULL).cast(DataType::Datetime(TimeUnit::Microseconds, None)),
+                        time_raw.clone().is_null(),
+                        time_raw.is_not_null(),
+                    );
+                };
                 let text = time_raw.cast(DataType::String).str().strip_chars(lit(NULL));
                 let missing = text.clone().is_null().or(text.clone().eq(lit("")));
                 let parsed = time::parse_expr(text, format);
@@ -420,7 +441,27 @@ impl Transactions {
                     missing.not().and(parsed.is_null()),
                 )
             }
-        };
+        }
+    }
+
+    /// As [`Transactions::classify`], with more columns computed from the raw ones.
+    pub fn classify_with(&self, policy: &RowPolicy, extra: Vec<Expr>) -> LazyFrame {
+        use col_names::*;
+        let mut columns = vec![
+            col(internal::CUSTOMER_ID).alias(CUSTOMER_ID),
+            col(internal::TS).alias(TS),
+            col(internal::AMOUNT_MICROS).alias(AMOUNT_MICROS),
+            col(internal::STATUS).alias(STATUS),
+        ];
+        columns.extend(extra);
+        self.flagged(self.raw.clone(), policy).select(columns)
+    }
+
+    /// Parsing expressions for every role, over the raw columns.
+    fn parsed(&self) -> Parsed {
+        let c = &self.columns;
+        let (customer, customer_missing, customer_invalid) = id_exprs(&c.customer, self.dtype(&c.customer));
+        let (ts, time_missing, time_bad) = self.time_exprs(&c.time);
         let (amount, amount_missing, amount_bad, amount_blame) = match &c.amount {
             AmountColumns::Amount(a) => {
                 let n = number_exprs(a, self.dtype(a), self.decimal);
@@ -487,19 +528,40 @@ impl Transactions {
     /// `frame` (the raw columns, maybe with more) plus the parsed values, check flags and
     /// status under `__`-prefixed names.
     fn flagged(&self, frame: LazyFrame, policy: &RowPolicy) -> LazyFrame {
-        frame
+        let frame = frame
             .with_columns(self.parsed().flag_columns())
             .with_columns([
                 col(internal::TS).dt().date().alias(internal::DAY),
                 micros(col(internal::AMOUNT)).alias(internal::AMOUNT_MICROS),
             ])
-            .with_column(status_expr(policy).alias(internal::STATUS))
+            .with_column(status_expr(policy).alias(internal::STATUS));
+        if self.checks.is_empty() {
+            return frame;
+        }
+        // Extra checks reject rows the standard checks let through, before any policy.
+        let status = || col(internal::STATUS);
+        let passed = status()
+            .eq(lit(RowStatus::Used.code()))
+            .or(status().gt_eq(lit(32u8)));
+        // Folded from the last check so that the first failing check names the reason.
+        let checked = self.checks.iter().rev().fold(status(), |rest, check| {
+            when(passed.clone().and(check.bad.clone()))
+                .then(lit(RowStatus::Rejected(check.reason).code()))
+                .otherwise(rest)
+        });
+        frame.with_column(checked.alias(internal::STATUS))
+    }
+
+    /// Adds checks that reject rows (see [`ExtraCheck`]).
+    pub(crate) fn with_checks(mut self, checks: Vec<ExtraCheck>) -> Self {
+        self.checks.extend(checks);
+        self
     }
 
     /// The rejected rows with every input column, preceded by `reject_row` (1-based data row
     /// number, across files in order), `reject_reason`, `reject_column` and `reject_value`.
     pub fn rejected_rows(&self, policy: &RowPolicy) -> LazyFrame {
-        let (column, value) = self.parsed().blame_exprs(&self.columns);
+        let (column, value) = self.parsed().blame_exprs(&self.columns, &self.checks);
         let mut out = vec![
             col("reject_row"),
             reason_expr().alias("reject_reason"),
@@ -649,7 +711,7 @@ impl Parsed {
     }
 
     /// `(column name, raw value as text)` for a rejected row, by its status.
-    fn blame_exprs(&self, columns: &ResolvedColumns) -> (Expr, Expr) {
+    fn blame_exprs(&self, columns: &ResolvedColumns, checks: &[ExtraCheck]) -> (Expr, Expr) {
         let text = |name: &str| col(name).cast(DataType::String);
         let status = col(internal::STATUS);
         let is = |reasons: &[RejectReason]| {
@@ -684,7 +746,7 @@ impl Parsed {
             Some(o) => text(o),
             None => lit(NULL).cast(DataType::String),
         };
-        let name = when(is(&customer))
+        let mut name = when(is(&customer))
             .then(lit(columns.customer.clone()))
             .when(is(&time))
             .then(lit(columns.time.clone()))
@@ -702,6 +764,14 @@ impl Parsed {
             .when(is(&[RejectReason::NonFiniteAmount]))
             .then(finite_value)
             .otherwise(order_value);
+        let mut value = value;
+        for check in checks {
+            let failed = status.clone().eq(lit(RowStatus::Rejected(check.reason).code()));
+            name = when(failed.clone())
+                .then(lit(check.column.clone()))
+                .otherwise(name);
+            value = when(failed).then(text(&check.column)).otherwise(value);
+        }
         (name, value)
     }
 }

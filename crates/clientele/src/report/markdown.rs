@@ -73,6 +73,16 @@ fn render_into(out: &mut String, s: &Summary) -> std::fmt::Result {
     )?;
 
     writeln!(out, "## Input\n")?;
+    if s.input.kind == crate::segmenter::InputKind::Customers {
+        writeln!(
+            out,
+            "A customer table aggregated elsewhere (one row per customer: customer_id, first_purchase, \
+             last_purchase, frequency, monetary); recency and tenure are computed here at the as-of date. \
+             Below, rows are customers.\n"
+        )?;
+        render_rows(out, s)?;
+        return render_tail(out, s);
+    }
     writeln!(out, "| role | column |\n| --- | --- |")?;
     writeln!(out, "| customer id | {} |", cell(&s.input.columns.customer))?;
     let time_note = match (&s.input.time_format, s.input.time_format_detected) {
@@ -96,7 +106,10 @@ fn render_into(out: &mut String, s: &Summary) -> std::fmt::Result {
     writeln!(out, "| order id | {order} |\n")?;
 
     render_rows(out, s)?;
+    render_tail(out, s)
+}
 
+fn render_tail(out: &mut String, s: &Summary) -> std::fmt::Result {
     let c = &s.customers;
     let range = match (c.first_date, c.last_date) {
         (Some(a), Some(b)) => format!(", purchases from {a} to {b}"),

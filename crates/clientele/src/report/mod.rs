@@ -61,6 +61,8 @@ pub struct Summary {
 pub struct InputSummary {
     /// The input as named by the user.
     pub source: String,
+    /// Transactions, or a customer table aggregated elsewhere.
+    pub kind: crate::segmenter::InputKind,
     /// The column chosen for each role.
     pub columns: ResolvedColumns,
     /// The timestamp format, if timestamps were text.
@@ -99,6 +101,7 @@ impl Summary {
             clientele_version: env!("CARGO_PKG_VERSION"),
             input: InputSummary {
                 source: s.source.source_name().to_string(),
+                kind: s.input_kind,
                 columns: s.source.columns().clone(),
                 time_format: time.format.clone(),
                 time_format_detected: time.detected,

@@ -1,0 +1,420 @@
+//! The customer aggregation as SQL, for logs that live in a warehouse or a data lake: the
+//! heavy step (billions of rows into one row per customer) runs where the data is, and its
+//! output feeds [`Segmenter::run_customer_table`](crate::Segmenter::run_customer_table)
+//! (`clientele ... --input-kind customers`).
+//!
+//! The query applies clientele's definitions (docs/definitions.md): rows without a customer
+//! id, timestamp, amount (or, with an order column, order id) are left out, as clientele rejects
+//! them; with an as-of date, rows dated after it are left out; under `exclude`, returns are
+//! left out. Amounts are summed as whole micro-units, as clientele sums them, so monetary
+//! values agree to the last bit. A *purchase line* has an amount ≥ 0: first and last purchase
+//! and frequency count purchase lines only, and customers without one are left out.
+//! Recency and tenure are not in the query: clientele computes them at the as-of date
+//! (default: the day after the latest `last_purchase`).
+//!
+//! ```
+//! use clientele::columns::{AmountColumns, ResolvedColumns};
+//! use clientele::sql::{Dialect, SqlJob};
+//!
+//! let job = SqlJob::new(
+//!     "sales.orders",
+//!     ResolvedColumns {
+//!         customer: "CustomerID".into(),
+//!         time: "InvoiceDate".into(),
+//!         amount: AmountColumns::QuantityTimesPrice { quantity: "Quantity".into(), price: "UnitPrice".into() },
+//!         order: Some("InvoiceNo".into()),
+//!     },
+//! );
+//! let query = job.query(Dialect::Postgres)?;
+//! assert!(query.contains("COUNT(DISTINCT \"InvoiceNo\") FILTER (WHERE micros >= 0)"));
+//! # Ok::<(), clientele::Error>(())
+//! ```
+
+use std::fmt::Write;
+
+use chrono::NaiveDate;
+
+use crate::columns::{AmountColumns, ResolvedColumns};
+use crate::error::{Error, Result};
+use crate::ingest::TimeResolution;
+use crate::rows::ReturnsPolicy;
+
+/// SQL dialects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// DuckDB.
+    DuckDb,
+    /// Apache Spark SQL (and Databricks).
+    Spark,
+    /// Google BigQuery (standard SQL).
+    BigQuery,
+    /// PostgreSQL (and Redshift-like engines that accept `FILTER`).
+    Postgres,
+}
+
+/// What the query aggregates and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SqlJob {
+    /// The table (or a table expression such as `read_parquet('orders/*.parquet')`).
+    pub table: String,
+    /// The columns of the transaction log.
+    pub columns: ResolvedColumns,
+    /// strftime format of a text timestamp column; `None` for a native timestamp or date.
+    pub time_format: Option<String>,
+    /// Whether to keep time of day in `first_purchase` / `last_purchase`.
+    pub resolution: TimeResolution,
+    /// Rows dated after it are left out.
+    pub as_of: Option<NaiveDate>,
+    /// How returns count.
+    pub returns: ReturnsPolicy,
+}
+
+impl SqlJob {
+    /// A job over `table` with native timestamps, no as-of date and returns netted.
+    pub fn new(table: impl Into<String>, columns: ResolvedColumns) -> SqlJob {
+        SqlJob {
+            table: table.into(),
+            columns,
+            time_format: None,
+            resolution: TimeResolution::DateTime,
+            as_of: None,
+            returns: ReturnsPolicy::Net,
+        }
+    }
+
+    /// The aggregation query in `dialect`: one row per customer with `customer_id,
+    /// first_purchase, last_purchase, frequency, monetary, gross_revenue, returns_value,
+    /// transactions`, ordered by customer id.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Param`] for a time format with a specifier the dialect's parser lacks.
+    pub fn query(&self, dialect: Dialect) -> Result<String> {
+        let q = |name: &str| quote(dialect, name);
+        let c = &self.columns;
+        let amount = match &c.amount {
+            AmountColumns::Amount(a) => {
+                format!("CAST({} AS DOUBLE)", q(a)).replace("DOUBLE", double(dialect))
+            }
+            AmountColumns::QuantityTimesPrice { quantity, price } => format!(
+                "CAST({} AS {d}) * CAST({} AS {d})",
+                q(quantity),
+                q(price),
+                d = double(dialect)
+            ),
+        };
+        let ts = match &self.time_format {
+            None => format!("CAST({} AS {})", q(&c.time), timestamp(dialect)),
+            Some(format) => parse_timestamp(dialect, &q(&c.time), format)?,
+        };
+        let mut filters = vec![
+            "customer_id IS NOT NULL".to_string(),
+            format!("TRIM(CAST(customer_id AS {})) <> ''", text(dialect)),
+            "ts IS NOT NULL".to_string(),
+            "micros IS NOT NULL".to_string(),
+        ];
+        if let Some(order) = &c.order {
+            filters.push(format!("{} IS NOT NULL", q(order)));
+            filters.push(format!("TRIM(CAST({} AS {})) <> ''", q(order), text(dialect)));
+        }
+        if let Some(as_of) = self.as_of {
+            filters.push(format!("CAST(ts AS DATE) <= DATE '{as_of}'"));
+        }
+        if self.returns == ReturnsPolicy::Exclude {
+            filters.push("micros >= 0".to_string());
+        }
+        let order_key = match &c.order {
+            Some(order) => q(order),
+            None => "CAST(ts AS DATE)".to_string(),
+        };
+        let purchase = |expr: &str, agg: &str| filtered(dialect, agg, expr, "micros >= 0");
+        let (first, last) = match self.resolution {
+            TimeResolution::DateTime => (purchase("ts", "MIN"), purchase("ts", "MAX")),
+            TimeResolution::Date => (
+                format!("CAST({} AS DATE)", purchase("ts", "MIN")),
+                format!("CAST({} AS DATE)", purchase("ts", "MAX")),
+            ),
+        };
+        let frequency = filtered(dialect, "COUNT(DISTINCT", &order_key, "micros >= 0");
+        let units = |sum: &str| format!("CAST({sum} AS {}) / 1000000.0", double(dialect));
+        let int = bigint(dialect);
+        let mut sql = String::new();
+        let _ = writeln!(
+            sql,
+            "-- clientele customer table ({}): one row per customer, for --input-kind customers.",
+            dialect_name(dialect)
+        );
+        let _ = writeln!(sql, "WITH lines AS (");
+        let _ = writeln!(sql, "  SELECT");
+        let _ = writeln!(sql, "    {} AS customer_id,", q(&c.customer));
+        if let Some(order) = &c.order {
+            let _ = writeln!(sql, "    {},", q(order));
+        }
+        let _ = writeln!(sql, "    {ts} AS ts,");
+        // Half away from zero, as clientele rounds (PostgreSQL rounds doubles half to even).
+        let micros = match dialect {
+            Dialect::Postgres => format!("CAST(ROUND(CAST({amount} * 1000000 AS NUMERIC)) AS {int})"),
+            _ => format!("CAST(ROUND({amount} * 1000000) AS {int})"),
+        };
+        let _ = writeln!(sql, "    {micros} AS micros");
+        let _ = writeln!(sql, "  FROM {}", self.table);
+        let _ = writeln!(sql, "), used AS (");
+        let _ = writeln!(sql, "  SELECT * FROM lines");
+        let _ = writeln!(sql, "  WHERE {}", filters.join("\n    AND "));
+        let _ = writeln!(sql, ")");
+        let _ = writeln!(sql, "SELECT");
+        let _ = writeln!(sql, "  customer_id,");
+        let _ = writeln!(sql, "  {first} AS first_purchase,");
+        let _ = writeln!(sql, "  {last} AS last_purchase,");
+        let _ = writeln!(sql, "  CAST({frequency} AS {int}) AS frequency,");
+        let _ = writeln!(sql, "  {} AS monetary,", units("SUM(micros)"));
+        let _ = writeln!(
+            sql,
+            "  {} AS gross_revenue,",
+            units("SUM(CASE WHEN micros > 0 THEN micros ELSE 0 END)")
+        );
+        let _ = writeln!(
+            sql,
+            "  {} AS returns_value,",
+            units("SUM(CASE WHEN micros < 0 THEN -micros ELSE 0 END)")
+        );
+        let _ = writeln!(sql, "  CAST(COUNT(*) AS {int}) AS transactions");
+        let _ = writeln!(sql, "FROM used");
+        let _ = writeln!(sql, "GROUP BY customer_id");
+        let _ = writeln!(sql, "HAVING {frequency} > 0");
+        let _ = writeln!(sql, "ORDER BY customer_id;");
+        Ok(sql)
+    }
+}
+
+fn dialect_name(d: Dialect) -> &'static str {
+    match d {
+        Dialect::DuckDb => "DuckDB",
+        Dialect::Spark => "Spark SQL",
+        Dialect::BigQuery => "BigQuery",
+        Dialect::Postgres => "PostgreSQL",
+    }
+}
+
+fn quote(d: Dialect, name: &str) -> String {
+    match d {
+        Dialect::Spark | Dialect::BigQuery => format!("`{}`", name.replace('`', "``")),
+        Dialect::DuckDb | Dialect::Postgres => format!("\"{}\"", name.replace('"', "\"\"")),
+    }
+}
+
+fn double(d: Dialect) -> &'static str {
+    match d {
+        Dialect::BigQuery => "FLOAT64",
+        Dialect::Postgres => "DOUBLE PRECISION",
+        Dialect::DuckDb | Dialect::Spark => "DOUBLE",
+    }
+}
+
+fn bigint(d: Dialect) -> &'static str {
+    match d {
+        Dialect::BigQuery => "INT64",
+        _ => "BIGINT",
+    }
+}
+
+fn text(d: Dialect) -> &'static str {
+    match d {
+        Dialect::BigQuery | Dialect::Spark => "STRING",
+        Dialect::DuckDb | Dialect::Postgres => "VARCHAR",
+    }
+}
+
+fn timestamp(d: Dialect) -> &'static str {
+    match d {
+        // BigQuery's TIMESTAMP is an instant in UTC; DATETIME is the civil time clientele uses.
+        Dialect::BigQuery => "DATETIME",
+        _ => "TIMESTAMP",
+    }
+}
+
+/// `AGG(expr) FILTER (WHERE cond)` where the dialect has it, `AGG(CASE WHEN ...)` elsewhere.
+/// `agg` may be `COUNT(DISTINCT`, whose parenthesis the expression closes.
+fn filtered(d: Dialect, agg: &str, expr: &str, cond: &str) -> String {
+    let open = if agg.ends_with("DISTINCT") {
+        format!("{agg} ")
+    } else {
+        format!("{agg}(")
+    };
+    match d {
+        Dialect::DuckDb | Dialect::Postgres => format!("{open}{expr}) FILTER (WHERE {cond})"),
+        Dialect::Spark | Dialect::BigQuery => format!("{open}CASE WHEN {cond} THEN {expr} END)"),
+    }
+}
+
+/// A text timestamp parsed with a strftime format translated to the dialect.
+fn parse_timestamp(d: Dialect, column: &str, format: &str) -> Result<String> {
+    let text = format!("TRIM(CAST({column} AS {}))", text(d));
+    Ok(match d {
+        // chrono's %.f is an optional fraction: DuckDB tries the format with and without one.
+        Dialect::DuckDb if format.contains("%.f") => format!(
+            "TRY_STRPTIME({text}, ['{}', '{}'])",
+            escape(&format.replace("%.f", "")),
+            escape(&format.replace("%.f", ".%f"))
+        ),
+        Dialect::DuckDb => format!("TRY_STRPTIME({text}, '{}')", escape(&translate(format, d)?)),
+        Dialect::BigQuery => format!(
+            "SAFE.PARSE_DATETIME('{}', {text})",
+            escape(&translate(format, d)?)
+        ),
+        Dialect::Spark => format!("TO_TIMESTAMP({text}, '{}')", escape(&translate(format, d)?)),
+        Dialect::Postgres => format!(
+            "TO_TIMESTAMP({text}, '{}')::TIMESTAMP",
+            escape(&translate(format, d)?)
+        ),
+    })
+}
+
+fn escape(s: &str) -> String {
+    s.replace('\'', "''")
+}
+
+/// strftime specifiers into the dialect's format language.
+fn translate(format: &str, d: Dialect) -> Result<String> {
+    if matches!(d, Dialect::DuckDb | Dialect::BigQuery) {
+        // Both speak strftime; BigQuery has no %.f: its %E*S reads fractional seconds.
+        return Ok(match d {
+            Dialect::BigQuery => format.replace("%S%.f", "%E*S").replace("%.f", ""),
+            _ => format.replace("%.f", ".%f"),
+        });
+    }
+    let mut out = String::new();
+    let mut chars = format.chars().peekable();
+    while let Some(ch) = chars.next() {
+        if ch != '%' {
+            match d {
+                // Spark treats letters as pattern letters: quote literal text.
+                Dialect::Spark if ch.is_ascii_alphabetic() => {
+                    let _ = write!(out, "'{ch}'");
+                }
+                _ => out.push(ch),
+            }
+            continue;
+        }
+        let spec = chars.next().unwrap_or('%');
+        if spec == '.' && chars.peek() == Some(&'f') {
+            chars.next();
+            // An optional fraction of a second: Spark has optional sections; PostgreSQL's
+            // TO_TIMESTAMP reads digits after SS as a fraction with "SS.US" only when present,
+            // so the fraction is left out of the pattern there.
+            if d == Dialect::Spark {
+                out.push_str("[.SSSSSS]");
+            }
+            continue;
+        }
+        let piece = match (d, spec) {
+            (Dialect::Postgres, 'Y') => "YYYY",
+            (Dialect::Postgres, 'y') => "YY",
+            (Dialect::Postgres, 'm') => "MM",
+            (Dialect::Postgres, 'd') => "DD",
+            (Dialect::Postgres, 'H') => "HH24",
+            (Dialect::Postgres, 'M') => "MI",
+            (Dialect::Postgres, 'S') => "SS",
+            (Dialect::Postgres, 'b') => "Mon",
+            (Dialect::Spark, 'Y') => "yyyy",
+            (Dialect::Spark, 'y') => "yy",
+            (Dialect::Spark, 'm') => "MM",
+            (Dialect::Spark, 'd') => "dd",
+            (Dialect::Spark, 'H') => "HH",
+            (Dialect::Spark, 'M') => "mm",
+            (Dialect::Spark, 'S') => "ss",
+            (Dialect::Spark, 'b') => "MMM",
+            (_, '%') => "%",
+            (_, other) => {
+                return Err(Error::Param(crate::ParamError::OutOfRange {
+                    name: "time format",
+                    expected: "made of %Y %y %m %d %H %M %S %b for this dialect",
+                    got: format!("{format:?} (has %{other})"),
+                }));
+            }
+        };
+        out.push_str(piece);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job() -> SqlJob {
+        SqlJob::new(
+            "t",
+            ResolvedColumns {
+                customer: "cust".into(),
+                time: "day".into(),
+                amount: AmountColumns::Amount("amt".into()),
+                order: None,
+            },
+        )
+    }
+
+    #[test]
+    fn every_dialect_has_the_same_shape() {
+        for d in [
+            Dialect::DuckDb,
+            Dialect::Spark,
+            Dialect::BigQuery,
+            Dialect::Postgres,
+        ] {
+            let sql = job().query(d).unwrap();
+            for column in [
+                "first_purchase",
+                "last_purchase",
+                "frequency",
+                "monetary",
+                "transactions",
+            ] {
+                assert!(sql.contains(&format!("AS {column}")), "{d:?}: {sql}");
+            }
+            // Without an order column, frequency counts distinct purchase days.
+            assert!(
+                sql.contains("DISTINCT CAST(ts AS DATE)")
+                    || sql.contains("DISTINCT CASE WHEN micros >= 0 THEN CAST(ts AS DATE)"),
+                "{sql}"
+            );
+        }
+    }
+
+    #[test]
+    fn policies_become_filters() {
+        let mut j = job();
+        j.as_of = NaiveDate::from_ymd_opt(2024, 3, 31);
+        j.returns = ReturnsPolicy::Exclude;
+        let sql = j.query(Dialect::DuckDb).unwrap();
+        assert!(sql.contains("CAST(ts AS DATE) <= DATE '2024-03-31'"), "{sql}");
+        assert!(sql.contains("AND micros >= 0"), "{sql}");
+    }
+
+    #[test]
+    fn time_formats_are_translated() {
+        assert_eq!(
+            translate("%d/%m/%Y %H:%M", Dialect::Postgres).unwrap(),
+            "DD/MM/YYYY HH24:MI"
+        );
+        assert_eq!(
+            translate("%Y-%m-%dT%H:%M:%S", Dialect::Spark).unwrap(),
+            "yyyy-MM-dd'T'HH:mm:ss"
+        );
+        assert_eq!(translate("%Y%m%d", Dialect::DuckDb).unwrap(), "%Y%m%d");
+        assert!(translate("%j", Dialect::Postgres).is_err());
+        assert_eq!(
+            translate("%H:%M:%S%.f", Dialect::Spark).unwrap(),
+            "HH:mm:ss[.SSSSSS]"
+        );
+    }
+
+    #[test]
+    fn identifiers_are_quoted() {
+        assert_eq!(
+            quote(Dialect::Postgres, "Customer \"ID\""),
+            "\"Customer \"\"ID\"\"\""
+        );
+        assert_eq!(quote(Dialect::Spark, "a`b"), "`a``b`");
+    }
+}
