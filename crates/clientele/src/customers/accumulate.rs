@@ -220,9 +220,34 @@ impl Accumulator {
     /// (see [`super::integer_ids_if_lossless`]). Built column by column in sorted order, without
     /// an intermediate frame.
     pub(crate) fn finish(self, id_dtype: &DataType) -> Result<DataFrame> {
-        let n = self.rows.len();
-        let frequency = self.pairs.count_distinct(n);
-        let (order, id_column) = match self.ids {
+        // Each state vector is released as soon as its column is built, and the id map and the
+        // order pairs before any: peak memory stays near the state's own size.
+        let Accumulator {
+            ids,
+            first_ts,
+            last_ts,
+            net,
+            gross,
+            returned,
+            rows,
+            last_order,
+            pairs,
+            status_counts: _,
+        } = self;
+        drop(last_order);
+        let n = rows.len();
+        let frequency = pairs.count_distinct(n);
+        let ids = match ids {
+            Ids::Int(map, list) => {
+                drop(map);
+                Ids::Int(PlHashMap::default(), list)
+            }
+            Ids::Text(map, list) => {
+                drop(map);
+                Ids::Text(PlHashMap::default(), list)
+            }
+        };
+        let (order, id_column) = match ids {
             Ids::Int(_, list) => {
                 let order = sorted_order(&list);
                 let ids: Vec<i64> = order.iter().map(|i| list[*i as usize]).collect();
@@ -247,8 +272,8 @@ impl Accumulator {
                 }
             }
         };
-        let gather = |values: &[i64]| -> Vec<i64> { order.iter().map(|i| values[*i as usize]).collect() };
-        let timestamps = |name: &str, values: &[i64], none: i64| -> Result<Column> {
+        let gather = |values: Vec<i64>| -> Vec<i64> { order.iter().map(|i| values[*i as usize]).collect() };
+        let timestamps = |name: &str, values: Vec<i64>, none: i64| -> Result<Column> {
             let ca: Int64Chunked = order
                 .iter()
                 .map(|i| values[*i as usize])
@@ -262,13 +287,13 @@ impl Accumulator {
             n,
             vec![
                 id_column,
-                timestamps("first_ts", &self.first_ts, i64::MAX)?,
-                timestamps("last_ts", &self.last_ts, i64::MIN)?,
-                Column::new(super::col_names::FREQUENCY.into(), gather(&frequency)),
-                Column::new("net_micros".into(), gather(&self.net)),
-                Column::new("gross_micros".into(), gather(&self.gross)),
-                Column::new("returned_micros".into(), gather(&self.returned)),
-                Column::new(super::col_names::TRANSACTIONS.into(), gather(&self.rows)),
+                timestamps("first_ts", first_ts, i64::MAX)?,
+                timestamps("last_ts", last_ts, i64::MIN)?,
+                Column::new(super::col_names::FREQUENCY.into(), gather(frequency)),
+                Column::new("net_micros".into(), gather(net)),
+                Column::new("gross_micros".into(), gather(gross)),
+                Column::new("returned_micros".into(), gather(returned)),
+                Column::new(super::col_names::TRANSACTIONS.into(), gather(rows)),
             ],
         )
         .context(|| "building the customer table".into())

@@ -340,21 +340,32 @@ impl Transactions {
             }
             _ => {}
         }
-        let sample = self
-            .raw
-            .clone()
-            .select([col(column.as_str())
-                .cast(DataType::String)
-                .str()
-                .strip_chars(lit(NULL))])
-            .filter(
-                col(column.as_str())
-                    .is_not_null()
-                    .and(col(column.as_str()).neq(lit(""))),
-            )
-            .limit(time::SAMPLE_SIZE as IdxSize)
+        // The sample comes from the first rows: a filter before the limit would make polars
+        // read (and strip) the whole column of a CSV input, in memory. Only when the first rows
+        // hold too few timestamps is the rest scanned, streaming.
+        let sample_of = |frame: LazyFrame| {
+            frame
+                .select([col(column.as_str())
+                    .cast(DataType::String)
+                    .str()
+                    .strip_chars(lit(NULL))])
+                .filter(
+                    col(column.as_str())
+                        .is_not_null()
+                        .and(col(column.as_str()).neq(lit(""))),
+                )
+                .limit(time::SAMPLE_SIZE as IdxSize)
+        };
+        let head_rows = (time::SAMPLE_SIZE * 100) as IdxSize;
+        let mut sample = sample_of(self.raw.clone().limit(head_rows))
             .collect()
             .map_err(|e| read_error(&self.source_name, "a sample of the timestamp column", e))?;
+        if sample.height() < time::SAMPLE_SIZE {
+            sample = sample_of(self.raw.clone())
+                .collect_with_engine(Engine::Streaming)
+                .map(|r| r.unwrap_single())
+                .map_err(|e| read_error(&self.source_name, "a sample of the timestamp column", e))?;
+        }
         let values: Vec<String> = sample
             .column(column)
             .context(|| "sample".into())?
