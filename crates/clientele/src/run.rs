@@ -300,12 +300,23 @@ pub fn execute(config: &RunConfig, options: &RunOptions) -> Result<RunOutcome> {
     })
 }
 
-fn rejected_rows(tx: &Transactions, policy: &RowPolicy, result: &Segmentation) -> Result<Option<DataFrame>> {
+/// The rejected input rows of a job (see [`Transactions::rejected_rows`]), read by a second,
+/// streaming pass over the input; `None` when the job rejected nothing.
+///
+/// # Errors
+///
+/// Read errors.
+pub fn rejected_rows(
+    tx: &Transactions,
+    policy: &RowPolicy,
+    result: &Segmentation,
+) -> Result<Option<DataFrame>> {
     if result.customers.reconciliation.rejected_rows() == 0 {
         return Ok(None);
     }
     tx.rejected_rows(policy)
-        .collect()
+        .collect_with_engine(Engine::Streaming)
+        .map(|r| r.unwrap_single())
         .context(|| format!("collecting rejected rows of {}", tx.source_name()))
         .map(Some)
 }

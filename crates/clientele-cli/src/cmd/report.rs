@@ -4,7 +4,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clientele::OutputFormat;
-use clientele::polars::prelude::Engine;
 
 use crate::args::{FormatArg, GlobalArgs, ReportArgs};
 
@@ -31,16 +30,7 @@ pub fn run(g: &GlobalArgs, a: &ReportArgs) -> anyhow::Result<ExitCode> {
             Some(changes)
         }
     };
-    let rejects = if result.customers.reconciliation.rejected_rows() > 0 {
-        let rejected = tx
-            .rejected_rows(segmenter.row_policy())
-            .collect_with_engine(Engine::Streaming)
-            .map(|r| r.unwrap_single())
-            .with_context(|| format!("collecting rejected rows of {}", tx.source_name()))?;
-        Some(rejected)
-    } else {
-        None
-    };
+    let rejects = clientele::run::rejected_rows(&tx, segmenter.row_policy(), &result)?;
     std::fs::create_dir_all(&a.out_dir).with_context(|| format!("cannot create {}", a.out_dir.display()))?;
     let written = clientele::run::write_report_files(
         &a.out_dir,

@@ -328,9 +328,20 @@ fn finish_table(
     } else {
         customers
     };
+    at_as_of(tx, policy, buyers, reconciliation)
+}
+
+/// Customer-level sums of buyers (sorted by id) into the table at the as-of date: the as-of
+/// date itself when it is the day after the latest purchase, recency, tenure, money in units.
+pub(crate) fn at_as_of(
+    source: &Transactions,
+    policy: &RowPolicy,
+    buyers: DataFrame,
+    reconciliation: RowReconciliation,
+) -> Result<CustomerTable> {
     if buyers.height() == 0 {
         return Err(Error::NoCustomers {
-            source_name: tx.source_name().to_string(),
+            source_name: source.source_name().to_string(),
             summary: reconciliation.one_line(),
         });
     }
@@ -341,7 +352,8 @@ fn finish_table(
             date_range.map(|r| r.1).expect("buyers have purchase dates") + Duration::days(1)
         }
     };
-    let frame = measures(buyers.lazy(), as_of, tx.time_parsing().resolution)
+    let resolution = source.time_parsing().resolution;
+    let frame = measures(buyers.lazy(), as_of, resolution)
         .collect()
         .context(|| "computing customer measures".into())?;
     Ok(CustomerTable {
@@ -350,7 +362,7 @@ fn finish_table(
         as_of_policy: policy.as_of,
         returns: policy.returns,
         reconciliation,
-        resolution: tx.time_parsing().resolution,
+        resolution,
         date_range,
     })
 }

@@ -10,16 +10,15 @@
 //! date, customers whose last purchase is after it are excluded (`after_as_of`: aggregate up
 //! to the as-of date instead). A customer id that appears twice is an error.
 
-use chrono::Duration;
 use polars::prelude::*;
 
 use super::col_names::*;
-use super::{CustomerTable, date_range, measures, sort_by_customer};
+use super::{CustomerTable, sort_by_customer};
 use crate::columns::Columns;
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::col_names::{AMOUNT_MICROS, STATUS, TS};
 use crate::ingest::{self, ExtraCheck, IngestOptions, Transactions};
-use crate::rows::{AsOf, RejectReason, ReturnsPolicy, RowPolicy, RowReconciliation, RowStatus};
+use crate::rows::{RejectReason, ReturnsPolicy, RowPolicy, RowReconciliation, RowStatus};
 
 /// Columns a customer table must have.
 pub const REQUIRED: [&str; 5] = [CUSTOMER_ID, FIRST_PURCHASE, LAST_PURCHASE, FREQUENCY, MONETARY];
@@ -166,31 +165,7 @@ pub fn read(table: &Transactions, policy: &RowPolicy) -> Result<CustomerTable> {
         .context(|| format!("{}: cannot read the customer table", table.source_name()))?;
     let customers = sort_by_customer(customers)?;
     check_unique(table.source_name(), &customers)?;
-    if customers.height() == 0 {
-        return Err(Error::NoCustomers {
-            source_name: table.source_name().to_string(),
-            summary: reconciliation.one_line(),
-        });
-    }
-    let date_range = date_range(&customers)?;
-    let as_of = match policy.as_of {
-        AsOf::Date(d) => d,
-        AsOf::DayAfterLatest => {
-            date_range.map(|r| r.1).expect("customers have purchase dates") + Duration::days(1)
-        }
-    };
-    let frame = measures(customers.lazy(), as_of, table.time_parsing().resolution)
-        .collect()
-        .context(|| "computing customer measures".into())?;
-    Ok(CustomerTable {
-        frame,
-        as_of,
-        as_of_policy: policy.as_of,
-        returns: policy.returns,
-        reconciliation,
-        resolution: table.time_parsing().resolution,
-        date_range,
-    })
+    super::at_as_of(table, policy, customers, reconciliation)
 }
 
 /// Ids are sorted: a duplicate sits next to its twin.
