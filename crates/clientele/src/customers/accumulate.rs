@@ -23,8 +23,43 @@ use crate::rows::RowStatus;
 
 /// Customer ids, mapped to dense indices in order of first appearance.
 enum Ids {
-    Int(PlHashMap<i64, u32>, Vec<i64>),
+    Int(IntIds, Vec<i64>),
     Text(PlHashMap<Box<str>, u32>, Vec<Box<str>>),
+}
+
+/// Integer ids → indices. Small non-negative ids (the usual 1..n) index a vector directly,
+/// which needs no hashing and a few bytes per id; the others go to a hash map. The vector may
+/// cover up to four slots per customer seen (at least 2^20), so sparse ids cannot blow it up.
+#[derive(Default)]
+struct IntIds {
+    direct: Vec<u32>,
+    map: PlHashMap<i64, u32>,
+}
+
+const ABSENT: u32 = u32::MAX;
+
+impl IntIds {
+    fn get(&self, id: i64) -> Option<u32> {
+        match usize::try_from(id) {
+            Ok(slot) if slot < self.direct.len() && self.direct[slot] != ABSENT => Some(self.direct[slot]),
+            _ => self.map.get(&id).copied(),
+        }
+    }
+
+    fn insert(&mut self, id: i64, index: u32, customers: usize) {
+        match usize::try_from(id) {
+            Ok(slot) if slot < (4 * customers).max(1 << 20) => {
+                if slot >= self.direct.len() {
+                    let len = (slot + 1).max(self.direct.len() * 3 / 2);
+                    self.direct.resize(len, ABSENT);
+                }
+                self.direct[slot] = index;
+            }
+            _ => {
+                self.map.insert(id, index);
+            }
+        }
+    }
 }
 
 /// `(customer index, order key)` pairs, packed into one `u64` while both fit 32 bits.
@@ -92,7 +127,7 @@ impl Accumulator {
             ids: if text_ids {
                 Ids::Text(PlHashMap::default(), Vec::new())
             } else {
-                Ids::Int(PlHashMap::default(), Vec::new())
+                Ids::Int(IntIds::default(), Vec::new())
             },
             first_ts: Vec::new(),
             last_ts: Vec::new(),
@@ -162,16 +197,16 @@ impl Accumulator {
                 let ids = customer.cast(&DataType::Int64)?;
                 for id in ids.i64()?.iter() {
                     let id = id.expect("used rows have a customer id");
-                    let index = match &mut self.ids {
-                        Ids::Int(map, _) => map.get(&id).copied(),
+                    let index = match &self.ids {
+                        Ids::Int(ids, _) => ids.get(id),
                         Ids::Text(..) => unreachable!(),
                     };
                     let index = match index {
                         Some(i) => i,
                         None => {
                             let i = self.new_customer();
-                            if let Ids::Int(map, list) = &mut self.ids {
-                                map.insert(id, i);
+                            if let Ids::Int(ids, list) = &mut self.ids {
+                                ids.insert(id, i, list.len() + 1);
                                 list.push(id);
                             }
                             i
@@ -240,7 +275,7 @@ impl Accumulator {
         let ids = match ids {
             Ids::Int(map, list) => {
                 drop(map);
-                Ids::Int(PlHashMap::default(), list)
+                Ids::Int(IntIds::default(), list)
             }
             Ids::Text(map, list) => {
                 drop(map);
@@ -366,6 +401,28 @@ pub(crate) fn accumulate(classified: LazyFrame, text_ids: bool) -> PolarsResult<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integer_ids_small_negative_and_huge_all_map_back() {
+        let mut ids = IntIds::default();
+        let samples = [5i64, 0, -3, 1 << 40, 2, i64::MAX, 3_000_000, i64::MIN];
+        for (i, id) in samples.iter().enumerate() {
+            assert_eq!(ids.get(*id), None);
+            ids.insert(*id, i as u32, i + 1);
+        }
+        for (i, id) in samples.iter().enumerate() {
+            assert_eq!(ids.get(*id), Some(i as u32), "id {id}");
+        }
+        assert_eq!(ids.get(1), None);
+        assert_eq!(ids.get(4), None);
+        // Sparse ids go to the map: the vector stays bounded by the customers seen.
+        assert!(ids.direct.len() <= 1 << 21, "{}", ids.direct.len());
+        assert_eq!(
+            ids.map.len(),
+            5,
+            "-3, 2^40, i64::MAX, 3,000,000 (beyond 2^20 slots), i64::MIN"
+        );
+    }
 
     #[test]
     fn short_text_keys_are_exact_and_distinct() {

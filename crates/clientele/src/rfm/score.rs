@@ -10,6 +10,7 @@
 //! - fixed: the user's cut points.
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::params::{Binning, Measure, RfmValidParams};
@@ -136,14 +137,27 @@ pub(crate) fn score_measures(
     params: &RfmValidParams,
 ) -> Result<(Vec<Vec<u8>>, Vec<MeasureScoring>)> {
     let bins = params.bins();
-    let mut all_scores = Vec::with_capacity(3);
-    let mut reports = Vec::with_capacity(3);
-    for measure in Measure::ALL {
+    // The three measures are independent: scored in parallel, collected in order.
+    let scored: Vec<(Vec<u8>, MeasureScoring)> = Measure::ALL
+        .par_iter()
+        .map(|measure| score_measure(customers, params, *measure, bins))
+        .collect::<Result<_>>()?;
+    Ok(scored.into_iter().unzip())
+}
+
+fn score_measure(
+    customers: &DataFrame,
+    params: &RfmValidParams,
+    measure: Measure,
+    bins: usize,
+) -> Result<(Vec<u8>, MeasureScoring)> {
+    {
         let values = super::column_f64(customers, measure.column())?;
         let (binned, cut_points) = match params.binning() {
             Binning::Quantile => {
                 let mut sorted = values.clone();
-                sorted.sort_by(f64::total_cmp);
+                // Equal keys are identical values: an unstable sort gives the same order.
+                sorted.sort_unstable_by(f64::total_cmp);
                 let cuts = quantile_cut_points(&sorted, bins);
                 (values.clone(), cuts)
             }
@@ -172,23 +186,16 @@ pub(crate) fn score_measures(
                 }
             })
             .collect();
-        reports.push(report(
-            measure,
-            params.binning(),
-            cut_points,
-            &values,
-            &scores,
-            bins,
-        ));
-        all_scores.push(scores);
+        let scoring = report(measure, params.binning(), cut_points, &values, &scores, bins);
+        Ok((scores, scoring))
     }
-    Ok((all_scores, reports))
 }
 
 /// Ranks 1..=n by value ascending, ties in input order (`rank(method="first")`).
 pub fn first_ranks(values: &[f64]) -> Vec<f64> {
     let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|a, b| values[*a].total_cmp(&values[*b]).then(a.cmp(b)));
+    // The position breaks ties, so the order is total and an unstable sort is exact.
+    order.sort_unstable_by(|a, b| values[*a].total_cmp(&values[*b]).then(a.cmp(b)));
     let mut ranks = vec![0.0; values.len()];
     for (rank, index) in order.into_iter().enumerate() {
         ranks[index] = (rank + 1) as f64;
