@@ -378,6 +378,18 @@ pub struct SqlArgs {
     /// the sample's path].
     #[arg(long, value_name = "TABLE")]
     pub table: Option<String>,
+    /// Add the btyd_* columns lifetime value needs (`--clv` with `--input-kind customers`).
+    #[arg(long, help_heading = "Lifetime value")]
+    pub clv: bool,
+    /// Last day of the calibration window [the last purchase day].
+    #[arg(long, value_name = "DATE", requires = "clv", help_heading = "Lifetime value")]
+    pub calibration_end: Option<String>,
+    /// Last day of a holdout window.
+    #[arg(long, value_name = "DATE", requires = "clv", help_heading = "Lifetime value")]
+    pub holdout_end: Option<String>,
+    /// Purchases in the same period count as one.
+    #[arg(long, value_enum, default_value_t = PeriodArg::Day, help_heading = "Lifetime value")]
+    pub period: PeriodArg,
 }
 
 /// How negative amounts count.

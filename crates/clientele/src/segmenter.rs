@@ -134,19 +134,25 @@ impl Segmenter {
     ///
     /// # Errors
     ///
-    /// As [`Segmenter::run`]; [`Error::Clv`] when lifetime value is asked for: the BTYD models
-    /// need the purchase days of each customer, which a customer table does not have.
+    /// As [`Segmenter::run`]; with lifetime value, [`Error::Clv`] when the table has no
+    /// `btyd_*` columns (`clientele sql --clv` adds them) or they were aggregated with other
+    /// settings.
     pub fn run_customer_table(&self, table: &Transactions) -> Result<Segmentation> {
         self.check()?;
-        if self.clv.is_some() {
-            return Err(Error::Clv {
-                detail: "lifetime value needs the transaction log (repeat purchase days per customer); \
-                         run it on the transactions, or leave --clv out with --input-kind customers"
-                    .into(),
-            });
-        }
+        let btyd = match &self.clv {
+            Some(_) => Some(
+                customers::pre_aggregated::btyd_columns(table, &self.policy)?.ok_or_else(|| Error::Clv {
+                    detail: format!(
+                        "{}: lifetime value needs the btyd_* columns (purchase periods per customer): \
+                         print the query with `clientele sql --clv`",
+                        table.source_name()
+                    ),
+                })?,
+            ),
+            None => None,
+        };
         let customers = customers::pre_aggregated::read(table, &self.policy)?;
-        self.segment(table, customers, InputKind::Customers)
+        self.segment_with(table, customers, InputKind::Customers, btyd.as_ref())
     }
 
     fn check(&self) -> Result<()> {
@@ -160,6 +166,16 @@ impl Segmenter {
     }
 
     fn segment(&self, tx: &Transactions, customers: CustomerTable, kind: InputKind) -> Result<Segmentation> {
+        self.segment_with(tx, customers, kind, None)
+    }
+
+    fn segment_with(
+        &self,
+        tx: &Transactions,
+        customers: CustomerTable,
+        kind: InputKind,
+        btyd: Option<&DataFrame>,
+    ) -> Result<Segmentation> {
         let rfm_params = self.rfm.clone().check()?;
         let abc_params = self.abc.clone().check()?;
         let cluster_params = match &self.clusters {
@@ -187,7 +203,19 @@ impl Segmenter {
         }
         let clv = match &self.clv {
             Some(params) => {
-                let result = clv::run(tx, params)?;
+                let result = match btyd {
+                    None => clv::run(tx, params)?,
+                    Some(btyd) => {
+                        let summary = clv::summary::from_btyd_columns(
+                            tx.source_name(),
+                            btyd,
+                            params,
+                            customers.reconciliation.clone(),
+                        )?;
+                        let model = clv::fit(&summary, params)?;
+                        clv::predict(&summary, &model, params)?
+                    }
+                };
                 frame = join_clv(frame, &result)?;
                 Some(result)
             }

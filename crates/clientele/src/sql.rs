@@ -67,6 +67,43 @@ pub struct SqlJob {
     pub as_of: Option<NaiveDate>,
     /// How returns count.
     pub returns: ReturnsPolicy,
+    /// Also the per-customer purchase periods lifetime value needs (`btyd_*` columns).
+    pub btyd: Option<BtydSql>,
+}
+
+/// The buy-till-you-die fields of a customer table: purchase periods up to a calibration end
+/// and in a holdout window, computed as [`crate::clv::summary`] computes them (all valid rows,
+/// returns netted into their period; a period counts when it holds a purchase line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BtydSql {
+    /// Last calibration day; default: the last purchase period.
+    pub calibration_end: Option<NaiveDate>,
+    /// Last holdout day.
+    pub holdout_end: Option<NaiveDate>,
+    /// Purchases in one period count once.
+    pub period: crate::clv::Period,
+}
+
+/// Names of the `btyd_*` columns.
+pub mod btyd_cols {
+    /// First purchase period (a date: the day, or the Monday of the week).
+    pub const FIRST_PERIOD: &str = "btyd_first_period";
+    /// Last purchase period up to the calibration end.
+    pub const LAST_PERIOD: &str = "btyd_last_period";
+    /// Purchase periods up to the calibration end.
+    pub const PERIODS: &str = "btyd_periods";
+    /// Value of the purchase periods after the first, up to the calibration end, micro-units.
+    pub const REPEAT_MICROS: &str = "btyd_repeat_micros";
+    /// Purchase periods in the holdout window.
+    pub const HOLDOUT_PERIODS: &str = "btyd_holdout_periods";
+    /// Their value, micro-units.
+    pub const HOLDOUT_MICROS: &str = "btyd_holdout_micros";
+    /// The calibration end used.
+    pub const CALIBRATION_END: &str = "btyd_calibration_end";
+    /// The holdout end used (null without a holdout).
+    pub const HOLDOUT_END: &str = "btyd_holdout_end";
+    /// `day` or `week`.
+    pub const PERIOD: &str = "btyd_period";
 }
 
 impl SqlJob {
@@ -79,6 +116,7 @@ impl SqlJob {
             resolution: TimeResolution::DateTime,
             as_of: None,
             returns: ReturnsPolicy::Net,
+            btyd: None,
         }
     }
 
@@ -117,6 +155,7 @@ impl SqlJob {
             filters.push(format!("{} IS NOT NULL", q(order)));
             filters.push(format!("TRIM(CAST({} AS {})) <> ''", q(order), text(dialect)));
         }
+        let valid = filters.clone();
         if let Some(as_of) = self.as_of {
             filters.push(format!("CAST(ts AS DATE) <= DATE '{as_of}'"));
         }
@@ -161,7 +200,7 @@ impl SqlJob {
         let _ = writeln!(sql, "), used AS (");
         let _ = writeln!(sql, "  SELECT * FROM lines");
         let _ = writeln!(sql, "  WHERE {}", filters.join("\n    AND "));
-        let _ = writeln!(sql, ")");
+        let _ = writeln!(sql, "), customers AS (");
         let _ = writeln!(sql, "SELECT");
         let _ = writeln!(sql, "  customer_id,");
         let _ = writeln!(sql, "  {first} AS first_purchase,");
@@ -182,9 +221,103 @@ impl SqlJob {
         let _ = writeln!(sql, "FROM used");
         let _ = writeln!(sql, "GROUP BY customer_id");
         let _ = writeln!(sql, "HAVING {frequency} > 0");
-        let _ = writeln!(sql, "ORDER BY customer_id;");
+        match &self.btyd {
+            None => {
+                let _ = writeln!(sql, ")\nSELECT * FROM customers\nORDER BY customer_id;");
+            }
+            Some(b) => btyd_query(&mut sql, dialect, b, &valid),
+        }
         Ok(sql)
     }
+}
+
+/// The `btyd_*` columns: purchase periods of all valid rows up to the holdout (or calibration)
+/// end, joined to the customers.
+fn btyd_query(sql: &mut String, d: Dialect, b: &BtydSql, valid: &[String]) {
+    use btyd_cols::*;
+    let day = "CAST(ts AS DATE)";
+    let period = match (b.period, d) {
+        (crate::clv::Period::Day, _) => day.to_string(),
+        (crate::clv::Period::Week, Dialect::BigQuery) => format!("DATE_TRUNC({day}, ISOWEEK)"),
+        (crate::clv::Period::Week, _) => format!("CAST(DATE_TRUNC('week', {day}) AS DATE)"),
+    };
+    let mut filters = valid.to_vec();
+    if let Some(last) = b.holdout_end.or(b.calibration_end) {
+        filters.push(format!("{day} <= DATE '{last}'"));
+    }
+    let date = |v: Option<NaiveDate>| v.map_or("CAST(NULL AS DATE)".to_string(), |v| format!("DATE '{v}'"));
+    let int = bigint(d);
+    let period_name = match b.period {
+        crate::clv::Period::Day => "day",
+        crate::clv::Period::Week => "week",
+    };
+    let _ = writeln!(sql, "), periods AS (");
+    let _ = writeln!(
+        sql,
+        "  SELECT customer_id, {period} AS period, SUM(micros) AS value"
+    );
+    let _ = writeln!(sql, "  FROM lines");
+    let _ = writeln!(sql, "  WHERE {}", filters.join("\n    AND "));
+    let _ = writeln!(sql, "  GROUP BY customer_id, {period}");
+    let _ = writeln!(sql, "  HAVING MAX(CASE WHEN micros >= 0 THEN 1 ELSE 0 END) = 1");
+    let _ = writeln!(sql, "), bounds AS (");
+    let _ = writeln!(
+        sql,
+        "  SELECT COALESCE({}, MAX(period)) AS cal_end FROM periods",
+        date(b.calibration_end)
+    );
+    let _ = writeln!(sql, "), ranked AS (");
+    let _ = writeln!(
+        sql,
+        "  SELECT customer_id, period, value, cal_end,\n    \
+         ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY period) AS k\n  \
+         FROM periods CROSS JOIN bounds"
+    );
+    let _ = writeln!(sql, "), btyd AS (");
+    let _ = writeln!(sql, "  SELECT customer_id,");
+    let _ = writeln!(sql, "    MIN(period) AS {FIRST_PERIOD},");
+    let _ = writeln!(
+        sql,
+        "    MAX(CASE WHEN period <= cal_end THEN period END) AS {LAST_PERIOD},"
+    );
+    let _ = writeln!(
+        sql,
+        "    CAST(COUNT(CASE WHEN period <= cal_end THEN 1 END) AS {int}) AS {PERIODS},"
+    );
+    let _ = writeln!(
+        sql,
+        "    CAST(SUM(CASE WHEN period <= cal_end AND k > 1 THEN value ELSE 0 END) AS {int}) AS {REPEAT_MICROS},"
+    );
+    let _ = writeln!(
+        sql,
+        "    CAST(COUNT(CASE WHEN period > cal_end THEN 1 END) AS {int}) AS {HOLDOUT_PERIODS},"
+    );
+    let _ = writeln!(
+        sql,
+        "    CAST(SUM(CASE WHEN period > cal_end THEN value ELSE 0 END) AS {int}) AS {HOLDOUT_MICROS},"
+    );
+    let _ = writeln!(sql, "    MAX(cal_end) AS {CALIBRATION_END}");
+    let _ = writeln!(sql, "  FROM ranked");
+    let _ = writeln!(sql, "  GROUP BY customer_id");
+    let _ = writeln!(sql, ")");
+    let _ = writeln!(
+        sql,
+        "SELECT c.*, b.{FIRST_PERIOD}, b.{LAST_PERIOD}, b.{PERIODS}, b.{REPEAT_MICROS},"
+    );
+    let _ = writeln!(
+        sql,
+        "  b.{HOLDOUT_PERIODS}, b.{HOLDOUT_MICROS}, b.{CALIBRATION_END},"
+    );
+    let _ = writeln!(
+        sql,
+        "  {} AS {HOLDOUT_END}, '{period_name}' AS {PERIOD}",
+        date(b.holdout_end)
+    );
+    let _ = writeln!(
+        sql,
+        "FROM customers c LEFT JOIN btyd b ON b.customer_id = c.customer_id"
+    );
+    let _ = writeln!(sql, "ORDER BY c.customer_id;");
 }
 
 fn dialect_name(d: Dialect) -> &'static str {

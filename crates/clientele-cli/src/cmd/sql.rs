@@ -3,11 +3,12 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use clientele::clv::Period;
 use clientele::columns::{AmountColumns, ResolvedColumns};
 use clientele::ingest::{InputFormat, TimeResolution};
-use clientele::sql::{Dialect, SqlJob};
+use clientele::sql::{BtydSql, Dialect, SqlJob};
 
-use crate::args::{DialectArg, GlobalArgs, SqlArgs};
+use crate::args::{DialectArg, GlobalArgs, PeriodArg, SqlArgs};
 
 /// Runs the subcommand: prints the query on stdout.
 pub fn run(g: &GlobalArgs, a: &SqlArgs) -> anyhow::Result<ExitCode> {
@@ -83,6 +84,35 @@ pub fn run(g: &GlobalArgs, a: &SqlArgs) -> anyhow::Result<ExitCode> {
     };
     job.as_of = policy.as_of.date();
     job.returns = policy.returns;
+    if a.clv {
+        let calibration_end = a
+            .calibration_end
+            .as_deref()
+            .map(|d| super::parse_date("--calibration-end", d))
+            .transpose()?;
+        let holdout_end = a
+            .holdout_end
+            .as_deref()
+            .map(|d| super::parse_date("--holdout-end", d))
+            .transpose()?;
+        // The model's customers must all be in the table: none may start after the as-of date.
+        if let (Some(as_of), Some(last)) = (job.as_of, holdout_end.or(calibration_end))
+            && as_of < last
+        {
+            return Err(super::usage(format!(
+                "--as-of {as_of} is before the lifetime-value window's end {last}: customers who start \
+                 in between would be fitted but missing from the table"
+            )));
+        }
+        job.btyd = Some(BtydSql {
+            calibration_end,
+            holdout_end,
+            period: match a.period {
+                PeriodArg::Day => Period::Day,
+                PeriodArg::Week => Period::Week,
+            },
+        });
+    }
     let query = job.query(dialect)?;
     std::io::stdout().lock().write_all(query.as_bytes())?;
     Ok(ExitCode::SUCCESS)

@@ -59,6 +59,19 @@ fn the_printed_duckdb_query_feeds_the_same_segment_table() {
         ("log.parquet", vec![]),
         // CSV with text timestamps; a given as-of date (later rows left out) and returns excluded.
         ("log.csv", vec!["--as-of", "2024-06-30", "--returns", "exclude"]),
+        // Lifetime value from the btyd_* columns: calibration, holdout, weekly periods.
+        (
+            "clv.parquet",
+            vec![
+                "--clv",
+                "--calibration-end",
+                "2024-03-31",
+                "--holdout-end",
+                "2024-09-30",
+                "--period",
+                "week",
+            ],
+        ),
     ] {
         let generated = run(&[
             "generate",
@@ -120,6 +133,13 @@ fn the_printed_duckdb_query_feeds_the_same_segment_table() {
             std::fs::read_to_string(&via).unwrap(),
         );
         assert!(a.lines().count() > 1000, "customers in {log}");
+        if extra.contains(&"--clv") {
+            let header = a.lines().next().unwrap();
+            assert!(
+                header.contains(",p_alive,") && header.contains("expected_purchases_holdout"),
+                "{header}"
+            );
+        }
         assert!(
             a == b,
             "{log}: the segment tables differ (first lines: {:?} / {:?})",

@@ -76,6 +76,143 @@ pub struct SummaryFacts {
     pub first_purchase_after_calibration: usize,
 }
 
+/// The summary from the `btyd_*` columns of a customer table aggregated elsewhere (see
+/// [`crate::sql::BtydSql`]), with the same arithmetic as from transactions.
+///
+/// # Errors
+///
+/// [`Error::Clv`] when the table was aggregated with another period, calibration end or
+/// holdout end than `params` ask for; [`Error::NoCustomers`] when nobody purchased in the
+/// calibration window.
+pub fn from_btyd_columns(
+    source_name: &str,
+    btyd: &DataFrame,
+    params: &ClvValidParams,
+    reconciliation: RowReconciliation,
+) -> Result<BtydSummary> {
+    use crate::sql::btyd_cols::*;
+    let days = |name: &str| -> Result<Vec<Option<i64>>> {
+        let c = btyd
+            .column(name)
+            .context(|| name.to_string())?
+            .cast(&DataType::Int64)
+            .context(|| name.to_string())?;
+        Ok(c.i64().context(|| name.to_string())?.iter().collect())
+    };
+    let (first, last, periods, repeat) = (
+        days(FIRST_PERIOD)?,
+        days(LAST_PERIOD)?,
+        days(PERIODS)?,
+        days(REPEAT_MICROS)?,
+    );
+    let (hold, hold_value) = (days(HOLDOUT_PERIODS)?, days(HOLDOUT_MICROS)?);
+    let cal_ends = days(CALIBRATION_END)?;
+    let holdout_ends = days(HOLDOUT_END)?;
+    let mismatch = |detail: String| Error::Clv {
+        detail: format!("{source_name}: {detail}"),
+    };
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+    let Some(cal_end) = cal_ends.iter().flatten().next().copied() else {
+        return Err(Error::NoCustomers {
+            source_name: source_name.to_string(),
+            summary: "no customer has btyd purchase periods".into(),
+        });
+    };
+    let calibration_end = epoch + chrono::Duration::days(cal_end);
+    if params.calibration_end().is_some_and(|d| d != calibration_end) {
+        return Err(mismatch(format!(
+            "the table was aggregated with calibration end {calibration_end}; print the query again with --calibration-end"
+        )));
+    }
+    let table_holdout = holdout_ends
+        .iter()
+        .flatten()
+        .next()
+        .map(|d| epoch + chrono::Duration::days(*d));
+    if table_holdout != params.holdout_end() {
+        return Err(mismatch(format!(
+            "the table was aggregated with holdout end {}, not {}; print the query again with the same --holdout-end",
+            table_holdout.map_or("none".into(), |d| d.to_string()),
+            params.holdout_end().map_or("none".into(), |d| d.to_string())
+        )));
+    }
+    let period = btyd
+        .column(PERIOD)
+        .context(|| PERIOD.into())?
+        .str()
+        .context(|| PERIOD.into())?
+        .get(0)
+        .unwrap_or("day")
+        .to_string();
+    let wanted = match params.period() {
+        Period::Day => "day",
+        Period::Week => "week",
+    };
+    if period != wanted {
+        return Err(mismatch(format!(
+            "the table counts purchases per {period}, the model asks per {wanted}"
+        )));
+    }
+    let unit = params.time_unit().days();
+    let mut keep = Vec::new();
+    let (mut x, mut t_x, mut t, mut m, mut x_h, mut m_h) = (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let mut after = 0usize;
+    for row in 0..btyd.height() {
+        let Some(f) = first[row] else { continue };
+        let count = periods[row].unwrap_or(0);
+        if count == 0 {
+            after += 1;
+            continue;
+        }
+        let repeats = count - 1;
+        let last_day = last[row].unwrap_or(f);
+        let repeat_value = repeat[row].unwrap_or(0);
+        let (h, hv) = (hold[row].unwrap_or(0), hold_value[row].unwrap_or(0));
+        keep.push(row as IdxSize);
+        x.push(repeats as f64);
+        t_x.push((last_day - f) as f64 / unit);
+        t.push((cal_end - f) as f64 / unit);
+        m.push(if repeats > 0 {
+            repeat_value as f64 / MICROS_PER_UNIT / repeats as f64
+        } else {
+            0.0
+        });
+        x_h.push(h as f64);
+        m_h.push(if h > 0 {
+            hv as f64 / MICROS_PER_UNIT / h as f64
+        } else {
+            0.0
+        });
+    }
+    if keep.is_empty() {
+        return Err(Error::NoCustomers {
+            source_name: source_name.to_string(),
+            summary: format!("no purchase on or before the calibration end {calibration_end}"),
+        });
+    }
+    let keep = IdxCa::from_vec("keep".into(), keep);
+    let ids = btyd.column(CUSTOMER_ID).context(|| "customer ids".into())?;
+    let mut columns = vec![
+        ids.take(&keep).context(|| "customer ids".into())?,
+        Column::new(col_names::FREQUENCY.into(), x),
+        Column::new(col_names::RECENCY.into(), t_x),
+        Column::new(col_names::T.into(), t),
+        Column::new(col_names::MONETARY_VALUE.into(), m),
+    ];
+    if params.holdout_end().is_some() {
+        columns.push(Column::new(col_names::FREQUENCY_HOLDOUT.into(), x_h));
+        columns.push(Column::new(col_names::MONETARY_HOLDOUT.into(), m_h));
+    }
+    let frame = DataFrame::new_infer_height(columns).context(|| "building the BTYD summary".into())?;
+    Ok(BtydSummary {
+        frame,
+        calibration_end,
+        holdout_end: params.holdout_end(),
+        first_purchase_after_calibration: after,
+        reconciliation,
+    })
+}
+
 /// Days since 1970-01-01 of a date.
 fn epoch_days(date: NaiveDate) -> i64 {
     (date - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days()

@@ -186,3 +186,56 @@ fn check_unique(source_name: &str, customers: &DataFrame) -> Result<()> {
     }
     Ok(())
 }
+
+/// The `btyd_*` columns of a customer table (see [`crate::sql::BtydSql`]) for the rows
+/// [`read`] uses, sorted by customer id; `None` when the table has none.
+///
+/// # Errors
+///
+/// Read errors.
+pub fn btyd_columns(table: &Transactions, policy: &RowPolicy) -> Result<Option<DataFrame>> {
+    use crate::sql::btyd_cols::*;
+    if table.schema().get(PERIODS).is_none() {
+        return Ok(None);
+    }
+    let date = |name: &str| col(name).cast(DataType::Date).alias(name);
+    let int = |name: &str| col(name).cast(DataType::Int64).alias(name);
+    let holdout_end = if table.schema().get(HOLDOUT_END).is_some() {
+        date(HOLDOUT_END)
+    } else {
+        lit(NULL).cast(DataType::Date).alias(HOLDOUT_END)
+    };
+    let extra = vec![
+        date(FIRST_PERIOD),
+        date(LAST_PERIOD),
+        int(PERIODS),
+        int(REPEAT_MICROS),
+        int(HOLDOUT_PERIODS),
+        int(HOLDOUT_MICROS),
+        date(CALIBRATION_END),
+        holdout_end,
+        col(PERIOD).cast(DataType::String).alias(PERIOD),
+    ];
+    let row_policy = RowPolicy {
+        returns: ReturnsPolicy::Net,
+        ..*policy
+    };
+    let frame = table
+        .classify_with(&row_policy, extra)
+        .filter(col(STATUS).eq(lit(RowStatus::Used.code())))
+        .select([
+            col(CUSTOMER_ID),
+            col(FIRST_PERIOD),
+            col(LAST_PERIOD),
+            col(PERIODS),
+            col(REPEAT_MICROS),
+            col(HOLDOUT_PERIODS),
+            col(HOLDOUT_MICROS),
+            col(CALIBRATION_END),
+            col(HOLDOUT_END),
+            col(PERIOD),
+        ])
+        .collect()
+        .context(|| format!("{}: cannot read the btyd columns", table.source_name()))?;
+    Ok(Some(sort_by_customer(frame)?))
+}
