@@ -154,8 +154,7 @@ pub fn from_btyd_columns(
         )));
     }
     let unit = params.time_unit().days();
-    let mut keep = Vec::new();
-    let (mut x, mut t_x, mut t, mut m, mut x_h, mut m_h) = (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let mut columns = SummaryColumns::default();
     let mut after = 0usize;
     for row in 0..btyd.height() {
         let Some(f) = first[row] else { continue };
@@ -164,53 +163,99 @@ pub fn from_btyd_columns(
             after += 1;
             continue;
         }
-        let repeats = count - 1;
-        let last_day = last[row].unwrap_or(f);
-        let repeat_value = repeat[row].unwrap_or(0);
-        let (h, hv) = (hold[row].unwrap_or(0), hold_value[row].unwrap_or(0));
-        keep.push(row as IdxSize);
-        x.push(repeats as f64);
-        t_x.push((last_day - f) as f64 / unit);
-        t.push((cal_end - f) as f64 / unit);
-        m.push(if repeats > 0 {
-            repeat_value as f64 / MICROS_PER_UNIT / repeats as f64
-        } else {
-            0.0
-        });
-        x_h.push(h as f64);
-        m_h.push(if h > 0 {
-            hv as f64 / MICROS_PER_UNIT / h as f64
-        } else {
-            0.0
-        });
+        let periods = CustomerPeriods {
+            first: f,
+            last: last[row].unwrap_or(f),
+            repeats: count - 1,
+            repeat_value: repeat[row].unwrap_or(0),
+            holdout: hold[row].unwrap_or(0),
+            holdout_value: hold_value[row].unwrap_or(0),
+        };
+        columns.push(row, periods, cal_end, unit);
     }
-    if keep.is_empty() {
-        return Err(Error::NoCustomers {
-            source_name: source_name.to_string(),
-            summary: format!("no purchase on or before the calibration end {calibration_end}"),
-        });
-    }
-    let keep = IdxCa::from_vec("keep".into(), keep);
     let ids = btyd.column(CUSTOMER_ID).context(|| "customer ids".into())?;
-    let mut columns = vec![
-        ids.take(&keep).context(|| "customer ids".into())?,
-        Column::new(col_names::FREQUENCY.into(), x),
-        Column::new(col_names::RECENCY.into(), t_x),
-        Column::new(col_names::T.into(), t),
-        Column::new(col_names::MONETARY_VALUE.into(), m),
-    ];
-    if params.holdout_end().is_some() {
-        columns.push(Column::new(col_names::FREQUENCY_HOLDOUT.into(), x_h));
-        columns.push(Column::new(col_names::MONETARY_HOLDOUT.into(), m_h));
+    columns.finish(source_name, ids, params, calibration_end, after, reconciliation)
+}
+
+/// Per-customer summary columns, filled customer by customer with one arithmetic for both
+/// sources (transactions, or a customer table's btyd_* columns).
+#[derive(Default)]
+struct SummaryColumns {
+    keep: Vec<IdxSize>,
+    x: Vec<f64>,
+    t_x: Vec<f64>,
+    t: Vec<f64>,
+    m: Vec<f64>,
+    x_h: Vec<f64>,
+    m_h: Vec<f64>,
+}
+
+/// One customer's purchase periods, in days since the epoch and micro-units.
+struct CustomerPeriods {
+    first: i64,
+    last: i64,
+    repeats: i64,
+    repeat_value: i64,
+    holdout: i64,
+    holdout_value: i64,
+}
+
+impl SummaryColumns {
+    fn push(&mut self, row: usize, p: CustomerPeriods, cal_end: i64, unit: f64) {
+        let mean = |value: i64, n: i64| {
+            if n > 0 {
+                value as f64 / MICROS_PER_UNIT / n as f64
+            } else {
+                0.0
+            }
+        };
+        self.keep.push(row as IdxSize);
+        self.x.push(p.repeats as f64);
+        self.t_x.push((p.last - p.first) as f64 / unit);
+        self.t.push((cal_end - p.first) as f64 / unit);
+        self.m.push(mean(p.repeat_value, p.repeats));
+        self.x_h.push(p.holdout as f64);
+        self.m_h.push(mean(p.holdout_value, p.holdout));
     }
-    let frame = DataFrame::new_infer_height(columns).context(|| "building the BTYD summary".into())?;
-    Ok(BtydSummary {
-        frame,
-        calibration_end,
-        holdout_end: params.holdout_end(),
-        first_purchase_after_calibration: after,
-        reconciliation,
-    })
+
+    /// The summary of the kept rows of `ids` (sorted by customer id in the result).
+    fn finish(
+        self,
+        source_name: &str,
+        ids: &Column,
+        params: &ClvValidParams,
+        calibration_end: NaiveDate,
+        first_purchase_after_calibration: usize,
+        reconciliation: RowReconciliation,
+    ) -> Result<BtydSummary> {
+        if self.keep.is_empty() {
+            return Err(Error::NoCustomers {
+                source_name: source_name.to_string(),
+                summary: format!("no purchase on or before the calibration end {calibration_end}"),
+            });
+        }
+        let keep = IdxCa::from_vec("keep".into(), self.keep);
+        let mut columns = vec![
+            ids.take(&keep).context(|| "customer ids".into())?,
+            Column::new(col_names::FREQUENCY.into(), self.x),
+            Column::new(col_names::RECENCY.into(), self.t_x),
+            Column::new(col_names::T.into(), self.t),
+            Column::new(col_names::MONETARY_VALUE.into(), self.m),
+        ];
+        if params.holdout_end().is_some() {
+            columns.push(Column::new(col_names::FREQUENCY_HOLDOUT.into(), self.x_h));
+            columns.push(Column::new(col_names::MONETARY_HOLDOUT.into(), self.m_h));
+        }
+        let frame = DataFrame::new_infer_height(columns).context(|| "building the BTYD summary".into())?;
+        let frame = sort_by_customer(integer_ids_if_lossless(frame)?)?;
+        Ok(BtydSummary {
+            frame,
+            calibration_end,
+            holdout_end: params.holdout_end(),
+            first_purchase_after_calibration,
+            reconciliation,
+        })
+    }
 }
 
 /// Days since 1970-01-01 of a date.
@@ -317,8 +362,7 @@ fn build(
         .collect();
     starts.push(day.len());
 
-    let mut keep = Vec::new();
-    let (mut x, mut t_x, mut t, mut m, mut x_h, mut m_h) = (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let mut columns = SummaryColumns::default();
     let mut after = 0usize;
     for w in starts.windows(2) {
         let (lo, hi) = (w[0], w[1]);
@@ -327,62 +371,27 @@ fn build(
             after += 1;
             continue;
         }
-        let (mut repeats, mut last, mut repeat_value) = (0i64, first, 0i64);
-        let (mut hold, mut hold_value) = (0i64, 0i64);
+        let mut periods = CustomerPeriods {
+            first,
+            last: first,
+            repeats: 0,
+            repeat_value: 0,
+            holdout: 0,
+            holdout_value: 0,
+        };
         for i in lo + 1..hi {
             if day[i] <= cal_end {
-                repeats += 1;
-                last = day[i];
-                repeat_value += value[i];
+                periods.repeats += 1;
+                periods.last = day[i];
+                periods.repeat_value += value[i];
             } else {
-                hold += 1;
-                hold_value += value[i];
+                periods.holdout += 1;
+                periods.holdout_value += value[i];
             }
         }
-        keep.push(lo as IdxSize);
-        x.push(repeats as f64);
-        t_x.push((last - first) as f64 / unit);
-        t.push((cal_end - first) as f64 / unit);
-        m.push(if repeats > 0 {
-            repeat_value as f64 / MICROS_PER_UNIT / repeats as f64
-        } else {
-            0.0
-        });
-        x_h.push(hold as f64);
-        m_h.push(if hold > 0 {
-            hold_value as f64 / MICROS_PER_UNIT / hold as f64
-        } else {
-            0.0
-        });
+        columns.push(lo, periods, cal_end, unit);
     }
-    if keep.is_empty() {
-        return Err(Error::NoCustomers {
-            source_name: source_name.to_string(),
-            summary: format!("no purchase on or before the calibration end {calibration_end}"),
-        });
-    }
-    let keep = IdxCa::from_vec("keep".into(), keep);
-    let id_column = ids.take(&keep).context(|| "customer ids".into())?;
-    let mut columns = vec![
-        id_column,
-        Column::new(col_names::FREQUENCY.into(), x),
-        Column::new(col_names::RECENCY.into(), t_x),
-        Column::new(col_names::T.into(), t),
-        Column::new(col_names::MONETARY_VALUE.into(), m),
-    ];
-    if params.holdout_end().is_some() {
-        columns.push(Column::new(col_names::FREQUENCY_HOLDOUT.into(), x_h));
-        columns.push(Column::new(col_names::MONETARY_HOLDOUT.into(), m_h));
-    }
-    let frame = DataFrame::new_infer_height(columns).context(|| "building the BTYD summary".into())?;
-    let frame = sort_by_customer(integer_ids_if_lossless(frame)?)?;
-    Ok(BtydSummary {
-        frame,
-        calibration_end,
-        holdout_end: params.holdout_end(),
-        first_purchase_after_calibration: after,
-        reconciliation,
-    })
+    columns.finish(source_name, ids, params, calibration_end, after, reconciliation)
 }
 
 impl BtydSummary {
