@@ -216,16 +216,7 @@ pub fn compare(
         .sort([CUSTOMER_ID], SortMultipleOptions::default())
         .collect()
         .context(|| "comparing with the previous run".into())?;
-    let text = |name: &str| -> Result<Vec<Option<String>>> {
-        Ok(joined
-            .column(name)
-            .context(|| name.to_string())?
-            .str()
-            .context(|| name.to_string())?
-            .iter()
-            .map(|v| v.map(str::to_string))
-            .collect())
-    };
+    let text = |name: &str| crate::rfm::column_text(&joined, name);
     let ints = |name: &str| -> Result<Vec<Option<i64>>> {
         Ok(joined
             .column(name)

@@ -221,16 +221,7 @@ fn reconcile_only(tx: &Transactions, policy: &RowPolicy) -> Result<RowReconcilia
 }
 
 fn reject_examples(frame: &DataFrame) -> Result<Vec<RejectExample>> {
-    let text = |name: &str| -> Result<Vec<Option<String>>> {
-        Ok(frame
-            .column(name)
-            .context(|| name.to_string())?
-            .str()
-            .context(|| name.to_string())?
-            .iter()
-            .map(|v| v.map(str::to_string))
-            .collect())
-    };
+    let text = |name: &str| crate::rfm::column_text(frame, name);
     let rows: Vec<u64> = frame
         .column("reject_row")
         .context(|| "reject_row".into())?

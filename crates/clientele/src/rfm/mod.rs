@@ -195,3 +195,15 @@ pub(crate) fn column_f64(frame: &DataFrame, name: &str) -> Result<Vec<f64>> {
         .map(|v| v.unwrap_or(0.0))
         .collect())
 }
+
+/// A text column's values, nulls kept.
+pub(crate) fn column_text(frame: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
+    Ok(frame
+        .column(name)
+        .context(|| format!("column {name}"))?
+        .str()
+        .context(|| format!("column {name} as text"))?
+        .iter()
+        .map(|v| v.map(str::to_string))
+        .collect())
+}
