@@ -6,7 +6,7 @@
 //! case-insensitively and ignoring spaces, underscores, hyphens and dots
 //! (`CustomerID`, `customer_id` and `Customer ID` all match `customerid`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
@@ -97,7 +97,8 @@ pub const PRICE_NAMES: &[&str] = &["unitprice", "price", "itemprice", "priceeach
 /// assert_eq!(resolved.order.as_deref(), Some("InvoiceNo"));
 /// # Ok::<(), clientele::Error>(())
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct Columns {
     /// Customer id column.
     pub customer: Option<String>,

@@ -54,9 +54,10 @@ use crate::segmenter::{ClusterJob, Segmenter};
 pub struct RunConfig {
     /// The input transactions.
     pub input: InputConfig,
-    /// Column mapping; roles left out are detected.
+    /// Column mapping (`[columns]`: customer, time, amount, quantity, price, order, no_order);
+    /// roles left out are detected.
     #[serde(default)]
-    pub columns: ColumnsConfig,
+    pub columns: Columns,
     /// As-of date, returns, scoring and ABC settings.
     #[serde(default)]
     pub analysis: AnalysisConfig,
@@ -122,27 +123,6 @@ pub enum InputFormatConfig {
     Csv,
     /// Apache Parquet.
     Parquet,
-}
-
-/// `[columns]`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct ColumnsConfig {
-    /// Customer id column.
-    pub customer: Option<String>,
-    /// Timestamp column.
-    pub time: Option<String>,
-    /// Amount column.
-    pub amount: Option<String>,
-    /// Quantity column (with `price`: amount = quantity × price).
-    pub quantity: Option<String>,
-    /// Unit price column.
-    pub price: Option<String>,
-    /// Order id column.
-    pub order: Option<String>,
-    /// Ignore any order column: frequency counts purchase days.
-    #[serde(default)]
-    pub no_order: bool,
 }
 
 /// `[analysis]`.
@@ -503,20 +483,15 @@ impl RunConfig {
     }
 
     fn delimiter(&self) -> Result<Delimiter> {
-        Ok(match self.input.delimiter.as_deref() {
-            None => Delimiter::Auto,
-            Some("whitespace") | Some("space") => Delimiter::Whitespace,
-            Some("tab") | Some("\t") => Delimiter::Byte(b'\t'),
-            Some(d) if d.len() == 1 => Delimiter::Byte(d.as_bytes()[0]),
-            Some(d) => {
-                return Err(Error::Config {
-                    path: PathBuf::from("configuration"),
-                    detail: format!(
-                        "input.delimiter: expected one character, \"tab\" or \"whitespace\", got {d:?}"
-                    ),
-                });
-            }
-        })
+        match self.input.delimiter.as_deref() {
+            None => Ok(Delimiter::Auto),
+            Some(d) => Delimiter::parse(d).ok_or_else(|| Error::Config {
+                path: PathBuf::from("configuration"),
+                detail: format!(
+                    "input.delimiter: expected one character, \"tab\" or \"whitespace\", got {d:?}"
+                ),
+            }),
+        }
     }
 
     /// Column mapping and CSV options.
@@ -525,19 +500,11 @@ impl RunConfig {
     ///
     /// [`Error::Config`] for an invalid delimiter.
     pub fn ingest_options(&self) -> Result<IngestOptions> {
-        let c = &self.columns;
-        let mut columns = Columns {
-            customer: c.customer.clone(),
-            time: c.time.clone(),
-            amount: c.amount.clone(),
-            quantity: c.quantity.clone(),
-            price: c.price.clone(),
-            order: c.order.clone(),
-            no_order: false,
+        let columns = if self.columns.no_order {
+            self.columns.clone().without_order()
+        } else {
+            self.columns.clone()
         };
-        if c.no_order {
-            columns = columns.without_order();
-        }
         Ok(IngestOptions {
             columns,
             time_format: self.input.time_format.clone(),

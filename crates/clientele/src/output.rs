@@ -101,6 +101,14 @@ fn map_text(frame: &DataFrame, f: impl Fn(&str) -> Option<String>) -> DataFrame 
     out
 }
 
+/// The directory a path is in (`.` for a bare file name): where its temporary twin goes.
+pub(crate) fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
 /// A file being written under a temporary name, renamed to its target by [`AtomicFile::commit`].
 /// Dropped without a commit, the temporary file is removed.
 #[derive(Debug)]
@@ -121,10 +129,7 @@ impl AtomicFile {
     /// [`Error::Io`] when the directory is missing or not writable.
     pub fn create(target: impl AsRef<Path>) -> Result<AtomicFile> {
         let target = target.as_ref().to_path_buf();
-        let dir = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let dir = parent_dir(&target);
         let name = target
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())

@@ -434,10 +434,7 @@ struct Workspace {
 
 impl Workspace {
     fn open(target: &Path) -> Result<Workspace> {
-        let parent = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let parent = crate::output::parent_dir(target);
         let name = file_name(target);
         std::fs::create_dir_all(&parent).map_err(|e| Error::io("cannot create", &parent, e))?;
         if target.exists() {

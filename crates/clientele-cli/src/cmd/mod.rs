@@ -74,14 +74,11 @@ pub fn ingest_options(g: &GlobalArgs) -> anyhow::Result<IngestOptions> {
     }
     let delimiter = match g.delimiter.as_deref() {
         None => Delimiter::Auto,
-        Some("whitespace") | Some("space") => Delimiter::Whitespace,
-        Some("tab") | Some("\\t") => Delimiter::Byte(b'\t'),
-        Some(d) if d.len() == 1 => Delimiter::Byte(d.as_bytes()[0]),
-        Some(d) => {
-            return Err(usage(format!(
+        Some(d) => Delimiter::parse(d).ok_or_else(|| {
+            usage(format!(
                 "--delimiter must be one character, \"tab\" or \"whitespace\", got {d:?}"
-            )));
-        }
+            ))
+        })?,
     };
     Ok(IngestOptions {
         columns,
@@ -302,8 +299,13 @@ pub fn write_rejects(g: &GlobalArgs, tx: &Transactions, policy: &RowPolicy) -> a
         .collect_with_engine(Engine::Streaming)
         .map(|r| r.unwrap_single())
         .with_context(|| format!("collecting rejected rows of {}", tx.source_name()))?;
+    write_rejected_frame(g, path, &rejected)
+}
+
+/// Writes rejected rows already collected to the `--rejects` file.
+pub fn write_rejected_frame(g: &GlobalArgs, path: &Path, rejected: &DataFrame) -> anyhow::Result<()> {
     let format = OutputFormat::from_path(path).unwrap_or(OutputFormat::Csv);
-    clientele::output::write_frame(&rejected, path, format)?;
+    clientele::output::write_frame(rejected, path, format)?;
     note(
         g,
         &format!(

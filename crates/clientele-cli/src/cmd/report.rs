@@ -40,7 +40,11 @@ pub fn run(g: &GlobalArgs, a: &ReportArgs) -> anyhow::Result<ExitCode> {
         rejects.as_ref(),
         changes.as_ref(),
     )?;
-    super::write_rejects(g, &tx, segmenter.row_policy())?;
+    // The rejected rows were read once for rejects.csv: --rejects gets the same frame.
+    match (&g.rejects, &rejects) {
+        (Some(path), Some(rejected)) => super::write_rejected_frame(g, path, rejected)?,
+        _ => super::write_rejects(g, &tx, segmenter.row_policy())?,
+    }
     let names: Vec<String> = written
         .iter()
         .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))

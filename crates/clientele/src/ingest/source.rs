@@ -34,6 +34,19 @@ pub enum Delimiter {
     Whitespace,
 }
 
+impl Delimiter {
+    /// A delimiter as users write it: one character, `"tab"`, or `"whitespace"` (`"space"`);
+    /// `None` for anything else.
+    pub fn parse(text: &str) -> Option<Delimiter> {
+        match text {
+            "whitespace" | "space" => Some(Delimiter::Whitespace),
+            "tab" | "\\t" | "\t" => Some(Delimiter::Byte(b'\t')),
+            d if d.len() == 1 => Some(Delimiter::Byte(d.as_bytes()[0])),
+            _ => None,
+        }
+    }
+}
+
 /// Whether the first line of a CSV input names the columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
