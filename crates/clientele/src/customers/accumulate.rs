@@ -1,17 +1,29 @@
 //! One streaming pass from classified rows to per-customer accumulators.
 //!
 //! polars reads, parses and classifies the rows in parallel and hands them over in batches;
-//! this accumulator keeps, per customer, the sums and extremes in flat vectors (about 60 bytes
-//! per customer) and counts row statuses. Distinct purchase orders are the only part that
-//! needs memory beyond customers: each `(customer, order)` pair is stored once in 8 or 16
-//! bytes (a row repeating its customer's current order stores nothing), and the pairs are
-//! counted per customer by an in-place sort at the end. A polars group-by needs about ten
-//! times more per pair, which is why this is not a `group_by`.
+//! this accumulator keeps, per customer, the sums and extremes in one 48-byte record (plus a
+//! few bytes of id index) and counts row statuses.
 //!
-//! Order ids are compared exactly when they are integers (or days, without an order column)
-//! or text of at most 8 bytes; longer text ids are compared by their 64-bit xxh3 hash, so two
-//! different long ids of one customer could count as one order with a chance of about
-//! m²/2⁶⁵ for a customer with m orders (below 10⁻¹⁰ for m < 100,000).
+//! Distinct purchase orders are counted in two phases, because an order belongs to one
+//! customer: the first customer seen with an order key *owns* it and counts it at once; a
+//! later line of the same customer and order finds itself the owner and counts nothing. Owners
+//! are kept for order keys below 2³² in pages of 65,536 keys allocated on first use (4 bytes
+//! per key for the usual dense, increasing order numbers; allocation stops for good when keys
+//! turn out sparse, so memory stays bounded by the keys seen). The rare other pairs, an order
+//! key shared by several customers, keys beyond the pages, text order ids, are stored as
+//! `(customer, key)` pairs and counted by an in-place sort at the end. A key always takes the
+//! same route, so every distinct pair is counted exactly once. A row repeating its customer's
+//! current order does no work at all.
+//!
+//! Order ids are compared exactly when they are integers (or days, without an order column),
+//! text that is a canonical non-negative integer, or other text of at most 7 bytes; longer text
+//! ids are compared by a 62-bit xxh3 hash, so two different long ids of one customer could
+//! count as one order with a chance of about m²/2⁶³ for a customer with m orders (below
+//! 10⁻⁹ for m < 100,000).
+//!
+//! Customer ids given as text are handled as integers while every id is a canonical integer
+//! (the common case, e.g. in CSV files), and switch losslessly to text at the first id that is
+//! not.
 
 use std::sync::{Arc, Mutex};
 
@@ -23,7 +35,7 @@ use crate::rows::RowStatus;
 
 /// Customer ids, mapped to dense indices in order of first appearance.
 enum Ids {
-    Int(IntIds, Vec<i64>),
+    Int(IntIds),
     Text(PlHashMap<Box<str>, u32>, Vec<Box<str>>),
 }
 
@@ -39,6 +51,7 @@ struct IntIds {
 const ABSENT: u32 = u32::MAX;
 
 impl IntIds {
+    #[inline]
     fn get(&self, id: i64) -> Option<u32> {
         match usize::try_from(id) {
             Ok(slot) if slot < self.direct.len() && self.direct[slot] != ABSENT => Some(self.direct[slot]),
@@ -59,6 +72,37 @@ impl IntIds {
                 self.map.insert(id, index);
             }
         }
+    }
+
+    /// The id of each index, `0..customers`.
+    fn ids_by_index(&self, customers: usize) -> Vec<i64> {
+        let mut ids = vec![0i64; customers];
+        for (slot, index) in self.direct.iter().enumerate() {
+            if *index != ABSENT {
+                ids[*index as usize] = slot as i64;
+            }
+        }
+        for (id, index) in &self.map {
+            ids[*index as usize] = *id;
+        }
+        ids
+    }
+
+    /// `(indices, ids)` in ascending id order, read off the vector without sorting, when every
+    /// id is in it.
+    fn direct_order(&self) -> Option<(Vec<u32>, Vec<i64>)> {
+        if !self.map.is_empty() {
+            return None;
+        }
+        let mut order = Vec::new();
+        let mut ids = Vec::new();
+        for (slot, index) in self.direct.iter().enumerate() {
+            if *index != ABSENT {
+                order.push(*index);
+                ids.push(slot as i64);
+            }
+        }
+        Some((order, ids))
     }
 }
 
@@ -81,9 +125,8 @@ impl Pairs {
         }
     }
 
-    /// Distinct orders per customer index.
-    fn count_distinct(self, customers: usize) -> Vec<i64> {
-        let mut counts = vec![0i64; customers];
+    /// Adds the distinct orders of each customer index to `counts`.
+    fn add_distinct(self, counts: &mut [i64]) {
         match self {
             Pairs::Packed(mut v) => {
                 v.sort_unstable();
@@ -100,144 +143,254 @@ impl Pairs {
                 }
             }
         }
-        counts
     }
 }
+
+const PAGE_BITS: u32 = 16;
+const PAGE_KEYS: usize = 1 << PAGE_BITS;
+const NO_OWNER: u32 = u32::MAX;
+
+/// The first customer of each order key below 2³², in pages allocated on first use.
+struct Owners {
+    pages: Vec<Option<Box<[u32]>>>,
+    allocated: usize,
+    claimed: usize,
+    /// Set once pages held far more slots than claimed keys: no page is allocated after that,
+    /// so a key's route (owned here, or a pair) never changes.
+    frozen: bool,
+}
+
+/// What [`Owners::claim`] found.
+enum Claim {
+    /// The customer is the order's first: count it.
+    New,
+    /// The customer already owns the order: counted before.
+    Same,
+    /// Another customer owns the order, or the key is not tracked here: store the pair.
+    Pair,
+}
+
+impl Owners {
+    fn new() -> Self {
+        Owners {
+            pages: (0..1usize << (32 - PAGE_BITS)).map(|_| None).collect(),
+            allocated: 0,
+            claimed: 0,
+            frozen: false,
+        }
+    }
+
+    #[inline]
+    fn claim(&mut self, key: u64, customer: u32) -> Claim {
+        if key >> 32 != 0 {
+            return Claim::Pair;
+        }
+        let page = (key >> PAGE_BITS) as usize;
+        if self.pages[page].is_none() && !self.allocate(page) {
+            return Claim::Pair;
+        }
+        let owners = self.pages[page].as_deref_mut().expect("allocated above");
+        let owner = &mut owners[key as usize & (PAGE_KEYS - 1)];
+        if *owner == NO_OWNER {
+            *owner = customer;
+            self.claimed += 1;
+            Claim::New
+        } else if *owner == customer {
+            Claim::Same
+        } else {
+            Claim::Pair
+        }
+    }
+
+    #[cold]
+    fn allocate(&mut self, page: usize) -> bool {
+        // Sparse keys would take a page each: stop once slots outnumber keys eightfold.
+        if self.frozen || (self.allocated + 1) * PAGE_KEYS > 8 * self.claimed + (1 << 22) {
+            self.frozen = true;
+            return false;
+        }
+        self.pages[page] = Some(vec![NO_OWNER; PAGE_KEYS].into_boxed_slice());
+        self.allocated += 1;
+        true
+    }
+}
+
+/// One customer's running sums and extremes (48 bytes, one cache line's worth of work per
+/// row).
+#[derive(Clone, Copy)]
+struct CustomerState {
+    first_ts: i64,
+    last_ts: i64,
+    gross: i64,
+    returned: i64,
+    /// The order key of the latest purchase line, to skip repeats cheaply.
+    last_order: u64,
+    rows: u32,
+    /// Orders counted through [`Owners`].
+    orders: u32,
+}
+
+/// No purchase line yet. A real key equal to it is never skipped as a repeat (see `add`).
+const NO_ORDER: u64 = u64::MAX;
+
+const NEW_CUSTOMER: CustomerState = CustomerState {
+    first_ts: i64::MAX,
+    last_ts: i64::MIN,
+    gross: 0,
+    returned: 0,
+    last_order: NO_ORDER,
+    rows: 0,
+    orders: 0,
+};
 
 /// The running state of one aggregation.
 pub(crate) struct Accumulator {
     ids: Ids,
-    first_ts: Vec<i64>,
-    last_ts: Vec<i64>,
-    net: Vec<i64>,
-    gross: Vec<i64>,
-    returned: Vec<i64>,
-    rows: Vec<i64>,
-    /// The order of each customer's latest purchase line, to skip repeats cheaply.
-    last_order: Vec<u64>,
+    /// Whether the input's ids are text (kept as integers while all are canonical integers).
+    text_input: bool,
+    customers: Vec<CustomerState>,
+    owners: Owners,
     pairs: Pairs,
     status_counts: [u64; 256],
 }
 
-const NO_ORDER: u64 = u64::MAX;
-
 impl Accumulator {
-    pub(crate) fn new(text_ids: bool) -> Self {
+    pub(crate) fn new(text_input: bool) -> Self {
         Accumulator {
-            ids: if text_ids {
-                Ids::Text(PlHashMap::default(), Vec::new())
-            } else {
-                Ids::Int(IntIds::default(), Vec::new())
-            },
-            first_ts: Vec::new(),
-            last_ts: Vec::new(),
-            net: Vec::new(),
-            gross: Vec::new(),
-            returned: Vec::new(),
-            rows: Vec::new(),
-            last_order: Vec::new(),
+            ids: Ids::Int(IntIds::default()),
+            text_input,
+            customers: Vec::new(),
+            owners: Owners::new(),
             pairs: Pairs::Packed(Vec::new()),
             status_counts: [0; 256],
         }
     }
 
     fn new_customer(&mut self) -> u32 {
-        self.first_ts.push(i64::MAX);
-        self.last_ts.push(i64::MIN);
-        self.net.push(0);
-        self.gross.push(0);
-        self.returned.push(0);
-        self.rows.push(0);
-        self.last_order.push(NO_ORDER);
-        (self.rows.len() - 1) as u32
+        self.customers.push(NEW_CUSTOMER);
+        (self.customers.len() - 1) as u32
     }
 
     /// Adds one batch of classified rows (`customer_id, ts, amount_micros, order_key, status`).
     pub(crate) fn add(&mut self, batch: &DataFrame) -> PolarsResult<()> {
         let status = batch.column(STATUS)?.u8()?;
+        let mut used_rows = 0usize;
+        let used_code = RowStatus::Used.code();
         for s in status.iter() {
-            self.status_counts[s.unwrap_or(u8::MAX) as usize] += 1;
+            let code = s.unwrap_or(u8::MAX);
+            self.status_counts[code as usize] += 1;
+            used_rows += (code == used_code) as usize;
         }
-        let used = status.equal(RowStatus::Used.code());
-        if !used.any() {
+        if used_rows == 0 {
             return Ok(());
         }
-        let batch = batch.filter(&used)?;
-        let customer = batch.column(CUSTOMER_ID)?.as_materialized_series().clone();
-        let ts = batch.column(TS)?.datetime()?.physical().clone();
-        let amount = batch.column(AMOUNT_MICROS)?.i64()?.clone();
+        let filtered;
+        let batch = if used_rows == batch.height() {
+            batch
+        } else {
+            filtered = batch.filter(&status.equal(used_code))?;
+            &filtered
+        };
+        // Used rows have every value: the columns are read as plain slices.
+        let ts = batch.column(TS)?.datetime()?.physical().rechunk();
+        let ts = no_nulls(ts.cont_slice(), TS)?;
+        let amount = batch.column(AMOUNT_MICROS)?.i64()?.rechunk();
+        let amount = no_nulls(amount.cont_slice(), AMOUNT_MICROS)?;
         let orders = order_keys(batch.column(ORDER_KEY)?)?;
-        let indices = self.indices(&customer)?;
-        for (((c, t), a), o) in indices.into_iter().zip(ts.iter()).zip(amount.iter()).zip(orders) {
-            let (Some(t), Some(a)) = (t, a) else { continue };
-            let c = c as usize;
-            self.rows[c] += 1;
-            self.net[c] += a;
+        let indices = self.indices(batch.column(CUSTOMER_ID)?)?;
+        for (((c, t), a), o) in indices.into_iter().zip(ts).zip(amount).zip(orders) {
+            let state = &mut self.customers[c as usize];
+            let (t, a) = (*t, *a);
+            state.rows = state
+                .rows
+                .checked_add(1)
+                .ok_or_else(|| polars_err!(ComputeError: "a customer has more than {} rows", u32::MAX))?;
             if a > 0 {
-                self.gross[c] += a;
+                state.gross += a;
             } else if a < 0 {
-                self.returned[c] -= a;
+                state.returned -= a;
             }
             if a >= 0 {
-                self.first_ts[c] = self.first_ts[c].min(t);
-                self.last_ts[c] = self.last_ts[c].max(t);
-                if self.last_order[c] != o {
-                    self.last_order[c] = o;
-                    self.pairs.push(c as u32, o);
+                state.first_ts = state.first_ts.min(t);
+                state.last_ts = state.last_ts.max(t);
+                if state.last_order != o || o == NO_ORDER {
+                    state.last_order = o;
+                    match self.owners.claim(o, c) {
+                        Claim::New => state.orders += 1,
+                        Claim::Same => {}
+                        Claim::Pair => self.pairs.push(c, o),
+                    }
                 }
             }
         }
         Ok(())
     }
 
-    fn indices(&mut self, customer: &Series) -> PolarsResult<Vec<u32>> {
+    fn indices(&mut self, customer: &Column) -> PolarsResult<Vec<u32>> {
         let mut out = Vec::with_capacity(customer.len());
-        match &mut self.ids {
-            Ids::Int(_, _) => {
-                let ids = customer.cast(&DataType::Int64)?;
-                for id in ids.i64()?.iter() {
-                    let id = id.expect("used rows have a customer id");
-                    let index = match &self.ids {
-                        Ids::Int(ids, _) => ids.get(id),
-                        Ids::Text(..) => unreachable!(),
-                    };
-                    let index = match index {
-                        Some(i) => i,
-                        None => {
-                            let i = self.new_customer();
-                            if let Ids::Int(ids, list) = &mut self.ids {
-                                ids.insert(id, i, list.len() + 1);
-                                list.push(id);
-                            }
-                            i
-                        }
-                    };
-                    out.push(index);
-                }
+        if self.text_input {
+            for id in customer.str()?.iter() {
+                let id = id.expect("used rows have a customer id");
+                out.push(self.text_index(id));
             }
-            Ids::Text(_, _) => {
-                for id in customer.str()?.iter() {
-                    let id = id.expect("used rows have a customer id");
-                    let index = match &mut self.ids {
-                        Ids::Text(map, _) => map.get(id).copied(),
-                        Ids::Int(..) => unreachable!(),
-                    };
-                    let index = match index {
-                        Some(i) => i,
-                        None => {
-                            let i = self.new_customer();
-                            if let Ids::Text(map, list) = &mut self.ids {
-                                map.insert(id.into(), i);
-                                list.push(id.into());
-                            }
-                            i
-                        }
-                    };
-                    out.push(index);
-                }
+        } else {
+            let ids = customer.cast(&DataType::Int64)?;
+            let ids = ids.i64()?.rechunk();
+            for id in no_nulls(ids.cont_slice(), CUSTOMER_ID)? {
+                out.push(self.int_index(*id));
             }
         }
         Ok(out)
+    }
+
+    #[inline]
+    fn int_index(&mut self, id: i64) -> u32 {
+        let Ids::Int(ids) = &mut self.ids else {
+            unreachable!("integer ids stay integers");
+        };
+        if let Some(index) = ids.get(id) {
+            return index;
+        }
+        let index = self.customers.len() as u32;
+        ids.insert(id, index, self.customers.len() + 1);
+        self.new_customer()
+    }
+
+    fn text_index(&mut self, id: &str) -> u32 {
+        if let Ids::Int(..) = self.ids {
+            match super::canonical_integer(id) {
+                Some(value) => return self.int_index(value),
+                None => self.switch_to_text(),
+            }
+        }
+        let Ids::Text(map, list) = &mut self.ids else {
+            unreachable!("switched to text above");
+        };
+        if let Some(index) = map.get(id) {
+            return *index;
+        }
+        let index = list.len() as u32;
+        map.insert(id.into(), index);
+        list.push(id.into());
+        self.new_customer()
+    }
+
+    /// The first id that is not a canonical integer: every id so far becomes its text, which
+    /// is the text it was read from.
+    #[cold]
+    fn switch_to_text(&mut self) {
+        let Ids::Int(ids) = &self.ids else { return };
+        let list: Vec<Box<str>> = ids
+            .ids_by_index(self.customers.len())
+            .iter()
+            .map(|id| id.to_string().into_boxed_str())
+            .collect();
+        let map = list
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.clone(), i as u32))
+            .collect();
+        self.ids = Ids::Text(map, list);
     }
 
     /// Status code → rows.
@@ -259,116 +412,130 @@ impl Accumulator {
         // order pairs before any: peak memory stays near the state's own size.
         let Accumulator {
             ids,
-            first_ts,
-            last_ts,
-            net,
-            gross,
-            returned,
-            rows,
-            last_order,
+            text_input,
+            customers,
+            owners,
             pairs,
             status_counts: _,
         } = self;
-        drop(last_order);
-        let n = rows.len();
-        let frequency = pairs.count_distinct(n);
-        let ids = match ids {
-            Ids::Int(map, list) => {
-                drop(map);
-                Ids::Int(IntIds::default(), list)
+        drop(owners);
+        let n = customers.len();
+        let mut frequency: Vec<i64> = customers.iter().map(|c| c.orders as i64).collect();
+        pairs.add_distinct(&mut frequency);
+        let (order, id_column) = match ids {
+            Ids::Int(ids) => {
+                let (order, sorted) = match ids.direct_order() {
+                    Some(direct) => direct,
+                    None => {
+                        let by_index = ids.ids_by_index(n);
+                        drop(ids);
+                        let order = sorted_order(&by_index);
+                        let sorted = order.iter().map(|i| by_index[*i as usize]).collect();
+                        (order, sorted)
+                    }
+                };
+                let column = Column::new(CUSTOMER_ID.into(), sorted);
+                // Text ids that are all canonical integers stay Int64 (see above).
+                let column = if text_input {
+                    column
+                } else {
+                    column.cast(id_dtype).context(|| "customer ids".into())?
+                };
+                (order, column)
             }
             Ids::Text(map, list) => {
                 drop(map);
-                Ids::Text(PlHashMap::default(), list)
-            }
-        };
-        let (order, id_column) = match ids {
-            Ids::Int(_, list) => {
                 let order = sorted_order(&list);
-                let ids: Vec<i64> = order.iter().map(|i| list[*i as usize]).collect();
-                let column = Column::new(CUSTOMER_ID.into(), ids)
-                    .cast(id_dtype)
-                    .context(|| "customer ids".into())?;
-                (order, column)
-            }
-            Ids::Text(_, list) => {
-                let integers: Option<Vec<i64>> = list.iter().map(|s| super::canonical_integer(s)).collect();
-                match integers {
-                    Some(ints) => {
-                        let order = sorted_order(&ints);
-                        let ids: Vec<i64> = order.iter().map(|i| ints[*i as usize]).collect();
-                        (order, Column::new(CUSTOMER_ID.into(), ids))
-                    }
-                    None => {
-                        let order = sorted_order(&list);
-                        let ids: Vec<&str> = order.iter().map(|i| list[*i as usize].as_ref()).collect();
-                        (order, Column::new(CUSTOMER_ID.into(), ids))
-                    }
-                }
+                let ids: Vec<&str> = order.iter().map(|i| list[*i as usize].as_ref()).collect();
+                (order, Column::new(CUSTOMER_ID.into(), ids))
             }
         };
-        let gather = |values: Vec<i64>| -> Vec<i64> { order.iter().map(|i| values[*i as usize]).collect() };
-        let timestamps = |name: &str, values: Vec<i64>, none: i64| -> Result<Column> {
+        debug_assert_eq!(order.len(), n);
+        let column = |name: &str, value: &dyn Fn(&CustomerState) -> i64| -> Column {
+            let values: Vec<i64> = order.iter().map(|i| value(&customers[*i as usize])).collect();
+            Column::new(name.into(), values)
+        };
+        let timestamps = |name: &str, value: &dyn Fn(&CustomerState) -> i64, none: i64| -> Result<Column> {
             let ca: Int64Chunked = order
                 .iter()
-                .map(|i| values[*i as usize])
+                .map(|i| value(&customers[*i as usize]))
                 .map(|v| (v != none).then_some(v))
                 .collect();
             Column::new(name.into(), ca.into_series())
                 .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
                 .context(|| "purchase timestamps".into())
         };
+        let frequency: Vec<i64> = order.iter().map(|i| frequency[*i as usize]).collect();
         DataFrame::new(
             n,
             vec![
                 id_column,
-                timestamps("first_ts", first_ts, i64::MAX)?,
-                timestamps("last_ts", last_ts, i64::MIN)?,
-                Column::new(super::col_names::FREQUENCY.into(), gather(frequency)),
-                Column::new("net_micros".into(), gather(net)),
-                Column::new("gross_micros".into(), gather(gross)),
-                Column::new("returned_micros".into(), gather(returned)),
-                Column::new(super::col_names::TRANSACTIONS.into(), gather(rows)),
+                timestamps("first_ts", &|c| c.first_ts, i64::MAX)?,
+                timestamps("last_ts", &|c| c.last_ts, i64::MIN)?,
+                Column::new(super::col_names::FREQUENCY.into(), frequency),
+                column("net_micros", &|c| c.gross - c.returned),
+                column("gross_micros", &|c| c.gross),
+                column("returned_micros", &|c| c.returned),
+                column(super::col_names::TRANSACTIONS, &|c| c.rows as i64),
             ],
         )
         .context(|| "building the customer table".into())
     }
 }
 
-/// Indices that sort `values` ascending (stable; ids are distinct anyway).
+/// A column's values when it has no nulls (used rows never do).
+fn no_nulls<'a, T>(values: PolarsResult<&'a [T]>, name: &str) -> PolarsResult<&'a [T]> {
+    values.map_err(|_| polars_err!(ComputeError: "used rows with a missing {name}"))
+}
+
+/// Indices that sort `values` ascending (ids are distinct, so unstable is exact).
 fn sorted_order<T: Ord>(values: &[T]) -> Vec<u32> {
     let mut order: Vec<u32> = (0..values.len() as u32).collect();
-    order.sort_by(|a, b| values[*a as usize].cmp(&values[*b as usize]));
+    order.sort_unstable_by(|a, b| values[*a as usize].cmp(&values[*b as usize]));
     order
 }
 
-/// Order keys as `u64`: integers as they are (two's complement), text exactly when at most 8
-/// bytes (packed), otherwise by xxh3.
+/// Order keys as `u64`: integers as they are (two's complement); text that is a canonical
+/// non-negative integer as that integer, other text tagged with the top bit (see
+/// [`text_key`]), so the two kinds never meet.
 fn order_keys(column: &Column) -> PolarsResult<Vec<u64>> {
     let series = column.as_materialized_series();
     match series.dtype() {
         DataType::String => Ok(series
             .str()?
             .iter()
-            .map(|v| v.map_or(NO_ORDER - 1, text_key))
+            .map(|v| {
+                let text = v.expect("used rows have an order id");
+                match super::canonical_integer(text) {
+                    Some(value) if value >= 0 => value as u64,
+                    _ => text_key(text),
+                }
+            })
             .collect()),
-        _ => Ok(series
-            .cast(&DataType::Int64)?
-            .i64()?
-            .iter()
-            .map(|v| v.map_or(NO_ORDER - 1, |x| x as u64))
-            .collect()),
+        _ => {
+            let keys = series.cast(&DataType::Int64)?;
+            let keys = keys.i64()?.rechunk();
+            Ok(no_nulls(keys.cont_slice(), ORDER_KEY)?
+                .iter()
+                .map(|v| *v as u64)
+                .collect())
+        }
     }
 }
 
+/// A text order id's key, top bit set: up to 7 bytes without NUL packed exactly below it,
+/// longer text as a 62-bit xxh3 hash with the next bit set too (so the two never collide).
 fn text_key(text: &str) -> u64 {
+    const TEXT: u64 = 1 << 63;
+    const HASHED: u64 = 1 << 62;
     let bytes = text.as_bytes();
-    if bytes.len() <= 8 && !bytes.contains(&0) {
+    if bytes.len() <= 7 && !bytes.contains(&0) {
         let mut packed = [0u8; 8];
         packed[..bytes.len()].copy_from_slice(bytes);
-        u64::from_le_bytes(packed)
+        TEXT | u64::from_le_bytes(packed)
     } else {
-        xxhash_rust::xxh3::xxh3_64(bytes)
+        // The low bit cleared keeps the key off `NO_ORDER`.
+        (xxhash_rust::xxh3::xxh3_64(bytes) | TEXT | HASHED) & !1
     }
 }
 
@@ -422,14 +589,30 @@ mod tests {
             5,
             "-3, 2^40, i64::MAX, 3,000,000 (beyond 2^20 slots), i64::MIN"
         );
+        assert!(ids.direct_order().is_none(), "some ids are in the map");
     }
 
     #[test]
-    fn short_text_keys_are_exact_and_distinct() {
+    fn direct_ids_come_out_sorted_without_a_sort() {
+        let mut ids = IntIds::default();
+        for (i, id) in [7i64, 3, 9, 0].iter().enumerate() {
+            ids.insert(*id, i as u32, i + 1);
+        }
+        let (order, sorted) = ids.direct_order().expect("all direct");
+        assert_eq!(sorted, vec![0, 3, 7, 9]);
+        assert_eq!(order, vec![3, 1, 0, 2]);
+    }
+
+    #[test]
+    fn text_keys_are_exact_short_tagged_and_distinct() {
         assert_ne!(text_key("536365"), text_key("C536365"));
         assert_ne!(text_key("ab"), text_key("ba"));
-        assert_eq!(text_key("12345678"), u64::from_le_bytes(*b"12345678"));
+        assert_eq!(text_key("1234567"), (1 << 63) | u64::from_le_bytes(*b"1234567\0"));
         assert_eq!(text_key("a-long-order-id-123"), text_key("a-long-order-id-123"));
+        for text in ["", "ab", "1234567", "12345678", "a-long-order-id-123"] {
+            let key = text_key(text);
+            assert!(key >> 32 != 0 && key >= 1 << 63 && key != NO_ORDER, "{text}");
+        }
     }
 
     #[test]
@@ -442,6 +625,122 @@ mod tests {
         assert!(matches!(pairs, Pairs::Packed(_)));
         pairs.push(1, 1 << 40);
         assert!(matches!(pairs, Pairs::Wide(_)));
-        assert_eq!(pairs.count_distinct(2), vec![2, 2]);
+        let mut counts = vec![10, 20];
+        pairs.add_distinct(&mut counts);
+        assert_eq!(counts, vec![12, 22]);
+    }
+
+    #[test]
+    fn owners_count_each_order_once_and_stop_allocating_for_sparse_keys() {
+        let mut owners = Owners::new();
+        assert!(matches!(owners.claim(5, 0), Claim::New));
+        assert!(matches!(owners.claim(5, 0), Claim::Same));
+        assert!(
+            matches!(owners.claim(5, 1), Claim::Pair),
+            "another customer's order"
+        );
+        assert!(
+            matches!(owners.claim(1 << 32, 0), Claim::Pair),
+            "beyond the pages"
+        );
+        // Keys a page apart each: allocation stops after the slack and never resumes.
+        let mut routes = Vec::new();
+        for page in 1..200u64 {
+            routes.push(matches!(owners.claim(page << PAGE_BITS, 2), Claim::New));
+        }
+        assert!(owners.frozen);
+        let owned = routes.iter().filter(|r| **r).count();
+        assert!(owned < 100, "{owned} pages allocated for single keys");
+        assert!(routes[..owned].iter().all(|r| *r) && routes[owned..].iter().all(|r| !*r));
+        // A key on an allocated page is still owned after freezing; others stay pairs.
+        assert!(matches!(owners.claim(6, 3), Claim::New));
+        assert!(matches!(owners.claim(199 << PAGE_BITS, 2), Claim::Pair));
+    }
+
+    fn batch(customers: Column, orders: Column, amounts: &[i64]) -> DataFrame {
+        let n = amounts.len();
+        let ts: Vec<i64> = (0..n as i64).map(|i| i * 86_400_000_000).collect();
+        DataFrame::new(
+            n,
+            vec![
+                customers.with_name(CUSTOMER_ID.into()),
+                Column::new(TS.into(), ts)
+                    .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
+                    .unwrap(),
+                Column::new(AMOUNT_MICROS.into(), amounts),
+                orders.with_name(ORDER_KEY.into()),
+                Column::new(STATUS.into(), vec![RowStatus::Used.code(); n]),
+            ],
+        )
+        .unwrap()
+    }
+
+    fn frequencies(frame: &DataFrame) -> Vec<(String, i64)> {
+        let ids = frame
+            .column(CUSTOMER_ID)
+            .unwrap()
+            .cast(&DataType::String)
+            .unwrap();
+        let freq = frame.column("frequency").unwrap().i64().unwrap().clone();
+        ids.str()
+            .unwrap()
+            .iter()
+            .zip(freq.iter())
+            .map(|(i, f)| (i.unwrap().to_string(), f.unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn shared_repeated_negative_and_text_orders_count_once_per_customer() {
+        let mut acc = Accumulator::new(false);
+        // Customer 1: orders 10 (two lines, then again later), -1, 10 again; customer 2 shares
+        // order 10 and has a return (no order counted); customer 3 has a huge key.
+        let customers = Column::new("c".into(), [1i64, 1, 2, 1, 1, 2, 1, 3, 3]);
+        let orders = Column::new("o".into(), [10i64, 10, 10, 11, -1, 12, 10, 1 << 40, 1 << 40]);
+        acc.add(&batch(customers, orders, &[5, 5, 5, 5, 5, -5, 5, 1, 1]))
+            .unwrap();
+        let frame = acc.finish(&DataType::Int64).unwrap();
+        assert_eq!(
+            frequencies(&frame),
+            vec![("1".into(), 3), ("2".into(), 1), ("3".into(), 1)]
+        );
+        assert_eq!(frame.column(CUSTOMER_ID).unwrap().dtype(), &DataType::Int64);
+    }
+
+    #[test]
+    fn text_ids_stay_integers_until_one_is_not_and_then_keep_their_text() {
+        let mut acc = Accumulator::new(true);
+        let orders = || Column::new("o".into(), ["1", "01", "1", "x-order-with-a-long-name"]);
+        acc.add(&batch(
+            Column::new("c".into(), ["20", "20", "3", "3"]),
+            orders(),
+            &[1, 1, 1, 1],
+        ))
+        .unwrap();
+        let mut all_integers = Accumulator::new(true);
+        all_integers
+            .add(&batch(
+                Column::new("c".into(), ["20", "20", "3", "3"]),
+                orders(),
+                &[1, 1, 1, 1],
+            ))
+            .unwrap();
+        let frame = all_integers.finish(&DataType::String).unwrap();
+        assert_eq!(frame.column(CUSTOMER_ID).unwrap().dtype(), &DataType::Int64);
+        assert_eq!(frequencies(&frame), vec![("3".into(), 2), ("20".into(), 2)]);
+
+        acc.add(&batch(
+            Column::new("c".into(), ["007", "3"]),
+            orders().head(Some(2)),
+            &[1, 1],
+        ))
+        .unwrap();
+        let frame = acc.finish(&DataType::String).unwrap();
+        assert_eq!(frame.column(CUSTOMER_ID).unwrap().dtype(), &DataType::String);
+        assert_eq!(
+            frequencies(&frame),
+            vec![("007".into(), 1), ("20".into(), 2), ("3".into(), 3)],
+            "text order, ids sorted as text; \"1\" and \"01\" are different orders"
+        );
     }
 }
