@@ -33,6 +33,7 @@ use serde::Serialize;
 use crate::customers::col_names::{CUSTOMER_ID, MONETARY};
 use crate::error::{ParamError, PolarsContext, Result};
 use crate::ingest::MICROS_PER_UNIT;
+use crate::ranking;
 use crate::rfm::{column_f64, ratio};
 
 /// Name of the class column added by [`classify`].
@@ -213,16 +214,28 @@ pub struct AbcTiers {
 /// polars errors when the columns are missing.
 pub fn classify(customers: &DataFrame, params: &AbcValidParams) -> Result<AbcTiers> {
     let monetary = column_f64(customers, MONETARY)?;
-    let order = value_order(customers, &monetary)?;
-    let classes = match params.basis {
-        AbcBasis::Customers => by_customers(order.len(), params),
-        AbcBasis::Revenue => by_revenue(&order, &monetary, params),
+    let ties = id_positions(customers)?;
+    let keys: Vec<u64> = monetary.iter().map(|m| ranking::descending_key(*m)).collect();
+    let last = params.splits.len() - 1;
+    let class_of_row: Vec<usize> = match params.basis {
+        AbcBasis::Customers => {
+            // A customer's class is the number of class bounds its place reaches: a
+            // selection finds the customers at the bounds, no sort needed.
+            let reached =
+                ranking::places_reached(&keys, ties.as_deref(), &customer_bounds(keys.len(), params));
+            reached.into_iter().map(|r| (r as usize).min(last)).collect()
+        }
+        AbcBasis::Revenue => {
+            let order = ranking::order_by(&keys, ties.as_deref());
+            let classes = by_revenue(&order, &monetary, params);
+            // classes[k] is the class of the k-th customer in value order; put it back in row order.
+            let mut class_of_row = vec![0usize; monetary.len()];
+            for (position, row) in order.iter().enumerate() {
+                class_of_row[*row] = classes[position];
+            }
+            class_of_row
+        }
     };
-    // classes[k] is the class of the k-th customer in value order; put it back in row order.
-    let mut class_of_row = vec![0usize; monetary.len()];
-    for (position, row) in order.iter().enumerate() {
-        class_of_row[*row] = classes[position];
-    }
     let names = params.class_names();
     let labels: Vec<&str> = class_of_row.iter().map(|c| names[*c]).collect();
     let mut frame = customers.clone();
@@ -237,37 +250,30 @@ pub fn classify(customers: &DataFrame, params: &AbcValidParams) -> Result<AbcTie
     })
 }
 
-/// Row indices ordered by monetary descending, then customer id ascending.
-fn value_order(customers: &DataFrame, monetary: &[f64]) -> Result<Vec<usize>> {
+/// Each row's position in customer-id order, the tie-breaker between equal values; `None`
+/// when the rows are already in id order (as customer tables are), so the row index is it.
+fn id_positions(customers: &DataFrame) -> Result<Option<Vec<u32>>> {
     let ids = customers
         .column(CUSTOMER_ID)
-        .context(|| "ABC needs customer_id".into())?;
-    let id_rank = ids
-        .as_materialized_series()
-        .arg_sort(SortOptions::default().with_maintain_order(true));
-    let mut id_position = vec![0usize; monetary.len()];
-    for (position, row) in id_rank.iter().enumerate() {
-        id_position[row.expect("arg_sort has no nulls") as usize] = position;
+        .context(|| "ABC needs customer_id".into())?
+        .as_materialized_series();
+    if ids.is_sorted(SortOptions::default()).unwrap_or(false) {
+        return Ok(None);
     }
-    let mut order: Vec<usize> = (0..monetary.len()).collect();
-    // Ids are distinct, so the order is total and an unstable sort is exact.
-    order.sort_unstable_by(|a, b| {
-        monetary[*b]
-            .total_cmp(&monetary[*a])
-            .then(id_position[*a].cmp(&id_position[*b]))
-    });
-    Ok(order)
+    let id_rank = ids.arg_sort(SortOptions::default().with_maintain_order(true));
+    let mut id_position = vec![0u32; ids.len()];
+    for (position, row) in id_rank.iter().enumerate() {
+        id_position[row.expect("arg_sort has no nulls") as usize] = position as u32;
+    }
+    Ok(Some(id_position))
 }
 
-fn by_customers(n: usize, params: &AbcValidParams) -> Vec<usize> {
-    let last = params.splits.len() - 1;
-    let bounds: Vec<u64> = params
+/// The places where each class after the first begins: `ceil(n · cumulative share)`.
+fn customer_bounds(n: usize, params: &AbcValidParams) -> Vec<usize> {
+    params
         .cumulative_basis_points()
         .iter()
-        .map(|bp| (n as u64 * bp).div_ceil(10_000))
-        .collect();
-    (0..n as u64)
-        .map(|i| bounds.iter().position(|b| i < *b).unwrap_or(last))
+        .map(|bp| (n as u64 * bp).div_ceil(10_000) as usize)
         .collect()
 }
 

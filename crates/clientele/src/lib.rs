@@ -60,6 +60,7 @@ pub mod ingest;
 pub mod migration;
 pub mod output;
 pub mod quality;
+mod ranking;
 pub mod report;
 pub mod rfm;
 pub mod rows;

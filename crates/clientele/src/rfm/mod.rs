@@ -90,8 +90,14 @@ pub fn score(customers: &DataFrame, params: &RfmValidParams, rules: &SegmentRule
     let segments = rules.check(params.bins())?;
     let (scores, scoring) = score::score_measures(customers, params)?;
     let (r, f, m) = (&scores[0], &scores[1], &scores[2]);
-    let cells: Vec<String> = (0..r.len())
-        .map(|i| format!("{}{}{}", r[i], f[i], m[i]))
+    // Cell labels come from a table of the bins³ possible cells, not one format! per customer.
+    let bins = params.bins();
+    let cell = |r: u8, f: u8, m: u8| ((r as usize - 1) * bins + f as usize - 1) * bins + m as usize - 1;
+    let labels: Vec<String> = (1..=bins as u8)
+        .flat_map(|r| (1..=bins as u8).flat_map(move |f| (1..=bins as u8).map(move |m| format!("{r}{f}{m}"))))
+        .collect();
+    let cells: Vec<&str> = (0..r.len())
+        .map(|i| labels[cell(r[i], f[i], m[i])].as_str())
         .collect();
     let sums: Vec<u8> = (0..r.len()).map(|i| r[i] + f[i] + m[i]).collect();
     let names: Vec<&str> = (0..r.len())

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use super::params::{Binning, Measure, RfmValidParams};
 use crate::error::Result;
+use crate::ranking;
 
 /// The quantile probabilities `k / bins` for `k = 0..=bins`, computed as pandas does
 /// (`np.linspace(0, 1, bins + 1)`, then `× 100 / 100` on the way through `np.percentile`),
@@ -44,13 +45,17 @@ pub fn quantile_probabilities(bins: usize) -> Vec<f64> {
 /// If `sorted` is empty.
 pub fn linear_quantile(sorted: &[f64], q: f64) -> f64 {
     assert!(!sorted.is_empty(), "quantile of no values");
-    let n = sorted.len();
+    linear_quantile_of(sorted.len(), q, |i| sorted[i])
+}
+
+/// [`linear_quantile`] of `n` ascending values given by position.
+fn linear_quantile_of(n: usize, q: f64, at: impl Fn(usize) -> f64) -> f64 {
     let virtual_index = (n - 1) as f64 * q;
     let below = virtual_index.floor().clamp(0.0, (n - 1) as f64);
     let gamma = virtual_index - below;
     let lo = below as usize;
     let hi = (lo + 1).min(n - 1);
-    let (a, b) = (sorted[lo], sorted[hi]);
+    let (a, b) = (at(lo), at(hi));
     let diff = b - a;
     if gamma >= 0.5 {
         b - diff * (1.0 - gamma)
@@ -65,6 +70,16 @@ pub fn quantile_cut_points(sorted: &[f64], bins: usize) -> Vec<f64> {
     probabilities[1..bins]
         .iter()
         .map(|q| linear_quantile(sorted, *q))
+        .collect()
+}
+
+/// [`quantile_cut_points`] of the ranks `1..=n`, without building them.
+pub fn rank_cut_points(n: usize, bins: usize) -> Vec<f64> {
+    assert!(n > 0, "quantile of no values");
+    let probabilities = quantile_probabilities(bins);
+    probabilities[1..bins]
+        .iter()
+        .map(|q| linear_quantile_of(n, *q, |i| (i + 1) as f64))
         .collect()
 }
 
@@ -153,18 +168,30 @@ fn score_measure(
 ) -> Result<(Vec<u8>, MeasureScoring)> {
     {
         let values = super::column_f64(customers, measure.column())?;
-        let (binned, cut_points) = match params.binning() {
+        let bin_to_score = |bin: u8| {
+            if measure.higher_is_better() {
+                bin
+            } else {
+                bins as u8 + 1 - bin
+            }
+        };
+        let by_cut_points = |binned: &[f64], cut_points: &[f64]| -> Vec<u8> {
+            binned
+                .iter()
+                .map(|x| bin_to_score(bin_of(*x, cut_points)))
+                .collect()
+        };
+        let (scores, cut_points) = match params.binning() {
             Binning::Quantile => {
                 let mut sorted = values.clone();
                 // Equal keys are identical values: an unstable sort gives the same order.
                 sorted.sort_unstable_by(f64::total_cmp);
                 let cuts = quantile_cut_points(&sorted, bins);
-                (values.clone(), cuts)
+                (by_cut_points(&values, &cuts), cuts)
             }
             Binning::Rank => {
-                let ranks = first_ranks(&values);
-                let sorted: Vec<f64> = (1..=values.len()).map(|r| r as f64).collect();
-                (ranks, quantile_cut_points(&sorted, bins))
+                let (binned, cuts) = rank_bins(&values, bins);
+                (binned.into_iter().map(bin_to_score).collect(), cuts)
             }
             Binning::Fixed => {
                 let cuts = params
@@ -172,23 +199,23 @@ fn score_measure(
                     .expect("checked params have thresholds")
                     .of(measure)
                     .to_vec();
-                (values.clone(), cuts)
+                (by_cut_points(&values, &cuts), cuts)
             }
         };
-        let scores: Vec<u8> = binned
-            .iter()
-            .map(|x| {
-                let bin = bin_of(*x, &cut_points);
-                if measure.higher_is_better() {
-                    bin
-                } else {
-                    bins as u8 + 1 - bin
-                }
-            })
-            .collect();
         let scoring = report(measure, params.binning(), cut_points, &values, &scores, bins);
         Ok((scores, scoring))
     }
+}
+
+/// Rank binning: the bin of each value's first rank (see [`first_ranks`]) and the cut points
+/// on ranks, found by selection: an integer rank `r = place + 1` is above a cut point `c`
+/// exactly when `place ≥ floor(c)`, so only the places at the cuts are needed, not a sort.
+fn rank_bins(values: &[f64], bins: usize) -> (Vec<u8>, Vec<f64>) {
+    let cuts = rank_cut_points(values.len(), bins);
+    let places: Vec<usize> = cuts.iter().map(|c| c.floor() as usize).collect();
+    let keys: Vec<u64> = values.iter().map(|v| ranking::ascending_key(*v)).collect();
+    let reached = ranking::places_reached(&keys, None, &places);
+    (reached.into_iter().map(|above| 1 + above).collect(), cuts)
 }
 
 /// Ranks 1..=n by value ascending, ties in input order (`rank(method="first")`).
@@ -335,6 +362,23 @@ mod tests {
     #[test]
     fn first_ranks_break_ties_by_position() {
         assert_eq!(first_ranks(&[3.0, 1.0, 3.0, 2.0]), vec![3.0, 1.0, 4.0, 2.0]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn rank_bins_by_selection_equal_bins_of_ranks(
+            values in proptest::collection::vec(-3i32..12, 1..400),
+            bins in 2usize..8,
+        ) {
+            let values: Vec<f64> = values.into_iter().map(|v| f64::from(v) / 2.0).collect();
+            let ranks = first_ranks(&values);
+            let sorted: Vec<f64> = (1..=values.len()).map(|r| r as f64).collect();
+            let cuts = quantile_cut_points(&sorted, bins);
+            let expected: Vec<u8> = ranks.iter().map(|r| bin_of(*r, &cuts)).collect();
+            let (binned, rank_cuts) = rank_bins(&values, bins);
+            proptest::prop_assert_eq!(rank_cuts, cuts);
+            proptest::prop_assert_eq!(binned, expected);
+        }
     }
 
     #[test]

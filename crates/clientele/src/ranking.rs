@@ -1,0 +1,118 @@
+//! Places in a total order without sorting: scores and ABC classes only need to know, for each
+//! customer, which of a few cut places its place reaches, and a selection finds the element at
+//! each cut in linear time, where a full sort of millions of customers took seconds.
+//!
+//! Rows are ordered by `(key, tie)` ascending, where `key` is an order-preserving `u64` of the
+//! value ([`ascending_key`], [`descending_key`]) and `tie` breaks equal keys (the row's
+//! position in customer-id order). The order is total, so "place" is exact.
+
+use rayon::prelude::*;
+
+/// An order-preserving key of a float: `a.total_cmp(b)` equals the comparison of the keys.
+#[inline]
+pub(crate) fn ascending_key(value: f64) -> u64 {
+    let bits = value.to_bits();
+    if bits >> 63 == 1 { !bits } else { bits | (1 << 63) }
+}
+
+/// A key ordering floats from the largest down.
+#[inline]
+pub(crate) fn descending_key(value: f64) -> u64 {
+    !ascending_key(value)
+}
+
+/// For each row, how many of `places` (0-based, ascending) its place in the `(key, tie)`
+/// order reaches: `#{k : place(row) ≥ places[k]}`. `ties` gives each row's tie-breaker;
+/// `None` breaks ties by row index. Places at or beyond the number of rows are never reached.
+pub(crate) fn places_reached(keys: &[u64], ties: Option<&[u32]>, places: &[usize]) -> Vec<u8> {
+    debug_assert!(places.windows(2).all(|w| w[0] <= w[1]), "places ascend");
+    let n = keys.len();
+    let tie = |row: usize| ties.map_or(row as u32, |t| t[row]);
+    let cuts: Vec<(u64, u32)> = {
+        let mut scratch = keys.to_vec();
+        let mut from = 0;
+        places
+            .iter()
+            .filter(|place| **place < n)
+            .map(|place| {
+                // Everything before `from` is ≤ everything after: select within the rest.
+                scratch[from..].select_nth_unstable(place - from);
+                from = *place;
+                let key = scratch[*place];
+                // The place among rows with this key, in tie order.
+                let below = keys.par_iter().filter(|k| **k < key).count();
+                let mut tied: Vec<u32> = (0..n).filter(|row| keys[*row] == key).map(tie).collect();
+                let (_, cut_tie, _) = tied.select_nth_unstable(place - below);
+                (key, *cut_tie)
+            })
+            .collect()
+    };
+    keys.par_iter()
+        .enumerate()
+        .map(|(row, key)| {
+            let own = (*key, tie(row));
+            cuts.iter().filter(|cut| own >= **cut).count() as u8
+        })
+        .collect()
+}
+
+/// Row indices in `(key, tie)` order (a full sort, for when every place matters).
+pub(crate) fn order_by(keys: &[u64], ties: Option<&[u32]>) -> Vec<usize> {
+    let mut packed: Vec<(u64, u32, u32)> = keys
+        .iter()
+        .enumerate()
+        .map(|(row, key)| (*key, ties.map_or(row as u32, |t| t[row]), row as u32))
+        .collect();
+    packed.par_sort_unstable();
+    packed.into_iter().map(|(_, _, row)| row as usize).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn keys_order_floats_like_total_cmp() {
+        let values = [f64::NEG_INFINITY, -3.5, -0.0, 0.0, 1e-300, 2.0, f64::INFINITY];
+        for w in values.windows(2) {
+            assert!(ascending_key(w[0]) < ascending_key(w[1]), "{w:?}");
+            assert!(descending_key(w[0]) > descending_key(w[1]), "{w:?}");
+        }
+    }
+
+    /// The places by a full sort, for comparison.
+    fn reached_by_sort(keys: &[u64], ties: Option<&[u32]>, places: &[usize]) -> Vec<u8> {
+        let mut reached = vec![0u8; keys.len()];
+        for (place, row) in order_by(keys, ties).into_iter().enumerate() {
+            reached[row] = places.iter().filter(|p| place >= **p).count() as u8;
+        }
+        reached
+    }
+
+    proptest! {
+        #[test]
+        fn selection_agrees_with_a_full_sort(
+            values in prop::collection::vec(0u64..6, 1..300),
+            raw_places in prop::collection::vec(0usize..320, 0..6),
+            shuffle_ties in any::<bool>(),
+        ) {
+            let mut places = raw_places;
+            places.sort_unstable();
+            let n = values.len() as u32;
+            // A tie order that is a permutation of the rows (customer-id positions).
+            let ties: Vec<u32> = (0..n).map(|i| (i * 7919) % n).collect();
+            let distinct = {
+                let mut t = ties.clone();
+                t.sort_unstable();
+                t.dedup();
+                t.len() == n as usize
+            };
+            let ties = (shuffle_ties && distinct).then_some(ties.as_slice());
+            prop_assert_eq!(
+                places_reached(&values, ties, &places),
+                reached_by_sort(&values, ties, &places)
+            );
+        }
+    }
+}
