@@ -243,6 +243,23 @@ const NEW_CUSTOMER: CustomerState = CustomerState {
     orders: 0,
 };
 
+/// Used rows parsed outside polars, with the status counts of the rows they came from.
+#[derive(Default)]
+pub(crate) struct ParsedRows {
+    /// Customer ids that are canonical integers (a placeholder where `text_ids` has the row).
+    pub ids: Vec<i64>,
+    /// `(row, id)` for the rows whose id is other text, by row.
+    pub text_ids: Vec<(u32, Box<str>)>,
+    /// Timestamps, microseconds since the epoch.
+    pub ts: Vec<i64>,
+    /// Amounts in micro-units.
+    pub amounts: Vec<i64>,
+    /// Order keys ([`order_key_of_text`], or days without an order column).
+    pub orders: Vec<u64>,
+    /// Status code → rows, for every row read (used or not).
+    pub status_counts: Vec<(u8, u64)>,
+}
+
 /// The running state of one aggregation.
 pub(crate) struct Accumulator {
     ids: Ids,
@@ -298,9 +315,36 @@ impl Accumulator {
         let amount = no_nulls(amount.cont_slice(), AMOUNT_MICROS)?;
         let orders = order_keys(batch.column(ORDER_KEY)?)?;
         let indices = self.indices(batch.column(CUSTOMER_ID)?)?;
-        for (((c, t), a), o) in indices.into_iter().zip(ts).zip(amount).zip(orders) {
+        self.add_used(&indices, ts, amount, &orders)
+    }
+
+    /// Adds rows parsed by a reader of its own (see [`ParsedRows`]).
+    pub(crate) fn add_parsed(&mut self, rows: &ParsedRows) -> PolarsResult<()> {
+        for (code, n) in &rows.status_counts {
+            self.status_counts[*code as usize] += n;
+        }
+        let mut text_ids = rows.text_ids.iter().peekable();
+        let mut indices = Vec::with_capacity(rows.ids.len());
+        for (row, id) in rows.ids.iter().enumerate() {
+            let index = match text_ids.next_if(|(r, _)| *r as usize == row) {
+                Some((_, text)) => self.text_index(text),
+                None => match self.ids {
+                    Ids::Int(_) => self.int_index(*id),
+                    // After a switch to text, a canonical integer is its own text.
+                    Ids::Text(..) => self.text_index(&id.to_string()),
+                },
+            };
+            indices.push(index);
+        }
+        self.add_used(&indices, &rows.ts, &rows.amounts, &rows.orders)
+    }
+
+    /// The per-row work on used rows: customer index, timestamp, amount in micro-units and
+    /// order key of each.
+    fn add_used(&mut self, indices: &[u32], ts: &[i64], amount: &[i64], orders: &[u64]) -> PolarsResult<()> {
+        for (((c, t), a), o) in indices.iter().zip(ts).zip(amount).zip(orders) {
+            let (c, t, a, o) = (*c, *t, *a, *o);
             let state = &mut self.customers[c as usize];
-            let (t, a) = (*t, *a);
             state.rows = state
                 .rows
                 .checked_add(1)
@@ -451,21 +495,28 @@ impl Accumulator {
             }
         };
         debug_assert_eq!(order.len(), n);
+        // One random-access pass puts the records in id order; the columns then read them in
+        // sequence (a gather per column was a cache miss per customer per column).
+        let frequency: Vec<i64> = order.iter().map(|i| frequency[*i as usize]).collect();
+        let customers: Vec<CustomerState> = {
+            let by_index = customers;
+            order.iter().map(|i| by_index[*i as usize]).collect()
+        };
+        drop(order);
         let column = |name: &str, value: &dyn Fn(&CustomerState) -> i64| -> Column {
-            let values: Vec<i64> = order.iter().map(|i| value(&customers[*i as usize])).collect();
+            let values: Vec<i64> = customers.iter().map(value).collect();
             Column::new(name.into(), values)
         };
         let timestamps = |name: &str, value: &dyn Fn(&CustomerState) -> i64, none: i64| -> Result<Column> {
-            let ca: Int64Chunked = order
+            let ca: Int64Chunked = customers
                 .iter()
-                .map(|i| value(&customers[*i as usize]))
+                .map(value)
                 .map(|v| (v != none).then_some(v))
                 .collect();
             Column::new(name.into(), ca.into_series())
                 .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
                 .context(|| "purchase timestamps".into())
         };
-        let frequency: Vec<i64> = order.iter().map(|i| frequency[*i as usize]).collect();
         DataFrame::new(
             n,
             vec![
@@ -495,6 +546,15 @@ fn sorted_order<T: Ord>(values: &[T]) -> Vec<u32> {
     order
 }
 
+/// The key of a text order id: a canonical non-negative integer as that integer, other text by
+/// [`text_key`] (top bit set), so the two kinds never meet.
+pub(crate) fn order_key_of_text(text: &str) -> u64 {
+    match super::canonical_integer(text) {
+        Some(value) if value >= 0 => value as u64,
+        _ => text_key(text),
+    }
+}
+
 /// Order keys as `u64`: integers as they are (two's complement); text that is a canonical
 /// non-negative integer as that integer, other text tagged with the top bit (see
 /// [`text_key`]), so the two kinds never meet.
@@ -504,13 +564,7 @@ fn order_keys(column: &Column) -> PolarsResult<Vec<u64>> {
         DataType::String => Ok(series
             .str()?
             .iter()
-            .map(|v| {
-                let text = v.expect("used rows have an order id");
-                match super::canonical_integer(text) {
-                    Some(value) if value >= 0 => value as u64,
-                    _ => text_key(text),
-                }
-            })
+            .map(|v| order_key_of_text(v.expect("used rows have an order id")))
             .collect()),
         _ => {
             let keys = series.cast(&DataType::Int64)?;
@@ -539,25 +593,27 @@ fn text_key(text: &str) -> u64 {
     }
 }
 
-/// Streams `classified` through an accumulator with polars' streaming engine.
-pub(crate) fn accumulate(classified: LazyFrame, text_ids: bool) -> PolarsResult<Accumulator> {
+/// Streams each of `parts` in turn through one accumulator with polars' streaming engine.
+pub(crate) fn accumulate(parts: Vec<LazyFrame>, text_ids: bool) -> PolarsResult<Accumulator> {
     let state = Arc::new(Mutex::new(Accumulator::new(text_ids)));
-    let sink_state = Arc::clone(&state);
-    let callback = PlanCallback::new(move |batch: DataFrame| {
-        let mut acc = sink_state.lock().expect("the accumulator lock is never poisoned");
-        acc.add(&batch)?;
-        Ok(false)
-    });
-    classified
-        .select([
-            col(CUSTOMER_ID),
-            col(TS),
-            col(AMOUNT_MICROS),
-            col(ORDER_KEY),
-            col(STATUS),
-        ])
-        .sink_batches(callback, false, None)?
-        .collect_with_engine(Engine::Streaming)?;
+    for classified in parts {
+        let sink_state = Arc::clone(&state);
+        let callback = PlanCallback::new(move |batch: DataFrame| {
+            let mut acc = sink_state.lock().expect("the accumulator lock is never poisoned");
+            acc.add(&batch)?;
+            Ok(false)
+        });
+        classified
+            .select([
+                col(CUSTOMER_ID),
+                col(TS),
+                col(AMOUNT_MICROS),
+                col(ORDER_KEY),
+                col(STATUS),
+            ])
+            .sink_batches(callback, false, None)?
+            .collect_with_engine(Engine::Streaming)?;
+    }
     let state = Arc::try_unwrap(state)
         .map_err(|_| polars_err!(ComputeError: "the batch callback outlived the query"))?;
     Ok(state

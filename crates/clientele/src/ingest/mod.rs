@@ -85,6 +85,10 @@ pub struct Transactions {
     time: TimeParsing,
     decimal: DecimalSeparator,
     checks: Vec<ExtraCheck>,
+    /// The delimited text files behind `raw`, when it is a plain CSV scan.
+    delimited: Option<source::DelimitedFiles>,
+    /// The format of the files behind `raw`, when it is a file scan.
+    format: Option<InputFormat>,
 }
 
 /// A check beyond the transaction log's, with the reason and column a failing row is
@@ -120,8 +124,9 @@ impl std::fmt::Debug for Transactions {
 /// and the column errors of [`Columns::resolve`].
 pub fn scan(path: impl AsRef<Path>, options: &IngestOptions) -> Result<Transactions> {
     let input = source::resolve_input(path.as_ref(), options.format)?;
-    let raw = source::scan_files(&input, &options.csv)?;
-    Transactions::new(input.name, raw, options)
+    let (raw, delimited) = source::scan_files(&input, &options.csv)?;
+    let format = input.format;
+    Ok(Transactions::new(input.name, raw, options)?.with_source(format, delimited))
 }
 
 /// Scans several inputs (files, directories or globs) as one: all must have one format and,
@@ -133,8 +138,9 @@ pub fn scan(path: impl AsRef<Path>, options: &IngestOptions) -> Result<Transacti
 /// As [`scan`]; [`Error::UnsupportedInput`] when the inputs mix formats or `paths` is empty.
 pub fn scan_many(paths: &[PathBuf], options: &IngestOptions) -> Result<Transactions> {
     let input = input_files(paths, options)?;
-    let raw = source::scan_files(&input, &options.csv)?;
-    Transactions::new(input.name, raw, options)
+    let (raw, delimited) = source::scan_files(&input, &options.csv)?;
+    let format = input.format;
+    Ok(Transactions::new(input.name, raw, options)?.with_source(format, delimited))
 }
 
 /// The files behind several inputs, sorted within each input and in the order given.
@@ -243,10 +249,56 @@ impl Transactions {
             },
             decimal: options.csv.decimal,
             checks: Vec::new(),
+            delimited: None,
+            format: None,
         };
         tx.check_types()?;
         tx.time = tx.settle_time_format(options.time_format.as_deref())?;
         Ok(tx)
+    }
+
+    fn with_source(mut self, format: InputFormat, delimited: Option<source::DelimitedFiles>) -> Self {
+        self.format = Some(format);
+        self.delimited = delimited;
+        self
+    }
+
+    /// The number of rows, when the input is Parquet files (read from their metadata).
+    pub(crate) fn parquet_rows(&self) -> Result<Option<u64>> {
+        if self.format != Some(InputFormat::Parquet) {
+            return Ok(None);
+        }
+        let counted = self
+            .raw
+            .clone()
+            .select([len().cast(DataType::UInt64)])
+            .collect()
+            .map_err(|e| read_error(&self.source_name, "the row count", e))?;
+        Ok(counted
+            .column(counted.get_column_names()[0].as_str())
+            .ok()
+            .and_then(|c| c.u64().ok()?.get(0)))
+    }
+
+    /// The plain CSV files behind the transactions, for a reader of their own, when every
+    /// role column is read as text and no extra check applies.
+    pub(crate) fn delimited(&self) -> Option<&source::DelimitedFiles> {
+        let c = &self.columns;
+        let text = |name: &String| self.dtype(name) == &DataType::String;
+        let amounts_text = match &c.amount {
+            AmountColumns::Amount(a) => text(a),
+            AmountColumns::QuantityTimesPrice { quantity, price } => text(quantity) && text(price),
+        };
+        let all_text =
+            text(&c.customer) && text(&c.time) && amounts_text && c.order.as_ref().is_none_or(text);
+        self.delimited
+            .as_ref()
+            .filter(|_| all_text && self.checks.is_empty())
+    }
+
+    /// The decimal separator of text amounts.
+    pub(crate) fn decimal(&self) -> DecimalSeparator {
+        self.decimal
     }
 
     /// The input's name as the user gave it.
@@ -520,13 +572,19 @@ impl Transactions {
     /// missing order id; then the policies: dated after the as-of date, a return under
     /// [`ReturnsPolicy::Exclude`]; otherwise used.
     pub fn classify(&self, policy: &RowPolicy) -> LazyFrame {
+        self.classify_frame(self.raw.clone(), policy)
+    }
+
+    /// [`Transactions::classify`] over other rows with the input's role columns (as the
+    /// input's types), e.g. rows a fast reader left to polars.
+    pub(crate) fn classify_frame(&self, raw: LazyFrame, policy: &RowPolicy) -> LazyFrame {
         use col_names::*;
         let order_key = if self.columns.order.is_some() {
             col(internal::ORDER_KEY)
         } else {
             col(internal::DAY).to_physical()
         };
-        self.flagged(self.raw.clone(), policy).select([
+        self.flagged(raw, policy).select([
             col(internal::CUSTOMER_ID).alias(CUSTOMER_ID),
             col(internal::TS).alias(TS),
             col(internal::DAY).alias(DAY),

@@ -331,8 +331,46 @@ fn delimiter_of_line(line: &str, quote: Option<u8>) -> Delimiter {
     }
 }
 
-/// Scans the input files into a lazy frame of their columns, as text for CSV.
-pub(crate) fn scan_files(input: &InputFiles, csv: &CsvOptions) -> Result<LazyFrame> {
+/// Plain delimited text files as read by the CSV scan, for readers of their own (the
+/// aggregation's fast path): the same files, separator, quote and header.
+#[derive(Debug, Clone)]
+pub(crate) struct DelimitedFiles {
+    pub files: Vec<PathBuf>,
+    pub separator: u8,
+    pub quote: Option<u8>,
+    pub header: bool,
+}
+
+/// Scans the input files into a lazy frame of their columns, as text for CSV; for
+/// uncompressed files with a one-byte separator, also how they were read.
+pub(crate) fn scan_files(
+    input: &InputFiles,
+    csv: &CsvOptions,
+) -> Result<(LazyFrame, Option<DelimitedFiles>)> {
+    if input.format == InputFormat::Csv {
+        let delimiter = match csv.delimiter {
+            Delimiter::Auto => sniff_delimiter(&input.files[0], csv.quote)?,
+            other => other,
+        };
+        if let Delimiter::Byte(separator) = delimiter {
+            let plain = input
+                .files
+                .iter()
+                .all(|f| !head_bytes(f, 2).is_ok_and(|b| b.starts_with(&[0x1f, 0x8b])));
+            let lazy = scan_csv(input, csv, separator)?;
+            let files = plain.then(|| DelimitedFiles {
+                files: input.files.clone(),
+                separator,
+                quote: csv.quote,
+                header: csv.header == Header::Present,
+            });
+            return Ok((lazy, files));
+        }
+    }
+    scan_files_lazy(input, csv).map(|lazy| (lazy, None))
+}
+
+fn scan_files_lazy(input: &InputFiles, csv: &CsvOptions) -> Result<LazyFrame> {
     match input.format {
         InputFormat::Parquet => {
             let paths = ref_paths(input)?;
