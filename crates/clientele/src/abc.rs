@@ -34,7 +34,7 @@ use crate::customers::col_names::{CUSTOMER_ID, MONETARY};
 use crate::error::{ParamError, PolarsContext, Result};
 use crate::ingest::MICROS_PER_UNIT;
 use crate::ranking;
-use crate::rfm::{column_f64, ratio};
+use crate::rfm::{column_f64_view, ratio};
 
 /// Name of the class column added by [`classify`].
 pub const ABC_CLASS: &str = "abc_class";
@@ -213,19 +213,20 @@ pub struct AbcTiers {
 ///
 /// polars errors when the columns are missing.
 pub fn classify(customers: &DataFrame, params: &AbcValidParams) -> Result<AbcTiers> {
-    let monetary = column_f64(customers, MONETARY)?;
+    let monetary = column_f64_view(customers, MONETARY)?;
     let ties = id_positions(customers)?;
-    let keys: Vec<u64> = monetary.iter().map(|m| ranking::descending_key(*m)).collect();
+    let key = |row: usize| ranking::descending_key(monetary[row]);
     let last = params.splits.len() - 1;
     let class_of_row: Vec<usize> = match params.basis {
         AbcBasis::Customers => {
             // A customer's class is the number of class bounds its place reaches: a
             // selection finds the customers at the bounds, no sort needed.
-            let reached =
-                ranking::places_reached(&keys, ties.as_deref(), &customer_bounds(keys.len(), params));
+            let bounds = customer_bounds(monetary.len(), params);
+            let reached = ranking::places_reached(monetary.len(), key, ties.as_deref(), &bounds);
             reached.into_iter().map(|r| (r as usize).min(last)).collect()
         }
         AbcBasis::Revenue => {
+            let keys: Vec<u64> = (0..monetary.len()).map(key).collect();
             let order = ranking::order_by(&keys, ties.as_deref());
             let classes = by_revenue(&order, &monetary, params);
             // classes[k] is the class of the k-th customer in value order; put it back in row order.
@@ -237,10 +238,10 @@ pub fn classify(customers: &DataFrame, params: &AbcValidParams) -> Result<AbcTie
         }
     };
     let names = params.class_names();
-    let labels: Vec<&str> = class_of_row.iter().map(|c| names[*c]).collect();
+    let labels = StringChunked::from_iter_values(ABC_CLASS.into(), class_of_row.iter().map(|c| names[*c]));
     let mut frame = customers.clone();
     frame
-        .with_column(Column::new(ABC_CLASS.into(), labels))
+        .with_column(labels.into_column())
         .context(|| "adding ABC classes".into())?;
     let summary = summarise(&class_of_row, &monetary, params);
     Ok(AbcTiers {

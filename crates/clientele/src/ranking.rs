@@ -21,15 +21,20 @@ pub(crate) fn descending_key(value: f64) -> u64 {
     !ascending_key(value)
 }
 
-/// For each row, how many of `places` (0-based, ascending) its place in the `(key, tie)`
-/// order reaches: `#{k : place(row) ≥ places[k]}`. `ties` gives each row's tie-breaker;
-/// `None` breaks ties by row index. Places at or beyond the number of rows are never reached.
-pub(crate) fn places_reached(keys: &[u64], ties: Option<&[u32]>, places: &[usize]) -> Vec<u8> {
+/// For each of `n` rows, how many of `places` (0-based, ascending) its place in the
+/// `(key(row), tie)` order reaches: `#{k : place(row) ≥ places[k]}`. `ties` gives each row's
+/// tie-breaker; `None` breaks ties by row index. Places at or beyond `n` are never reached.
+/// Keys are computed on the fly: only one copy of them is held, for the selection.
+pub(crate) fn places_reached(
+    n: usize,
+    key: impl Fn(usize) -> u64 + Sync,
+    ties: Option<&[u32]>,
+    places: &[usize],
+) -> Vec<u8> {
     debug_assert!(places.windows(2).all(|w| w[0] <= w[1]), "places ascend");
-    let n = keys.len();
     let tie = |row: usize| ties.map_or(row as u32, |t| t[row]);
     let cuts: Vec<(u64, u32)> = {
-        let mut scratch = keys.to_vec();
+        let mut scratch: Vec<u64> = (0..n).map(&key).collect();
         let mut from = 0;
         places
             .iter()
@@ -38,19 +43,19 @@ pub(crate) fn places_reached(keys: &[u64], ties: Option<&[u32]>, places: &[usize
                 // Everything before `from` is ≤ everything after: select within the rest.
                 scratch[from..].select_nth_unstable(place - from);
                 from = *place;
-                let key = scratch[*place];
+                let cut = scratch[*place];
                 // The place among rows with this key, in tie order.
-                let below = keys.par_iter().filter(|k| **k < key).count();
-                let mut tied: Vec<u32> = (0..n).filter(|row| keys[*row] == key).map(tie).collect();
+                let below = (0..n).into_par_iter().filter(|row| key(*row) < cut).count();
+                let mut tied: Vec<u32> = (0..n).filter(|row| key(*row) == cut).map(tie).collect();
                 let (_, cut_tie, _) = tied.select_nth_unstable(place - below);
-                (key, *cut_tie)
+                (cut, *cut_tie)
             })
             .collect()
     };
-    keys.par_iter()
-        .enumerate()
-        .map(|(row, key)| {
-            let own = (*key, tie(row));
+    (0..n)
+        .into_par_iter()
+        .map(|row| {
+            let own = (key(row), tie(row));
             cuts.iter().filter(|cut| own >= **cut).count() as u8
         })
         .collect()
@@ -110,7 +115,7 @@ mod tests {
             };
             let ties = (shuffle_ties && distinct).then_some(ties.as_slice());
             prop_assert_eq!(
-                places_reached(&values, ties, &places),
+                places_reached(values.len(), |row| values[row], ties, &places),
                 reached_by_sort(&values, ties, &places)
             );
         }

@@ -96,21 +96,23 @@ pub fn score(customers: &DataFrame, params: &RfmValidParams, rules: &SegmentRule
     let labels: Vec<String> = (1..=bins as u8)
         .flat_map(|r| (1..=bins as u8).flat_map(move |f| (1..=bins as u8).map(move |m| format!("{r}{f}{m}"))))
         .collect();
-    let cells: Vec<&str> = (0..r.len())
-        .map(|i| labels[cell(r[i], f[i], m[i])].as_str())
-        .collect();
+    let cells = StringChunked::from_iter_values(
+        col_names::RFM_CELL.into(),
+        (0..r.len()).map(|i| labels[cell(r[i], f[i], m[i])].as_str()),
+    );
     let sums: Vec<u8> = (0..r.len()).map(|i| r[i] + f[i] + m[i]).collect();
-    let names: Vec<&str> = (0..r.len())
-        .map(|i| segments.segment_of(r[i], f[i], m[i]))
-        .collect();
+    let names = StringChunked::from_iter_values(
+        col_names::SEGMENT.into(),
+        (0..r.len()).map(|i| segments.segment_of(r[i], f[i], m[i])),
+    );
     let mut frame = customers.clone();
     for column in [
         Column::new(col_names::R_SCORE.into(), r),
         Column::new(col_names::F_SCORE.into(), f),
         Column::new(col_names::M_SCORE.into(), m),
-        Column::new(col_names::RFM_CELL.into(), cells),
+        cells.into_column(),
         Column::new(col_names::RFM_SCORE.into(), sums),
-        Column::new(col_names::SEGMENT.into(), names),
+        names.into_column(),
     ] {
         frame.with_column(column).context(|| "adding RFM scores".into())?;
     }
@@ -200,6 +202,18 @@ pub(crate) fn column_f64(frame: &DataFrame, name: &str) -> Result<Vec<f64>> {
         .iter()
         .map(|v| v.unwrap_or(0.0))
         .collect())
+}
+
+/// [`column_f64`] without a copy when the column already is contiguous `Float64` without
+/// nulls (as `monetary` is), a copy otherwise.
+pub(crate) fn column_f64_view<'f>(frame: &'f DataFrame, name: &str) -> Result<std::borrow::Cow<'f, [f64]>> {
+    let column = frame.column(name).context(|| format!("column {name}"))?;
+    if let Ok(values) = column.f64()
+        && let Ok(slice) = values.cont_slice()
+    {
+        return Ok(std::borrow::Cow::Borrowed(slice));
+    }
+    column_f64(frame, name).map(std::borrow::Cow::Owned)
 }
 
 /// A text column's values, nulls kept.

@@ -167,7 +167,7 @@ fn score_measure(
     bins: usize,
 ) -> Result<(Vec<u8>, MeasureScoring)> {
     {
-        let values = super::column_f64(customers, measure.column())?;
+        let values = super::column_f64_view(customers, measure.column())?;
         let bin_to_score = |bin: u8| {
             if measure.higher_is_better() {
                 bin
@@ -183,7 +183,7 @@ fn score_measure(
         };
         let (scores, cut_points) = match params.binning() {
             Binning::Quantile => {
-                let mut sorted = values.clone();
+                let mut sorted = values.to_vec();
                 // Equal keys are identical values: an unstable sort gives the same order.
                 sorted.sort_unstable_by(f64::total_cmp);
                 let cuts = quantile_cut_points(&sorted, bins);
@@ -213,8 +213,8 @@ fn score_measure(
 fn rank_bins(values: &[f64], bins: usize) -> (Vec<u8>, Vec<f64>) {
     let cuts = rank_cut_points(values.len(), bins);
     let places: Vec<usize> = cuts.iter().map(|c| c.floor() as usize).collect();
-    let keys: Vec<u64> = values.iter().map(|v| ranking::ascending_key(*v)).collect();
-    let reached = ranking::places_reached(&keys, None, &places);
+    let key = |row: usize| ranking::ascending_key(values[row]);
+    let reached = ranking::places_reached(values.len(), key, None, &places);
     (reached.into_iter().map(|above| 1 + above).collect(), cuts)
 }
 
