@@ -28,6 +28,7 @@
 use std::sync::{Arc, Mutex};
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use crate::error::{PolarsContext, Result};
 use crate::ingest::col_names::{AMOUNT_MICROS, CUSTOMER_ID, ORDER_KEY, STATUS, TS};
@@ -291,13 +292,20 @@ impl Accumulator {
     /// Adds one batch of classified rows (`customer_id, ts, amount_micros, order_key, status`).
     pub(crate) fn add(&mut self, batch: &DataFrame) -> PolarsResult<()> {
         let status = batch.column(STATUS)?.u8()?;
-        let mut used_rows = 0usize;
         let used_code = RowStatus::Used.code();
-        for s in status.iter() {
-            let code = s.unwrap_or(u8::MAX);
-            self.status_counts[code as usize] += 1;
-            used_rows += (code == used_code) as usize;
+        let before = self.status_counts[used_code as usize];
+        for chunk in status.downcast_iter() {
+            if chunk.validity().is_none_or(|v| v.unset_bits() == 0) {
+                for code in chunk.values().iter() {
+                    self.status_counts[*code as usize] += 1;
+                }
+            } else {
+                for code in chunk.iter() {
+                    self.status_counts[code.copied().unwrap_or(u8::MAX) as usize] += 1;
+                }
+            }
         }
+        let used_rows = (self.status_counts[used_code as usize] - before) as usize;
         if used_rows == 0 {
             return Ok(());
         }
@@ -313,8 +321,20 @@ impl Accumulator {
         let ts = no_nulls(ts.cont_slice(), TS)?;
         let amount = batch.column(AMOUNT_MICROS)?.i64()?.rechunk();
         let amount = no_nulls(amount.cont_slice(), AMOUNT_MICROS)?;
-        let orders = order_keys(batch.column(ORDER_KEY)?)?;
-        let indices = self.indices(batch.column(CUSTOMER_ID)?)?;
+        let (customer, order) = (batch.column(CUSTOMER_ID)?, batch.column(ORDER_KEY)?);
+        if !self.text_input && customer.dtype() == &DataType::Int64 && order.dtype() == &DataType::Int64 {
+            // The common Parquet case, in one pass without intermediate vectors.
+            let (ids, orders) = (customer.i64()?.rechunk(), order.i64()?.rechunk());
+            let ids = no_nulls(ids.cont_slice(), CUSTOMER_ID)?;
+            let orders = no_nulls(orders.cont_slice(), ORDER_KEY)?;
+            for (((id, t), a), o) in ids.iter().zip(ts).zip(amount).zip(orders) {
+                let c = self.int_index(*id);
+                self.add_row(c, *t, *a, *o as u64)?;
+            }
+            return Ok(());
+        }
+        let orders = order_keys(order)?;
+        let indices = self.indices(customer)?;
         self.add_used(&indices, ts, amount, &orders)
     }
 
@@ -343,27 +363,33 @@ impl Accumulator {
     /// order key of each.
     fn add_used(&mut self, indices: &[u32], ts: &[i64], amount: &[i64], orders: &[u64]) -> PolarsResult<()> {
         for (((c, t), a), o) in indices.iter().zip(ts).zip(amount).zip(orders) {
-            let (c, t, a, o) = (*c, *t, *a, *o);
-            let state = &mut self.customers[c as usize];
-            state.rows = state
-                .rows
-                .checked_add(1)
-                .ok_or_else(|| polars_err!(ComputeError: "a customer has more than {} rows", u32::MAX))?;
-            if a > 0 {
-                state.gross += a;
-            } else if a < 0 {
-                state.returned -= a;
-            }
-            if a >= 0 {
-                state.first_ts = state.first_ts.min(t);
-                state.last_ts = state.last_ts.max(t);
-                if state.last_order != o || o == NO_ORDER {
-                    state.last_order = o;
-                    match self.owners.claim(o, c) {
-                        Claim::New => state.orders += 1,
-                        Claim::Same => {}
-                        Claim::Pair => self.pairs.push(c, o),
-                    }
+            self.add_row(*c, *t, *a, *o)?;
+        }
+        Ok(())
+    }
+
+    /// One used row: customer index, timestamp, amount in micro-units, order key.
+    #[inline(always)]
+    fn add_row(&mut self, c: u32, t: i64, a: i64, o: u64) -> PolarsResult<()> {
+        let state = &mut self.customers[c as usize];
+        state.rows = state
+            .rows
+            .checked_add(1)
+            .ok_or_else(|| polars_err!(ComputeError: "a customer has more than {} rows", u32::MAX))?;
+        if a > 0 {
+            state.gross += a;
+        } else if a < 0 {
+            state.returned -= a;
+        }
+        if a >= 0 {
+            state.first_ts = state.first_ts.min(t);
+            state.last_ts = state.last_ts.max(t);
+            if state.last_order != o || o == NO_ORDER {
+                state.last_order = o;
+                match self.owners.claim(o, c) {
+                    Claim::New => state.orders += 1,
+                    Claim::Same => {}
+                    Claim::Pair => self.pairs.push(c, o),
                 }
             }
         }
@@ -495,42 +521,64 @@ impl Accumulator {
             }
         };
         debug_assert_eq!(order.len(), n);
-        // One random-access pass puts the records in id order; the columns then read them in
-        // sequence (a gather per column was a cache miss per customer per column).
-        let frequency: Vec<i64> = order.iter().map(|i| frequency[*i as usize]).collect();
-        let customers: Vec<CustomerState> = {
-            let by_index = customers;
-            order.iter().map(|i| by_index[*i as usize]).collect()
+        // One random-access pass puts the records in id order (in parallel); the columns then
+        // read them in sequence, also in parallel (a gather per column was a cache miss per
+        // customer per column).
+        let by_index = customers;
+        let (frequency, customers): (Vec<i64>, Vec<CustomerState>) = rayon::join(
+            || order.par_iter().map(|i| frequency[*i as usize]).collect(),
+            || order.par_iter().map(|i| by_index[*i as usize]).collect(),
+        );
+        drop((order, by_index));
+        let value_of = |field: usize, c: &CustomerState| -> i64 {
+            match field {
+                0 => c.first_ts,
+                1 => c.last_ts,
+                2 => c.gross - c.returned,
+                3 => c.gross,
+                4 => c.returned,
+                _ => c.rows as i64,
+            }
         };
-        drop(order);
-        let column = |name: &str, value: &dyn Fn(&CustomerState) -> i64| -> Column {
-            let values: Vec<i64> = customers.iter().map(value).collect();
-            Column::new(name.into(), values)
-        };
-        let timestamps = |name: &str, value: &dyn Fn(&CustomerState) -> i64, none: i64| -> Result<Column> {
-            let ca: Int64Chunked = customers
-                .iter()
-                .map(value)
-                .map(|v| (v != none).then_some(v))
-                .collect();
-            Column::new(name.into(), ca.into_series())
-                .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
-                .context(|| "purchase timestamps".into())
-        };
-        DataFrame::new(
-            n,
-            vec![
-                id_column,
-                timestamps("first_ts", &|c| c.first_ts, i64::MAX)?,
-                timestamps("last_ts", &|c| c.last_ts, i64::MIN)?,
-                Column::new(super::col_names::FREQUENCY.into(), frequency),
-                column("net_micros", &|c| c.gross - c.returned),
-                column("gross_micros", &|c| c.gross),
-                column("returned_micros", &|c| c.returned),
-                column(super::col_names::TRANSACTIONS, &|c| c.rows as i64),
-            ],
-        )
-        .context(|| "building the customer table".into())
+        let mut built: Vec<Column> = (0..6usize)
+            .into_par_iter()
+            .map(|field| {
+                let values: Vec<i64> = customers.iter().map(|c| value_of(field, c)).collect();
+                let name = [
+                    "first_ts",
+                    "last_ts",
+                    "net_micros",
+                    "gross_micros",
+                    "returned_micros",
+                ]
+                .get(field)
+                .copied()
+                .unwrap_or(super::col_names::TRANSACTIONS);
+                match field {
+                    // Customers with returns only have no purchase timestamps: nulls.
+                    0 | 1 => {
+                        let none = if field == 0 { i64::MAX } else { i64::MIN };
+                        let mut ca = Int64Chunked::from_vec(name.into(), values);
+                        if ca.iter().any(|v| v == Some(none)) {
+                            ca = ca.apply(|v| v.filter(|v| *v != none));
+                        }
+                        ca.into_series()
+                            .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
+                            .map(Column::from)
+                    }
+                    _ => Ok(Column::new(name.into(), values)),
+                }
+            })
+            .collect::<PolarsResult<_>>()
+            .context(|| "purchase timestamps".into())?;
+        drop(customers);
+        let transactions = built.pop().expect("six columns");
+        let mut columns = vec![id_column];
+        columns.extend(built.drain(..2));
+        columns.push(Column::new(super::col_names::FREQUENCY.into(), frequency));
+        columns.extend(built);
+        columns.push(transactions);
+        DataFrame::new(n, columns).context(|| "building the customer table".into())
     }
 }
 

@@ -219,9 +219,9 @@ pub fn micros_to_units(micros: Expr) -> Expr {
             let values = c.cast(&DataType::Int64)?;
             let units: Float64Chunked = values
                 .i64()?
-                .iter()
-                .map(|v| v.map(|v| v as f64 / MICROS_PER_UNIT))
-                .collect::<Float64Chunked>()
+                .apply_nonnull_values_generic::<Float64Type, _, _>(DataType::Float64, |v| {
+                    v as f64 / MICROS_PER_UNIT
+                })
                 .with_name(c.name().clone());
             Ok(units.into_column())
         },

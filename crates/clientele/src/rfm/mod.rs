@@ -96,15 +96,21 @@ pub fn score(customers: &DataFrame, params: &RfmValidParams, rules: &SegmentRule
     let labels: Vec<String> = (1..=bins as u8)
         .flat_map(|r| (1..=bins as u8).flat_map(move |f| (1..=bins as u8).map(move |m| format!("{r}{f}{m}"))))
         .collect();
-    let cells = StringChunked::from_iter_values(
-        col_names::RFM_CELL.into(),
-        (0..r.len()).map(|i| labels[cell(r[i], f[i], m[i])].as_str()),
+    let (cells, names) = rayon::join(
+        || {
+            StringChunked::from_iter_values(
+                col_names::RFM_CELL.into(),
+                (0..r.len()).map(|i| labels[cell(r[i], f[i], m[i])].as_str()),
+            )
+        },
+        || {
+            StringChunked::from_iter_values(
+                col_names::SEGMENT.into(),
+                (0..r.len()).map(|i| segments.segment_of(r[i], f[i], m[i])),
+            )
+        },
     );
     let sums: Vec<u8> = (0..r.len()).map(|i| r[i] + f[i] + m[i]).collect();
-    let names = StringChunked::from_iter_values(
-        col_names::SEGMENT.into(),
-        (0..r.len()).map(|i| segments.segment_of(r[i], f[i], m[i])),
-    );
     let mut frame = customers.clone();
     for column in [
         Column::new(col_names::R_SCORE.into(), r),
@@ -196,12 +202,15 @@ pub(crate) fn column_f64(frame: &DataFrame, name: &str) -> Result<Vec<f64>> {
         .context(|| format!("column {name}"))?
         .cast(&DataType::Float64)
         .context(|| format!("column {name} as numbers"))?;
-    Ok(column
-        .f64()
-        .context(|| format!("column {name}"))?
-        .iter()
-        .map(|v| v.unwrap_or(0.0))
-        .collect())
+    let values = column.f64().context(|| format!("column {name}"))?;
+    if values.null_count() == 0 {
+        let mut out = Vec::with_capacity(values.len());
+        for chunk in values.downcast_iter() {
+            out.extend_from_slice(chunk.values());
+        }
+        return Ok(out);
+    }
+    Ok(values.iter().map(|v| v.unwrap_or(0.0)).collect())
 }
 
 /// [`column_f64`] without a copy when the column already is contiguous `Float64` without
