@@ -8,7 +8,9 @@
 # each round. Environment:
 #   WORK                      work dir, default /tmp/clientele-bench (logs are cached there)
 #   FORMATS                   default "parquet csv"
-#   TOOLS                     default "clientele duckdb polars pandas floor-duckdb floor-polars"
+#   TOOLS                     default "clientele clientele-full duckdb polars pandas floor-duckdb
+#                             floor-polars" (clientele writes the peers' columns, clientele-full
+#                             its whole segment table)
 #   CUSTOMERS                 customers per log (default: rows / 10)
 #   SEED                      generator seed (default 42)
 #   CLIENTELE_PYTHON          Python with duckdb, polars, pandas, pyarrow
@@ -33,7 +35,8 @@ sizes="${1:-1M 10M 50M}"
 rounds="${2:-3}"
 work="${WORK:-/tmp/clientele-bench}"
 formats="${FORMATS:-parquet csv}"
-tools="${TOOLS:-clientele duckdb polars pandas floor-duckdb floor-polars}"
+tools="${TOOLS:-clientele clientele-full duckdb polars pandas floor-duckdb floor-polars}"
+job_columns=customer_id,recency_days,frequency,monetary,r_score,f_score,m_score,rfm_cell,abc_class
 seed="${SEED:-42}"
 python="${CLIENTELE_PYTHON:-$HOME/.cache/clientele-venv/bin/python}"
 peers="$here/peers"
@@ -77,7 +80,10 @@ log_for() {
 command_for() {
     local tool=$1 log=$2 out=$3
     case "$tool" in
-        clientele) cmd=("$clientele" segment "$log" -q -o "$out" --binning rank) ;;
+        # The job's columns, as the peers write them; clientele-full writes the whole segment
+        # table (18 columns: purchases, tenure, gross and returns, segment names...).
+        clientele) cmd=("$clientele" segment "$log" -q -o "$out" --binning rank --columns "$job_columns") ;;
+        clientele-full) cmd=("$clientele" segment "$log" -q -o "$out" --binning rank) ;;
         duckdb | polars | pandas) cmd=("$python" "$peers/rfm_$tool.py" "$log" "$out") ;;
         duckdb-natural | pandas-natural) cmd=("$python" "$peers/rfm_${tool%-natural}.py" "$log" "$out" --natural) ;;
         floor-duckdb | floor-polars) cmd=("$python" "$peers/floor_${tool#floor-}.py" "$log" "$out") ;;
@@ -91,7 +97,7 @@ check() {
     local strict=() info=()
     for tool in "$@"; do
         case "$tool" in
-            clientele | floor-*) ;;
+            clientele | clientele-full | floor-*) ;;
             *-natural) [ -f "$dir/$tool.parquet" ] && info+=("$tool=$dir/$tool.parquet") ;;
             *) if [ -f "$dir/$tool.parquet" ]; then strict+=("$tool=$dir/$tool.parquet");
                else echo "  $tool: no output to check (the run failed)" >&2; fi ;;

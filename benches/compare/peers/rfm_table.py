@@ -13,7 +13,7 @@ import statistics
 import sys
 from collections import defaultdict
 
-ORDER = ["clientele", "duckdb", "polars", "pandas", "floor-duckdb", "floor-polars"]
+ORDER = ["clientele", "clientele-full", "duckdb", "polars", "pandas", "floor-duckdb", "floor-polars"]
 
 
 def main():

@@ -538,6 +538,10 @@ pub struct GlobalArgs {
     /// Output table format [from the output extension; CSV on stdout and for report].
     #[arg(long, global = true, value_enum, help_heading = "Output")]
     pub format: Option<FormatArg>,
+    /// Write only these columns of the table, in this order (comma-separated names, e.g.
+    /// customer_id,segment,abc_class) [all].
+    #[arg(long, global = true, value_name = "LIST", help_heading = "Output")]
+    pub columns: Option<String>,
     /// No progress or summaries on stderr (for cron); errors are still printed. Log levels:
     /// RUST_LOG=warn|info|debug (default info; --quiet means error).
     #[arg(short, long, global = true, help_heading = "Output")]

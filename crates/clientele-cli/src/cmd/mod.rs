@@ -265,6 +265,14 @@ fn output_format(g: &GlobalArgs, path: Option<&Path>) -> anyhow::Result<OutputFo
 
 /// Writes a table to `-o FILE` (atomically) or to stdout.
 pub fn write_table(g: &GlobalArgs, frame: &DataFrame) -> anyhow::Result<()> {
+    let selected;
+    let frame = match &g.columns {
+        Some(list) => {
+            selected = select_columns(frame, list)?;
+            &selected
+        }
+        None => frame,
+    };
     let path = g.output.as_deref().filter(|p| p.as_os_str() != "-");
     let format = output_format(g, path)?;
     match path {
@@ -287,6 +295,24 @@ pub fn write_table(g: &GlobalArgs, frame: &DataFrame) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The `--columns` of `frame`, in the order listed.
+fn select_columns(frame: &DataFrame, list: &str) -> anyhow::Result<DataFrame> {
+    let names: Vec<&str> = list.split(',').map(str::trim).filter(|n| !n.is_empty()).collect();
+    if names.is_empty() {
+        anyhow::bail!("--columns lists no column");
+    }
+    for name in &names {
+        if frame.column(name).is_err() {
+            let available: Vec<&str> = frame.get_column_names().iter().map(|n| n.as_str()).collect();
+            anyhow::bail!(
+                "--columns: the table has no column {name:?}; it has {}",
+                available.join(", ")
+            );
+        }
+    }
+    Ok(frame.select(names)?)
 }
 
 /// Writes the rejected rows when `--rejects FILE` was given.

@@ -20,6 +20,51 @@ fn segment_table_matches_the_expected_file() {
 }
 
 #[test]
+fn columns_narrow_the_table_in_the_order_given() {
+    let out = run(&[
+        &[
+            "segment",
+            &data("orders.csv"),
+            "--columns",
+            "abc_class, customer_id,segment",
+        ],
+        AS_OF,
+    ]
+    .concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let full = run(&[&["segment", &data("orders.csv")], AS_OF].concat());
+    // The same rows, with the named columns of the full table, in the order given.
+    let full_text = stdout(&full);
+    let mut full_lines = full_text.lines();
+    let header: Vec<&str> = full_lines.next().unwrap().split(',').collect();
+    let at = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let expected: Vec<String> = std::iter::once("abc_class,customer_id,segment".to_string())
+        .chain(full_lines.map(|line| {
+            let cells: Vec<&str> = line.split(',').collect();
+            format!(
+                "{},{},{}",
+                cells[at("abc_class")],
+                cells[at("customer_id")],
+                cells[at("segment")]
+            )
+        }))
+        .collect();
+    assert_eq!(stdout(&out).lines().collect::<Vec<_>>(), expected);
+
+    let out = run(&[
+        &["segment", &data("orders.csv"), "--columns", "customer_id,no_such"],
+        AS_OF,
+    ]
+    .concat());
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("no column \"no_such\"") && err.contains("recency_days"),
+        "{err}"
+    );
+}
+
+#[test]
 fn customers_rfm_and_abc_tables() {
     for (command, extra, name) in [
         ("customers", vec![], "customers.csv"),
