@@ -539,7 +539,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_enum, help_heading = "Output")]
     pub format: Option<FormatArg>,
     /// Write only these columns of the table, in this order (comma-separated names, e.g.
-    /// customer_id,segment,abc_class) [all].
+    /// customer_id,segment,abc_class); all columns by default.
     #[arg(long, global = true, value_name = "LIST", help_heading = "Output")]
     pub columns: Option<String>,
     /// No progress or summaries on stderr (for cron); errors are still printed. Log levels:
