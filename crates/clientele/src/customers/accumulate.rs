@@ -641,6 +641,17 @@ fn text_key(text: &str) -> u64 {
     }
 }
 
+/// The classified columns [`Accumulator::add`] reads.
+pub(crate) fn added_columns() -> [Expr; 5] {
+    [
+        col(CUSTOMER_ID),
+        col(TS),
+        col(AMOUNT_MICROS),
+        col(ORDER_KEY),
+        col(STATUS),
+    ]
+}
+
 /// Streams each of `parts` in turn through one accumulator with polars' streaming engine.
 pub(crate) fn accumulate(parts: Vec<LazyFrame>, text_ids: bool) -> PolarsResult<Accumulator> {
     let state = Arc::new(Mutex::new(Accumulator::new(text_ids)));
@@ -652,13 +663,7 @@ pub(crate) fn accumulate(parts: Vec<LazyFrame>, text_ids: bool) -> PolarsResult<
             Ok(false)
         });
         classified
-            .select([
-                col(CUSTOMER_ID),
-                col(TS),
-                col(AMOUNT_MICROS),
-                col(ORDER_KEY),
-                col(STATUS),
-            ])
+            .select(added_columns())
             .sink_batches(callback, false, None)?
             .collect_with_engine(Engine::Streaming)?;
     }

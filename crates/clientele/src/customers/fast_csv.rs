@@ -31,10 +31,9 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use super::accumulate::{Accumulator, ParsedRows, order_key_of_text};
+use super::accumulate::{Accumulator, ParsedRows, added_columns, order_key_of_text};
 use crate::columns::AmountColumns;
 use crate::error::{Error, PolarsContext, Result};
-use crate::ingest::col_names::{AMOUNT_MICROS, CUSTOMER_ID, ORDER_KEY, STATUS, TS};
 use crate::ingest::source::{DecimalSeparator, DelimitedFiles};
 use crate::ingest::{MAX_ABS_AMOUNT, MICROS_PER_UNIT, Transactions};
 use crate::rows::{ExclusionReason, ReturnsPolicy, RowPolicy, RowStatus};
@@ -243,13 +242,7 @@ fn classify_odd(
     let raw = DataFrame::new(n, columns).context(|| "rows left to polars".into())?;
     let classified = tx
         .classify_frame(raw.lazy(), policy)
-        .select([
-            col(CUSTOMER_ID),
-            col(TS),
-            col(AMOUNT_MICROS),
-            col(ORDER_KEY),
-            col(STATUS),
-        ])
+        .select(added_columns())
         .collect()
         .map_err(|e| polars_error(tx, e))?;
     acc.add(&classified).map_err(|e| polars_error(tx, e))
