@@ -275,6 +275,18 @@ pub fn aggregate(tx: &Transactions, policy: &RowPolicy) -> Result<CustomerTable>
             .collect(),
         _ => vec![classified(tx.raw())],
     };
+    if log::log_enabled!(log::Level::Debug)
+        && let Some(first) = parts.first()
+    {
+        match first.clone().select(accumulate::added_columns()).explain(true) {
+            Ok(plan) => log::debug!(
+                "{}: {} scan(s) into the accumulator, each with the plan\n{plan}",
+                tx.source_name(),
+                parts.len()
+            ),
+            Err(e) => log::debug!("{}: no plan to show: {e}", tx.source_name()),
+        }
+    }
     let accumulator =
         accumulate::accumulate(parts, !integer_ids).map_err(|e| aggregate_error(tx.source_name(), e))?;
     finish_accumulated(
