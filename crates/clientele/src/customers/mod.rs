@@ -238,6 +238,11 @@ const PARQUET_WINDOW_ROWS: u64 = 4 << 20;
 ///
 /// [`Error::NoCustomers`] when no customer has a used purchase; polars errors from reading.
 pub fn aggregate(tx: &Transactions, policy: &RowPolicy) -> Result<CustomerTable> {
+    aggregate_in_windows(tx, policy, PARQUET_WINDOW_ROWS)
+}
+
+/// [`aggregate`] with Parquet input scanned `window_rows` rows at a time.
+fn aggregate_in_windows(tx: &Transactions, policy: &RowPolicy, window_rows: u64) -> Result<CustomerTable> {
     if let Some(outcome) = fast_csv::accumulate(tx, policy) {
         match outcome? {
             fast_csv::Outcome::Done(accumulator) => {
@@ -269,9 +274,9 @@ pub fn aggregate(tx: &Transactions, policy: &RowPolicy) -> Result<CustomerTable>
     // until the scan ends: windows of rows, one scan each, keep that memory bounded (and
     // peak memory a matter of customers, not rows). Other inputs stream in one scan.
     let parts: Vec<LazyFrame> = match tx.parquet_rows()? {
-        Some(rows) if rows > PARQUET_WINDOW_ROWS => (0..rows)
-            .step_by(PARQUET_WINDOW_ROWS as usize)
-            .map(|offset| classified(tx.raw().slice(offset as i64, PARQUET_WINDOW_ROWS as IdxSize)))
+        Some(rows) if rows > window_rows => (0..rows)
+            .step_by(window_rows as usize)
+            .map(|offset| classified(tx.raw().slice(offset as i64, window_rows as IdxSize)))
             .collect(),
         _ => vec![classified(tx.raw())],
     };
@@ -530,6 +535,30 @@ pub(crate) fn canonical_integer(text: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parquet_windows_split_orders_and_customers_and_agree_with_the_group_by_plan() {
+        use crate::generate::{GenerateParams, generate_frame};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.parquet");
+        let mut log = generate_frame(&GenerateParams::new(3_000, 60_000).seed(11).check().unwrap()).unwrap();
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .with_row_group_size(Some(5_000))
+            .finish(&mut log)
+            .unwrap();
+        let tx = crate::ingest::scan(&path, &crate::ingest::IngestOptions::default()).unwrap();
+        assert_eq!(tx.parquet_rows().unwrap(), Some(60_000));
+        let reference = aggregate_with_group_by(&tx, &RowPolicy::default()).unwrap();
+        // Windows that cut orders (about 2 lines each) and row groups in the middle.
+        for window in [7_001, 25_000, 60_000, 1 << 22] {
+            let windowed = aggregate_in_windows(&tx, &RowPolicy::default(), window).unwrap();
+            assert_eq!(
+                windowed.reconciliation, reference.reconciliation,
+                "window {window}"
+            );
+            assert!(windowed.frame.equals_missing(&reference.frame), "window {window}");
+        }
+    }
 
     #[test]
     fn only_canonical_integers_convert() {
