@@ -26,6 +26,21 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let g = &cli.global;
+    let writes_one_table = matches!(
+        cli.command,
+        Command::Customers(_)
+            | Command::Rfm(_)
+            | Command::Abc(_)
+            | Command::Segment(_)
+            | Command::Cluster(_)
+            | Command::Clv(_)
+    );
+    if g.columns.is_some() && !writes_one_table {
+        return Err(cmd::usage(
+            "--columns selects the columns of the table that customers, rfm, abc, segment, \
+             cluster and clv write; this command writes no such table",
+        ));
+    }
     match &cli.command {
         Command::Customers(a) => cmd::customers::run(g, a),
         Command::Rfm(a) => cmd::rfm::run(g, a),

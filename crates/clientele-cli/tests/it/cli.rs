@@ -62,6 +62,11 @@ fn columns_narrow_the_table_in_the_order_given() {
         err.contains("no column \"no_such\"") && err.contains("recency_days"),
         "{err}"
     );
+
+    // A command without one table says so instead of ignoring the flag.
+    let out = run(&["validate", &data("orders.csv"), "--columns", "customer_id"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--columns selects"), "{}", stderr(&out));
 }
 
 #[test]
