@@ -942,6 +942,40 @@ mod tests {
     }
 
     #[test]
+    fn online_retail_as_plain_csv_reads_like_polars() {
+        // Quoted descriptions with commas, text invoice numbers with C-prefixed cancellations,
+        // quantity x unit price, 135,080 rows without a customer id (left to polars).
+        let dir = std::env::var_os("CLIENTELE_DATASETS")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets")
+            });
+        let gz = dir.join("online_retail/online_retail.csv.gz");
+        if !gz.is_file() {
+            assert!(
+                std::env::var("CI").is_err(),
+                "{} is missing: set CLIENTELE_DATASETS (real-data tests never skip under CI=true)",
+                gz.display()
+            );
+            eprintln!("skipping: {} not found", gz.display());
+            return;
+        }
+        let mut text = String::new();
+        std::io::Read::read_to_string(
+            &mut flate2::read::GzDecoder::new(std::fs::File::open(&gz).unwrap()),
+            &mut text,
+        )
+        .unwrap();
+        let options = crate::ingest::IngestOptions::default();
+        agrees_with_polars(&text, &options, &RowPolicy::default());
+        let exclude = RowPolicy {
+            returns: ReturnsPolicy::Exclude,
+            ..RowPolicy::default()
+        };
+        agrees_with_polars(&text, &options, &exclude);
+    }
+
+    #[test]
     fn ragged_lines_go_back_to_polars() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ragged.csv");
