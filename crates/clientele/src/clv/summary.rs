@@ -24,6 +24,7 @@ use super::params::{ClvValidParams, Period};
 use crate::customers::{integer_ids_if_lossless, sort_by_customer};
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::col_names::{AMOUNT_MICROS, CUSTOMER_ID, DAY, STATUS};
+use crate::ingest::time::epoch_days;
 use crate::ingest::{MICROS_PER_UNIT, Transactions};
 use crate::rows::{AsOf, ReturnsPolicy, RowPolicy, RowReconciliation, RowStatus};
 
@@ -256,11 +257,6 @@ impl SummaryColumns {
             reconciliation,
         })
     }
-}
-
-/// Days since 1970-01-01 of a date.
-fn epoch_days(date: NaiveDate) -> i64 {
-    (date - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days()
 }
 
 /// Builds the summary (reads the input once).

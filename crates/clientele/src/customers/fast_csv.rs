@@ -27,7 +27,6 @@ use std::fs::File;
 use std::io::Read;
 use std::sync::Arc;
 
-use chrono::NaiveDate;
 use polars::prelude::*;
 use rayon::prelude::*;
 
@@ -35,6 +34,7 @@ use super::accumulate::{Accumulator, ParsedRows, added_columns, order_key_of_tex
 use crate::columns::AmountColumns;
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::source::{DecimalSeparator, DelimitedFiles};
+use crate::ingest::time::epoch_days;
 use crate::ingest::{MAX_ABS_AMOUNT, MICROS_PER_UNIT, Transactions};
 use crate::rows::{ExclusionReason, ReturnsPolicy, RowPolicy, RowStatus};
 
@@ -129,13 +129,12 @@ pub(crate) fn accumulate(tx: &Transactions, policy: &RowPolicy) -> Option<Result
         }
     }
     names[ORDER] = columns.order.as_deref();
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("the epoch");
     let settings = Settings {
         separator: files.separator,
         quote: files.quote,
         time,
         decimal_comma: tx.decimal() == DecimalSeparator::Comma,
-        as_of_day: policy.as_of.date().map(|d| (d - epoch).num_days()),
+        as_of_day: policy.as_of.date().map(epoch_days),
         exclude_returns: policy.returns == ReturnsPolicy::Exclude,
         has_order: names[ORDER].is_some(),
         has_price: names[PRICE].is_some(),
@@ -187,7 +186,7 @@ fn run(
                 Ok(rows)
             },
         );
-        seen_rows += added.map_err(|e| polars_error(tx, e))?;
+        seen_rows += added.map_err(|e| super::aggregate_error(tx.source_name(), e))?;
         match (read?, parsed) {
             (Ok(blocks), Ok(parsed)) => {
                 next = blocks;
@@ -209,13 +208,6 @@ fn run(
     }
     classify_odd(tx, policy, names, odd, &mut acc)?;
     Ok(Outcome::Done(Box::new(acc)))
-}
-
-fn polars_error(tx: &Transactions, error: PolarsError) -> Error {
-    Error::Polars {
-        context: format!("{}: cannot aggregate transactions", tx.source_name()),
-        error,
-    }
 }
 
 /// Classifies odd rows with the polars expressions of the normal path and adds them.
@@ -244,8 +236,9 @@ fn classify_odd(
         .classify_frame(raw.lazy(), policy)
         .select(added_columns())
         .collect()
-        .map_err(|e| polars_error(tx, e))?;
-    acc.add(&classified).map_err(|e| polars_error(tx, e))
+        .map_err(|e| super::aggregate_error(tx.source_name(), e))?;
+    acc.add(&classified)
+        .map_err(|e| super::aggregate_error(tx.source_name(), e))
 }
 
 /// Reads the files in blocks of whole lines, one file after another.
@@ -340,19 +333,20 @@ impl<'a> BlockReader<'a> {
     }
 }
 
-/// Reads until `bytes` holds `target` bytes or the file ends.
+/// Reads until `bytes` holds `target` bytes or the file ends (into spare capacity: no
+/// zero-filling of the buffer first).
 fn fill(open: &mut OpenFile, bytes: &mut Vec<u8>, target: usize) -> Result<()> {
-    bytes.reserve(target.saturating_sub(bytes.len()));
-    while bytes.len() < target && !open.eof {
-        let start = bytes.len();
-        bytes.resize(target, 0);
-        let read = open
-            .file
-            .read(&mut bytes[start..])
-            .map_err(|e| Error::io("cannot read", &open.path, e))?;
-        bytes.truncate(start + read);
-        open.eof = read == 0;
+    let wanted = target.saturating_sub(bytes.len());
+    if wanted == 0 || open.eof {
+        return Ok(());
     }
+    bytes.reserve(wanted);
+    let read = (&mut open.file)
+        .take(wanted as u64)
+        .read_to_end(bytes)
+        .map_err(|e| Error::io("cannot read", &open.path, e))?;
+    // `read_to_end` stops at the limit or at the end of the file, whichever comes first.
+    open.eof = read < wanted;
     Ok(())
 }
 
@@ -738,7 +732,7 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use chrono::Datelike;
+    use chrono::{Datelike, NaiveDate};
 
     use super::*;
 
@@ -783,11 +777,10 @@ mod tests {
 
     #[test]
     fn civil_days_match_chrono() {
-        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
         let mut date = NaiveDate::from_ymd_opt(1000, 1, 1).unwrap();
         while date.year() < 10_000 {
             let (y, m, d) = (date.year() as i64, date.month() as i64, date.day() as i64);
-            assert_eq!(days_from_civil(y, m, d), (date - epoch).num_days(), "{date}");
+            assert_eq!(days_from_civil(y, m, d), epoch_days(date), "{date}");
             assert!(d <= days_in_month(y, m));
             date += chrono::Duration::days(1 + (y % 7));
         }

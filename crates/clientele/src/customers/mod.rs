@@ -213,8 +213,7 @@ pub fn measures(customers: LazyFrame, as_of: NaiveDate, resolution: TimeResoluti
 /// ts.dt().date()).dt().total_days()`, computed in one pass over the integers (the expression
 /// chain materialised three intermediate columns per measure).
 pub fn days_before(timestamps: Expr, as_of: NaiveDate) -> Expr {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("the epoch");
-    let as_of_days = (as_of - epoch).num_days();
+    let as_of_days = crate::ingest::time::epoch_days(as_of);
     timestamps.map(
         move |c: Column| {
             let per_day: i64 = match c.dtype() {
