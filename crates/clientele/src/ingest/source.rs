@@ -214,6 +214,11 @@ fn head_bytes(path: &Path, n: usize) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// Whether a file starts like gzip-compressed data.
+fn is_gzip(path: &Path) -> Result<bool> {
+    Ok(head_bytes(path, GZIP_MAGIC.len())?.starts_with(GZIP_MAGIC))
+}
+
 /// What the first bytes of a file say it is.
 fn sniff(bytes: &[u8]) -> Option<&'static str> {
     if bytes.starts_with(PARQUET_MAGIC) {
@@ -287,9 +292,9 @@ fn unsupported(path: &Path, detail: &str) -> Error {
 
 /// Opens a CSV file for reading lines, decompressing gzip transparently.
 pub(crate) fn open_text(path: &Path) -> Result<Box<dyn BufRead>> {
-    let bytes = head_bytes(path, 2)?;
+    let gzip = is_gzip(path)?;
     let file = File::open(path).map_err(|e| Error::io("cannot open", path, e))?;
-    if bytes.starts_with(GZIP_MAGIC) {
+    if gzip {
         Ok(Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(file))))
     } else {
         Ok(Box::new(BufReader::new(file)))
@@ -347,30 +352,6 @@ pub(crate) fn scan_files(
     input: &InputFiles,
     csv: &CsvOptions,
 ) -> Result<(LazyFrame, Option<DelimitedFiles>)> {
-    if input.format == InputFormat::Csv {
-        let delimiter = match csv.delimiter {
-            Delimiter::Auto => sniff_delimiter(&input.files[0], csv.quote)?,
-            other => other,
-        };
-        if let Delimiter::Byte(separator) = delimiter {
-            let plain = input
-                .files
-                .iter()
-                .all(|f| !head_bytes(f, 2).is_ok_and(|b| b.starts_with(&[0x1f, 0x8b])));
-            let lazy = scan_csv(input, csv, separator)?;
-            let files = plain.then(|| DelimitedFiles {
-                files: input.files.clone(),
-                separator,
-                quote: csv.quote,
-                header: csv.header == Header::Present,
-            });
-            return Ok((lazy, files));
-        }
-    }
-    scan_files_lazy(input, csv).map(|lazy| (lazy, None))
-}
-
-fn scan_files_lazy(input: &InputFiles, csv: &CsvOptions) -> Result<LazyFrame> {
     match input.format {
         InputFormat::Parquet => {
             let paths = ref_paths(input)?;
@@ -378,8 +359,9 @@ fn scan_files_lazy(input: &InputFiles, csv: &CsvOptions) -> Result<LazyFrame> {
                 glob: false,
                 ..Default::default()
             };
-            LazyFrame::scan_parquet_files(paths.into_iter().collect(), args)
-                .context(|| format!("cannot scan {}", input.name))
+            let lazy = LazyFrame::scan_parquet_files(paths.into_iter().collect(), args)
+                .context(|| format!("cannot scan {}", input.name))?;
+            Ok((lazy, None))
         }
         InputFormat::Csv => {
             let delimiter = match csv.delimiter {
@@ -387,8 +369,21 @@ fn scan_files_lazy(input: &InputFiles, csv: &CsvOptions) -> Result<LazyFrame> {
                 other => other,
             };
             match delimiter {
-                Delimiter::Whitespace => read_whitespace(input, csv.header).map(IntoLazy::lazy),
-                Delimiter::Byte(separator) => scan_csv(input, csv, separator),
+                Delimiter::Whitespace => Ok((read_whitespace(input, csv.header)?.lazy(), None)),
+                Delimiter::Byte(separator) => {
+                    let lazy = scan_csv(input, csv, separator)?;
+                    let mut compressed = false;
+                    for file in &input.files {
+                        compressed |= is_gzip(file)?;
+                    }
+                    let files = (!compressed).then(|| DelimitedFiles {
+                        files: input.files.clone(),
+                        separator,
+                        quote: csv.quote,
+                        header: csv.header == Header::Present,
+                    });
+                    Ok((lazy, files))
+                }
                 Delimiter::Auto => unreachable!("sniffing resolves Auto"),
             }
         }
