@@ -86,7 +86,8 @@ fn init_logging(quiet: bool) {
     builder.init();
 }
 
-/// The error and its causes, each cause shown only if the text so far does not already say it.
+/// The error and its causes, each cause shown only if the text so far does not already say it;
+/// long quoted values (a whole CSV line in a reader's message) are cut.
 fn message(err: &anyhow::Error) -> String {
     let mut text = String::new();
     for cause in err.chain() {
@@ -98,7 +99,7 @@ fn message(err: &anyhow::Error) -> String {
             text.push_str(&part);
         }
     }
-    text
+    clientele::format::clip_message(&text)
 }
 
 /// 1 for data and validation errors, 2 for usage and I/O errors.

@@ -55,6 +55,7 @@ pub mod columns;
 pub mod config;
 pub mod customers;
 pub mod error;
+pub mod format;
 pub mod generate;
 pub mod ingest;
 pub mod migration;

@@ -13,9 +13,10 @@ use serde::Serialize;
 use crate::columns::ResolvedColumns;
 use crate::customers;
 use crate::error::{Error, PolarsContext, Result};
+use crate::format::{format_count, format_money};
 use crate::ingest::col_names::{AMOUNT_MICROS, CUSTOMER_ID, ORDER_KEY, STATUS, TS};
 use crate::ingest::{MICROS_PER_UNIT, Transactions};
-use crate::report::{format_count, format_money, rows_markdown};
+use crate::report::rows_markdown;
 use crate::rows::{RowPolicy, RowReconciliation};
 
 /// How many rejected rows are shown as examples.

@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use clientele::OutputFormat;
+use clientele::format::{format_count, format_money};
 use clientele::generate::{self, GenerateParams};
-use clientele::report::{format_count, format_money};
 
 use crate::args::{FormatArg, GenerateArgs, GlobalArgs};
 

@@ -283,7 +283,7 @@ pub fn write_table(g: &GlobalArgs, frame: &DataFrame) -> anyhow::Result<()> {
                 &format!(
                     "wrote {} ({} rows)",
                     path.display(),
-                    clientele::report::format_count(frame.height() as u64)
+                    clientele::format::format_count(frame.height() as u64)
                 ),
             );
         }
@@ -337,7 +337,7 @@ pub fn write_rejected_frame(g: &GlobalArgs, path: &Path, rejected: &DataFrame) -
         &format!(
             "wrote {} ({} rejected rows)",
             path.display(),
-            clientele::report::format_count(rejected.height() as u64)
+            clientele::format::format_count(rejected.height() as u64)
         ),
     );
     Ok(())
@@ -346,7 +346,7 @@ pub fn write_rejected_frame(g: &GlobalArgs, path: &Path, rejected: &DataFrame) -
 /// The one-line account of the input rows and customers, on stderr.
 pub fn note_rows(g: &GlobalArgs, source: &str, table: &clientele::customers::CustomerTable) {
     let r = &table.reconciliation;
-    let fmt = |n: u64| clientele::report::format_count(n);
+    let fmt = |n: u64| clientele::format::format_count(n);
     note(
         g,
         &format!(

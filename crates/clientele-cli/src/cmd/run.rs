@@ -39,7 +39,7 @@ pub fn run(g: &GlobalArgs, a: &RunArgs) -> anyhow::Result<ExitCode> {
             "run of {} as of {}: {} customers, {}; {} files in {}",
             a.config.display(),
             m.as_of,
-            clientele::report::format_count(m.customers as u64),
+            clientele::format::format_count(m.customers as u64),
             m.rows.one_line(),
             m.outputs.len() + 1,
             outcome.dir.display()

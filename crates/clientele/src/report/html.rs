@@ -7,9 +7,10 @@ use std::fmt::Write;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::Summary;
 use super::charts::Histogram;
-use super::{Summary, format_count, format_money, format_share};
 use crate::clv::FittedTransactions;
+use crate::format::{format_count, format_money, format_share};
 use crate::migration::{Migration, Transition};
 use crate::rfm::score::format_number;
 

@@ -6,35 +6,11 @@ use super::Summary;
 use crate::abc::{AbcBasis, AbcClassSummary};
 use crate::cluster::{ClusterSummary, KChosenBy, Scale, Transform};
 use crate::clv::{ClvSummary, FittedTransactions};
+use crate::format::{format_count, format_money, format_share};
 use crate::migration::Migration;
 use crate::rfm::Binning;
 use crate::rfm::score::format_number;
 use crate::rows::{AsOf, ReturnsPolicy, RowReconciliation};
-
-/// `1234567` → `"1,234,567"`.
-pub fn format_count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// `1234.5` → `"1,234.50"`.
-pub fn format_money(x: f64) -> String {
-    let sign = if x < 0.0 { "-" } else { "" };
-    let cents = (x.abs() * 100.0).round() as u64;
-    format!("{sign}{}.{:02}", format_count(cents / 100), cents % 100)
-}
-
-/// `0.0512` → `"5.1 %"`.
-pub fn format_share(x: f64) -> String {
-    format!("{:.1} %", x * 100.0)
-}
 
 /// Escapes `|` and line breaks so a value cannot break a table.
 fn cell(text: &str) -> String {

@@ -20,10 +20,7 @@ use crate::rfm::{Binning, MeasureScoring, SegmentSummary};
 use crate::rows::{AsOf, ReturnsPolicy, RowReconciliation};
 use crate::segmenter::Segmentation;
 
-pub use self::markdown::{
-    abc_markdown, clusters_markdown, clv_markdown, format_count, format_money, format_share,
-    migration_markdown, rows_markdown,
-};
+pub use self::markdown::{abc_markdown, clusters_markdown, clv_markdown, migration_markdown, rows_markdown};
 
 /// Everything a reader needs to trust and interpret a segmentation.
 #[derive(Debug, Clone, Serialize)]
