@@ -23,6 +23,19 @@ pub enum ErrorKind {
     Io,
 }
 
+impl ErrorKind {
+    /// The kind of an operating-system error met while reading or writing: content that
+    /// cannot be decoded (corrupt or truncated compression, bytes cut short) is a fault of the
+    /// data, like a damaged Parquet file; anything else (a missing file, no permission, a full
+    /// disk) is an I/O error.
+    pub fn of_io(error: &std::io::Error) -> ErrorKind {
+        match error.kind() {
+            std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof => ErrorKind::Data,
+            _ => ErrorKind::Io,
+        }
+    }
+}
+
 /// Everything that can go wrong in clientele.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -150,6 +163,23 @@ pub enum Error {
         detail: String,
     },
 
+    /// An output would replace an input of the same command, or another of its outputs.
+    #[error(
+        "{} ({output_role}) would overwrite {} ({other_role}); choose another output",
+        output.display(),
+        other.display()
+    )]
+    SameFile {
+        /// The output.
+        output: PathBuf,
+        /// Its role ("-o", "--rejects", ...).
+        output_role: String,
+        /// The input or earlier output it would replace.
+        other: PathBuf,
+        /// That file's role.
+        other_role: String,
+    },
+
     /// Another run holds the lock on an output directory.
     #[error("{}: another clientele run is writing this output directory (lock file {})", dir.display(), lock.display())]
     Busy {
@@ -189,8 +219,16 @@ impl Error {
     /// Which group this error belongs to: data, usage or I/O.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Io { .. } => ErrorKind::Io,
-            Error::Param(_) | Error::Rules { .. } | Error::Config { .. } => ErrorKind::Usage,
+            // A decoder refusing what it reads (flate2: "corrupt deflate stream") is bad data.
+            Error::Io { action, source, .. }
+                if action.starts_with("cannot read") && source.kind() == std::io::ErrorKind::InvalidInput =>
+            {
+                ErrorKind::Data
+            }
+            Error::Io { source, .. } => ErrorKind::of_io(source),
+            Error::Param(_) | Error::Rules { .. } | Error::Config { .. } | Error::SameFile { .. } => {
+                ErrorKind::Usage
+            }
             Error::Busy { .. } => ErrorKind::Io,
             Error::EmptyInput { .. }
             | Error::UnsupportedInput { .. }
@@ -202,7 +240,7 @@ impl Error {
             | Error::Cluster { .. }
             | Error::Clv { .. } => ErrorKind::Data,
             Error::Polars { error, .. } => match error {
-                PolarsError::IO { .. } => ErrorKind::Io,
+                PolarsError::IO { error, .. } => ErrorKind::of_io(error),
                 _ => ErrorKind::Data,
             },
         }

@@ -23,7 +23,7 @@ use crate::config::{InputKindConfig, RunConfig};
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::{self, Transactions};
 use crate::migration;
-use crate::output::{OutputFormat, write_bytes, write_frame};
+use crate::output::{OutputFormat, OutputSet, stage_bytes, stage_frame, write_bytes};
 use crate::report::Summary;
 use crate::rows::{AsOf, RowPolicy, RowReconciliation};
 use crate::segmenter::Segmentation;
@@ -191,6 +191,7 @@ pub fn execute(config: &RunConfig, options: &RunOptions) -> Result<RunOutcome> {
     let ingest_options = config.ingest_options()?;
     let customer_table = config.input.kind == InputKindConfig::Customers;
     let files = ingest::input_files(&config.input.paths, &ingest_options)?;
+    check_inputs_outside(&files.files, &out)?;
     let workspace = Workspace::open(&out)?;
     stages.finish("check");
 
@@ -321,16 +322,12 @@ pub fn rejected_rows(
         .map(Some)
 }
 
-/// Writes a job's files into `dir`, each atomically: `segments.<ext>`, `summary.md`,
-/// `summary.json`, `report.html`, and when there are any `rejects.csv` (rejected input rows
-/// with their reason), `migration.csv` (one row per customer of either run: previous and
-/// current segment, ABC class, RFM score, monetary value and `movement`: up, down, same, new,
-/// gone) and `cluster_model.json` (a fitted model, reusable with `--model`). Returns the paths
-/// written.
+/// Writes a job's files into `dir` and puts them in place together (see
+/// [`stage_report_files`]). Returns the paths written.
 ///
 /// # Errors
 ///
-/// I/O and encoding errors.
+/// I/O and encoding errors; then no file in `dir` has changed.
 pub fn write_report_files(
     dir: &Path,
     result: &Segmentation,
@@ -339,39 +336,71 @@ pub fn write_report_files(
     rejects: Option<&DataFrame>,
     changes: Option<&DataFrame>,
 ) -> Result<Vec<PathBuf>> {
-    let mut written = Vec::new();
-    let mut put = |name: String, content: &dyn Fn(&Path) -> Result<()>| -> Result<()> {
-        let path = dir.join(name);
-        content(&path)?;
-        written.push(path);
-        Ok(())
-    };
-    put(format!("segments.{}", format.extension()), &|p| {
-        write_frame(&result.frame, p, format)
-    })?;
-    put("summary.md".into(), &|p| {
-        write_bytes(p, summary.to_markdown().as_bytes())
-    })?;
-    put("summary.json".into(), &|p| {
-        write_bytes(p, summary.to_json().as_bytes())
-    })?;
-    put("report.html".into(), &|p| {
-        write_bytes(p, summary.to_html().as_bytes())
-    })?;
-    if let Some(rejects) = rejects {
-        put("rejects.csv".into(), &|p| {
-            write_frame(rejects, p, OutputFormat::Csv)
-        })?;
-    }
-    if let Some(changes) = changes {
-        put("migration.csv".into(), &|p| {
-            write_frame(changes, p, OutputFormat::Csv)
-        })?;
-    }
-    if let Some(clustering) = &result.clusters {
-        put("cluster_model.json".into(), &|p| clustering.model.save(p))?;
-    }
+    let mut set = OutputSet::new();
+    stage_report_files(dir, result, summary, format, rejects, changes, &mut set)?;
+    let written = set.targets().into_iter().map(Path::to_path_buf).collect();
+    set.commit()?;
     Ok(written)
+}
+
+/// The names of the files a job writes into its directory, in the order they are written:
+/// `segments.<ext>`, `summary.md`, `summary.json`, `report.html`, and when there are any
+/// `rejects.csv`, `migration.csv` and `cluster_model.json`.
+pub fn report_file_names(
+    result: &Segmentation,
+    format: OutputFormat,
+    rejects: bool,
+    changes: bool,
+) -> Vec<String> {
+    let mut names = vec![
+        format!("segments.{}", format.extension()),
+        "summary.md".into(),
+        "summary.json".into(),
+        "report.html".into(),
+    ];
+    names.extend(rejects.then(|| "rejects.csv".into()));
+    names.extend(changes.then(|| "migration.csv".into()));
+    names.extend(result.clusters.is_some().then(|| "cluster_model.json".into()));
+    names
+}
+
+/// Stages a job's files for `dir` into `set` (committed by the caller with its other
+/// outputs): `segments.<ext>`, `summary.md`, `summary.json`, `report.html`, and when there are
+/// any `rejects.csv` (rejected input rows with their reason), `migration.csv` (one row per
+/// customer of either run: previous and current segment, ABC class, RFM score, monetary value
+/// and `movement`: up, down, same, new, gone) and `cluster_model.json` (a fitted model,
+/// reusable with `--model`).
+///
+/// # Errors
+///
+/// I/O and encoding errors.
+pub fn stage_report_files(
+    dir: &Path,
+    result: &Segmentation,
+    summary: &Summary,
+    format: OutputFormat,
+    rejects: Option<&DataFrame>,
+    changes: Option<&DataFrame>,
+    set: &mut OutputSet,
+) -> Result<()> {
+    let names = report_file_names(result, format, rejects.is_some(), changes.is_some());
+    for name in names {
+        let path = dir.join(&name);
+        let staged = match name.as_str() {
+            "summary.md" => stage_bytes(&path, summary.to_markdown().as_bytes())?,
+            "summary.json" => stage_bytes(&path, summary.to_json().as_bytes())?,
+            "report.html" => stage_bytes(&path, summary.to_html().as_bytes())?,
+            "rejects.csv" => stage_frame(rejects.expect("named when present"), &path, OutputFormat::Csv)?,
+            "migration.csv" => stage_frame(changes.expect("named when present"), &path, OutputFormat::Csv)?,
+            "cluster_model.json" => {
+                let model = &result.clusters.as_ref().expect("named when present").model;
+                stage_bytes(&path, model.to_json().as_bytes())?
+            }
+            _ => stage_frame(&result.frame, &path, format)?,
+        };
+        set.push(staged);
+    }
+    Ok(())
 }
 
 fn file_name(path: &Path) -> String {
@@ -520,6 +549,24 @@ impl Drop for Workspace {
             let _ = std::fs::remove_dir_all(&self.temp);
         }
     }
+}
+
+/// A run replaces its output directory as a whole: an input inside it would be lost.
+fn check_inputs_outside(inputs: &[PathBuf], out: &Path) -> Result<()> {
+    let Ok(out_dir) = std::fs::canonicalize(out) else {
+        return Ok(()); // not there yet: holds no input
+    };
+    for input in inputs {
+        if std::fs::canonicalize(input).is_ok_and(|p| p.starts_with(&out_dir)) {
+            return Err(Error::SameFile {
+                output: out.to_path_buf(),
+                output_role: "the run's output directory, replaced as a whole".into(),
+                other: input.clone(),
+                other_role: "input".into(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// An existing output directory is replaced as a whole, so it must be an earlier run (or

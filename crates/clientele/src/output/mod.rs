@@ -4,16 +4,21 @@
 //! complete, so a reader (or a crash) never sees half a file. Frames are written as one chunk,
 //! so the bytes do not depend on how many threads built them.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+mod staged;
+mod targets;
+
+use std::io::Write;
+use std::path::Path;
 
 use polars::prelude::*;
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+
+pub(crate) use self::staged::parent_dir;
+pub use self::staged::{AtomicFile, OutputSet, StagedFile, remove_stale_temporaries};
+pub use self::targets::{NamedFile, check_outputs};
 
 /// A table file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -102,102 +107,26 @@ fn map_text(frame: &DataFrame, f: impl Fn(&str) -> Option<String>) -> DataFrame 
     out
 }
 
-/// The directory a path is in (`.` for a bare file name): where its temporary twin goes.
-pub(crate) fn parent_dir(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
-
-/// A file being written under a temporary name, renamed to its target by [`AtomicFile::commit`].
-/// Dropped without a commit, the temporary file is removed.
-#[derive(Debug)]
-pub struct AtomicFile {
-    target: PathBuf,
-    temp: PathBuf,
-    writer: Option<BufWriter<File>>,
-    committed: bool,
-}
-
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-impl AtomicFile {
-    /// Creates the temporary file beside `target`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Io`] when the directory is missing or not writable.
-    pub fn create(target: impl AsRef<Path>) -> Result<AtomicFile> {
-        let target = target.as_ref().to_path_buf();
-        let dir = parent_dir(&target);
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "output".into());
-        let temp = dir.join(format!(
-            ".{name}.tmp-{}-{}",
-            std::process::id(),
-            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let file = File::create(&temp).map_err(|e| Error::io("cannot create", &temp, e))?;
-        Ok(AtomicFile {
-            target,
-            temp,
-            writer: Some(BufWriter::with_capacity(1 << 20, file)),
-            committed: false,
-        })
-    }
-
-    /// The writer for the content.
-    pub fn writer(&mut self) -> &mut BufWriter<File> {
-        self.writer.as_mut().expect("writer is present until commit")
-    }
-
-    /// The final path.
-    pub fn target(&self) -> &Path {
-        &self.target
-    }
-
-    /// Flushes, syncs and renames the file into place.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Io`] when flushing or renaming fails (the temporary file is then removed).
-    pub fn commit(mut self) -> Result<()> {
-        let writer = self.writer.take().expect("commit once");
-        let file = writer
-            .into_inner()
-            .map_err(|e| Error::io("cannot write", &self.temp, e.into_error()))?;
-        file.sync_all()
-            .map_err(|e| Error::io("cannot write", &self.temp, e))?;
-        drop(file);
-        std::fs::rename(&self.temp, &self.target)
-            .map_err(|e| Error::io("cannot rename into", &self.target, e))?;
-        self.committed = true;
-        Ok(())
-    }
-}
-
-impl Drop for AtomicFile {
-    fn drop(&mut self) {
-        if !self.committed {
-            let _ = std::fs::remove_file(&self.temp);
-        }
-    }
-}
-
 /// Writes bytes to `path` atomically.
 ///
 /// # Errors
 ///
 /// [`Error::Io`] on failure.
 pub fn write_bytes(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
+    stage_bytes(path, bytes)?.commit()
+}
+
+/// Writes bytes to a temporary file for `path`, to be committed with the other outputs.
+///
+/// # Errors
+///
+/// [`Error::Io`] on failure.
+pub fn stage_bytes(path: impl AsRef<Path>, bytes: &[u8]) -> Result<StagedFile> {
     let mut file = AtomicFile::create(path.as_ref())?;
     file.writer()
         .write_all(bytes)
         .map_err(|e| Error::io("cannot write", path.as_ref(), e))?;
-    file.commit()
+    file.finish()
 }
 
 /// Writes a frame to `path` in `format`, atomically.
@@ -206,6 +135,15 @@ pub fn write_bytes(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
 ///
 /// [`Error::Io`] for file errors, [`Error::Polars`] when the frame cannot be encoded.
 pub fn write_frame(frame: &DataFrame, path: impl AsRef<Path>, format: OutputFormat) -> Result<()> {
+    stage_frame(frame, path, format)?.commit()
+}
+
+/// Writes a frame to a temporary file for `path`, to be committed with the other outputs.
+///
+/// # Errors
+///
+/// [`Error::Io`] for file errors, [`Error::Polars`] when the frame cannot be encoded.
+pub fn stage_frame(frame: &DataFrame, path: impl AsRef<Path>, format: OutputFormat) -> Result<StagedFile> {
     let path = path.as_ref();
     let mut file = AtomicFile::create(path)?;
     write_frame_to(frame, file.writer(), format).map_err(|e| match e {
@@ -215,7 +153,7 @@ pub fn write_frame(frame: &DataFrame, path: impl AsRef<Path>, format: OutputForm
         },
         other => other,
     })?;
-    file.commit()
+    file.finish()
 }
 
 /// Writes a frame to any writer (stdout, a buffer) in `format`.
