@@ -2,6 +2,7 @@
 
 mod args;
 mod cmd;
+mod outputs;
 
 use std::process::ExitCode;
 
@@ -102,22 +103,24 @@ fn message(err: &anyhow::Error) -> String {
     clientele::format::clip_message(&text)
 }
 
-/// 1 for data and validation errors, 2 for usage and I/O errors.
+/// 1 for data and validation errors (input that cannot be decoded included), 2 for usage and
+/// I/O errors.
 fn exit_code(err: &anyhow::Error) -> u8 {
+    let code = |kind: clientele::ErrorKind| match kind {
+        clientele::ErrorKind::Data => 1,
+        clientele::ErrorKind::Usage | clientele::ErrorKind::Io => 2,
+    };
     for cause in err.chain() {
         if let Some(e) = cause.downcast_ref::<clientele::Error>() {
-            return match e.kind() {
-                clientele::ErrorKind::Data => 1,
-                clientele::ErrorKind::Usage | clientele::ErrorKind::Io => 2,
-            };
+            return code(e.kind());
         }
         if cause.downcast_ref::<clientele::ParamError>().is_some()
             || cause.downcast_ref::<cmd::UsageError>().is_some()
         {
             return 2;
         }
-        if cause.downcast_ref::<std::io::Error>().is_some() {
-            return 2;
+        if let Some(e) = cause.downcast_ref::<std::io::Error>() {
+            return code(clientele::ErrorKind::of_io(e));
         }
     }
     1

@@ -3,10 +3,12 @@
 use std::process::ExitCode;
 
 use crate::args::{GlobalArgs, InputArgs};
+use crate::outputs::Outputs;
 
 /// Runs the subcommand.
 pub fn run(g: &GlobalArgs, a: &InputArgs) -> anyhow::Result<ExitCode> {
     let policy = super::row_policy(g)?;
+    let mut outputs = Outputs::check(g, Some((&a.input, &super::ingest_options(g)?)), Vec::new())?;
     let params = super::abc_params(g)?.check()?;
     let (tx, table) = super::aggregate_customers(g, &a.input, &policy)?;
     let tiers = clientele::abc::classify(&table.frame, &params)?;
@@ -14,7 +16,8 @@ pub fn run(g: &GlobalArgs, a: &InputArgs) -> anyhow::Result<ExitCode> {
         g,
         clientele::report::abc_markdown(&tiers.summary, params.basis(), params.splits()).trim_end(),
     );
-    super::write_table(g, &tiers.frame)?;
-    super::write_rejects(g, &tx, &policy)?;
+    outputs.table(&tiers.frame)?;
+    outputs.rejects(&tx, &policy)?;
+    outputs.commit()?;
     Ok(ExitCode::SUCCESS)
 }

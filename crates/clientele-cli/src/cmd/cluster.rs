@@ -7,10 +7,13 @@ use clientele::cluster::{self, CLUSTER};
 use clientele::customers::col_names::CUSTOMER_ID;
 
 use crate::args::{ClusterArgs, GlobalArgs};
+use crate::outputs::Outputs;
 
 /// Runs the subcommand: writes `customer_id`, the raw features and `cluster`.
 pub fn run(g: &GlobalArgs, a: &ClusterArgs) -> anyhow::Result<ExitCode> {
     let policy = super::row_policy(g)?;
+    let files = Outputs::cluster_files(&a.cluster);
+    let mut outputs = Outputs::check(g, Some((&a.input, &super::ingest_options(g)?)), files)?;
     let job = super::cluster_job(&a.cluster, Some(a.k))?.expect("a k is always given");
     let (tx, table) = super::aggregate_customers(g, &a.input, &policy)?;
     let clustering = {
@@ -24,13 +27,14 @@ pub fn run(g: &GlobalArgs, a: &ClusterArgs) -> anyhow::Result<ExitCode> {
         g,
         clientele::report::clusters_markdown(&clustering.summary()).trim_end(),
     );
-    super::save_model(g, &a.cluster, Some(&clustering))?;
+    outputs.model(&a.cluster, Some(&clustering))?;
     let mut columns = vec![CUSTOMER_ID.to_string()];
     columns.extend(clustering.model.transform.features.iter().cloned());
     let mut frame = table.frame.select(columns)?;
     clustering.add_column(&mut frame)?;
     debug_assert!(frame.column(CLUSTER).is_ok());
-    super::write_table(g, &frame)?;
-    super::write_rejects(g, &tx, &policy)?;
+    outputs.table(&frame)?;
+    outputs.rejects(&tx, &policy)?;
+    outputs.commit()?;
     Ok(ExitCode::SUCCESS)
 }

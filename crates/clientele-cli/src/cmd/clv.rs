@@ -3,10 +3,12 @@
 use std::process::ExitCode;
 
 use crate::args::{ClvArgs, GlobalArgs};
+use crate::outputs::Outputs;
 
 /// Runs the subcommand: writes the per-customer table, prints the models and the holdout check.
 pub fn run(g: &GlobalArgs, a: &ClvArgs) -> anyhow::Result<ExitCode> {
     let params = super::clv_params(&a.clv)?;
+    let mut outputs = Outputs::check(g, Some((&a.input, &super::ingest_options(g)?)), Vec::new())?;
     let tx = super::scan(g, &a.input)?;
     let result = {
         let _progress = super::Progress::start(
@@ -16,7 +18,8 @@ pub fn run(g: &GlobalArgs, a: &ClvArgs) -> anyhow::Result<ExitCode> {
         clientele::clv::run(&tx, &params)?
     };
     super::note(g, clientele::report::clv_markdown(&result.summary()).trim_end());
-    super::write_table(g, &result.frame)?;
-    super::write_rejects(g, &tx, &clientele::RowPolicy::default())?;
+    outputs.table(&result.frame)?;
+    outputs.rejects(&tx, &clientele::RowPolicy::default())?;
+    outputs.commit()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -6,7 +6,8 @@ use clientele::OutputFormat;
 use clientele::format::{format_count, format_money};
 use clientele::generate::{self, GenerateParams};
 
-use crate::args::{FormatArg, GenerateArgs, GlobalArgs};
+use crate::args::{GenerateArgs, GlobalArgs};
+use crate::outputs::{Outputs, format_of};
 
 /// Runs the subcommand: writes `-o PATH` (a file, or a directory with `--files N > 1`).
 pub fn run(g: &GlobalArgs, a: &GenerateArgs) -> anyhow::Result<ExitCode> {
@@ -22,10 +23,12 @@ pub fn run(g: &GlobalArgs, a: &GenerateArgs) -> anyhow::Result<ExitCode> {
             super::UsageError("generate needs -o FILE (or a directory with --files N)".into()).into(),
         );
     };
+    if a.files <= 1 {
+        // One file: not a directory, in a directory that exists.
+        Outputs::check(g, None, Vec::new())?;
+    }
     let format = match g.format {
-        Some(FormatArg::Csv) => OutputFormat::Csv,
-        Some(FormatArg::Parquet) => OutputFormat::Parquet,
-        Some(FormatArg::Json) => OutputFormat::Ndjson,
+        Some(f) => format_of(f),
         None if a.files > 1 => OutputFormat::Parquet,
         None => OutputFormat::from_path(path).ok_or_else(|| {
             super::UsageError(format!(

@@ -14,27 +14,25 @@ pub mod segment;
 pub mod sql;
 pub mod validate;
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::Context;
 use clientele::abc::AbcBasis;
-use clientele::cluster::{ClusterCount, ClusterModel, ClusterParams, Clustering, Scale, Transform};
+use clientele::cluster::{ClusterCount, ClusterModel, ClusterParams, Scale, Transform};
 use clientele::clv::{ClvParams, ClvValidParams, Period, TimeUnit, TransactionModel};
 use clientele::ingest::{
     self, CsvOptions, DecimalSeparator, Delimiter, Header, IngestOptions, InputFormat, Transactions,
 };
-use clientele::polars::prelude::{DataFrame, Engine};
 use clientele::rfm::FixedThresholds;
 use clientele::{
-    AbcParams, AsOf, Binning, ClusterJob, Columns, OutputFormat, ReturnsPolicy, RfmParams, RowPolicy,
-    SegmentRules, Segmentation, Segmenter,
+    AbcParams, AsOf, Binning, ClusterJob, Columns, ReturnsPolicy, RfmParams, RowPolicy, SegmentRules,
+    Segmentation, Segmenter,
 };
 
 use crate::args::{
-    AbcByArg, BinningArg, ClusterOptions, ClvOptions, FormatArg, GlobalArgs, InputFormatArg, InputKindArg,
-    KArg, ModelArg, PeriodArg, ReturnsArg, ScaleArg, TimeUnitArg, TransformArg,
+    AbcByArg, BinningArg, ClusterOptions, ClvOptions, GlobalArgs, InputFormatArg, InputKindArg, KArg,
+    ModelArg, PeriodArg, ReturnsArg, ScaleArg, TimeUnitArg, TransformArg,
 };
 
 /// A usage error found by the binary itself (exit code 2).
@@ -244,105 +242,6 @@ pub fn note(g: &GlobalArgs, text: &str) {
     }
 }
 
-fn output_format(g: &GlobalArgs, path: Option<&Path>) -> anyhow::Result<OutputFormat> {
-    if let Some(f) = g.format {
-        return Ok(match f {
-            FormatArg::Csv => OutputFormat::Csv,
-            FormatArg::Parquet => OutputFormat::Parquet,
-            FormatArg::Json => OutputFormat::Ndjson,
-        });
-    }
-    match path {
-        None => Ok(OutputFormat::Csv),
-        Some(p) => OutputFormat::from_path(p).ok_or_else(|| {
-            usage(format!(
-                "cannot tell the format of {} from its extension: use .csv, .parquet or .json, or --format",
-                p.display()
-            ))
-        }),
-    }
-}
-
-/// Writes a table to `-o FILE` (atomically) or to stdout.
-pub fn write_table(g: &GlobalArgs, frame: &DataFrame) -> anyhow::Result<()> {
-    let selected;
-    let frame = match &g.columns {
-        Some(list) => {
-            selected = select_columns(frame, list)?;
-            &selected
-        }
-        None => frame,
-    };
-    let path = g.output.as_deref().filter(|p| p.as_os_str() != "-");
-    let format = output_format(g, path)?;
-    match path {
-        Some(path) => {
-            clientele::output::write_frame(frame, path, format)?;
-            note(
-                g,
-                &format!(
-                    "wrote {} ({} rows)",
-                    path.display(),
-                    clientele::format::format_count(frame.height() as u64)
-                ),
-            );
-        }
-        None => {
-            let stdout = std::io::stdout();
-            let mut lock = std::io::BufWriter::new(stdout.lock());
-            clientele::output::write_frame_to(frame, &mut lock, format)?;
-            lock.flush().context("writing to stdout")?;
-        }
-    }
-    Ok(())
-}
-
-/// The `--columns` of `frame`, in the order listed.
-fn select_columns(frame: &DataFrame, list: &str) -> anyhow::Result<DataFrame> {
-    let names: Vec<&str> = list.split(',').map(str::trim).filter(|n| !n.is_empty()).collect();
-    if names.is_empty() {
-        anyhow::bail!("--columns lists no column");
-    }
-    for name in &names {
-        if frame.column(name).is_err() {
-            let available: Vec<&str> = frame.get_column_names().iter().map(|n| n.as_str()).collect();
-            anyhow::bail!(
-                "--columns: the table has no column {name:?}; it has {}",
-                available.join(", ")
-            );
-        }
-    }
-    Ok(frame.select(names)?)
-}
-
-/// Writes the rejected rows when `--rejects FILE` was given.
-pub fn write_rejects(g: &GlobalArgs, tx: &Transactions, policy: &RowPolicy) -> anyhow::Result<()> {
-    let Some(path) = &g.rejects else {
-        return Ok(());
-    };
-    let rejected = tx
-        .rejected_rows(policy)
-        .collect_with_engine(Engine::Streaming)
-        .map(|r| r.unwrap_single())
-        .with_context(|| format!("collecting rejected rows of {}", tx.source_name()))?;
-    write_rejected_frame(g, path, &rejected)
-}
-
-/// Writes rejected rows already collected to the `--rejects` file.
-pub fn write_rejected_frame(g: &GlobalArgs, path: &Path, rejected: &DataFrame) -> anyhow::Result<()> {
-    let format = OutputFormat::from_path(path).unwrap_or(OutputFormat::Csv);
-    clientele::output::write_frame(rejected, path, format)?;
-    note(
-        g,
-        &format!(
-            "wrote {} ({} rejected rows)",
-            path.display(),
-            clientele::format::format_count(rejected.height() as u64)
-        ),
-    );
-    Ok(())
-}
-
 /// The one-line account of the input rows and customers, on stderr.
 pub fn note_rows(g: &GlobalArgs, source: &str, table: &clientele::customers::CustomerTable) {
     let r = &table.reconciliation;
@@ -437,19 +336,6 @@ pub fn cluster_job(options: &ClusterOptions, k: Option<KArg>) -> anyhow::Result<
         .silhouette_sample(options.silhouette_sample);
     params.clone().check()?;
     Ok(Some(ClusterJob::Fit(params)))
-}
-
-/// Saves the fitted model when `--save-model FILE` was given.
-pub fn save_model(
-    g: &GlobalArgs,
-    options: &ClusterOptions,
-    clustering: Option<&Clustering>,
-) -> anyhow::Result<()> {
-    if let (Some(path), Some(clustering)) = (&options.save_model, clustering) {
-        clustering.model.save(path)?;
-        note(g, &format!("saved the cluster model to {}", path.display()));
-    }
-    Ok(())
 }
 
 /// Checks the settings, scans the input and runs the whole job under a spinner, then prints

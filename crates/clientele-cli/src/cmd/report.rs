@@ -5,19 +5,31 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clientele::OutputFormat;
 
-use crate::args::{FormatArg, GlobalArgs, ReportArgs};
+use crate::args::{GlobalArgs, ReportArgs};
+use crate::outputs::{Outputs, files_in, format_of};
 
 /// Runs the subcommand.
 pub fn run(g: &GlobalArgs, a: &ReportArgs) -> anyhow::Result<ExitCode> {
-    let format = match g.format {
-        None | Some(FormatArg::Csv) => OutputFormat::Csv,
-        Some(FormatArg::Parquet) => OutputFormat::Parquet,
-        Some(FormatArg::Json) => OutputFormat::Ndjson,
-    };
+    let format = g.format.map_or(OutputFormat::Csv, format_of);
+    std::fs::create_dir_all(&a.out_dir).with_context(|| format!("cannot create {}", a.out_dir.display()))?;
+    // Every file a report may write, checked before anything is read.
+    let mut files = files_in(
+        &a.out_dir,
+        &[
+            format!("segments.{}", format.extension()),
+            "summary.md".into(),
+            "summary.json".into(),
+            "report.html".into(),
+            "rejects.csv".into(),
+            "migration.csv".into(),
+            "cluster_model.json".into(),
+        ],
+    );
+    files.extend(Outputs::cluster_files(&a.cluster));
+    let mut outputs = Outputs::check(g, Some((&a.input, &super::ingest_options(g)?)), files)?;
     let job = super::cluster_job(&a.cluster, a.clusters)?;
     let clv = a.clv.then(|| super::clv_params(&a.clv_options)).transpose()?;
     let (segmenter, tx, result) = super::run_segmentation(g, &a.input, job, clv)?;
-    super::save_model(g, &a.cluster, result.clusters.as_ref())?;
     let mut summary = result.summary()?;
     let changes = match &a.previous {
         None => None,
@@ -31,24 +43,23 @@ pub fn run(g: &GlobalArgs, a: &ReportArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let rejects = clientele::run::rejected_rows(&tx, segmenter.row_policy(), &result)?;
-    std::fs::create_dir_all(&a.out_dir).with_context(|| format!("cannot create {}", a.out_dir.display()))?;
-    let written = clientele::run::write_report_files(
+    let names = clientele::run::report_file_names(&result, format, rejects.is_some(), changes.is_some());
+    clientele::run::stage_report_files(
         &a.out_dir,
         &result,
         &summary,
         format,
         rejects.as_ref(),
         changes.as_ref(),
+        outputs.set(),
     )?;
+    outputs.model(&a.cluster, result.clusters.as_ref())?;
     // The rejected rows were read once for rejects.csv: --rejects gets the same frame.
-    match (&g.rejects, &rejects) {
-        (Some(path), Some(rejected)) => super::write_rejected_frame(g, path, rejected)?,
-        _ => super::write_rejects(g, &tx, segmenter.row_policy())?,
+    match &rejects {
+        Some(rejected) => outputs.rejected_frame(rejected)?,
+        None => outputs.rejects(&tx, segmenter.row_policy())?,
     }
-    let names: Vec<String> = written
-        .iter()
-        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .collect();
+    outputs.commit()?;
     super::note(
         g,
         &format!("wrote {} into {}", names.join(", "), a.out_dir.display()),

@@ -3,18 +3,21 @@
 use std::process::ExitCode;
 
 use crate::args::{GlobalArgs, InputArgs};
+use crate::outputs::Outputs;
 
 /// Runs the subcommand.
 pub fn run(g: &GlobalArgs, a: &InputArgs) -> anyhow::Result<ExitCode> {
     let policy = super::row_policy(g)?;
+    let mut outputs = Outputs::check(g, Some((&a.input, &super::ingest_options(g)?)), Vec::new())?;
     let params = super::rfm_params(g)?.check()?;
     let rules = super::segment_rules(g)?;
     rules.check(params.bins())?;
     let (tx, table) = super::aggregate_customers(g, &a.input, &policy)?;
     let scored = clientele::rfm::score(&table.frame, &params, &rules)?;
     note_scoring(g, &scored);
-    super::write_table(g, &scored.frame)?;
-    super::write_rejects(g, &tx, &policy)?;
+    outputs.table(&scored.frame)?;
+    outputs.rejects(&tx, &policy)?;
+    outputs.commit()?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -3,14 +3,18 @@
 use std::process::ExitCode;
 
 use crate::args::{GlobalArgs, SegmentArgs};
+use crate::outputs::Outputs;
 
 /// Runs the subcommand.
 pub fn run(g: &GlobalArgs, a: &SegmentArgs) -> anyhow::Result<ExitCode> {
+    let files = Outputs::cluster_files(&a.cluster);
+    let mut outputs = Outputs::check(g, Some((&a.input, &super::ingest_options(g)?)), files)?;
     let job = super::cluster_job(&a.cluster, a.clusters)?;
     let clv = a.clv.then(|| super::clv_params(&a.clv_options)).transpose()?;
     let (segmenter, tx, result) = super::run_segmentation(g, &a.input, job, clv)?;
-    super::save_model(g, &a.cluster, result.clusters.as_ref())?;
-    super::write_table(g, &result.frame)?;
-    super::write_rejects(g, &tx, segmenter.row_policy())?;
+    outputs.model(&a.cluster, result.clusters.as_ref())?;
+    outputs.table(&result.frame)?;
+    outputs.rejects(&tx, segmenter.row_policy())?;
+    outputs.commit()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -4,10 +4,12 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use crate::args::{GlobalArgs, ValidateArgs};
+use crate::outputs::Outputs;
 
 /// Runs the subcommand. Exits 1 when no row is usable.
 pub fn run(g: &GlobalArgs, a: &ValidateArgs) -> anyhow::Result<ExitCode> {
     let policy = super::row_policy(g)?;
+    let mut outputs = Outputs::check(g, Some((&a.input, &super::ingest_options(g)?)), Vec::new())?;
     let tx = super::scan(g, &a.input)?;
     let report = {
         let _progress = super::Progress::start(g, format!("checking {}", tx.source_name()));
@@ -18,8 +20,9 @@ pub fn run(g: &GlobalArgs, a: &ValidateArgs) -> anyhow::Result<ExitCode> {
     } else {
         report.to_markdown()
     };
+    outputs.rejects(&tx, &policy)?;
+    outputs.commit()?;
     std::io::stdout().lock().write_all(text.as_bytes())?;
-    super::write_rejects(g, &tx, &policy)?;
     Ok(if report.customers == 0 {
         ExitCode::from(1)
     } else {

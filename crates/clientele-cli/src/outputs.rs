@@ -1,0 +1,244 @@
+//! The outputs of one command, checked before any data is read and put in place together
+//! after everything succeeded.
+//!
+//! A command names its outputs (`-o`, `--rejects`, `--save-model`, a report directory's files)
+//! to [`Outputs::check`], which refuses an output that is an input or another output, a
+//! directory, or in a directory that does not exist: before anything is read. The command then
+//! stages each file (written and synced under a temporary name) and calls
+//! [`Outputs::commit`], which renames them all into place, or none; a table for stdout is
+//! written only after the files are in place.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+use clientele::cluster::Clustering;
+use clientele::ingest::{IngestOptions, Transactions};
+use clientele::output::{NamedFile, OutputSet, StagedFile};
+use clientele::polars::prelude::{DataFrame, Engine};
+use clientele::{OutputFormat, RowPolicy};
+
+use crate::args::{ClusterOptions, FormatArg, GlobalArgs};
+use crate::cmd::{note, usage};
+
+/// The files a command will write, staged until [`Outputs::commit`].
+pub struct Outputs<'g> {
+    g: &'g GlobalArgs,
+    set: OutputSet,
+    notes: Vec<String>,
+    stdout: Option<(DataFrame, OutputFormat)>,
+}
+
+/// The role of `--model FILE`: the one input among the extra files of [`Outputs::check`].
+const MODEL_INPUT: &str = "--model";
+
+/// `-o FILE`, unless absent or `-` (stdout).
+fn table_path(g: &GlobalArgs) -> Option<&Path> {
+    g.output.as_deref().filter(|p| p.as_os_str() != "-")
+}
+
+impl<'g> Outputs<'g> {
+    /// Checks the outputs named by the global flags (`-o`, `--rejects`) and the `extra` files
+    /// (from [`Outputs::cluster_files`] or [`files_in`]) against the input files (`input`
+    /// resolved as the reader will, `--rules`, `--model`) and against each other. Nothing is
+    /// read or written.
+    ///
+    /// # Errors
+    ///
+    /// A usage error when an output is an input or another output; an I/O error when an
+    /// output is a directory or its directory is missing.
+    pub fn check(
+        g: &'g GlobalArgs,
+        input: Option<(&Path, &IngestOptions)>,
+        extra: Vec<NamedFile>,
+    ) -> anyhow::Result<Outputs<'g>> {
+        let mut inputs = Vec::new();
+        if let Some((path, options)) = input
+            && let Ok(files) = clientele::ingest::input_files(&[path.to_path_buf()], options)
+        {
+            // An input that cannot be resolved is reported by the reader, with its reason.
+            inputs.extend(files.files.into_iter().map(|f| NamedFile::new(f, "input")));
+        }
+        inputs.extend(g.rules.iter().map(|p| NamedFile::new(p, "--rules")));
+        let (extra_inputs, extra_outputs): (Vec<NamedFile>, Vec<NamedFile>) =
+            extra.into_iter().partition(|f| f.role == MODEL_INPUT);
+        inputs.extend(extra_inputs);
+        let mut outputs = Vec::new();
+        if let Some(path) = table_path(g) {
+            outputs.push(NamedFile::new(path, "-o"));
+        }
+        if let Some(path) = &g.rejects {
+            outputs.push(NamedFile::new(path, "--rejects"));
+        }
+        outputs.extend(extra_outputs);
+        clientele::output::check_outputs(&inputs, &outputs)?;
+        Ok(Outputs {
+            g,
+            set: OutputSet::new(),
+            notes: Vec::new(),
+            stdout: None,
+        })
+    }
+
+    /// The files of the clustering flags: `--save-model` writes one, `--model` reads one.
+    pub fn cluster_files(options: &ClusterOptions) -> Vec<NamedFile> {
+        let saved = options
+            .save_model
+            .iter()
+            .map(|p| NamedFile::new(p, "--save-model"));
+        let read = options.model.iter().map(|p| NamedFile::new(p, MODEL_INPUT));
+        saved.chain(read).collect()
+    }
+
+    /// Adds a staged file, with the note printed once it is in place.
+    pub fn stage(&mut self, file: StagedFile, note: String) {
+        self.set.push(file);
+        self.notes.push(note);
+    }
+
+    /// The set itself, for library functions that stage several files.
+    pub fn set(&mut self) -> &mut OutputSet {
+        &mut self.set
+    }
+
+    /// The table for `-o FILE` (staged) or stdout (written after the files), with `--columns`.
+    ///
+    /// # Errors
+    ///
+    /// A usage error for an unknown `--columns` name or output extension; write errors.
+    pub fn table(&mut self, frame: &DataFrame) -> anyhow::Result<()> {
+        let g = self.g;
+        let frame = match &g.columns {
+            Some(list) => select_columns(frame, list)?,
+            None => frame.clone(),
+        };
+        let path = table_path(g);
+        let format = output_format(g, path)?;
+        match path {
+            Some(path) => {
+                let staged = clientele::output::stage_frame(&frame, path, format)?;
+                let rows = clientele::format::format_count(frame.height() as u64);
+                self.stage(staged, format!("wrote {} ({rows} rows)", path.display()));
+            }
+            None => self.stdout = Some((frame, format)),
+        }
+        Ok(())
+    }
+
+    /// The rejected rows for `--rejects FILE`, read by a pass over the input (when given).
+    ///
+    /// # Errors
+    ///
+    /// Read and write errors.
+    pub fn rejects(&mut self, tx: &Transactions, policy: &RowPolicy) -> anyhow::Result<()> {
+        if self.g.rejects.is_none() {
+            return Ok(());
+        }
+        let rejected = tx
+            .rejected_rows(policy)
+            .collect_with_engine(Engine::Streaming)
+            .map(|r| r.unwrap_single())
+            .with_context(|| format!("collecting rejected rows of {}", tx.source_name()))?;
+        self.rejected_frame(&rejected)
+    }
+
+    /// Rejected rows already collected, for `--rejects FILE` (when given).
+    ///
+    /// # Errors
+    ///
+    /// Write errors.
+    pub fn rejected_frame(&mut self, rejected: &DataFrame) -> anyhow::Result<()> {
+        let Some(path) = self.g.rejects.clone() else {
+            return Ok(());
+        };
+        let format = OutputFormat::from_path(&path).unwrap_or(OutputFormat::Csv);
+        let staged = clientele::output::stage_frame(rejected, &path, format)?;
+        let rows = clientele::format::format_count(rejected.height() as u64);
+        self.stage(staged, format!("wrote {} ({rows} rejected rows)", path.display()));
+        Ok(())
+    }
+
+    /// The fitted model for `--save-model FILE` (when given).
+    ///
+    /// # Errors
+    ///
+    /// Write errors.
+    pub fn model(&mut self, options: &ClusterOptions, clustering: Option<&Clustering>) -> anyhow::Result<()> {
+        if let (Some(path), Some(clustering)) = (&options.save_model, clustering) {
+            let staged = clientele::output::stage_bytes(path, clustering.model.to_json().as_bytes())?;
+            self.stage(staged, format!("saved the cluster model to {}", path.display()));
+        }
+        Ok(())
+    }
+
+    /// Puts every staged file in place (all or none), prints what was written, then writes
+    /// the table to stdout if it goes there.
+    ///
+    /// # Errors
+    ///
+    /// Rename and write errors; on a failed rename no output has changed.
+    pub fn commit(self) -> anyhow::Result<()> {
+        self.set.commit()?;
+        for text in &self.notes {
+            note(self.g, text);
+        }
+        if let Some((frame, format)) = &self.stdout {
+            let stdout = std::io::stdout();
+            let mut lock = std::io::BufWriter::new(stdout.lock());
+            clientele::output::write_frame_to(frame, &mut lock, *format)?;
+            lock.flush().context("writing to stdout")?;
+        }
+        Ok(())
+    }
+}
+
+/// The format of `-o`: `--format`, else the file's extension, else CSV for stdout.
+fn output_format(g: &GlobalArgs, path: Option<&Path>) -> anyhow::Result<OutputFormat> {
+    if let Some(f) = g.format {
+        return Ok(format_of(f));
+    }
+    match path {
+        None => Ok(OutputFormat::Csv),
+        Some(p) => OutputFormat::from_path(p).ok_or_else(|| {
+            usage(format!(
+                "cannot tell the format of {} from its extension: use .csv, .parquet or .json, or --format",
+                p.display()
+            ))
+        }),
+    }
+}
+
+/// The library's format for `--format`.
+pub fn format_of(arg: FormatArg) -> OutputFormat {
+    match arg {
+        FormatArg::Csv => OutputFormat::Csv,
+        FormatArg::Parquet => OutputFormat::Parquet,
+        FormatArg::Json => OutputFormat::Ndjson,
+    }
+}
+
+/// The `--columns` of `frame`, in the order listed.
+fn select_columns(frame: &DataFrame, list: &str) -> anyhow::Result<DataFrame> {
+    let names: Vec<&str> = list.split(',').map(str::trim).filter(|n| !n.is_empty()).collect();
+    if names.is_empty() {
+        anyhow::bail!("--columns lists no column");
+    }
+    for name in &names {
+        if frame.column(name).is_err() {
+            let available: Vec<&str> = frame.get_column_names().iter().map(|n| n.as_str()).collect();
+            anyhow::bail!(
+                "--columns: the table has no column {name:?}; it has {}",
+                available.join(", ")
+            );
+        }
+    }
+    Ok(frame.select(names)?)
+}
+
+/// Files inside `dir` named `names`, as outputs.
+pub fn files_in(dir: &Path, names: &[String]) -> Vec<NamedFile> {
+    names
+        .iter()
+        .map(|name| NamedFile::new(dir.join(name), format!("--out-dir {}", dir.display())))
+        .collect()
+}
