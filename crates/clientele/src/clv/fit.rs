@@ -100,6 +100,10 @@ pub struct FitReport {
     pub penalty: f64,
     /// Why the optimiser stopped.
     pub termination: String,
+    /// What a reader must know about the estimates: that the likelihood is highest towards a
+    /// limit of the parameter space, or flat along a ray of two parameters, where only a
+    /// combination of them is identified.
+    pub notes: Vec<String>,
 }
 
 /// A point θ with its cost and gradient.
@@ -222,6 +226,7 @@ pub(crate) fn maximize<L: Likelihood>(
         iterations,
         penalty,
         termination: format!("{termination:?}"),
+        notes: Vec::new(),
     })
 }
 

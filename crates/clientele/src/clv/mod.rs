@@ -26,6 +26,7 @@
 pub mod bgnbd;
 pub mod fit;
 pub mod gamma_gamma;
+mod limits;
 pub mod params;
 pub mod pareto_nbd;
 pub mod special;
@@ -92,6 +93,26 @@ impl FittedTransactions {
             FittedTransactions::ParetoNbd(m) => m.expected_purchases(x, t_x, t, horizon),
         }
     }
+
+    /// Why [`FittedTransactions::p_alive`] or [`FittedTransactions::expected_purchases`]
+    /// over `horizon` time units returned `None`, for a message.
+    fn why_not(&self, x: f64, t: f64, horizon: f64, unit: &str) -> String {
+        match self {
+            FittedTransactions::BgNbd(m) => format!(
+                "the series of its expected purchases over {horizon} {unit}s did not converge within {} terms; \
+                 their number grows in proportion to horizon/(alpha + T) = {:.4e} and to (r + x)·horizon/(alpha + T) \
+                 = {:.4e}, so the horizon is too long for these parameters",
+                crate::format::format_count(special::MAX_TERMS as u64),
+                horizon / (m.alpha + t),
+                (m.r + x) * horizon / (m.alpha + t),
+            ),
+            FittedTransactions::ParetoNbd(_) => {
+                "its P(alive) cannot be evaluated at these parameters: a ₂F₁ series \
+                 of A₀ does not converge, or A₀'s two terms cancel to rounding"
+                    .to_string()
+            }
+        }
+    }
 }
 
 /// The fitted models.
@@ -129,14 +150,15 @@ pub fn fit(summary: &BtydSummary, params: &ClvValidParams) -> Result<ClvModel> {
         });
     }
     let histories = Histories::new(&x, &t_x, &t);
+    let unit = params.time_unit().name();
     let (transactions, transaction_fit) = match params.model() {
         TransactionModel::BgNbd => {
-            let fit = fit::maximize(&histories, &[1.0; 4], params.penalty(), "BG/NBD")?;
+            let fit = limits::maximize(&histories, params.penalty(), "BG/NBD", &limits::bgnbd(unit))?;
             (FittedTransactions::BgNbd(BgNbd::from_slice(&fit.params)), fit)
         }
         TransactionModel::ParetoNbd => {
             let model = pareto_nbd::ParetoHistories(&histories);
-            let fit = fit::maximize(&model, &[1.0; 4], params.penalty(), "Pareto/NBD")?;
+            let fit = limits::maximize(&model, params.penalty(), "Pareto/NBD", &limits::pareto_nbd(unit))?;
             (
                 FittedTransactions::ParetoNbd(ParetoNbd::from_slice(&fit.params)),
                 fit,
@@ -163,7 +185,8 @@ pub fn fit(summary: &BtydSummary, params: &ClvValidParams) -> Result<ClvModel> {
             ),
         });
     }
-    let spend_fit = fit::maximize(&Spends::new(sx, sm), &[1.0; 3], params.penalty(), "Gamma-Gamma")?;
+    let spends = Spends::new(sx, sm);
+    let spend_fit = limits::maximize(&spends, params.penalty(), "Gamma-Gamma", &limits::gamma_gamma())?;
     let spend = GammaGamma::from_slice(&spend_fit.params);
     if !spend.population_mean().is_finite() {
         return Err(Error::Clv {
@@ -301,12 +324,19 @@ pub fn predict(summary: &BtydSummary, model: &ClvModel, params: &ClvValidParams)
         .map(|h| (h - summary.calibration_end).num_days() as f64 / unit_days);
     let lifecycle = params.lifecycle();
     let tm = model.transactions;
-    let predictions: Vec<Option<Prediction>> = (0..x.len())
+    let unit = params.time_unit().name();
+    let predictions: Vec<std::result::Result<Prediction, String>> = (0..x.len())
         .into_par_iter()
         .map(|i| {
             let (xi, txi, ti) = (x[i], t_x[i], t[i]);
-            let expected = tm.expected_purchases(xi, txi, ti, params.horizon())?;
-            let p_alive = tm.p_alive(xi, txi, ti)?;
+            let expected_over = |horizon: f64| {
+                tm.expected_purchases(xi, txi, ti, horizon)
+                    .ok_or_else(|| tm.why_not(xi, ti, horizon, unit))
+            };
+            let expected = expected_over(params.horizon())?;
+            let p_alive = tm
+                .p_alive(xi, txi, ti)
+                .ok_or_else(|| tm.why_not(xi, ti, 0.0, unit))?;
             let spend = if xi > 0.0 {
                 model.spend.expected_average_spend(xi, m[i].max(0.0))
             } else {
@@ -316,7 +346,7 @@ pub fn predict(summary: &BtydSummary, model: &ClvModel, params: &ClvValidParams)
             let mut previous = 0.0;
             for step in 1..=steps {
                 let until = (step as f64 * month).min(params.horizon());
-                let cumulative = tm.expected_purchases(xi, txi, ti, until)?;
+                let cumulative = expected_over(until)?;
                 discounted += (cumulative - previous) / (1.0 + params.discount()).powi(step as i32);
                 previous = cumulative;
             }
@@ -331,11 +361,17 @@ pub fn predict(summary: &BtydSummary, model: &ClvModel, params: &ClvValidParams)
                 3
             };
             let holdout = match holdout_length {
-                Some(length) => tm.expected_purchases(xi, txi, ti, length)?,
+                Some(length) => expected_over(length)?,
                 None => 0.0,
             };
             let all = [expected, p_alive, spend, clv, holdout];
-            all.iter().all(|v| v.is_finite()).then_some(Prediction {
+            if !all.iter().all(|v| v.is_finite()) {
+                return Err(format!(
+                    "a prediction is not a finite number: expected purchases {expected}, P(alive) {p_alive}, \
+                     expected spend {spend}, CLV {clv}, holdout purchases {holdout}"
+                ));
+            }
+            Ok(Prediction {
                 expected,
                 p_alive,
                 spend,
@@ -345,7 +381,7 @@ pub fn predict(summary: &BtydSummary, model: &ClvModel, params: &ClvValidParams)
             })
         })
         .collect();
-    if let Some(bad) = predictions.iter().position(Option::is_none) {
+    if let Some((bad, Err(reason))) = predictions.iter().enumerate().find(|(_, p)| p.is_err()) {
         let id = summary
             .frame
             .column(CUSTOMER_ID)
@@ -354,8 +390,7 @@ pub fn predict(summary: &BtydSummary, model: &ClvModel, params: &ClvValidParams)
             .unwrap_or_default();
         return Err(Error::Clv {
             detail: format!(
-                "cannot predict customer {id} (frequency {}, recency {}, T {}): the horizon may be too long for \
-                 these parameters",
+                "cannot predict customer {id} (frequency {}, recency {}, T {}): {reason}",
                 x[bad], t_x[bad], t[bad]
             ),
         });

@@ -556,6 +556,16 @@ fn clv_into(out: &mut String, c: &ClvSummary) -> std::fmt::Result {
             String::new()
         }
     )?;
+    for note in c
+        .model
+        .transaction_fit
+        .notes
+        .iter()
+        .map(|n| (model, n))
+        .chain(c.model.spend_fit.notes.iter().map(|n| ("Gamma-Gamma", n)))
+    {
+        writeln!(out, "Note on the {} fit: {}.\n", note.0, note.1)?;
+    }
     writeln!(
         out,
         "| lifecycle stage | customers | CLV |\n| --- | ---: | ---: |"
