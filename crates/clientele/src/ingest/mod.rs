@@ -14,6 +14,7 @@
 //! # Ok::<(), clientele::Error>(())
 //! ```
 
+mod ids;
 pub mod source;
 pub mod time;
 
@@ -24,6 +25,8 @@ use serde::Serialize;
 
 pub use self::source::{CsvOptions, DecimalSeparator, Delimiter, Header, InputFiles, InputFormat};
 pub use self::time::TimeResolution;
+pub(crate) use self::ids::id_of_text;
+use self::ids::id_exprs;
 use crate::columns::{AmountColumns, Columns, ResolvedColumns};
 use crate::error::{Error, PolarsContext, Result};
 use crate::rows::{ExclusionReason, RejectReason, ReturnsPolicy, RowPolicy, RowStatus};
@@ -541,12 +544,9 @@ impl Transactions {
                 (q.value * p.value, q.missing.or(p.missing), q.bad.or(p.bad), blame)
             }
         };
-        let (order, order_missing) = match &c.order {
-            Some(order) => {
-                let (key, missing, _) = id_exprs(order, self.dtype(order));
-                (key, missing)
-            }
-            None => (lit(NULL), lit(false)),
+        let (order, order_missing, order_invalid) = match &c.order {
+            Some(order) => id_exprs(order, self.dtype(order)),
+            None => (lit(NULL), lit(false), lit(false)),
         };
         Parsed {
             customer,
@@ -561,6 +561,7 @@ impl Transactions {
             amount_blame,
             order,
             order_missing,
+            order_invalid,
         }
     }
 
@@ -569,7 +570,7 @@ impl Transactions {
     ///
     /// The status is the first of these checks that applies: missing or invalid customer id,
     /// missing or unparsable timestamp, missing or unparsable amount, non-finite amount,
-    /// missing order id; then the policies: dated after the as-of date, a return under
+    /// missing or invalid order id; then the policies: dated after the as-of date, a return under
     /// [`ReturnsPolicy::Exclude`]; otherwise used.
     pub fn classify(&self, policy: &RowPolicy) -> LazyFrame {
         self.classify_frame(self.raw.clone(), policy)
@@ -661,35 +662,6 @@ fn is_id_type(dtype: &DataType) -> bool {
     matches!(dtype, DataType::String | DataType::Categorical(..)) || dtype.is_primitive_numeric()
 }
 
-/// `(id, missing, invalid)` for an id column: blank text is missing; floats must be whole.
-fn id_exprs(name: &str, dtype: &DataType) -> (Expr, Expr, Expr) {
-    let c = col(name);
-    match dtype {
-        DataType::String | DataType::Categorical(..) => {
-            let text = c.cast(DataType::String);
-            let blank = text.clone().str().strip_chars(lit(NULL)).eq(lit(""));
-            let missing = text.clone().is_null().or(blank.clone());
-            (
-                when(blank).then(lit(NULL).cast(DataType::String)).otherwise(text),
-                missing,
-                lit(false),
-            )
-        }
-        dt if dt.is_float() => {
-            let whole = c.clone().is_finite().and(c.clone().eq(c.clone().floor()));
-            let invalid = c.clone().is_not_null().and(whole.clone().not());
-            (
-                when(whole)
-                    .then(c.clone().cast(DataType::Int64))
-                    .otherwise(lit(NULL)),
-                c.is_null(),
-                invalid,
-            )
-        }
-        _ => (c.clone(), c.is_null(), lit(false)),
-    }
-}
-
 struct NumberExprs {
     value: Expr,
     missing: Expr,
@@ -759,6 +731,7 @@ struct Parsed {
     amount_blame: Blame,
     order: Expr,
     order_missing: Expr,
+    order_invalid: Expr,
 }
 
 impl Parsed {
@@ -776,6 +749,7 @@ impl Parsed {
             self.amount_missing.clone().alias("__amount_missing"),
             self.amount_bad.clone().alias("__amount_bad"),
             self.order_missing.clone().alias("__order_missing"),
+            self.order_invalid.clone().alias("__order_invalid"),
         ]
     }
 
@@ -874,6 +848,8 @@ fn status_expr(policy: &RowPolicy) -> Expr {
         .then(rejected(RejectReason::NonFiniteAmount))
         .when(col("__order_missing"))
         .then(rejected(RejectReason::MissingOrderId))
+        .when(col("__order_invalid"))
+        .then(rejected(RejectReason::InvalidOrderId))
         .when(after_as_of)
         .then(excluded(ExclusionReason::AfterAsOf))
         .when(excluded_return)
