@@ -129,7 +129,8 @@ pub fn scan(path: impl AsRef<Path>, options: &IngestOptions) -> Result<Transacti
     let input = source::resolve_input(path.as_ref(), options.format)?;
     let (raw, delimited) = source::scan_files(&input, &options.csv)?;
     let format = input.format;
-    Ok(Transactions::new(input.name, raw, options)?.with_source(format, delimited))
+    let tx = Transactions::new(input.name.clone(), raw, options).map_err(|e| duplicate_positions(&input, e))?;
+    Ok(tx.with_source(format, delimited))
 }
 
 /// Scans several inputs (files, directories or globs) as one: all must have one format and,
@@ -143,7 +144,30 @@ pub fn scan_many(paths: &[PathBuf], options: &IngestOptions) -> Result<Transacti
     let input = input_files(paths, options)?;
     let (raw, delimited) = source::scan_files(&input, &options.csv)?;
     let format = input.format;
-    Ok(Transactions::new(input.name, raw, options)?.with_source(format, delimited))
+    let tx = Transactions::new(input.name.clone(), raw, options).map_err(|e| duplicate_positions(&input, e))?;
+    Ok(tx.with_source(format, delimited))
+}
+
+/// polars refuses a Parquet schema that names a column twice without saying where: the files'
+/// own schemas say (see [`check_unique_names`](crate::columns::check_unique_names)).
+fn duplicate_positions(input: &InputFiles, error: Error) -> Error {
+    let duplicate = matches!(&error, Error::Polars { error: PolarsError::Duplicate(_), .. });
+    if !duplicate || input.format != InputFormat::Parquet {
+        return error;
+    }
+    for file in &input.files {
+        let Some(metadata) = std::fs::File::open(file)
+            .ok()
+            .and_then(|mut f| polars_parquet::read::read_metadata(&mut f).ok())
+        else {
+            continue;
+        };
+        let names: Vec<&str> = metadata.schema().fields().iter().map(|f| f.name()).collect();
+        if let Err(named) = crate::columns::check_unique_names(&file.display().to_string(), &names) {
+            return named;
+        }
+    }
+    error
 }
 
 /// The files behind several inputs, sorted within each input and in the order given.
@@ -231,6 +255,7 @@ impl Transactions {
             .collect_schema()
             .map_err(|e| read_error(&source_name, "the header", e))?;
         let names: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
+        crate::columns::check_unique_names(&source_name, &names)?;
         let columns = options.columns.resolve(&source_name, &names)?;
         let first_row = raw
             .clone()
