@@ -63,10 +63,27 @@ fn has_offset(format: &str) -> bool {
     format.contains("%z") || format.contains("%:z") || format.contains("%#z") || format.contains("%+")
 }
 
+/// The offset that a trailing `Z` (or `z`: UTC, as in RFC 3339) stands for in a value read
+/// with `format`, written as the format's offset specifier reads it; `None` when the format has
+/// no such specifier.
+fn utc_offset(format: &str) -> Option<&'static str> {
+    if format.contains("%:z") || format.contains("%#z") {
+        Some("+00:00")
+    } else if format.contains("%z") {
+        Some("+0000")
+    } else {
+        None
+    }
+}
+
 /// Whether `value` parses with `format` (as chrono does; polars uses the same syntax).
 pub fn parses(value: &str, format: &str) -> bool {
     if has_offset(format) {
-        DateTime::parse_from_str(value, format).is_ok()
+        let utc = utc_offset(format).and_then(|offset| {
+            let stripped = value.strip_suffix(['Z', 'z'])?;
+            Some(format!("{stripped}{offset}"))
+        });
+        DateTime::parse_from_str(utc.as_deref().unwrap_or(value), format).is_ok()
     } else if resolution_of(format) == TimeResolution::DateTime {
         NaiveDateTime::parse_from_str(value, format).is_ok()
     } else {
@@ -187,7 +204,8 @@ pub(crate) fn epoch_days(date: NaiveDate) -> i64 {
 }
 
 /// Parses a string expression with `format` into `Datetime(µs)` without time zone; values that
-/// do not fit become null. Offsets (`%z`) are converted to UTC.
+/// do not fit become null. Offsets (`%z`) are converted to UTC; with an offset in the format, a
+/// trailing `Z` (UTC) is read as the offset `+00:00`.
 pub fn parse_expr(text: Expr, format: &str) -> Expr {
     let options = StrptimeOptions {
         format: Some(format.into()),
@@ -196,6 +214,10 @@ pub fn parse_expr(text: Expr, format: &str) -> Expr {
         cache: true,
     };
     if has_offset(format) {
+        let text = match utc_offset(format) {
+            Some(offset) => text.str().replace(lit("[Zz]$"), lit(offset), false),
+            None => text,
+        };
         text.str()
             .to_datetime(
                 Some(TimeUnit::Microseconds),
