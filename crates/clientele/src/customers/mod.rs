@@ -11,7 +11,8 @@
 //! - `monetary`: the sum of the amounts of all used rows (returns included under
 //!   [`ReturnsPolicy::Net`]);
 //! - `gross_revenue` / `returns_value`: the sums of positive amounts / of |negative amounts|;
-//! - `transactions`: used rows; `avg_order_value`: `monetary / frequency`.
+//! - `transactions`: used rows; `avg_order_value`: `monetary / frequency`, rounded to
+//!   micro-units.
 //!
 //! Customers whose used rows are all returns have no purchase and therefore no recency; their
 //! rows are moved to the `no_purchase` exclusion.
@@ -204,7 +205,7 @@ pub fn measures(customers: LazyFrame, as_of: NaiveDate, resolution: TimeResoluti
         units("gross_micros").alias(col_names::GROSS_REVENUE),
         units("returned_micros").alias(col_names::RETURNS_VALUE),
         col(col_names::TRANSACTIONS),
-        (units("net_micros") / col(col_names::FREQUENCY).cast(DataType::Float64))
+        micros_to_units(per_order_micros(col("net_micros"), col(col_names::FREQUENCY)))
             .alias(col_names::AVG_ORDER_VALUE),
     ])
 }
@@ -254,6 +255,43 @@ pub fn micros_to_units(micros: Expr) -> Expr {
         },
         |_, field| Ok(Field::new(field.name().clone(), DataType::Float64)),
     )
+}
+
+/// Micro-units per order: `micros / orders` rounded half away from zero to whole micro-units,
+/// in exact integer arithmetic, so that [`micros_to_units`] gives the decimal itself (`82.109`,
+/// not the `82.10900000000001` of dividing currency units in floating point). Null for no
+/// orders.
+pub fn per_order_micros(micros: Expr, orders: Expr) -> Expr {
+    micros.map_many(
+        |columns: &mut [Column]| {
+            let micros = columns[0].cast(&DataType::Int64)?;
+            let orders = columns[1].cast(&DataType::Int64)?;
+            let quotient: Int64Chunked = micros
+                .i64()?
+                .iter()
+                .zip(orders.i64()?.iter())
+                .map(|(m, n)| rounded_quotient(m?, n?))
+                .collect();
+            Ok(quotient.with_name(columns[0].name().clone()).into_column())
+        },
+        &[orders],
+        |_, fields| Ok(Field::new(fields[0].name().clone(), DataType::Int64)),
+    )
+}
+
+/// `numerator / denominator` rounded half away from zero; `None` for a zero denominator.
+fn rounded_quotient(numerator: i64, denominator: i64) -> Option<i64> {
+    let (n, d) = (i128::from(numerator), i128::from(denominator));
+    if d == 0 {
+        return None;
+    }
+    let (q, r) = (n / d, n % d);
+    let away = if 2 * r.abs() >= d.abs() {
+        (n.signum() * d.signum()) as i64
+    } else {
+        0
+    };
+    i64::try_from(q).ok().map(|q| q + away)
 }
 
 /// Rows per scan of Parquet input (about 50 MB of a typical file).
@@ -631,6 +669,20 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn quotients_round_half_away_from_zero_exactly() {
+        assert_eq!(rounded_quotient(82_109_000 * 3, 3), Some(82_109_000));
+        assert_eq!(rounded_quotient(905_000_000, 3), Some(301_666_667));
+        assert_eq!(rounded_quotient(-905_000_000, 3), Some(-301_666_667));
+        assert_eq!(rounded_quotient(5, 2), Some(3));
+        assert_eq!(rounded_quotient(-5, 2), Some(-3));
+        assert_eq!(rounded_quotient(7, 4), Some(2));
+        assert_eq!(rounded_quotient(-7, 4), Some(-2));
+        assert_eq!(rounded_quotient(i64::MAX, 1), Some(i64::MAX));
+        assert_eq!(rounded_quotient(i64::MIN, -1), None);
+        assert_eq!(rounded_quotient(1, 0), None);
     }
 
     #[test]
