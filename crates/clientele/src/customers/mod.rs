@@ -76,6 +76,9 @@ pub struct CustomerTable {
     pub resolution: TimeResolution,
     /// Earliest and latest used transaction dates.
     pub date_range: Option<(NaiveDate, NaiveDate)>,
+    /// Warnings about the data behind the table (e.g. a far-off latest date, see
+    /// [`late_outlier_note`]); also logged.
+    pub notes: Vec<String>,
 }
 
 /// Facts about a customer table for reports.
@@ -93,6 +96,8 @@ pub struct CustomerFacts {
     pub last_date: Option<NaiveDate>,
     /// Σ monetary.
     pub total_monetary: f64,
+    /// Warnings about the data (see [`CustomerTable::notes`]).
+    pub notes: Vec<String>,
 }
 
 impl CustomerTable {
@@ -121,6 +126,7 @@ impl CustomerTable {
             first_date: self.date_range.map(|r| r.0),
             last_date: self.date_range.map(|r| r.1),
             total_monetary,
+            notes: self.notes.clone(),
         }
     }
 }
@@ -474,6 +480,12 @@ pub(crate) fn at_as_of(
             date_range.map(|r| r.1).expect("buyers have purchase dates") + Duration::days(1)
         }
     };
+    let notes = match policy.as_of {
+        AsOf::DayAfterLatest => late_outlier_note(source, policy, &buyers, as_of)?
+            .into_iter()
+            .collect(),
+        AsOf::Date(_) => Vec::new(),
+    };
     let resolution = source.time_parsing().resolution;
     let frame = measures(buyers.lazy(), as_of, resolution)
         .collect()
@@ -486,7 +498,70 @@ pub(crate) fn at_as_of(
         reconciliation,
         resolution,
         date_range,
+        notes,
     })
+}
+
+/// How many days the latest purchase may lie beyond the rest of the data before
+/// [`late_outlier_note`] warns.
+pub const LATE_OUTLIER_DAYS: i64 = 365;
+
+/// A warning when the latest purchase date, which sets the default as-of date, lies far beyond
+/// the rest of the data (one row dated 9999-12-31 among 2023 data), naming its row and value.
+///
+/// With the customers' last purchase dates sorted, d₁ ≤ … ≤ dₙ, and m = min(⌈0.999·n⌉, n − 1)
+/// (every customer but the latest, up to 0.1 % of them, is "the rest"): the warning is due when
+/// dₙ − dₘ > [`LATE_OUTLIER_DAYS`]. It needs only the per-customer dates already computed; the
+/// input is read again, for the row, only when the warning is due.
+fn late_outlier_note(
+    source: &Transactions,
+    policy: &RowPolicy,
+    buyers: &DataFrame,
+    as_of: NaiveDate,
+) -> Result<Option<String>> {
+    const MICROS_PER_DAY: i64 = 86_400_000_000;
+    let last = buyers.column("last_ts").context(|| "last purchases".into())?;
+    let last = last.to_physical_repr().cast(&DataType::Int64).context(|| "last purchases".into())?;
+    let mut days: Vec<i64> = last
+        .i64()
+        .context(|| "last purchases".into())?
+        .iter()
+        .flatten()
+        .map(|ts| ts.div_euclid(MICROS_PER_DAY))
+        .collect();
+    let n = days.len();
+    if n < 2 {
+        return Ok(None);
+    }
+    let latest_ts = last
+        .i64()
+        .context(|| "last purchases".into())?
+        .max()
+        .expect("buyers have purchases");
+    let latest = latest_ts.div_euclid(MICROS_PER_DAY);
+    let m = (999 * n).div_ceil(1000).min(n - 1);
+    let reference = *days.select_nth_unstable(m - 1).1;
+    let gap = latest - reference;
+    if gap <= LATE_OUTLIER_DAYS {
+        return Ok(None);
+    }
+    let day = |d: i64| NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + Duration::days(d);
+    let what = match source.used_row_at(policy, latest_ts)? {
+        Some((row, value)) => format!("row {row}, dated {}", crate::format::quote(&value)),
+        None => format!("a purchase dated {}", day(latest)),
+    };
+    let others = match n - m {
+        1 => "every other customer".to_string(),
+        k => format!("all customers but the latest {k}"),
+    };
+    let note = format!(
+        "{what}, is {} days after the last purchase of {others} (at the latest {}) and sets the \
+         as-of date to {as_of}; if that date is wrong, fix it or pass --as-of",
+        crate::format::format_count(gap as u64),
+        day(reference)
+    );
+    log::warn!("{}: {note}", source.source_name());
+    Ok(Some(note))
 }
 
 /// The reconciliation from [`status_counts`] output.

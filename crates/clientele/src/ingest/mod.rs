@@ -669,10 +669,46 @@ impl Transactions {
             .filter(status().gt_eq(lit(1u8)).and(status().lt(lit(32u8))))
             .select(out)
     }
+
+    /// The first used row dated at `ts` (microseconds since the epoch), a purchase line before
+    /// a return, as `(row, timestamp as written)`: the row is 1-based and counted as
+    /// `reject_row` counts. Reads the input; for messages about one date.
+    pub(crate) fn used_row_at(&self, policy: &RowPolicy, ts: i64) -> Result<Option<(u64, String)>> {
+        let at = lit(ts).cast(DataType::Datetime(TimeUnit::Microseconds, None));
+        let found = self
+            .flagged(self.raw.clone().with_row_index(internal::ROW, Some(1)), policy)
+            .filter(
+                col(internal::STATUS)
+                    .eq(lit(RowStatus::Used.code()))
+                    .and(col(internal::TS).eq(at)),
+            )
+            .select([
+                col(internal::ROW).cast(DataType::UInt64),
+                col(internal::AMOUNT_MICROS).lt(lit(0i64)).alias("__return"),
+                col(self.columns.time.as_str())
+                    .cast(DataType::String)
+                    .alias("__value"),
+            ])
+            .collect_with_engine(Engine::Streaming)
+            .map(|r| r.unwrap_single())
+            .map_err(|e| read_error(&self.source_name, "the row of a date", e))?;
+        let column = |name: &str| found.column(name).context(|| name.to_string());
+        let (rows, returns, values) = (column(internal::ROW)?, column("__return")?, column("__value")?);
+        let (rows, returns, values) = (
+            rows.u64().context(|| "rows".into())?,
+            returns.bool().context(|| "returns".into())?,
+            values.str().context(|| "values".into())?,
+        );
+        let best = (0..found.height())
+            .filter_map(|i| Some((returns.get(i).unwrap_or(false), rows.get(i)?, i)))
+            .min();
+        Ok(best.map(|(_, row, i)| (row, values.get(i).unwrap_or_default().to_string())))
+    }
 }
 
 /// Names of intermediate columns, prefixed so they cannot clash with the input's columns.
 mod internal {
+    pub const ROW: &str = "__row";
     pub const CUSTOMER_ID: &str = "__customer_id";
     pub const TS: &str = "__ts";
     pub const DAY: &str = "__day";
