@@ -76,8 +76,9 @@ pub struct CustomerTable {
     pub resolution: TimeResolution,
     /// Earliest and latest used transaction dates.
     pub date_range: Option<(NaiveDate, NaiveDate)>,
-    /// Warnings about the data behind the table (e.g. a far-off latest date, see
-    /// [`late_outlier_note`]); also logged.
+    /// Warnings about the data behind the table, also logged: a latest purchase date far
+    /// beyond the rest, which moves the default as-of date (docs/definitions.md, "The as-of
+    /// date").
     pub notes: Vec<String>,
 }
 
@@ -521,7 +522,10 @@ fn late_outlier_note(
 ) -> Result<Option<String>> {
     const MICROS_PER_DAY: i64 = 86_400_000_000;
     let last = buyers.column("last_ts").context(|| "last purchases".into())?;
-    let last = last.to_physical_repr().cast(&DataType::Int64).context(|| "last purchases".into())?;
+    let last = last
+        .to_physical_repr()
+        .cast(&DataType::Int64)
+        .context(|| "last purchases".into())?;
     let mut days: Vec<i64> = last
         .i64()
         .context(|| "last purchases".into())?

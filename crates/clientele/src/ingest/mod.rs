@@ -23,10 +23,10 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use serde::Serialize;
 
+use self::ids::id_exprs;
+pub(crate) use self::ids::id_of_text;
 pub use self::source::{CsvOptions, DecimalSeparator, Delimiter, Header, InputFiles, InputFormat};
 pub use self::time::TimeResolution;
-pub(crate) use self::ids::id_of_text;
-use self::ids::id_exprs;
 use crate::columns::{AmountColumns, Columns, ResolvedColumns};
 use crate::error::{Error, PolarsContext, Result};
 use crate::rows::{ExclusionReason, RejectReason, ReturnsPolicy, RowPolicy, RowStatus};
@@ -129,7 +129,8 @@ pub fn scan(path: impl AsRef<Path>, options: &IngestOptions) -> Result<Transacti
     let input = source::resolve_input(path.as_ref(), options.format)?;
     let (raw, delimited) = source::scan_files(&input, &options.csv)?;
     let format = input.format;
-    let tx = Transactions::new(input.name.clone(), raw, options).map_err(|e| duplicate_positions(&input, e))?;
+    let tx =
+        Transactions::new(input.name.clone(), raw, options).map_err(|e| duplicate_positions(&input, e))?;
     Ok(tx.with_source(format, delimited))
 }
 
@@ -144,14 +145,21 @@ pub fn scan_many(paths: &[PathBuf], options: &IngestOptions) -> Result<Transacti
     let input = input_files(paths, options)?;
     let (raw, delimited) = source::scan_files(&input, &options.csv)?;
     let format = input.format;
-    let tx = Transactions::new(input.name.clone(), raw, options).map_err(|e| duplicate_positions(&input, e))?;
+    let tx =
+        Transactions::new(input.name.clone(), raw, options).map_err(|e| duplicate_positions(&input, e))?;
     Ok(tx.with_source(format, delimited))
 }
 
 /// polars refuses a Parquet schema that names a column twice without saying where: the files'
 /// own schemas say (see [`check_unique_names`](crate::columns::check_unique_names)).
 fn duplicate_positions(input: &InputFiles, error: Error) -> Error {
-    let duplicate = matches!(&error, Error::Polars { error: PolarsError::Duplicate(_), .. });
+    let duplicate = matches!(
+        &error,
+        Error::Polars {
+            error: PolarsError::Duplicate(_),
+            ..
+        }
+    );
     if !duplicate || input.format != InputFormat::Parquet {
         return error;
     }
