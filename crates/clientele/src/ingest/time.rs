@@ -293,6 +293,24 @@ mod tests {
     }
 
     #[test]
+    fn z_is_utc_in_a_format_with_an_offset() {
+        assert!(parses("2024-01-02T10:00:00Z", "%Y-%m-%dT%H:%M:%S%.f%:z"));
+        assert!(parses("2024-01-02T10:00:00z", "%Y-%m-%dT%H:%M:%S%z"));
+        assert!(!parses("2024-01-02T10:00:00Z", "%Y-%m-%dT%H:%M:%S"));
+        let mixed = [
+            "2024-01-01T10:00:00+01:00",
+            "2024-01-02T10:00:00Z",
+            "2024-01-03T10:00:00Z",
+        ];
+        assert_eq!(detect_format(&mixed), Ok("%Y-%m-%dT%H:%M:%S%.f%:z"));
+        assert_eq!(
+            detect_format(&["2024-01-02T10:00:00Z"]),
+            Ok("%Y-%m-%dT%H:%M:%S%.fZ"),
+            "a tie goes to the first format in the list"
+        );
+    }
+
+    #[test]
     fn resolution_follows_the_format() {
         assert_eq!(resolution_of("%Y-%m-%d"), TimeResolution::Date);
         assert_eq!(resolution_of("%Y%m%d"), TimeResolution::Date);
