@@ -286,6 +286,43 @@ pub fn normalize_name(name: &str) -> String {
         .collect()
 }
 
+/// Refuses a header that names a column twice, naming both (1-based) positions. A name can come
+/// twice as it is (a whitespace-separated file, a Parquet schema) or as polars' CSV reader
+/// renames a repeat: the second `x` becomes `x_duplicated_0`, the third `x_duplicated_1`.
+///
+/// # Errors
+///
+/// [`Error::UnsupportedInput`] for the first repeated name.
+pub(crate) fn check_unique_names(source_name: &str, names: &[&str]) -> Result<()> {
+    let mut first_at = std::collections::HashMap::with_capacity(names.len());
+    for (j, name) in names.iter().enumerate() {
+        if let Some(i) = first_at.insert(*name, j) {
+            return Err(duplicate(source_name, name, i, j));
+        }
+    }
+    for (j, name) in names.iter().enumerate() {
+        if let Some((base, n)) = name.rsplit_once("_duplicated_")
+            && n.parse::<usize>().is_ok()
+            && let Some(i) = first_at.get(base)
+        {
+            return Err(duplicate(source_name, base, *i, j));
+        }
+    }
+    Ok(())
+}
+
+fn duplicate(source_name: &str, name: &str, i: usize, j: usize) -> Error {
+    Error::UnsupportedInput {
+        source_name: source_name.to_string(),
+        detail: format!(
+            "the header names column {} twice (columns {} and {}); rename one",
+            crate::format::quote(name),
+            i + 1,
+            j + 1
+        ),
+    }
+}
+
 struct Finder<'a> {
     source_name: &'a str,
     available: &'a [&'a str],

@@ -57,7 +57,8 @@ pub struct RowPolicy {
 pub enum RejectReason {
     /// The customer id is empty or missing.
     MissingCustomerId,
-    /// The customer id is a floating-point number with a fractional part, or not finite.
+    /// The customer id is a number with a fractional part (`12.5`, as a float or as text), not
+    /// finite, or a float beyond 64 bits (`1e20`).
     InvalidCustomerId,
     /// The timestamp is empty or missing.
     MissingTimestamp,
@@ -71,6 +72,9 @@ pub enum RejectReason {
     NonFiniteAmount,
     /// The input has an order column but this row's order id is empty.
     MissingOrderId,
+    /// The order id is a number with a fractional part, not finite, or beyond 64 bits (as
+    /// for customer ids).
+    InvalidOrderId,
     /// A customer table's `frequency` is missing, not a whole number, or below 1.
     InvalidFrequency,
     /// A customer table's `first_purchase` is missing, unreadable, or after `last_purchase`.
@@ -103,7 +107,7 @@ pub enum RowStatus {
 
 impl RejectReason {
     /// Every reason, in the order the checks run.
-    pub const ALL: [RejectReason; 10] = [
+    pub const ALL: [RejectReason; 11] = [
         RejectReason::MissingCustomerId,
         RejectReason::InvalidCustomerId,
         RejectReason::MissingTimestamp,
@@ -112,6 +116,7 @@ impl RejectReason {
         RejectReason::UnparsableAmount,
         RejectReason::NonFiniteAmount,
         RejectReason::MissingOrderId,
+        RejectReason::InvalidOrderId,
         RejectReason::InvalidFrequency,
         RejectReason::InvalidFirstPurchase,
     ];
@@ -127,6 +132,7 @@ impl RejectReason {
             RejectReason::UnparsableAmount => "unparsable_amount",
             RejectReason::NonFiniteAmount => "non_finite_amount",
             RejectReason::MissingOrderId => "missing_order_id",
+            RejectReason::InvalidOrderId => "invalid_order_id",
             RejectReason::InvalidFrequency => "invalid_frequency",
             RejectReason::InvalidFirstPurchase => "invalid_first_purchase",
         }

@@ -681,3 +681,38 @@ fn lifetime_value_from_the_command_line() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_far_off_latest_date_is_warned_about_with_its_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("late.csv");
+    std::fs::write(
+        &input,
+        "customer_id,order_date,amount\n1,2023-03-01,5\n2,2023-06-01,5\n3,2023-12-30,5\n2,9999-12-31,5\n",
+    )
+    .unwrap();
+    let out_dir = dir.path().join("report");
+    let out = run(&[
+        "report",
+        input.to_str().unwrap(),
+        "--out-dir",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("WARN")
+            && err.contains("late.csv: row 4, dated \"9999-12-31\", is 2,913,175 days after"),
+        "{err}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap()).unwrap();
+    let notes = json["customers"]["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0].as_str().unwrap().starts_with("row 4, dated"),
+        "{notes:?}"
+    );
+    let markdown = std::fs::read_to_string(out_dir.join("summary.md")).unwrap();
+    assert!(markdown.contains("- warning: row 4, dated"), "{markdown}");
+}

@@ -15,14 +15,17 @@
 //!   input back to the polars path, which reads or rejects it as before;
 //! - values: a non-blank customer id, a timestamp of the detected ISO shape written in full
 //!   (`2024-05-01`, `2024-05-01 09:30`, `2024-05-01 09:30:15`, or with `T`), a plain decimal
-//!   amount (`-12.50`; with `--decimal-comma`, `-12,50`), a non-blank order id. A row with any
-//!   other value (blank, fractional seconds, `1e3`, `+5`, padded with spaces, ...) is *odd*:
+//!   amount (`-12.50`; with `--decimal-comma`, `-12,50`), a non-blank order id; ids written as
+//!   whole numbers with a point (`17850.0`) are read as the ingest reads them (`17850`). A row
+//!   with any other value (blank, fractional seconds, `1e3`, `+5`, padded with spaces, an id
+//!   `12.5`, ...) is *odd*:
 //!   odd rows are collected and classified by the very polars expressions of the normal path
 //!   ([`Transactions::classify_frame`]), so rejects and their reasons are the same.
 //!
 //! The parsing of an understood value is the one polars does: a correctly rounded `f64`, the
 //! amount in micro-units rounded half away from zero, the timestamp in microseconds.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::Read;
 use std::sync::Arc;
@@ -35,7 +38,7 @@ use crate::columns::AmountColumns;
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::source::{DecimalSeparator, DelimitedFiles};
 use crate::ingest::time::epoch_days;
-use crate::ingest::{MAX_ABS_AMOUNT, MICROS_PER_UNIT, Transactions};
+use crate::ingest::{MAX_ABS_AMOUNT, MICROS_PER_UNIT, Transactions, id_of_text};
 use crate::rows::{ExclusionReason, ReturnsPolicy, RowPolicy, RowStatus};
 
 /// Bytes per block handed to one parsing task.
@@ -538,7 +541,7 @@ fn parse_block(block: &Block, settings: &Settings) -> std::result::Result<Parsed
             Some(row) => match row.status(settings) {
                 Status::Used => {
                     used += 1;
-                    let customer = value(CUSTOMER).expect("understood rows have an id");
+                    let customer = row.customer;
                     match super::canonical_integer(&customer) {
                         Some(id) => rows.ids.push(id),
                         None => {
@@ -570,7 +573,9 @@ fn parse_block(block: &Block, settings: &Settings) -> std::result::Result<Parsed
 }
 
 /// A row whose every role value this reader understands.
-struct Understood {
+struct Understood<'t> {
+    /// The customer id as [`id_of_text`] reads it.
+    customer: Cow<'t, str>,
     ts: i64,
     micros: i64,
     order: u64,
@@ -582,7 +587,7 @@ enum Status {
     Return,
 }
 
-impl Understood {
+impl Understood<'_> {
     /// The policies, in the order the classification applies them.
     fn status(&self, settings: &Settings) -> Status {
         if settings
@@ -601,13 +606,18 @@ impl Understood {
 /// The row's values, or `None` when any needs polars' parsing (or makes the row a reject).
 #[inline]
 fn understand<'t>(
-    value: &impl Fn(usize) -> Option<std::borrow::Cow<'t, str>>,
+    value: &impl Fn(usize) -> Option<Cow<'t, str>>,
     settings: &Settings,
-) -> Option<Understood> {
+) -> Option<Understood<'t>> {
     let customer = value(CUSTOMER)?;
     if customer.trim().is_empty() {
         return None;
     }
+    // A number with a fractional part is an invalid id: left to polars, which rejects it.
+    let customer = match customer {
+        Cow::Borrowed(text) => Cow::Borrowed(id_of_text(text)?),
+        Cow::Owned(text) => Cow::Owned(id_of_text(&text)?.to_string()),
+    };
     let ts = parse_time(&value(TIME)?, settings.time)?;
     let mut amount = parse_decimal(&value(AMOUNT)?, settings.decimal_comma)?;
     if settings.has_price {
@@ -622,11 +632,16 @@ fn understand<'t>(
         if order.trim().is_empty() {
             return None;
         }
-        order_key_of_text(&order)
+        order_key_of_text(id_of_text(&order)?)
     } else {
         ts.div_euclid(MICROS_PER_DAY) as u64
     };
-    Some(Understood { ts, micros, order })
+    Some(Understood {
+        customer,
+        ts,
+        micros,
+        order,
+    })
 }
 
 /// `-?[0-9]+([.][0-9]+)?` (a comma for the point with a decimal comma), at most 18 digits, as
@@ -966,6 +981,18 @@ mod tests {
             ..RowPolicy::default()
         };
         agrees_with_polars(&text, &options, &exclude);
+    }
+
+    #[test]
+    fn ids_written_with_a_point_read_like_polars() {
+        let content = "customer_id,order_id,order_date,amount\n\
+            17850.0,10.0,2024-01-01 10:00:00,5.25\n\
+            17850,10,2024-01-01 10:00:00,1.75\n\
+            12.5,11,2024-01-02 10:00:00,3\n\
+            13,12.5,2024-01-03 10:00:00,4\n\
+            -4.0,14.00,2024-01-05 10:00:00,1\n";
+        let options = crate::ingest::IngestOptions::default();
+        agrees_with_polars(content, &options, &RowPolicy::default());
     }
 
     #[test]

@@ -11,7 +11,8 @@
 //! - `monetary`: the sum of the amounts of all used rows (returns included under
 //!   [`ReturnsPolicy::Net`]);
 //! - `gross_revenue` / `returns_value`: the sums of positive amounts / of |negative amounts|;
-//! - `transactions`: used rows; `avg_order_value`: `monetary / frequency`.
+//! - `transactions`: used rows; `avg_order_value`: `monetary / frequency`, rounded to
+//!   micro-units.
 //!
 //! Customers whose used rows are all returns have no purchase and therefore no recency; their
 //! rows are moved to the `no_purchase` exclusion.
@@ -75,6 +76,10 @@ pub struct CustomerTable {
     pub resolution: TimeResolution,
     /// Earliest and latest used transaction dates.
     pub date_range: Option<(NaiveDate, NaiveDate)>,
+    /// Warnings about the data behind the table, also logged: a latest purchase date far
+    /// beyond the rest, which moves the default as-of date (docs/definitions.md, "The as-of
+    /// date").
+    pub notes: Vec<String>,
 }
 
 /// Facts about a customer table for reports.
@@ -92,6 +97,8 @@ pub struct CustomerFacts {
     pub last_date: Option<NaiveDate>,
     /// Σ monetary.
     pub total_monetary: f64,
+    /// Warnings about the data (see [`CustomerTable::notes`]).
+    pub notes: Vec<String>,
 }
 
 impl CustomerTable {
@@ -120,6 +127,7 @@ impl CustomerTable {
             first_date: self.date_range.map(|r| r.0),
             last_date: self.date_range.map(|r| r.1),
             total_monetary,
+            notes: self.notes.clone(),
         }
     }
 }
@@ -204,7 +212,7 @@ pub fn measures(customers: LazyFrame, as_of: NaiveDate, resolution: TimeResoluti
         units("gross_micros").alias(col_names::GROSS_REVENUE),
         units("returned_micros").alias(col_names::RETURNS_VALUE),
         col(col_names::TRANSACTIONS),
-        (units("net_micros") / col(col_names::FREQUENCY).cast(DataType::Float64))
+        micros_to_units(per_order_micros(col("net_micros"), col(col_names::FREQUENCY)))
             .alias(col_names::AVG_ORDER_VALUE),
     ])
 }
@@ -254,6 +262,43 @@ pub fn micros_to_units(micros: Expr) -> Expr {
         },
         |_, field| Ok(Field::new(field.name().clone(), DataType::Float64)),
     )
+}
+
+/// Micro-units per order: `micros / orders` rounded half away from zero to whole micro-units,
+/// in exact integer arithmetic, so that [`micros_to_units`] gives the decimal itself (`82.109`,
+/// not the `82.10900000000001` of dividing currency units in floating point). Null for no
+/// orders.
+pub fn per_order_micros(micros: Expr, orders: Expr) -> Expr {
+    micros.map_many(
+        |columns: &mut [Column]| {
+            let micros = columns[0].cast(&DataType::Int64)?;
+            let orders = columns[1].cast(&DataType::Int64)?;
+            let quotient: Int64Chunked = micros
+                .i64()?
+                .iter()
+                .zip(orders.i64()?.iter())
+                .map(|(m, n)| rounded_quotient(m?, n?))
+                .collect();
+            Ok(quotient.with_name(columns[0].name().clone()).into_column())
+        },
+        &[orders],
+        |_, fields| Ok(Field::new(fields[0].name().clone(), DataType::Int64)),
+    )
+}
+
+/// `numerator / denominator` rounded half away from zero; `None` for a zero denominator.
+fn rounded_quotient(numerator: i64, denominator: i64) -> Option<i64> {
+    let (n, d) = (i128::from(numerator), i128::from(denominator));
+    if d == 0 {
+        return None;
+    }
+    let (q, r) = (n / d, n % d);
+    let away = if 2 * r.abs() >= d.abs() {
+        (n.signum() * d.signum()) as i64
+    } else {
+        0
+    };
+    i64::try_from(q).ok().map(|q| q + away)
 }
 
 /// Rows per scan of Parquet input (about 50 MB of a typical file).
@@ -436,6 +481,12 @@ pub(crate) fn at_as_of(
             date_range.map(|r| r.1).expect("buyers have purchase dates") + Duration::days(1)
         }
     };
+    let notes = match policy.as_of {
+        AsOf::DayAfterLatest => late_outlier_note(source, policy, &buyers, as_of)?
+            .into_iter()
+            .collect(),
+        AsOf::Date(_) => Vec::new(),
+    };
     let resolution = source.time_parsing().resolution;
     let frame = measures(buyers.lazy(), as_of, resolution)
         .collect()
@@ -448,7 +499,73 @@ pub(crate) fn at_as_of(
         reconciliation,
         resolution,
         date_range,
+        notes,
     })
+}
+
+/// How many days the latest purchase may lie beyond the rest of the data before
+/// [`late_outlier_note`] warns.
+pub const LATE_OUTLIER_DAYS: i64 = 365;
+
+/// A warning when the latest purchase date, which sets the default as-of date, lies far beyond
+/// the rest of the data (one row dated 9999-12-31 among 2023 data), naming its row and value.
+///
+/// With the customers' last purchase dates sorted, d₁ ≤ … ≤ dₙ, and m = min(⌈0.999·n⌉, n − 1)
+/// (every customer but the latest, up to 0.1 % of them, is "the rest"): the warning is due when
+/// dₙ − dₘ > [`LATE_OUTLIER_DAYS`]. It needs only the per-customer dates already computed; the
+/// input is read again, for the row, only when the warning is due.
+fn late_outlier_note(
+    source: &Transactions,
+    policy: &RowPolicy,
+    buyers: &DataFrame,
+    as_of: NaiveDate,
+) -> Result<Option<String>> {
+    const MICROS_PER_DAY: i64 = 86_400_000_000;
+    let last = buyers.column("last_ts").context(|| "last purchases".into())?;
+    let last = last
+        .to_physical_repr()
+        .cast(&DataType::Int64)
+        .context(|| "last purchases".into())?;
+    let mut days: Vec<i64> = last
+        .i64()
+        .context(|| "last purchases".into())?
+        .iter()
+        .flatten()
+        .map(|ts| ts.div_euclid(MICROS_PER_DAY))
+        .collect();
+    let n = days.len();
+    if n < 2 {
+        return Ok(None);
+    }
+    let latest_ts = last
+        .i64()
+        .context(|| "last purchases".into())?
+        .max()
+        .expect("buyers have purchases");
+    let latest = latest_ts.div_euclid(MICROS_PER_DAY);
+    let m = (999 * n).div_ceil(1000).min(n - 1);
+    let reference = *days.select_nth_unstable(m - 1).1;
+    let gap = latest - reference;
+    if gap <= LATE_OUTLIER_DAYS {
+        return Ok(None);
+    }
+    let day = |d: i64| NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + Duration::days(d);
+    let what = match source.used_row_at(policy, latest_ts)? {
+        Some((row, value)) => format!("row {row}, dated {}", crate::format::quote(&value)),
+        None => format!("a purchase dated {}", day(latest)),
+    };
+    let others = match n - m {
+        1 => "every other customer".to_string(),
+        k => format!("all customers but the latest {k}"),
+    };
+    let note = format!(
+        "{what}, is {} days after the last purchase of {others} (at the latest {}) and sets the \
+         as-of date to {as_of}; if that date is wrong, fix it or pass --as-of",
+        crate::format::format_count(gap as u64),
+        day(reference)
+    );
+    log::warn!("{}: {note}", source.source_name());
+    Ok(Some(note))
 }
 
 /// The reconciliation from [`status_counts`] output.
@@ -631,6 +748,20 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn quotients_round_half_away_from_zero_exactly() {
+        assert_eq!(rounded_quotient(82_109_000 * 3, 3), Some(82_109_000));
+        assert_eq!(rounded_quotient(905_000_000, 3), Some(301_666_667));
+        assert_eq!(rounded_quotient(-905_000_000, 3), Some(-301_666_667));
+        assert_eq!(rounded_quotient(5, 2), Some(3));
+        assert_eq!(rounded_quotient(-5, 2), Some(-3));
+        assert_eq!(rounded_quotient(7, 4), Some(2));
+        assert_eq!(rounded_quotient(-7, 4), Some(-2));
+        assert_eq!(rounded_quotient(i64::MAX, 1), Some(i64::MAX));
+        assert_eq!(rounded_quotient(i64::MIN, -1), None);
+        assert_eq!(rounded_quotient(1, 0), None);
     }
 
     #[test]

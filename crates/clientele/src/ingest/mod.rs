@@ -14,6 +14,7 @@
 //! # Ok::<(), clientele::Error>(())
 //! ```
 
+mod ids;
 pub mod source;
 pub mod time;
 
@@ -22,6 +23,8 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use serde::Serialize;
 
+use self::ids::id_exprs;
+pub(crate) use self::ids::id_of_text;
 pub use self::source::{CsvOptions, DecimalSeparator, Delimiter, Header, InputFiles, InputFormat};
 pub use self::time::TimeResolution;
 use crate::columns::{AmountColumns, Columns, ResolvedColumns};
@@ -126,7 +129,9 @@ pub fn scan(path: impl AsRef<Path>, options: &IngestOptions) -> Result<Transacti
     let input = source::resolve_input(path.as_ref(), options.format)?;
     let (raw, delimited) = source::scan_files(&input, &options.csv)?;
     let format = input.format;
-    Ok(Transactions::new(input.name, raw, options)?.with_source(format, delimited))
+    let tx =
+        Transactions::new(input.name.clone(), raw, options).map_err(|e| duplicate_positions(&input, e))?;
+    Ok(tx.with_source(format, delimited))
 }
 
 /// Scans several inputs (files, directories or globs) as one: all must have one format and,
@@ -140,7 +145,37 @@ pub fn scan_many(paths: &[PathBuf], options: &IngestOptions) -> Result<Transacti
     let input = input_files(paths, options)?;
     let (raw, delimited) = source::scan_files(&input, &options.csv)?;
     let format = input.format;
-    Ok(Transactions::new(input.name, raw, options)?.with_source(format, delimited))
+    let tx =
+        Transactions::new(input.name.clone(), raw, options).map_err(|e| duplicate_positions(&input, e))?;
+    Ok(tx.with_source(format, delimited))
+}
+
+/// polars refuses a Parquet schema that names a column twice without saying where: the files'
+/// own schemas say (see [`check_unique_names`](crate::columns::check_unique_names)).
+fn duplicate_positions(input: &InputFiles, error: Error) -> Error {
+    let duplicate = matches!(
+        &error,
+        Error::Polars {
+            error: PolarsError::Duplicate(_),
+            ..
+        }
+    );
+    if !duplicate || input.format != InputFormat::Parquet {
+        return error;
+    }
+    for file in &input.files {
+        let Some(metadata) = std::fs::File::open(file)
+            .ok()
+            .and_then(|mut f| polars_parquet::read::read_metadata(&mut f).ok())
+        else {
+            continue;
+        };
+        let names: Vec<&str> = metadata.schema().fields().iter().map(|f| f.name()).collect();
+        if let Err(named) = crate::columns::check_unique_names(&file.display().to_string(), &names) {
+            return named;
+        }
+    }
+    error
 }
 
 /// The files behind several inputs, sorted within each input and in the order given.
@@ -228,6 +263,7 @@ impl Transactions {
             .collect_schema()
             .map_err(|e| read_error(&source_name, "the header", e))?;
         let names: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
+        crate::columns::check_unique_names(&source_name, &names)?;
         let columns = options.columns.resolve(&source_name, &names)?;
         let first_row = raw
             .clone()
@@ -541,12 +577,9 @@ impl Transactions {
                 (q.value * p.value, q.missing.or(p.missing), q.bad.or(p.bad), blame)
             }
         };
-        let (order, order_missing) = match &c.order {
-            Some(order) => {
-                let (key, missing, _) = id_exprs(order, self.dtype(order));
-                (key, missing)
-            }
-            None => (lit(NULL), lit(false)),
+        let (order, order_missing, order_invalid) = match &c.order {
+            Some(order) => id_exprs(order, self.dtype(order)),
+            None => (lit(NULL), lit(false), lit(false)),
         };
         Parsed {
             customer,
@@ -561,6 +594,7 @@ impl Transactions {
             amount_blame,
             order,
             order_missing,
+            order_invalid,
         }
     }
 
@@ -569,7 +603,7 @@ impl Transactions {
     ///
     /// The status is the first of these checks that applies: missing or invalid customer id,
     /// missing or unparsable timestamp, missing or unparsable amount, non-finite amount,
-    /// missing order id; then the policies: dated after the as-of date, a return under
+    /// missing or invalid order id; then the policies: dated after the as-of date, a return under
     /// [`ReturnsPolicy::Exclude`]; otherwise used.
     pub fn classify(&self, policy: &RowPolicy) -> LazyFrame {
         self.classify_frame(self.raw.clone(), policy)
@@ -643,10 +677,46 @@ impl Transactions {
             .filter(status().gt_eq(lit(1u8)).and(status().lt(lit(32u8))))
             .select(out)
     }
+
+    /// The first used row dated at `ts` (microseconds since the epoch), a purchase line before
+    /// a return, as `(row, timestamp as written)`: the row is 1-based and counted as
+    /// `reject_row` counts. Reads the input; for messages about one date.
+    pub(crate) fn used_row_at(&self, policy: &RowPolicy, ts: i64) -> Result<Option<(u64, String)>> {
+        let at = lit(ts).cast(DataType::Datetime(TimeUnit::Microseconds, None));
+        let found = self
+            .flagged(self.raw.clone().with_row_index(internal::ROW, Some(1)), policy)
+            .filter(
+                col(internal::STATUS)
+                    .eq(lit(RowStatus::Used.code()))
+                    .and(col(internal::TS).eq(at)),
+            )
+            .select([
+                col(internal::ROW).cast(DataType::UInt64),
+                col(internal::AMOUNT_MICROS).lt(lit(0i64)).alias("__return"),
+                col(self.columns.time.as_str())
+                    .cast(DataType::String)
+                    .alias("__value"),
+            ])
+            .collect_with_engine(Engine::Streaming)
+            .map(|r| r.unwrap_single())
+            .map_err(|e| read_error(&self.source_name, "the row of a date", e))?;
+        let column = |name: &str| found.column(name).context(|| name.to_string());
+        let (rows, returns, values) = (column(internal::ROW)?, column("__return")?, column("__value")?);
+        let (rows, returns, values) = (
+            rows.u64().context(|| "rows".into())?,
+            returns.bool().context(|| "returns".into())?,
+            values.str().context(|| "values".into())?,
+        );
+        let best = (0..found.height())
+            .filter_map(|i| Some((returns.get(i).unwrap_or(false), rows.get(i)?, i)))
+            .min();
+        Ok(best.map(|(_, row, i)| (row, values.get(i).unwrap_or_default().to_string())))
+    }
 }
 
 /// Names of intermediate columns, prefixed so they cannot clash with the input's columns.
 mod internal {
+    pub const ROW: &str = "__row";
     pub const CUSTOMER_ID: &str = "__customer_id";
     pub const TS: &str = "__ts";
     pub const DAY: &str = "__day";
@@ -659,35 +729,6 @@ mod internal {
 /// Whether a column type can hold ids (customer or order).
 fn is_id_type(dtype: &DataType) -> bool {
     matches!(dtype, DataType::String | DataType::Categorical(..)) || dtype.is_primitive_numeric()
-}
-
-/// `(id, missing, invalid)` for an id column: blank text is missing; floats must be whole.
-fn id_exprs(name: &str, dtype: &DataType) -> (Expr, Expr, Expr) {
-    let c = col(name);
-    match dtype {
-        DataType::String | DataType::Categorical(..) => {
-            let text = c.cast(DataType::String);
-            let blank = text.clone().str().strip_chars(lit(NULL)).eq(lit(""));
-            let missing = text.clone().is_null().or(blank.clone());
-            (
-                when(blank).then(lit(NULL).cast(DataType::String)).otherwise(text),
-                missing,
-                lit(false),
-            )
-        }
-        dt if dt.is_float() => {
-            let whole = c.clone().is_finite().and(c.clone().eq(c.clone().floor()));
-            let invalid = c.clone().is_not_null().and(whole.clone().not());
-            (
-                when(whole)
-                    .then(c.clone().cast(DataType::Int64))
-                    .otherwise(lit(NULL)),
-                c.is_null(),
-                invalid,
-            )
-        }
-        _ => (c.clone(), c.is_null(), lit(false)),
-    }
 }
 
 struct NumberExprs {
@@ -759,6 +800,7 @@ struct Parsed {
     amount_blame: Blame,
     order: Expr,
     order_missing: Expr,
+    order_invalid: Expr,
 }
 
 impl Parsed {
@@ -776,6 +818,7 @@ impl Parsed {
             self.amount_missing.clone().alias("__amount_missing"),
             self.amount_bad.clone().alias("__amount_bad"),
             self.order_missing.clone().alias("__order_missing"),
+            self.order_invalid.clone().alias("__order_invalid"),
         ]
     }
 
@@ -874,6 +917,8 @@ fn status_expr(policy: &RowPolicy) -> Expr {
         .then(rejected(RejectReason::NonFiniteAmount))
         .when(col("__order_missing"))
         .then(rejected(RejectReason::MissingOrderId))
+        .when(col("__order_invalid"))
+        .then(rejected(RejectReason::InvalidOrderId))
         .when(after_as_of)
         .then(excluded(ExclusionReason::AfterAsOf))
         .when(excluded_return)

@@ -426,6 +426,8 @@ fn read_whitespace(input: &InputFiles, header: Header) -> Result<DataFrame> {
                 None => continue,
             };
             let these: Vec<String> = first.split_whitespace().map(str::to_string).collect();
+            let names_here: Vec<&str> = these.iter().map(String::as_str).collect();
+            crate::columns::check_unique_names(&path.display().to_string(), &names_here)?;
             match &names {
                 None => names = Some(these),
                 Some(existing) if *existing != these => {

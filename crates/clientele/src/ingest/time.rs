@@ -63,10 +63,27 @@ fn has_offset(format: &str) -> bool {
     format.contains("%z") || format.contains("%:z") || format.contains("%#z") || format.contains("%+")
 }
 
+/// The offset that a trailing `Z` (or `z`: UTC, as in RFC 3339) stands for in a value read
+/// with `format`, written as the format's offset specifier reads it; `None` when the format has
+/// no such specifier.
+fn utc_offset(format: &str) -> Option<&'static str> {
+    if format.contains("%:z") || format.contains("%#z") {
+        Some("+00:00")
+    } else if format.contains("%z") {
+        Some("+0000")
+    } else {
+        None
+    }
+}
+
 /// Whether `value` parses with `format` (as chrono does; polars uses the same syntax).
 pub fn parses(value: &str, format: &str) -> bool {
     if has_offset(format) {
-        DateTime::parse_from_str(value, format).is_ok()
+        let utc = utc_offset(format).and_then(|offset| {
+            let stripped = value.strip_suffix(['Z', 'z'])?;
+            Some(format!("{stripped}{offset}"))
+        });
+        DateTime::parse_from_str(utc.as_deref().unwrap_or(value), format).is_ok()
     } else if resolution_of(format) == TimeResolution::DateTime {
         NaiveDateTime::parse_from_str(value, format).is_ok()
     } else {
@@ -187,7 +204,8 @@ pub(crate) fn epoch_days(date: NaiveDate) -> i64 {
 }
 
 /// Parses a string expression with `format` into `Datetime(µs)` without time zone; values that
-/// do not fit become null. Offsets (`%z`) are converted to UTC.
+/// do not fit become null. Offsets (`%z`) are converted to UTC; with an offset in the format, a
+/// trailing `Z` (UTC) is read as the offset `+00:00`.
 pub fn parse_expr(text: Expr, format: &str) -> Expr {
     let options = StrptimeOptions {
         format: Some(format.into()),
@@ -196,6 +214,10 @@ pub fn parse_expr(text: Expr, format: &str) -> Expr {
         cache: true,
     };
     if has_offset(format) {
+        let text = match utc_offset(format) {
+            Some(offset) => text.str().replace(lit("[Zz]$"), lit(offset), false),
+            None => text,
+        };
         text.str()
             .to_datetime(
                 Some(TimeUnit::Microseconds),
@@ -268,6 +290,24 @@ mod tests {
             }
         );
         assert_eq!(detect_format::<&str>(&["", "  "]), Err(DetectError::NoValues));
+    }
+
+    #[test]
+    fn z_is_utc_in_a_format_with_an_offset() {
+        assert!(parses("2024-01-02T10:00:00Z", "%Y-%m-%dT%H:%M:%S%.f%:z"));
+        assert!(parses("2024-01-02T10:00:00z", "%Y-%m-%dT%H:%M:%S%z"));
+        assert!(!parses("2024-01-02T10:00:00Z", "%Y-%m-%dT%H:%M:%S"));
+        let mixed = [
+            "2024-01-01T10:00:00+01:00",
+            "2024-01-02T10:00:00Z",
+            "2024-01-03T10:00:00Z",
+        ];
+        assert_eq!(detect_format(&mixed), Ok("%Y-%m-%dT%H:%M:%S%.f%:z"));
+        assert_eq!(
+            detect_format(&["2024-01-02T10:00:00Z"]),
+            Ok("%Y-%m-%dT%H:%M:%S%.fZ"),
+            "a tie goes to the first format in the list"
+        );
     }
 
     #[test]

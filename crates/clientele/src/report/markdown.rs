@@ -98,6 +98,12 @@ fn render_tail(out: &mut String, s: &Summary) -> std::fmt::Result {
         format_count(c.customers as u64),
         format_money(c.total_monetary)
     )?;
+    for note in &c.notes {
+        writeln!(out, "- warning: {}", cell(note))?;
+    }
+    if !c.notes.is_empty() {
+        writeln!(out)?;
+    }
 
     render_scores(out, s)?;
     render_segments(out, s)?;

@@ -7,3 +7,4 @@ mod ingest_edges;
 mod properties;
 mod real_data;
 mod support;
+mod values;

@@ -1,0 +1,114 @@
+//! Customer and order ids: one reading of every id, whichever reader reads the row.
+
+use polars::prelude::*;
+
+/// `(id, missing, invalid)` for an id column (customer or order), by the same rules whichever
+/// reader reads the row: blank text is missing; a number written with a decimal point must be
+/// whole: text as [`id_of_text`] reads it, floats whole and within 64 bits (`17850.0` is the
+/// id 17850; `12.5`, NaN, ±infinity and `1e20` are invalid).
+pub(super) fn id_exprs(name: &str, dtype: &DataType) -> (Expr, Expr, Expr) {
+    let c = col(name);
+    match dtype {
+        DataType::String | DataType::Categorical(..) => {
+            let text = c.cast(DataType::String);
+            let blank = text.clone().str().strip_chars(lit(NULL)).eq(lit(""));
+            let missing = text.clone().is_null().or(blank.clone());
+            let id = whole_text_ids(text);
+            (
+                when(blank)
+                    .then(lit(NULL).cast(DataType::String))
+                    .otherwise(id.clone()),
+                missing.clone(),
+                missing.not().and(id.is_null()),
+            )
+        }
+        dt if dt.is_float() => {
+            // 2⁶³ is exact in every float type: whole values in [-2⁶³, 2⁶³) fit an i64.
+            const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+            let fits = c
+                .clone()
+                .gt_eq(lit(-TWO_POW_63))
+                .and(c.clone().lt(lit(TWO_POW_63)));
+            let whole = c
+                .clone()
+                .is_finite()
+                .and(c.clone().eq(c.clone().floor()))
+                .and(fits);
+            let invalid = c.clone().is_not_null().and(whole.clone().not());
+            (
+                when(whole)
+                    .then(c.clone().cast(DataType::Int64))
+                    .otherwise(lit(NULL)),
+                c.is_null(),
+                invalid,
+            )
+        }
+        _ => (c.clone(), c.is_null(), lit(false)),
+    }
+}
+
+/// The id a text id stands for: the text itself, except for a number written with a decimal
+/// point (`-?[0-9]+[.][0-9]+`), which stands for the digits before the point when its fraction
+/// is all zeros (`17850.0` is `17850`, `007.00` is `007`) and for no id (`None`, an invalid id)
+/// otherwise (`12.5`). Other text (`1e3`, `A12.5`, ` 12.5`) is an id as written.
+pub(crate) fn id_of_text(text: &str) -> Option<&str> {
+    let bytes = text.as_bytes();
+    let Some(point) = memchr::memchr(b'.', bytes) else {
+        return Some(text);
+    };
+    let integer = &bytes[..point];
+    let integer = integer.strip_prefix(b"-").unwrap_or(integer);
+    let fraction = &bytes[point + 1..];
+    let digits = |part: &[u8]| !part.is_empty() && part.iter().all(u8::is_ascii_digit);
+    if !(digits(integer) && digits(fraction)) {
+        return Some(text);
+    }
+    fraction.iter().all(|d| *d == b'0').then(|| &text[..point])
+}
+
+/// Text ids as [`id_of_text`] reads them, null for an invalid one.
+fn whole_text_ids(text: Expr) -> Expr {
+    text.map(
+        |c: Column| {
+            let ids = c.str()?;
+            // Most columns hold no number with a point: they pass through untouched.
+            let changes = |v: &str| id_of_text(v).map(str::len) != Some(v.len());
+            if !ids.iter().any(|v| v.is_some_and(changes)) {
+                return Ok(c);
+            }
+            let read: StringChunked = ids.iter().map(|v| v.and_then(id_of_text)).collect();
+            Ok(read.with_name(c.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_with_a_point_must_be_whole_other_text_is_kept() {
+        for (text, id) in [
+            ("17850.0", Some("17850")),
+            ("17850.000", Some("17850")),
+            ("-3.0", Some("-3")),
+            ("007.00", Some("007")),
+            ("99999999999999999999.0", Some("99999999999999999999")),
+            ("12.5", None),
+            ("-0.01", None),
+            ("12.50", None),
+            ("17850", Some("17850")),
+            ("1e3", Some("1e3")),
+            ("12.", Some("12.")),
+            (".5", Some(".5")),
+            ("A12.5", Some("A12.5")),
+            (" 12.5", Some(" 12.5")),
+            ("1.2.3", Some("1.2.3")),
+            ("v1.0", Some("v1.0")),
+            ("", Some("")),
+        ] {
+            assert_eq!(id_of_text(text), id, "{text:?}");
+        }
+    }
+}
