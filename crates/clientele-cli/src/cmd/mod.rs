@@ -23,7 +23,8 @@ use clientele::abc::AbcBasis;
 use clientele::cluster::{ClusterCount, ClusterModel, ClusterParams, Clustering, Scale, Transform};
 use clientele::clv::{ClvParams, ClvValidParams, Period, TimeUnit, TransactionModel};
 use clientele::ingest::{
-    self, CsvOptions, DecimalSeparator, Delimiter, Header, IngestOptions, InputFormat, Transactions,
+    self, CsvOptions, CsvReaderChoice, DecimalSeparator, Delimiter, Encoding, Header, IngestOptions,
+    InputFormat, Transactions,
 };
 use clientele::polars::prelude::{DataFrame, Engine};
 use clientele::rfm::FixedThresholds;
@@ -33,7 +34,8 @@ use clientele::{
 };
 
 use crate::args::{
-    AbcByArg, BinningArg, ClusterOptions, ClvOptions, FormatArg, GlobalArgs, InputFormatArg, InputKindArg,
+    AbcByArg, BinningArg, ClusterOptions, ClvOptions, EncodingArg, FormatArg, GlobalArgs, InputFormatArg,
+    InputKindArg, ReaderArg,
     KArg, ModelArg, PeriodArg, ReturnsArg, ScaleArg, TimeUnitArg, TransformArg,
 };
 
@@ -94,6 +96,15 @@ pub fn ingest_options(g: &GlobalArgs) -> anyhow::Result<IngestOptions> {
                 DecimalSeparator::Comma
             } else {
                 DecimalSeparator::Point
+            },
+            encoding: match g.encoding {
+                EncodingArg::Utf8 => Encoding::Utf8,
+                EncodingArg::Latin1 => Encoding::Latin1,
+                EncodingArg::Windows1252 => Encoding::Windows1252,
+            },
+            reader: match g.reader {
+                ReaderArg::Auto => CsvReaderChoice::Auto,
+                ReaderArg::Polars => CsvReaderChoice::Polars,
             },
             ..CsvOptions::default()
         },
@@ -359,6 +370,18 @@ pub fn note_rows(g: &GlobalArgs, source: &str, table: &clientele::customers::Cus
             table.as_of
         ),
     );
+    let invalid = r.rejected_for(clientele::rows::RejectReason::InvalidUtf8);
+    if invalid > 0 {
+        note(
+            g,
+            &format!(
+                "{source}: {} rows are not valid UTF-8 (rejected as invalid_utf8); files from \
+                 Windows programs are often windows-1252: read them with --encoding windows-1252 \
+                 (or latin-1)",
+                fmt(invalid)
+            ),
+        );
+    }
 }
 
 /// Lifetime-value parameters from the flags, checked.
