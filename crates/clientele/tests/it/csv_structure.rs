@@ -320,3 +320,23 @@ fn clean_files_keep_the_fast_reader() {
     assert_eq!(a.rows.used_rows, 300);
     assert!(a.rejected.is_empty());
 }
+
+/// What the structural pass costs on a clean file read by the fast reader: the time of
+/// `ingest::scan` (which makes the pass) against the aggregation's. A measurement for the
+/// documentation (`cargo test --release -- --ignored --nocapture structural_pass_cost`).
+#[test]
+#[ignore = "a measurement on 2,000,000 rows"]
+fn structural_pass_cost() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "log.csv", &log_with(2_000_000, None));
+    let started = std::time::Instant::now();
+    let tx = ingest::scan(&path, &IngestOptions::default()).unwrap();
+    let scanned = started.elapsed();
+    let table = customers::aggregate(&tx, &RowPolicy::default()).unwrap();
+    let total = started.elapsed();
+    assert_eq!(table.reconciliation.used_rows, 2_000_000);
+    eprintln!(
+        "{} MB: scan (with the structural pass) {scanned:.2?}, scan and aggregation {total:.2?}",
+        std::fs::metadata(&path).unwrap().len() >> 20
+    );
+}
