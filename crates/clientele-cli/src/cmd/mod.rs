@@ -35,8 +35,7 @@ use clientele::{
 
 use crate::args::{
     AbcByArg, BinningArg, ClusterOptions, ClvOptions, EncodingArg, FormatArg, GlobalArgs, InputFormatArg,
-    InputKindArg, ReaderArg,
-    KArg, ModelArg, PeriodArg, ReturnsArg, ScaleArg, TimeUnitArg, TransformArg,
+    InputKindArg, KArg, ModelArg, PeriodArg, ReaderArg, ReturnsArg, ScaleArg, TimeUnitArg, TransformArg,
 };
 
 /// A usage error found by the binary itself (exit code 2).

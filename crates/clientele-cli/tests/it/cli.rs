@@ -706,10 +706,16 @@ fn invalid_utf8_rows_are_rejected_with_a_hint_and_read_with_encoding() {
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("300 rows = 299 used + 0 excluded + 1 rejected"), "{err}");
+    assert!(
+        err.contains("300 rows = 299 used + 0 excluded + 1 rejected"),
+        "{err}"
+    );
     assert!(err.contains("--encoding windows-1252"), "{err}");
     let rejected = std::fs::read_to_string(&rejects).unwrap();
-    assert!(rejected.lines().nth(1).unwrap().starts_with("200,invalid_utf8,,"), "{rejected}");
+    assert!(
+        rejected.lines().nth(1).unwrap().starts_with("200,invalid_utf8,,"),
+        "{rejected}"
+    );
 
     for encoding in ["windows-1252", "latin-1"] {
         let out = run(&[

@@ -634,7 +634,10 @@ fn read_whitespace(input: &InputFiles, csv: &CsvOptions) -> Result<(DataFrame, V
                 columns = vec![Vec::new(); width];
             }
             let problem = match text {
-                Err(_) => Some((RejectReason::InvalidUtf8, "not UTF-8 (see --encoding)".to_string())),
+                Err(_) => Some((
+                    RejectReason::InvalidUtf8,
+                    "not UTF-8 (see --encoding)".to_string(),
+                )),
                 Ok(_) if fields.len() > columns.len() => Some((
                     RejectReason::MalformedRow,
                     format!("{} fields, the header has {}", fields.len(), columns.len()),

@@ -45,15 +45,55 @@ const TIME_SHAPES: &[&str] = &[
 ];
 
 const IDS: &[&str] = &[
-    "1", "2", "3", "17850", "C5", "c5", " 5 ", "5", "12.5", "17850.0", "-4", "007", "",
-    "9223372036854775807", "99999999999999999999", "x,y", "a\"b",
+    "1",
+    "2",
+    "3",
+    "17850",
+    "C5",
+    "c5",
+    " 5 ",
+    "5",
+    "12.5",
+    "17850.0",
+    "-4",
+    "007",
+    "",
+    "9223372036854775807",
+    "99999999999999999999",
+    "x,y",
+    "a\"b",
 ];
 const AMOUNTS: &[&str] = &[
-    "10.50", "-3.5", "0", "7", "1e3", "+5", " 5 ", "", "abc", "12,5", "0.1", "66.38", "-0",
-    "123456789012.25", "9e15", "NaN", "inf", ".5", "5.", "1.2.3",
+    "10.50",
+    "-3.5",
+    "0",
+    "7",
+    "1e3",
+    "+5",
+    " 5 ",
+    "",
+    "abc",
+    "12,5",
+    "0.1",
+    "66.38",
+    "-0",
+    "123456789012.25",
+    "9e15",
+    "NaN",
+    "inf",
+    ".5",
+    "5.",
+    "1.2.3",
 ];
 const ODD_TIMES: &[&str] = &["", "not a date", "2024-02-30", " 2024-01-01", "2024-01-01 25:00"];
-const NOTES: &[&str] = &["plain", "", "with, comma", "two\nlines", "a \"quoted\" word", "crlf\r\ninside"];
+const NOTES: &[&str] = &[
+    "plain",
+    "",
+    "with, comma",
+    "two\nlines",
+    "a \"quoted\" word",
+    "crlf\r\ninside",
+];
 
 /// One generated row, before it is written.
 #[derive(Debug, Clone)]
@@ -83,16 +123,18 @@ fn row() -> impl Strategy<Value = Row> {
         any::<bool>(),
         prop_oneof![20 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8), 1 => Just(3u8)],
     )
-        .prop_map(|(id, order, time, amount, note, quote_id, quote_amount, shape)| Row {
-            id,
-            order,
-            time,
-            amount,
-            note,
-            quote_id,
-            quote_amount,
-            shape,
-        })
+        .prop_map(
+            |(id, order, time, amount, note, quote_id, quote_amount, shape)| Row {
+                id,
+                order,
+                time,
+                amount,
+                note,
+                quote_id,
+                quote_amount,
+                shape,
+            },
+        )
 }
 
 /// A generated file: its rows and how they are written.
@@ -148,16 +190,22 @@ fn render(file: &File) -> String {
     header.extend(["order_date", "amount", "note"]);
     out.push_str(&header.join(&sep.to_string()));
     out.push_str(end);
-    let start = NaiveDate::from_ymd_opt(2023, 6, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
+    let start = NaiveDate::from_ymd_opt(2023, 6, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
     for row in &file.rows {
         let mut fields = vec![field(IDS[row.id], row.quote_id, file.separator)];
         if file.order_column {
-            fields.push(if row.order == 5 { String::new() } else { row.order.to_string() });
+            fields.push(if row.order == 5 {
+                String::new()
+            } else {
+                row.order.to_string()
+            });
         }
         let time = match row.time {
             Ok((days, seconds)) => {
-                let t: NaiveDateTime =
-                    start + Duration::days(days) + Duration::seconds(i64::from(seconds));
+                let t: NaiveDateTime = start + Duration::days(days) + Duration::seconds(i64::from(seconds));
                 t.format(TIME_SHAPES[file.time_shape]).to_string()
             }
             Err(odd) => ODD_TIMES[odd].to_string(),
@@ -171,7 +219,10 @@ fn render(file: &File) -> String {
                 fields.push(note);
                 fields.push("surplus".into());
             }
-            3 => fields.push(format!("a 5\" screen{}", NOTES[row.note].replace(['"', '\n', '\r'], ""))),
+            3 => fields.push(format!(
+                "a 5\" screen{}",
+                NOTES[row.note].replace(['"', '\n', '\r'], "")
+            )),
             _ => fields.push(note),
         }
         let line = fields.join(&sep.to_string());
@@ -193,8 +244,16 @@ fn read(path: &std::path::Path, separator: u8, reader: CsvReaderChoice, policy: 
     let tx = ingest::scan(path, &options).map_err(|e| e.to_string())?;
     let table = customers::aggregate(&tx, policy).map_err(|e| e.to_string())?;
     let rejected = tx.rejected_rows(policy).collect().map_err(|e| e.to_string())?;
-    let rows = rejected.column("reject_row").unwrap().cast(&DataType::UInt64).unwrap();
-    let reasons = rejected.column("reject_reason").unwrap().cast(&DataType::String).unwrap();
+    let rows = rejected
+        .column("reject_row")
+        .unwrap()
+        .cast(&DataType::UInt64)
+        .unwrap();
+    let reasons = rejected
+        .column("reject_reason")
+        .unwrap()
+        .cast(&DataType::String)
+        .unwrap();
     let rejected = rows
         .u64()
         .unwrap()
@@ -248,7 +307,9 @@ fn check(file: &File) -> Result<(), TestCaseError> {
         let bad = file.rows.iter().filter(|r| r.shape >= 2).count() as u64;
         if let Ok((table, _)) = &fast {
             prop_assert_eq!(
-                table.reconciliation.rejected_for(clientele::rows::RejectReason::MalformedRow),
+                table
+                    .reconciliation
+                    .rejected_for(clientele::rows::RejectReason::MalformedRow),
                 bad
             );
             prop_assert_eq!(table.reconciliation.input_rows, file.rows.len() as u64);
@@ -269,7 +330,10 @@ fn run(cases: u32) {
     });
     let started = std::time::Instant::now();
     runner.run(&file(), |f| check(&f)).unwrap();
-    eprintln!("{cases} generated files: both readers agree ({:.1?})", started.elapsed());
+    eprintln!(
+        "{cases} generated files: both readers agree ({:.1?})",
+        started.elapsed()
+    );
 }
 
 #[test]

@@ -64,7 +64,10 @@ fn account(path: &Path, base: &IngestOptions) -> Account {
         let report = quality::assess(&tx, &policy).unwrap();
         assert_eq!(report.rows, table.reconciliation, "data quality");
         let summary = clv::summary::summarize(&tx, &ClvParams::new().check().unwrap()).unwrap();
-        assert_eq!(summary.reconciliation.input_rows, table.reconciliation.input_rows, "CLV summary");
+        assert_eq!(
+            summary.reconciliation.input_rows, table.reconciliation.input_rows,
+            "CLV summary"
+        );
         assert_eq!(
             summary.reconciliation.rejected, table.reconciliation.rejected,
             "CLV summary"
@@ -72,7 +75,11 @@ fn account(path: &Path, base: &IngestOptions) -> Account {
         let frame = tx.rejected_rows(&policy).collect().unwrap();
         let column = |name: &str| frame.column(name).unwrap().cast(&DataType::String).unwrap();
         let (rows, reasons, columns, values) = (
-            frame.column("reject_row").unwrap().cast(&DataType::UInt64).unwrap(),
+            frame
+                .column("reject_row")
+                .unwrap()
+                .cast(&DataType::UInt64)
+                .unwrap(),
             column("reject_reason"),
             column("reject_column"),
             column("reject_value"),
@@ -167,8 +174,16 @@ fn invalid_utf8_is_rejected_unless_the_encoding_is_given() {
         assert_eq!(a.rows.used_rows, 300, "{encoding:?}");
         let tx = ingest::scan(&path, &options).unwrap();
         let table = customers::aggregate(&tx, &RowPolicy::default()).unwrap();
-        let ids = table.frame.column("customer_id").unwrap().cast(&DataType::String).unwrap();
-        assert!(ids.str().unwrap().iter().any(|id| id == Some("Müller")), "{encoding:?}");
+        let ids = table
+            .frame
+            .column("customer_id")
+            .unwrap()
+            .cast(&DataType::String)
+            .unwrap();
+        assert!(
+            ids.str().unwrap().iter().any(|id| id == Some("Müller")),
+            "{encoding:?}"
+        );
     }
 }
 
@@ -186,7 +201,12 @@ fn windows_1252_and_latin_1_differ_where_they_should() {
         options.csv.encoding = encoding;
         let tx = ingest::scan(&path, &options).unwrap();
         let table = customers::aggregate(&tx, &RowPolicy::default()).unwrap();
-        let ids = table.frame.column("customer_id").unwrap().cast(&DataType::String).unwrap();
+        let ids = table
+            .frame
+            .column("customer_id")
+            .unwrap()
+            .cast(&DataType::String)
+            .unwrap();
         assert_eq!(ids.str().unwrap().get(0), Some(id));
     }
 }
@@ -262,7 +282,10 @@ fn an_unclosed_quote_names_the_file_and_line() {
     );
     let e = ingest::scan(&path, &IngestOptions::default()).unwrap_err();
     let message = e.to_string();
-    assert!(message.contains("log.csv: line 201: a quoted field opens here"), "{message}");
+    assert!(
+        message.contains("log.csv: line 201: a quoted field opens here"),
+        "{message}"
+    );
     assert!(message.len() < 400, "{message}");
     assert_eq!(e.kind(), clientele::ErrorKind::Data);
 }

@@ -98,13 +98,13 @@ fn ingest(name: &'static str, bytes: Vec<u8>) -> Result<(), TestCaseError> {
                     let policy = RowPolicy::default();
                     let table = customers::aggregate(&tx, &policy)?;
                     assert!(table.reconciliation.balances());
-                    let rejected = tx
-                        .rejected_rows(&policy)
-                        .collect()
-                        .map_err(|e| clientele::Error::Polars {
-                            context: "rejected rows".into(),
-                            error: e,
-                        })?;
+                    let rejected =
+                        tx.rejected_rows(&policy)
+                            .collect()
+                            .map_err(|e| clientele::Error::Polars {
+                                context: "rejected rows".into(),
+                                error: e,
+                            })?;
                     assert_eq!(rejected.height() as u64, table.reconciliation.rejected_rows());
                     Ok(())
                 });
@@ -147,9 +147,7 @@ fn runner(cases: u32) -> TestRunner {
 #[test]
 fn arbitrary_bytes_end_in_a_table_or_an_error() {
     let bytes = proptest::collection::vec(any::<u8>(), 0..400);
-    runner(150)
-        .run(&bytes, |b| ingest("fuzz.csv", b))
-        .unwrap();
+    runner(150).run(&bytes, |b| ingest("fuzz.csv", b)).unwrap();
 }
 
 #[test]
