@@ -374,10 +374,14 @@ pub fn note_rows(g: &GlobalArgs, source: &str, table: &clientele::customers::Cus
         note(
             g,
             &format!(
-                "{source}: {} rows are not valid UTF-8 (rejected as invalid_utf8); files from \
-                 Windows programs are often windows-1252: read them with --encoding windows-1252 \
-                 (or latin-1)",
-                fmt(invalid)
+                "{source}: {} not valid UTF-8 (rejected as invalid_utf8); files from Windows \
+                 programs are often windows-1252: read them with --encoding windows-1252 (or \
+                 latin-1)",
+                if invalid == 1 {
+                    "1 row is".to_string()
+                } else {
+                    format!("{} rows are", fmt(invalid))
+                }
             ),
         );
     }
