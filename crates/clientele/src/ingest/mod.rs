@@ -501,7 +501,8 @@ impl Transactions {
                     && !values.iter().any(|v| time::parses(v, format))
                 {
                     return Err(time_error(format!(
-                        "no sampled value fits --time-format {format:?} (first value: {first:?})"
+                        "no sampled value fits --time-format {format:?} (first value: {})",
+                        crate::format::quote(first)
                     )));
                 }
                 (format.to_string(), false)
