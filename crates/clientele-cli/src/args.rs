@@ -351,6 +351,29 @@ pub enum InputKindArg {
     Customers,
 }
 
+/// Character encodings of CSV input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EncodingArg {
+    /// UTF-8.
+    #[value(name = "utf-8", alias = "utf8")]
+    Utf8,
+    /// ISO-8859-1.
+    #[value(name = "latin-1", alias = "latin1", alias = "iso-8859-1")]
+    Latin1,
+    /// Windows-1252 (cp1252).
+    #[value(name = "windows-1252", alias = "cp1252")]
+    Windows1252,
+}
+
+/// Readers of plain CSV input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReaderArg {
+    /// clientele's own reader where it applies, polars' otherwise.
+    Auto,
+    /// Always polars' reader.
+    Polars,
+}
+
 /// SQL dialects of `clientele sql`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DialectArg {
@@ -497,6 +520,15 @@ pub struct GlobalArgs {
     /// Numbers use a decimal comma (12,50).
     #[arg(long, global = true, help_heading = "Input")]
     pub decimal_comma: bool,
+    /// Character encoding of CSV input; windows-1252 and latin-1 are transcoded to UTF-8 before
+    /// parsing (Excel's CSV export on Western European Windows is windows-1252). Rows that are
+    /// not valid UTF-8 are rejected as invalid_utf8.
+    #[arg(long, global = true, value_enum, default_value_t = EncodingArg::Utf8, help_heading = "Input")]
+    pub encoding: EncodingArg,
+    /// Which reader reads plain CSV: auto (clientele's own reader where it applies, polars'
+    /// otherwise) or polars (always polars' reader). Both give the same rows.
+    #[arg(long, global = true, value_enum, default_value_t = ReaderArg::Auto, help_heading = "Input")]
+    pub reader: ReaderArg,
     /// Write rejected rows with their reason, row number, column and value to FILE.
     #[arg(long, global = true, value_name = "FILE", help_heading = "Input")]
     pub rejects: Option<PathBuf>,

@@ -214,7 +214,7 @@ impl Columns {
                     QUANTITY_NAMES.join(", "),
                     PRICE_NAMES.join(", ")
                 ),
-                available: finder.available.join(", "),
+                available: list_columns(finder.available),
                 flag: "--amount, or --quantity and --price",
             }),
         }
@@ -355,7 +355,7 @@ impl Finder<'_> {
                 source_name: self.source_name.to_string(),
                 column: name.to_string(),
                 role,
-                available: self.available.join(", "),
+                available: list_columns(self.available),
             }),
         }
     }
@@ -373,7 +373,7 @@ impl Finder<'_> {
                 source_name: self.source_name.to_string(),
                 role,
                 tried: candidates.join(", "),
-                available: self.available.join(", "),
+                available: list_columns(self.available),
                 flag,
             }),
         }
@@ -390,6 +390,26 @@ impl Finder<'_> {
             None => Ok(self.detect(candidates)),
         }
     }
+}
+
+/// The input's column names for a message: a long name quoted and cut, at most 100 names.
+fn list_columns(names: &[&str]) -> String {
+    const SHOWN: usize = 100;
+    let mut listed: Vec<String> = names
+        .iter()
+        .take(SHOWN)
+        .map(|n| {
+            if n.chars().count() > crate::format::QUOTE_LIMIT {
+                crate::format::quote(n)
+            } else {
+                n.to_string()
+            }
+        })
+        .collect();
+    if names.len() > SHOWN {
+        listed.push(format!("and {} more", names.len() - SHOWN));
+    }
+    listed.join(", ")
 }
 
 #[cfg(test)]

@@ -42,7 +42,7 @@ use crate::cluster::{ClusterCount, ClusterModel, ClusterParams, Scale, Transform
 use crate::clv::{ClvParams, ClvValidParams, Period, TimeUnit, TransactionModel};
 use crate::columns::Columns;
 use crate::error::{Error, Result};
-use crate::ingest::{CsvOptions, DecimalSeparator, Delimiter, Header, IngestOptions, InputFormat};
+use crate::ingest::{CsvOptions, DecimalSeparator, Delimiter, Encoding, Header, IngestOptions, InputFormat};
 use crate::output::OutputFormat;
 use crate::rfm::{Binning, FixedThresholds, RfmParams, SegmentRules};
 use crate::rows::{AsOf, ReturnsPolicy, RowPolicy};
@@ -95,6 +95,9 @@ pub struct InputConfig {
     /// Whether CSV numbers use a decimal comma (default false).
     #[serde(default)]
     pub decimal_comma: bool,
+    /// Character encoding of CSV files: `utf-8` (default), `latin-1` or `windows-1252`.
+    #[serde(default)]
+    pub encoding: Option<String>,
     /// strftime format of text timestamps; detected when left out.
     #[serde(default)]
     pub time_format: Option<String>,
@@ -494,11 +497,23 @@ impl RunConfig {
         }
     }
 
+    fn encoding(&self) -> Result<Encoding> {
+        match self.input.encoding.as_deref() {
+            None => Ok(Encoding::Utf8),
+            Some(e) => Encoding::parse(e).ok_or_else(|| Error::Config {
+                path: PathBuf::from("configuration"),
+                detail: format!(
+                    "input.encoding: expected \"utf-8\", \"latin-1\" or \"windows-1252\", got {e:?}"
+                ),
+            }),
+        }
+    }
+
     /// Column mapping and CSV options.
     ///
     /// # Errors
     ///
-    /// [`Error::Config`] for an invalid delimiter.
+    /// [`Error::Config`] for an invalid delimiter or encoding.
     pub fn ingest_options(&self) -> Result<IngestOptions> {
         let columns = if self.columns.no_order {
             self.columns.clone().without_order()
@@ -520,6 +535,7 @@ impl RunConfig {
                 } else {
                     DecimalSeparator::Point
                 },
+                encoding: self.encoding()?,
                 ..CsvOptions::default()
             },
             format: self.input.format.map(|f| match f {
@@ -748,7 +764,7 @@ mod tests {
     fn every_section_parses() {
         let c = parse(
             "previous = \"runs/old\"\n\
-             [input]\npaths = [\"a.csv\", \"b/*.csv\"]\nformat = \"csv\"\ndelimiter = \";\"\ndecimal_comma = true\n\
+             [input]\npaths = [\"a.csv\", \"b/*.csv\"]\nformat = \"csv\"\ndelimiter = \";\"\ndecimal_comma = true\nencoding = \"windows-1252\"\n\
              [columns]\ncustomer = \"Kunde\"\nquantity = \"q\"\nprice = \"p\"\n\
              [analysis]\nas_of = \"2024-01-31\"\nreturns = \"exclude\"\nbinning = \"fixed\"\nbins = 3\n\
              abc_by = \"revenue\"\nabc_splits = [70, 20, 10]\n\
@@ -764,6 +780,7 @@ mod tests {
             AsOf::Date(NaiveDate::from_ymd_opt(2024, 1, 31).unwrap())
         );
         assert_eq!(c.ingest_options().unwrap().csv.delimiter, Delimiter::Byte(b';'));
+        assert_eq!(c.ingest_options().unwrap().csv.encoding, Encoding::Windows1252);
         assert_eq!(c.output_format().unwrap(), OutputFormat::Csv);
         assert!(c.segmenter().is_ok());
     }

@@ -131,10 +131,11 @@ pub fn assess(tx: &Transactions, policy: &RowPolicy) -> Result<QualityReport> {
     }
     let stats = classified.select(stats_exprs);
     let total = tx.raw().select([len().cast(DataType::UInt64).alias("n")]);
+    // Records rejected for their structure are distinct rows, whatever their placeholders.
     let distinct = tx
-        .raw()
+        .readable_raw()
         .unique(None, UniqueKeepStrategy::Any)
-        .select([len().cast(DataType::UInt64).alias("n")]);
+        .select([(len().cast(DataType::UInt64) + lit(tx.unreadable_rows())).alias("n")]);
     let examples = tx
         .rejected_rows(policy)
         .limit(REJECT_EXAMPLES as IdxSize)

@@ -55,6 +55,12 @@ pub struct RowPolicy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum RejectReason {
+    /// The record is not a row of the table: it has more fields than the header, a quote
+    /// inside an unquoted field, or text after a closing quote (CSV input).
+    MalformedRow,
+    /// The record is not valid UTF-8 (CSV input). Files exported by Windows programs are
+    /// often Windows-1252: read them with `--encoding windows-1252` (or `latin-1`).
+    InvalidUtf8,
     /// The customer id is empty or missing.
     MissingCustomerId,
     /// The customer id is a number with a fractional part (`12.5`, as a float or as text), not
@@ -107,7 +113,9 @@ pub enum RowStatus {
 
 impl RejectReason {
     /// Every reason, in the order the checks run.
-    pub const ALL: [RejectReason; 11] = [
+    pub const ALL: [RejectReason; 13] = [
+        RejectReason::MalformedRow,
+        RejectReason::InvalidUtf8,
         RejectReason::MissingCustomerId,
         RejectReason::InvalidCustomerId,
         RejectReason::MissingTimestamp,
@@ -124,6 +132,8 @@ impl RejectReason {
     /// The reason's stable identifier, used in reports and the rejects file.
     pub fn as_str(self) -> &'static str {
         match self {
+            RejectReason::MalformedRow => "malformed_row",
+            RejectReason::InvalidUtf8 => "invalid_utf8",
             RejectReason::MissingCustomerId => "missing_customer_id",
             RejectReason::InvalidCustomerId => "invalid_customer_id",
             RejectReason::MissingTimestamp => "missing_timestamp",

@@ -22,7 +22,8 @@ use clientele::abc::AbcBasis;
 use clientele::cluster::{ClusterCount, ClusterModel, ClusterParams, Scale, Transform};
 use clientele::clv::{ClvParams, ClvValidParams, Period, TimeUnit, TransactionModel};
 use clientele::ingest::{
-    self, CsvOptions, DecimalSeparator, Delimiter, Header, IngestOptions, InputFormat, Transactions,
+    self, CsvOptions, CsvReaderChoice, DecimalSeparator, Delimiter, Encoding, Header, IngestOptions,
+    InputFormat, Transactions,
 };
 use clientele::rfm::FixedThresholds;
 use clientele::{
@@ -31,8 +32,8 @@ use clientele::{
 };
 
 use crate::args::{
-    AbcByArg, BinningArg, ClusterOptions, ClvOptions, GlobalArgs, InputFormatArg, InputKindArg, KArg,
-    ModelArg, PeriodArg, ReturnsArg, ScaleArg, TimeUnitArg, TransformArg,
+    AbcByArg, BinningArg, ClusterOptions, ClvOptions, EncodingArg, GlobalArgs, InputFormatArg, InputKindArg,
+    KArg, ModelArg, PeriodArg, ReaderArg, ReturnsArg, ScaleArg, TimeUnitArg, TransformArg,
 };
 
 /// A usage error found by the binary itself (exit code 2).
@@ -92,6 +93,15 @@ pub fn ingest_options(g: &GlobalArgs) -> anyhow::Result<IngestOptions> {
                 DecimalSeparator::Comma
             } else {
                 DecimalSeparator::Point
+            },
+            encoding: match g.encoding {
+                EncodingArg::Utf8 => Encoding::Utf8,
+                EncodingArg::Latin1 => Encoding::Latin1,
+                EncodingArg::Windows1252 => Encoding::Windows1252,
+            },
+            reader: match g.reader {
+                ReaderArg::Auto => CsvReaderChoice::Auto,
+                ReaderArg::Polars => CsvReaderChoice::Polars,
             },
             ..CsvOptions::default()
         },
@@ -258,6 +268,22 @@ pub fn note_rows(g: &GlobalArgs, source: &str, table: &clientele::customers::Cus
             table.as_of
         ),
     );
+    let invalid = r.rejected_for(clientele::rows::RejectReason::InvalidUtf8);
+    if invalid > 0 {
+        note(
+            g,
+            &format!(
+                "{source}: {} not valid UTF-8 (rejected as invalid_utf8); files from Windows \
+                 programs are often windows-1252: read them with --encoding windows-1252 (or \
+                 latin-1)",
+                if invalid == 1 {
+                    "1 row is".to_string()
+                } else {
+                    format!("{} rows are", fmt(invalid))
+                }
+            ),
+        );
+    }
 }
 
 /// Lifetime-value parameters from the flags, checked.

@@ -716,3 +716,58 @@ fn a_far_off_latest_date_is_warned_about_with_its_row() {
     let markdown = std::fs::read_to_string(out_dir.join("summary.md")).unwrap();
     assert!(markdown.contains("- warning: row 4, dated"), "{markdown}");
 }
+
+#[test]
+fn invalid_utf8_rows_are_rejected_with_a_hint_and_read_with_encoding() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("export.csv");
+    let mut bytes = b"customer_id,order_date,amount\n".to_vec();
+    for i in 0..300 {
+        if i == 199 {
+            bytes.extend_from_slice(b"M\xfcller,2024-02-01,3.50\n");
+        } else {
+            bytes.extend_from_slice(format!("{},2024-01-{:02},5\n", i % 9, 1 + i % 28).as_bytes());
+        }
+    }
+    std::fs::write(&log, bytes).unwrap();
+    let rejects = dir.path().join("rejects.csv");
+    let out = run(&[
+        "customers",
+        log.to_str().unwrap(),
+        "--rejects",
+        rejects.to_str().unwrap(),
+        "-o",
+        dir.path().join("c.csv").to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("300 rows = 299 used + 0 excluded + 1 rejected"),
+        "{err}"
+    );
+    assert!(err.contains("--encoding windows-1252"), "{err}");
+    let rejected = std::fs::read_to_string(&rejects).unwrap();
+    assert!(
+        rejected.lines().nth(1).unwrap().starts_with("200,invalid_utf8,,"),
+        "{rejected}"
+    );
+
+    for encoding in ["windows-1252", "latin-1"] {
+        let out = run(&[
+            "customers",
+            log.to_str().unwrap(),
+            "--encoding",
+            encoding,
+            "--reader",
+            "polars",
+            "-o",
+            dir.path().join("c.csv").to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stderr(&out).contains("300 rows = 300 used"), "{}", stderr(&out));
+        let table = std::fs::read_to_string(dir.path().join("c.csv")).unwrap();
+        assert!(table.contains("Müller"), "{table}");
+    }
+    let out = run(&["customers", log.to_str().unwrap(), "--encoding", "ebcdic"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}

@@ -350,7 +350,7 @@ fn aggregate_in_windows(tx: &Transactions, policy: &RowPolicy, window_rows: u64)
             .step_by(window_rows as usize)
             .map(|offset| classified(tx.raw().slice(offset as i64, window_rows as IdxSize)))
             .collect(),
-        _ => vec![classified(tx.raw())],
+        _ => vec![classified(tx.rows())],
     };
     if log::log_enabled!(log::Level::Debug)
         && let Some(first) = parts.first()

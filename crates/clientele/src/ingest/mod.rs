@@ -16,16 +16,20 @@
 
 mod ids;
 pub mod source;
+pub(crate) mod structure;
 pub mod time;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use polars::prelude::*;
 use serde::Serialize;
 
 use self::ids::id_exprs;
 pub(crate) use self::ids::id_of_text;
-pub use self::source::{CsvOptions, DecimalSeparator, Delimiter, Header, InputFiles, InputFormat};
+pub use self::source::{
+    CsvOptions, CsvReaderChoice, DecimalSeparator, Delimiter, Encoding, Header, InputFiles, InputFormat,
+};
 pub use self::time::TimeResolution;
 use crate::columns::{AmountColumns, Columns, ResolvedColumns};
 use crate::error::{Error, PolarsContext, Result};
@@ -92,6 +96,9 @@ pub struct Transactions {
     delimited: Option<source::DelimitedFiles>,
     /// The format of the files behind `raw`, when it is a file scan.
     format: Option<InputFormat>,
+    /// Records of a CSV input that are not rows (malformed, not UTF-8), sorted by row; `raw`
+    /// holds a row of empty fields in the place of each. `None` when there are none.
+    bad: Option<Arc<[structure::BadRecord]>>,
 }
 
 /// A check beyond the transaction log's, with the reason and column a failing row is
@@ -127,11 +134,8 @@ impl std::fmt::Debug for Transactions {
 /// and the column errors of [`Columns::resolve`].
 pub fn scan(path: impl AsRef<Path>, options: &IngestOptions) -> Result<Transactions> {
     let input = source::resolve_input(path.as_ref(), options.format)?;
-    let (raw, delimited) = source::scan_files(&input, &options.csv)?;
-    let format = input.format;
-    let tx =
-        Transactions::new(input.name.clone(), raw, options).map_err(|e| duplicate_positions(&input, e))?;
-    Ok(tx.with_source(format, delimited))
+    let scanned = source::scan_files(&input, &options.csv)?;
+    Transactions::from_scan(input, scanned, options)
 }
 
 /// Scans several inputs (files, directories or globs) as one: all must have one format and,
@@ -143,11 +147,8 @@ pub fn scan(path: impl AsRef<Path>, options: &IngestOptions) -> Result<Transacti
 /// As [`scan`]; [`Error::UnsupportedInput`] when the inputs mix formats or `paths` is empty.
 pub fn scan_many(paths: &[PathBuf], options: &IngestOptions) -> Result<Transactions> {
     let input = input_files(paths, options)?;
-    let (raw, delimited) = source::scan_files(&input, &options.csv)?;
-    let format = input.format;
-    let tx =
-        Transactions::new(input.name.clone(), raw, options).map_err(|e| duplicate_positions(&input, e))?;
-    Ok(tx.with_source(format, delimited))
+    let scanned = source::scan_files(&input, &options.csv)?;
+    Transactions::from_scan(input, scanned, options)
 }
 
 /// polars refuses a Parquet schema that names a column twice without saying where: the files'
@@ -287,16 +288,75 @@ impl Transactions {
             checks: Vec::new(),
             delimited: None,
             format: None,
+            bad: None,
         };
         tx.check_types()?;
         tx.time = tx.settle_time_format(options.time_format.as_deref())?;
         Ok(tx)
     }
 
-    fn with_source(mut self, format: InputFormat, delimited: Option<source::DelimitedFiles>) -> Self {
-        self.format = Some(format);
-        self.delimited = delimited;
-        self
+    fn from_scan(input: InputFiles, scanned: source::Scanned, options: &IngestOptions) -> Result<Self> {
+        let mut tx = Transactions::new(input.name.clone(), scanned.lazy, options)
+            .map_err(|e| duplicate_positions(&input, e))?;
+        tx.format = Some(input.format);
+        tx.delimited = scanned.delimited;
+        if !scanned.bad.is_empty() {
+            for record in &scanned.bad {
+                log::debug!(
+                    "{}: line {}: row {} rejected ({}): {}",
+                    input.files[record.file].display(),
+                    record.line,
+                    record.row + 1,
+                    record.detail,
+                    record.value
+                );
+            }
+            tx.bad = Some(scanned.bad.into());
+        }
+        Ok(tx)
+    }
+
+    /// Rows rejected for their structure or encoding (`malformed_row`, `invalid_utf8`).
+    pub fn unreadable_rows(&self) -> u64 {
+        self.bad.as_ref().map_or(0, |bad| bad.len() as u64)
+    }
+
+    /// The raw rows that are rows of the table: without the empty rows that stand in for
+    /// records rejected for their structure or encoding.
+    pub(crate) fn readable_raw(&self) -> LazyFrame {
+        match &self.bad {
+            None => self.raw.clone(),
+            Some(_) => {
+                let columns: Vec<Expr> = self.schema.iter_names().map(|n| col(n.clone())).collect();
+                self.rows().filter(col(internal::BAD).is_null()).select(columns)
+            }
+        }
+    }
+
+    /// The raw rows with a `__bad` column (the status code of a record that is not a row, null
+    /// otherwise), when the input has such records; the raw rows otherwise.
+    pub(crate) fn rows(&self) -> LazyFrame {
+        let Some(bad) = &self.bad else {
+            return self.raw.clone();
+        };
+        let rows_for = |reason: RejectReason| -> Series {
+            let rows: Vec<IdxSize> = bad
+                .iter()
+                .filter(|b| b.reason == reason)
+                .map(|b| b.row as IdxSize)
+                .collect();
+            Series::new("rows".into(), rows)
+        };
+        let row = || col("__row");
+        let code = |reason: RejectReason| lit(RowStatus::Rejected(reason).code());
+        let status = when(row().is_in(lit(rows_for(RejectReason::InvalidUtf8)).implode(false), false))
+            .then(code(RejectReason::InvalidUtf8))
+            .when(row().is_in(lit(rows_for(RejectReason::MalformedRow)).implode(false), false))
+            .then(code(RejectReason::MalformedRow))
+            .otherwise(lit(NULL).cast(DataType::UInt8));
+        let mut columns: Vec<Expr> = self.schema.iter_names().map(|n| col(n.clone())).collect();
+        columns.push(status.alias(internal::BAD));
+        self.raw.clone().with_row_index("__row", None).select(columns)
     }
 
     /// The number of rows, when the input is Parquet files (read from their metadata).
@@ -474,7 +534,8 @@ impl Transactions {
                     && !values.iter().any(|v| time::parses(v, format))
                 {
                     return Err(time_error(format!(
-                        "no sampled value fits --time-format {format:?} (first value: {first:?})"
+                        "no sampled value fits --time-format {format:?} (first value: {})",
+                        crate::format::quote(first)
                     )));
                 }
                 (format.to_string(), false)
@@ -553,7 +614,7 @@ impl Transactions {
             col(internal::STATUS).alias(STATUS),
         ];
         columns.extend(extra);
-        self.flagged(self.raw.clone(), policy).select(columns)
+        self.flagged(self.rows(), policy).select(columns)
     }
 
     /// Parsing expressions for every role, over the raw columns.
@@ -606,11 +667,12 @@ impl Transactions {
     /// missing or invalid order id; then the policies: dated after the as-of date, a return under
     /// [`ReturnsPolicy::Exclude`]; otherwise used.
     pub fn classify(&self, policy: &RowPolicy) -> LazyFrame {
-        self.classify_frame(self.raw.clone(), policy)
+        self.classify_frame(self.rows(), policy)
     }
 
     /// [`Transactions::classify`] over other rows with the input's role columns (as the
-    /// input's types), e.g. rows a fast reader left to polars.
+    /// input's types), e.g. rows a fast reader left to polars. Rows of the input itself must
+    /// come from [`Transactions::rows`] (which marks the records that are not rows).
     pub(crate) fn classify_frame(&self, raw: LazyFrame, policy: &RowPolicy) -> LazyFrame {
         use col_names::*;
         let order_key = if self.columns.order.is_some() {
@@ -638,6 +700,16 @@ impl Transactions {
                 micros(col(internal::AMOUNT)).alias(internal::AMOUNT_MICROS),
             ])
             .with_column(status_expr(policy).alias(internal::STATUS));
+        // Records that are not rows come first: their fields are empty placeholders.
+        let frame = match self.bad {
+            Some(_) => frame.with_column(
+                when(col(internal::BAD).is_not_null())
+                    .then(col(internal::BAD))
+                    .otherwise(col(internal::STATUS))
+                    .alias(internal::STATUS),
+            ),
+            None => frame,
+        };
         if self.checks.is_empty() {
             return frame;
         }
@@ -664,7 +736,15 @@ impl Transactions {
     /// The rejected rows with every input column, preceded by `reject_row` (1-based data row
     /// number, across files in order), `reject_reason`, `reject_column` and `reject_value`.
     pub fn rejected_rows(&self, policy: &RowPolicy) -> LazyFrame {
-        let (column, value) = self.parsed().blame_exprs(&self.columns, &self.checks);
+        let (mut column, mut value) = self.parsed().blame_exprs(&self.columns, &self.checks);
+        if self.bad.is_some() {
+            // A record that is not a row has no column to blame; its value is its text.
+            let bad = col(internal::BAD).is_not_null();
+            column = when(bad.clone())
+                .then(lit(NULL).cast(DataType::String))
+                .otherwise(column);
+            value = when(bad).then(col(internal::BAD_VALUE)).otherwise(value);
+        }
         let mut out = vec![
             col("reject_row"),
             reason_expr().alias("reject_reason"),
@@ -673,9 +753,34 @@ impl Transactions {
         ];
         out.extend(self.schema.iter_names().map(|n| col(n.clone())));
         let status = || col(internal::STATUS);
-        self.flagged(self.raw.clone().with_row_index("reject_row", Some(1)), policy)
-            .filter(status().gt_eq(lit(1u8)).and(status().lt(lit(32u8))))
-            .select(out)
+        let rejected = self
+            .flagged(self.rows().with_row_index("reject_row", Some(1)), policy)
+            .filter(status().gt_eq(lit(1u8)).and(status().lt(lit(32u8))));
+        let rejected = match &self.bad {
+            None => rejected,
+            Some(bad) => {
+                let rows: Vec<IdxSize> = bad.iter().map(|b| b.row as IdxSize + 1).collect();
+                let values: Vec<&str> = bad.iter().map(|b| b.value.as_str()).collect();
+                let texts = DataFrame::new(
+                    bad.len(),
+                    vec![
+                        Column::new("reject_row".into(), rows),
+                        Column::new(internal::BAD_VALUE.into(), values),
+                    ],
+                )
+                .expect("two columns of one length");
+                rejected.join(
+                    texts.lazy(),
+                    [col("reject_row")],
+                    [col("reject_row")],
+                    JoinArgs {
+                        maintain_order: MaintainOrderJoin::Left,
+                        ..JoinArgs::new(JoinType::Left)
+                    },
+                )
+            }
+        };
+        rejected.select(out)
     }
 
     /// The first used row dated at `ts` (microseconds since the epoch), a purchase line before
@@ -724,6 +829,10 @@ mod internal {
     pub const AMOUNT_MICROS: &str = "__amount_micros";
     pub const ORDER_KEY: &str = "__order_key";
     pub const STATUS: &str = "__status";
+    /// The status of a record that is not a row (see [`Transactions::rows`](super::Transactions)).
+    pub const BAD: &str = "__bad";
+    /// The text of such a record.
+    pub const BAD_VALUE: &str = "__bad_value";
 }
 
 /// Whether a column type can hold ids (customer or order).

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use serde::Serialize;
 
+use super::structure::{BadRecord, Dialect, Scanner};
 use crate::error::{Error, PolarsContext, Result};
+use crate::rows::RejectReason;
 
 /// The file format of an input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -69,6 +71,59 @@ pub enum DecimalSeparator {
     Comma,
 }
 
+/// The character encoding of a CSV input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Encoding {
+    /// UTF-8 (the default); a row that is not valid UTF-8 is rejected as `invalid_utf8`.
+    #[default]
+    Utf8,
+    /// ISO-8859-1: every byte is the character of the same number.
+    Latin1,
+    /// Windows-1252, the code page of Western European Windows programs (Excel's CSV export):
+    /// Latin-1 with printable characters (`€`, `‘`, `—`, ...) in place of 0x80-0x9F.
+    Windows1252,
+}
+
+impl Encoding {
+    /// An encoding as users write it: `utf-8`, `latin-1` (`iso-8859-1`) or `windows-1252`
+    /// (`cp1252`), in any case, with or without the dash; `None` for anything else.
+    pub fn parse(text: &str) -> Option<Encoding> {
+        match text.to_ascii_lowercase().replace('_', "-").as_str() {
+            "utf-8" | "utf8" => Some(Encoding::Utf8),
+            "latin-1" | "latin1" | "iso-8859-1" | "iso8859-1" => Some(Encoding::Latin1),
+            "windows-1252" | "windows1252" | "cp1252" => Some(Encoding::Windows1252),
+            _ => None,
+        }
+    }
+
+    /// The bytes of a file in this encoding, as UTF-8.
+    fn decode(self, bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+        use std::borrow::Cow;
+        let text = match self {
+            Encoding::Utf8 => return Cow::Borrowed(bytes),
+            Encoding::Latin1 => encoding_rs::mem::decode_latin1(bytes),
+            Encoding::Windows1252 => encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0,
+        };
+        match text {
+            Cow::Borrowed(text) => Cow::Borrowed(text.as_bytes()),
+            Cow::Owned(text) => Cow::Owned(text.into_bytes()),
+        }
+    }
+}
+
+/// Which reader reads a plain CSV input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CsvReaderChoice {
+    /// clientele's own reader where it applies (uncompressed UTF-8 files whose timestamps have
+    /// an ISO shape), polars' reader otherwise. Both give the same rows.
+    #[default]
+    Auto,
+    /// Always polars' reader (for comparing the two, or to rule the fast reader out).
+    Polars,
+}
+
 /// Options for reading CSV inputs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CsvOptions {
@@ -80,6 +135,10 @@ pub struct CsvOptions {
     pub quote: Option<u8>,
     /// Decimal separator of amounts, quantities and prices.
     pub decimal: DecimalSeparator,
+    /// Character encoding; other encodings than UTF-8 are transcoded before parsing.
+    pub encoding: Encoding,
+    /// Which reader reads plain CSV files.
+    pub reader: CsvReaderChoice,
 }
 
 impl Default for CsvOptions {
@@ -89,6 +148,8 @@ impl Default for CsvOptions {
             header: Header::Present,
             quote: Some(b'"'),
             decimal: DecimalSeparator::Point,
+            encoding: Encoding::Utf8,
+            reader: CsvReaderChoice::Auto,
         }
     }
 }
@@ -303,11 +364,12 @@ pub(crate) fn open_text(path: &Path) -> Result<Box<dyn BufRead>> {
 
 /// Chooses the delimiter of a CSV file from its first line.
 pub fn sniff_delimiter(path: &Path, quote: Option<u8>) -> Result<Delimiter> {
-    let mut first = String::new();
+    let mut first = Vec::new();
     open_text(path)?
-        .read_line(&mut first)
+        .read_until(b'\n', &mut first)
         .map_err(|e| Error::io("cannot read", path, e))?;
-    Ok(delimiter_of_line(&first, quote))
+    // Separators are ASCII: bytes of another encoding do not change which one is found.
+    Ok(delimiter_of_line(&String::from_utf8_lossy(&first), quote))
 }
 
 fn delimiter_of_line(line: &str, quote: Option<u8>) -> Delimiter {
@@ -346,14 +408,22 @@ pub(crate) struct DelimitedFiles {
     pub header: bool,
 }
 
+/// The input files scanned: a lazy frame of their columns (as text for CSV), how plain CSV
+/// files were read (for a reader of their own), and the records that are not rows.
+pub(crate) struct Scanned {
+    pub lazy: LazyFrame,
+    pub delimited: Option<DelimitedFiles>,
+    /// Records rejected for their structure or encoding; `lazy` holds a row of empty fields
+    /// in the place of each.
+    pub bad: Vec<BadRecord>,
+}
+
 /// Scans the input files into a lazy frame of their columns, as text for CSV; for
-/// uncompressed files with a one-byte separator, also how they were read.
-pub(crate) fn scan_files(
-    input: &InputFiles,
-    csv: &CsvOptions,
-) -> Result<(LazyFrame, Option<DelimitedFiles>)> {
+/// uncompressed UTF-8 files with a one-byte separator, also how they were read.
+pub(crate) fn scan_files(input: &InputFiles, csv: &CsvOptions) -> Result<Scanned> {
     match input.format {
         InputFormat::Parquet => {
+            check_parquet_files(&input.files)?;
             let paths = ref_paths(input)?;
             let args = ScanArgsParquet {
                 glob: false,
@@ -361,7 +431,11 @@ pub(crate) fn scan_files(
             };
             let lazy = LazyFrame::scan_parquet_files(paths.into_iter().collect(), args)
                 .context(|| format!("cannot scan {}", input.name))?;
-            Ok((lazy, None))
+            Ok(Scanned {
+                lazy,
+                delimited: None,
+                bad: Vec::new(),
+            })
         }
         InputFormat::Csv => {
             let delimiter = match csv.delimiter {
@@ -369,25 +443,118 @@ pub(crate) fn scan_files(
                 other => other,
             };
             match delimiter {
-                Delimiter::Whitespace => Ok((read_whitespace(input, csv.header)?.lazy(), None)),
-                Delimiter::Byte(separator) => {
-                    let lazy = scan_csv(input, csv, separator)?;
-                    let mut compressed = false;
-                    for file in &input.files {
-                        compressed |= is_gzip(file)?;
-                    }
-                    let files = (!compressed).then(|| DelimitedFiles {
-                        files: input.files.clone(),
-                        separator,
-                        quote: csv.quote,
-                        header: csv.header == Header::Present,
-                    });
-                    Ok((lazy, files))
+                Delimiter::Whitespace => {
+                    let (frame, bad) = read_whitespace(input, csv)?;
+                    Ok(Scanned {
+                        lazy: frame.lazy(),
+                        delimited: None,
+                        bad,
+                    })
                 }
+                Delimiter::Byte(separator) => scan_delimited(input, csv, separator),
                 Delimiter::Auto => unreachable!("sniffing resolves Auto"),
             }
         }
     }
+}
+
+/// A CSV input with a one-byte separator. Its structure is checked first (one pass that
+/// counts separators per line); polars scans the files themselves when every record is a row,
+/// and otherwise (or when they must be transcoded) reads a copy in memory with the bad records
+/// replaced by rows of empty fields.
+fn scan_delimited(input: &InputFiles, csv: &CsvOptions, separator: u8) -> Result<Scanned> {
+    let dialect = Dialect {
+        separator,
+        quote: csv.quote,
+    };
+    let header = csv.header == Header::Present;
+    if csv.encoding == Encoding::Utf8 {
+        let mut scanner = Scanner::new(dialect, header, None);
+        let mut compressed = false;
+        for file in &input.files {
+            compressed |= is_gzip(file)?;
+            scanner.scan(file, open_text(file)?)?;
+        }
+        if scanner.finish().bad.is_empty() {
+            let lazy = scan_csv(input, csv, separator)?;
+            let delimited = (!compressed && csv.reader == CsvReaderChoice::Auto).then(|| DelimitedFiles {
+                files: input.files.clone(),
+                separator,
+                quote: csv.quote,
+                header,
+            });
+            return Ok(Scanned {
+                lazy,
+                delimited,
+                bad: Vec::new(),
+            });
+        }
+    }
+    let mut copy = Vec::new();
+    let mut scanner = Scanner::new(dialect, header, Some(&mut copy));
+    for file in &input.files {
+        let mut bytes = Vec::new();
+        open_text(file)?
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::io("cannot read", file, e))?;
+        scanner.scan(file, &*csv.encoding.decode(&bytes))?;
+    }
+    let structure = scanner.finish();
+    let frame = CsvReadOptions::default()
+        .with_has_header(header)
+        .with_infer_schema_length(Some(0))
+        .with_raise_if_empty(true)
+        .with_parse_options(
+            CsvParseOptions::default()
+                .with_separator(separator)
+                .with_quote_char(csv.quote),
+        )
+        .into_reader_with_file_handle(std::io::Cursor::new(copy))
+        .finish()
+        .context(|| format!("cannot read {}", input.name))?;
+    Ok(Scanned {
+        lazy: frame.lazy(),
+        delimited: None,
+        bad: structure.bad,
+    })
+}
+
+/// Reads the footer of every Parquet file: a truncated or corrupt file, or one whose columns
+/// differ from the first file's, is named (polars' scan of many files would not say which).
+fn check_parquet_files(files: &[PathBuf]) -> Result<()> {
+    let mut first: Option<(&PathBuf, Vec<String>)> = None;
+    for file in files {
+        let handle = File::open(file).map_err(|e| Error::io("cannot open", file, e))?;
+        let schema = ParquetReader::new(handle).schema().map_err(|e| {
+            let text = e.to_string();
+            let reason = text.lines().next().unwrap_or_default();
+            unsupported(
+                file,
+                &format!(
+                    "is not a readable Parquet file (truncated or corrupt?): {}",
+                    crate::format::quote(reason)
+                ),
+            )
+        })?;
+        let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+        match &first {
+            None => first = Some((file, names)),
+            Some((first_file, expected)) if *expected != names => {
+                return Err(unsupported(
+                    file,
+                    &format!(
+                        "its columns ({}) differ from those of {} ({}): files read as one input \
+                         need one schema",
+                        crate::format::quote(&names.join(", ")),
+                        first_file.display(),
+                        crate::format::quote(&expected.join(", "))
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 fn ref_paths(input: &InputFiles) -> Result<Vec<PlRefPath>> {
@@ -414,16 +581,30 @@ fn scan_csv(input: &InputFiles, csv: &CsvOptions, separator: u8) -> Result<LazyF
         .context(|| format!("cannot scan {}", input.name))
 }
 
-/// Reads whitespace-separated files into memory as text columns.
-fn read_whitespace(input: &InputFiles, header: Header) -> Result<DataFrame> {
+/// Reads whitespace-separated files into memory as text columns. A line with more fields than
+/// the header (or the first line), or that is not text in the encoding, is a bad record: a row
+/// of empty fields in the frame, listed with its reason.
+fn read_whitespace(input: &InputFiles, csv: &CsvOptions) -> Result<(DataFrame, Vec<BadRecord>)> {
+    let header = csv.header;
     let mut names: Option<Vec<String>> = None;
     let mut columns: Vec<Vec<Option<String>>> = Vec::new();
-    for path in &input.files {
-        let mut lines = open_text(path)?.lines();
+    let mut bad = Vec::new();
+    let mut rows = 0u64;
+    for (file_index, path) in input.files.iter().enumerate() {
+        let mut bytes = Vec::new();
+        open_text(path)?
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::io("cannot read", path, e))?;
+        let bytes = csv.encoding.decode(&bytes);
+        let mut lines = bytes.split(|b| *b == b'\n').enumerate();
         if header == Header::Present {
-            let first = match lines.next() {
-                Some(line) => line.map_err(|e| Error::io("cannot read", path, e))?,
-                None => continue,
+            let Some((_, first)) = lines.next() else { continue };
+            let Ok(first) = std::str::from_utf8(first) else {
+                return Err(unsupported(
+                    path,
+                    "line 1 (the header) is not UTF-8; pass --encoding windows-1252 or latin-1 \
+                     if the file comes from a Windows program",
+                ));
             };
             let these: Vec<String> = first.split_whitespace().map(str::to_string).collect();
             let names_here: Vec<&str> = these.iter().map(String::as_str).collect();
@@ -431,34 +612,57 @@ fn read_whitespace(input: &InputFiles, header: Header) -> Result<DataFrame> {
             match &names {
                 None => names = Some(these),
                 Some(existing) if *existing != these => {
-                    return Err(unsupported(path, "has a different header than the first file"));
+                    return Err(unsupported(
+                        path,
+                        &format!(
+                            "its header ({}) differs from the first file's ({}): files read as \
+                             one input need one header",
+                            crate::format::quote(&these.join(" ")),
+                            crate::format::quote(&existing.join(" "))
+                        ),
+                    ));
                 }
                 Some(_) => {}
             }
         }
-        for (i, line) in lines.enumerate() {
-            let line = line.map_err(|e| Error::io("cannot read", path, e))?;
-            if line.trim().is_empty() {
+        for (i, line) in lines {
+            let text = std::str::from_utf8(line);
+            if text.is_ok_and(|t| t.trim().is_empty()) {
                 continue;
             }
-            let fields: Vec<&str> = line.split_whitespace().collect();
+            let fields: Vec<&str> = text.map(|t| t.split_whitespace().collect()).unwrap_or_default();
             if columns.is_empty() {
-                columns = vec![Vec::new(); fields.len()];
+                let width = names.as_ref().map_or(fields.len(), Vec::len).max(1);
+                columns = vec![Vec::new(); width];
             }
-            if fields.len() > columns.len() {
-                return Err(unsupported(
-                    path,
-                    &format!(
-                        "line {} has {} fields, more than the {} expected",
-                        i + 1 + usize::from(header == Header::Present),
-                        fields.len(),
-                        columns.len()
-                    ),
-                ));
+            let problem = match text {
+                Err(_) => Some((
+                    RejectReason::InvalidUtf8,
+                    "not UTF-8 (see --encoding)".to_string(),
+                )),
+                Ok(_) if fields.len() > columns.len() => Some((
+                    RejectReason::MalformedRow,
+                    format!("{} fields, the header has {}", fields.len(), columns.len()),
+                )),
+                Ok(_) => None,
+            };
+            let rejected = problem.is_some();
+            if let Some((reason, detail)) = problem {
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                bad.push(BadRecord {
+                    row: rows,
+                    line: i as u64 + 1,
+                    file: file_index,
+                    reason,
+                    detail,
+                    value: crate::format::quote(&String::from_utf8_lossy(line)),
+                });
             }
             for (j, column) in columns.iter_mut().enumerate() {
-                column.push(fields.get(j).map(|s| s.to_string()));
+                let value = if rejected { None } else { fields.get(j) };
+                column.push(value.map(|s| s.to_string()));
             }
+            rows += 1;
         }
     }
     let width = names.as_ref().map_or(columns.len(), Vec::len);
@@ -475,7 +679,8 @@ fn read_whitespace(input: &InputFiles, header: Header) -> Result<DataFrame> {
         .zip(columns)
         .map(|(name, values)| Column::new(name.as_str().into(), values))
         .collect();
-    DataFrame::new(height, series).context(|| format!("cannot read {}", input.name))
+    let frame = DataFrame::new(height, series).context(|| format!("cannot read {}", input.name))?;
+    Ok((frame, bad))
 }
 
 #[cfg(test)]

@@ -117,12 +117,14 @@ impl std::fmt::Display for DetectError {
             DetectError::NoFormat { example } => write!(
                 f,
                 "cannot detect the timestamp format: no known format fits most sampled values \
-                 (e.g. {example:?}); pass --time-format (strftime syntax, e.g. \"%d/%m/%Y %H:%M\")"
+                 (e.g. {}); pass --time-format (strftime syntax, e.g. \"%d/%m/%Y %H:%M\")",
+                crate::format::quote(example)
             ),
             DetectError::Ambiguous { formats, example } => write!(
                 f,
-                "the timestamp format is ambiguous: values such as {example:?} fit both {}; \
+                "the timestamp format is ambiguous: values such as {} fit both {}; \
                  pass --time-format to say which",
+                crate::format::quote(example),
                 formats
                     .iter()
                     .map(|f| format!("{f:?}"))

@@ -3,7 +3,10 @@
 mod aggregation;
 mod clusters;
 mod clv;
+mod csv_readers;
+mod csv_structure;
 mod ingest_edges;
+mod ingest_fuzz;
 mod properties;
 mod real_data;
 mod support;
