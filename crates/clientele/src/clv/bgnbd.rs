@@ -316,7 +316,7 @@ const RESCALE: f64 = 1.0e200_f64;
 /// Here the average is summed as a series of positive terms instead, valid for every a, b > 0:
 /// with q = 1 − p, (1 + p·u)^−k = Σₙ cₙ qⁿ where cₙ = (1−z)^k (k)ₙ zⁿ / n! (negative
 /// binomial probabilities, Σ cₙ = 1), so g(p) = Σₙ cₙ (1 − qⁿ)/(1 − q) = Σₙ cₙ Σ_{j<n} qʲ, and
-/// E[qʲ] = (b)ⱼ/(a+b)ⱼ =: mⱼ gives
+/// E\[qʲ\] = (b)ⱼ/(a+b)ⱼ =: mⱼ gives
 ///
 /// ```text
 /// E[g(p)] = Σ_{n≥1} cₙ Mₙ,   Mₙ = Σ_{j<n} mⱼ.

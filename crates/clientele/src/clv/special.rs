@@ -2,8 +2,11 @@
 //!
 //! `ln Γ` and `ψ` (digamma) come from statrs. The Gauss hypergeometric function ₂F₁, which no
 //! maintained Rust crate provides for real arguments, is summed here from its power series,
-//! which converges for |z| < 1; the models only ever evaluate it for 0 ≤ z < 1 (see the
-//! callers), and the tests compare it with scipy's `hyp2f1` over that range.
+//! which converges for |z| < 1; Pareto/NBD only ever evaluates it for 0 ≤ z < 1 (see the
+//! callers), and the tests compare it with scipy's `hyp2f1` over that range. (BG/NBD's
+//! conditional expectation avoids its ₂F₁, which has poles at valid parameters: see
+//! [`super::bgnbd::purchases_while_alive`].) For shapes far beyond 1, [`ln_rising`] and
+//! [`digamma_rising`] give ln Γ(r + x) − ln Γ(r) and ψ(r + x) − ψ(r) without cancellation.
 
 pub use statrs::function::gamma::{digamma, ln_gamma};
 
