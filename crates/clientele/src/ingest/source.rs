@@ -296,11 +296,19 @@ fn sniff(bytes: &[u8]) -> Option<&'static str> {
         Some("an image")
     } else if bytes.starts_with(GZIP_MAGIC) {
         Some("gzip-compressed data")
-    } else if bytes.contains(&0) {
+    } else if looks_binary(bytes) {
         Some("binary data")
     } else {
         None
     }
+}
+
+/// Binary data has NUL bytes throughout (and in its first line); a text file with a stray NUL
+/// in one row is text, whose bad row is rejected for its value.
+fn looks_binary(head: &[u8]) -> bool {
+    let first_line = head.split(|b| *b == b'\n').next().unwrap_or(head);
+    let nuls = memchr::memchr_iter(0, head).count();
+    first_line.contains(&0) || nuls * 100 > head.len()
 }
 
 fn detect_format(path: &Path) -> Result<InputFormat> {
@@ -686,6 +694,19 @@ fn read_whitespace(input: &InputFiles, csv: &CsvOptions) -> Result<(DataFrame, V
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stray_nul_in_a_row_is_text_nuls_throughout_are_binary() {
+        let mut text = b"customer_id,order_date,amount\n".to_vec();
+        for _ in 0..20 {
+            text.extend(b"1,2024-01-01,5\n");
+        }
+        text.extend(b"1,\0\0,5\n");
+        assert_eq!(sniff(&text), None);
+        assert_eq!(sniff(b"id\0,date\nx"), Some("binary data"));
+        let utf16: Vec<u8> = "customer_id,date\n1,2".bytes().flat_map(|b| [b, 0]).collect();
+        assert_eq!(sniff(&utf16), Some("binary data"));
+    }
 
     #[test]
     fn delimiters_are_sniffed_outside_quotes() {
