@@ -151,34 +151,6 @@ pub fn scan_many(paths: &[PathBuf], options: &IngestOptions) -> Result<Transacti
     Transactions::from_scan(input, scanned, options)
 }
 
-/// polars refuses a Parquet schema that names a column twice without saying where: the files'
-/// own schemas say (see [`check_unique_names`](crate::columns::check_unique_names)).
-fn duplicate_positions(input: &InputFiles, error: Error) -> Error {
-    let duplicate = matches!(
-        &error,
-        Error::Polars {
-            error: PolarsError::Duplicate(_),
-            ..
-        }
-    );
-    if !duplicate || input.format != InputFormat::Parquet {
-        return error;
-    }
-    for file in &input.files {
-        let Some(metadata) = std::fs::File::open(file)
-            .ok()
-            .and_then(|mut f| polars_parquet::read::read_metadata(&mut f).ok())
-        else {
-            continue;
-        };
-        let names: Vec<&str> = metadata.schema().fields().iter().map(|f| f.name()).collect();
-        if let Err(named) = crate::columns::check_unique_names(&file.display().to_string(), &names) {
-            return named;
-        }
-    }
-    error
-}
-
 /// The files behind several inputs, sorted within each input and in the order given.
 ///
 /// # Errors
@@ -296,8 +268,7 @@ impl Transactions {
     }
 
     fn from_scan(input: InputFiles, scanned: source::Scanned, options: &IngestOptions) -> Result<Self> {
-        let mut tx = Transactions::new(input.name.clone(), scanned.lazy, options)
-            .map_err(|e| duplicate_positions(&input, e))?;
+        let mut tx = Transactions::new(input.name.clone(), scanned.lazy, options)?;
         tx.format = Some(input.format);
         tx.delimited = scanned.delimited;
         if !scanned.bad.is_empty() {

@@ -527,13 +527,14 @@ fn scan_delimited(input: &InputFiles, csv: &CsvOptions, separator: u8) -> Result
     })
 }
 
-/// Reads the footer of every Parquet file: a truncated or corrupt file, or one whose columns
-/// differ from the first file's, is named (polars' scan of many files would not say which).
+/// Reads the footer of every Parquet file: a truncated or corrupt file, one that names a
+/// column twice, or one whose columns differ from the first file's, is named (polars' scan of
+/// many files would not say which, nor where a name repeats).
 fn check_parquet_files(files: &[PathBuf]) -> Result<()> {
     let mut first: Option<(&PathBuf, Vec<String>)> = None;
     for file in files {
-        let handle = File::open(file).map_err(|e| Error::io("cannot open", file, e))?;
-        let schema = ParquetReader::new(handle).schema().map_err(|e| {
+        let mut handle = File::open(file).map_err(|e| Error::io("cannot open", file, e))?;
+        let metadata = polars_parquet::read::read_metadata(&mut handle).map_err(|e| {
             let text = e.to_string();
             let reason = text.lines().next().unwrap_or_default();
             unsupported(
@@ -544,7 +545,14 @@ fn check_parquet_files(files: &[PathBuf]) -> Result<()> {
                 ),
             )
         })?;
-        let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+        let names: Vec<String> = metadata
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().to_string())
+            .collect();
+        let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        crate::columns::check_unique_names(&file.display().to_string(), &name_refs)?;
         match &first {
             None => first = Some((file, names)),
             Some((first_file, expected)) if *expected != names => {
