@@ -347,6 +347,15 @@ impl Transactions {
             .and_then(|c| c.u64().ok()?.get(0)))
     }
 
+    /// Whether clientele's own reader of plain CSV files reads these rows (see
+    /// `customers/fast_csv.rs`): a CSV file whose records are all rows of the table, read with
+    /// `--reader auto`. Otherwise polars' reader does (a file with records that are not rows,
+    /// another encoding or a byte-order mark; Parquet; `--reader polars`). The reader may still
+    /// hand a file to polars when it meets a shape it does not read (logged at debug level).
+    pub fn uses_plain_csv_reader(&self) -> bool {
+        self.delimited().is_some()
+    }
+
     /// The plain CSV files behind the transactions, for a reader of their own, when every
     /// role column is read as text and no extra check applies.
     pub(crate) fn delimited(&self) -> Option<&source::DelimitedFiles> {

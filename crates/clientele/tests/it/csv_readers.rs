@@ -148,23 +148,33 @@ struct File {
     separator: u8,
 }
 
+/// One file in three has records that are not rows (a short row, a field too many, a stray
+/// quote); the others are clean, so that clientele's own reader reads most files.
 fn file() -> impl Strategy<Value = File> {
     (
         proptest::collection::vec(row(), 1..40),
+        prop_oneof![2 => Just(false), 1 => Just(true)],
         0..TIME_SHAPES.len(),
         any::<bool>(),
         prop_oneof![9 => Just(false), 1 => Just(true)],
         any::<bool>(),
         prop_oneof![Just(b','), Just(b';'), Just(b'\t')],
     )
-        .prop_map(|(rows, time_shape, crlf, bom, order_column, separator)| File {
-            rows,
-            time_shape,
-            crlf,
-            bom,
-            order_column,
-            separator,
-        })
+        .prop_map(
+            |(mut rows, ragged, time_shape, crlf, bom, order_column, separator)| {
+                if !ragged {
+                    rows.iter_mut().for_each(|r| r.shape = 0);
+                }
+                File {
+                    rows,
+                    time_shape,
+                    crlf,
+                    bom,
+                    order_column,
+                    separator,
+                }
+            },
+        )
 }
 
 fn field(text: &str, quoted: bool, separator: u8) -> String {
@@ -237,11 +247,19 @@ fn render(file: &File) -> String {
 /// error message.
 type Outcome = Result<(CustomerTable, Vec<(u64, String)>), String>;
 
+/// How many files clientele's own reader read (the others went to polars under both choices).
+static OWN_READER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
 fn read(path: &std::path::Path, separator: u8, reader: CsvReaderChoice, policy: &RowPolicy) -> Outcome {
     let mut options = IngestOptions::default();
     options.csv.reader = reader;
     options.csv.delimiter = ingest::Delimiter::Byte(separator);
     let tx = ingest::scan(path, &options).map_err(|e| e.to_string())?;
+    if reader == CsvReaderChoice::Polars {
+        assert!(!tx.uses_plain_csv_reader(), "--reader polars is polars");
+    } else if tx.uses_plain_csv_reader() && policy == &RowPolicy::default() {
+        OWN_READER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     let table = customers::aggregate(&tx, policy).map_err(|e| e.to_string())?;
     let rejected = tx.rejected_rows(policy).collect().map_err(|e| e.to_string())?;
     let rows = rejected
@@ -329,10 +347,19 @@ fn run(cases: u32) {
         ..Config::default()
     });
     let started = std::time::Instant::now();
+    let before = OWN_READER.load(std::sync::atomic::Ordering::Relaxed);
     runner.run(&file(), |f| check(&f)).unwrap();
+    let own = OWN_READER.load(std::sync::atomic::Ordering::Relaxed) - before;
     eprintln!(
-        "{cases} generated files: both readers agree ({:.1?})",
+        "{cases} generated files: both readers agree; clientele's own reader read {own} ({:.1?})",
         started.elapsed()
+    );
+    // Two files in three are clean; a byte-order mark (one in ten) or an odd id or amount that
+    // polars reads as a number sends some to polars. Most must be read by our reader, or the
+    // comparison compares polars with itself.
+    assert!(
+        own * 2 >= cases,
+        "only {own} of {cases} files were read by clientele's reader"
     );
 }
 

@@ -342,6 +342,18 @@ fn clean_files_keep_the_fast_reader() {
     let a = account(&path, &options(CsvReaderChoice::Auto));
     assert_eq!(a.rows.used_rows, 300);
     assert!(a.rejected.is_empty());
+    let tx = ingest::scan(&path, &options(CsvReaderChoice::Auto)).unwrap();
+    assert!(tx.uses_plain_csv_reader());
+    let bad = write(
+        dir.path(),
+        "bad.csv",
+        &log_with(300, Some((200, b"1,2,3,4,5,6\n"))),
+    );
+    let tx = ingest::scan(&bad, &options(CsvReaderChoice::Auto)).unwrap();
+    assert!(
+        !tx.uses_plain_csv_reader(),
+        "a file with a malformed record goes to polars"
+    );
 }
 
 /// What the structural pass costs on a clean file read by the fast reader: the time of
