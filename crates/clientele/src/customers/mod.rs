@@ -503,8 +503,8 @@ pub(crate) fn at_as_of(
     })
 }
 
-/// How many days the latest purchase may lie beyond the rest of the data before
-/// [`late_outlier_note`] warns.
+/// How many days the latest purchase may lie beyond the rest of the data before clientele
+/// warns that it moves the default as-of date (docs/definitions.md, the as-of date).
 pub const LATE_OUTLIER_DAYS: i64 = 365;
 
 /// A warning when the latest purchase date, which sets the default as-of date, lies far beyond
