@@ -346,12 +346,7 @@ pub fn write_report_files(
 /// The names of the files a job writes into its directory, in the order they are written:
 /// `segments.<ext>`, `summary.md`, `summary.json`, `report.html`, and when there are any
 /// `rejects.csv`, `migration.csv` and `cluster_model.json`.
-pub fn report_file_names(
-    result: &Segmentation,
-    format: OutputFormat,
-    rejects: bool,
-    changes: bool,
-) -> Vec<String> {
+pub fn report_file_names(format: OutputFormat, rejects: bool, changes: bool, clusters: bool) -> Vec<String> {
     let mut names = vec![
         format!("segments.{}", format.extension()),
         "summary.md".into(),
@@ -360,7 +355,7 @@ pub fn report_file_names(
     ];
     names.extend(rejects.then(|| "rejects.csv".into()));
     names.extend(changes.then(|| "migration.csv".into()));
-    names.extend(result.clusters.is_some().then(|| "cluster_model.json".into()));
+    names.extend(clusters.then(|| "cluster_model.json".into()));
     names
 }
 
@@ -383,7 +378,12 @@ pub fn stage_report_files(
     changes: Option<&DataFrame>,
     set: &mut OutputSet,
 ) -> Result<()> {
-    let names = report_file_names(result, format, rejects.is_some(), changes.is_some());
+    let names = report_file_names(
+        format,
+        rejects.is_some(),
+        changes.is_some(),
+        result.clusters.is_some(),
+    );
     for name in names {
         let path = dir.join(&name);
         let staged = match name.as_str() {

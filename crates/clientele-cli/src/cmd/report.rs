@@ -15,15 +15,7 @@ pub fn run(g: &GlobalArgs, a: &ReportArgs) -> anyhow::Result<ExitCode> {
     // Every file a report may write, checked before anything is read.
     let mut files = files_in(
         &a.out_dir,
-        &[
-            format!("segments.{}", format.extension()),
-            "summary.md".into(),
-            "summary.json".into(),
-            "report.html".into(),
-            "rejects.csv".into(),
-            "migration.csv".into(),
-            "cluster_model.json".into(),
-        ],
+        &clientele::run::report_file_names(format, true, true, true),
     );
     files.extend(Outputs::cluster_files(&a.cluster));
     let mut outputs = Outputs::check(g, Some((&a.input, &super::ingest_options(g)?)), files)?;
@@ -43,7 +35,12 @@ pub fn run(g: &GlobalArgs, a: &ReportArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let rejects = clientele::run::rejected_rows(&tx, segmenter.row_policy(), &result)?;
-    let names = clientele::run::report_file_names(&result, format, rejects.is_some(), changes.is_some());
+    let names = clientele::run::report_file_names(
+        format,
+        rejects.is_some(),
+        changes.is_some(),
+        result.clusters.is_some(),
+    );
     clientele::run::stage_report_files(
         &a.out_dir,
         &result,
