@@ -25,8 +25,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let result = Segmenter::new()
         .returns(ReturnsPolicy::Exclude)
-        .rfm(RfmParams::quintiles())
-        .abc(AbcParams::by_revenue_share([80.0, 15.0, 5.0]))
+        .rfm(RfmParams::quintiles().check()?)
+        .abc(AbcParams::by_revenue_share([80.0, 15.0, 5.0]).check()?)
         .run(&tx)?;
     println!("{}", result.customers.reconciliation.one_line());
 

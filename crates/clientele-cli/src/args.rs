@@ -2,7 +2,16 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+use clientele::abc::AbcBasis;
+use clientele::cluster::{Scale, Transform};
+use clientele::clv::{Period, TimeUnit, TransactionModel};
+use clientele::ingest::{CsvReaderChoice, Encoding, InputFormat};
+use clientele::settings::ClusterK;
+use clientele::sql::Dialect;
+use clientele::{Binning, InputKind, OutputFormat, ReturnsPolicy};
+
+use crate::settings::choice;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -55,15 +64,40 @@ pub enum Command {
     /// Run the job a TOML configuration describes and replace its output directory atomically
     /// (table, summaries, report, manifest, changes since the previous run): for cron.
     Run(RunArgs),
+    /// The effective settings of a command line (and --config file) as TOML.
+    #[command(subcommand)]
+    Config(ConfigCommand),
 }
 
-/// `run` arguments.
+/// `config` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the settings that these flags (over --config FILE, over the defaults) give, as a
+    /// configuration file: `clientele config show --bins 4 --clv > job.toml`, then
+    /// `clientele segment X --config job.toml` means the same as the flags.
+    Show(ShowArgs),
+}
+
+/// `config show` arguments: every settings flag of `segment` and `report`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Add k-means clusters: a number of clusters, or "auto".
+    #[arg(long, value_name = "K|auto", help_heading = "Clusters")]
+    pub clusters: Option<ClusterK>,
+    /// Cluster settings.
+    #[command(flatten)]
+    pub cluster: ClusterOptions,
+    /// Add lifetime value.
+    #[arg(long, help_heading = "Lifetime value")]
+    pub clv: bool,
+    /// Lifetime-value settings.
+    #[command(flatten)]
+    pub clv_options: ClvOptions,
+}
+
+/// `run` arguments: the configuration is `--config FILE` (required here).
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The run configuration (TOML; see docs/runs.md). Relative paths in it are relative to
-    /// its directory.
-    #[arg(long, short = 'c', value_name = "FILE")]
-    pub config: PathBuf,
     /// Compare with this earlier run's directory (or segment table) instead of the
     /// configuration's `previous`.
     #[arg(long, value_name = "DIR")]
@@ -85,8 +119,8 @@ pub struct SegmentArgs {
     /// or a quoted glob such as 'exports/*.parquet'.
     pub input: PathBuf,
     /// Add a k-means `cluster` column: a number of clusters, or "auto".
-    #[arg(long, value_name = "K|auto", value_parser = parse_cluster_count, help_heading = "Clusters")]
-    pub clusters: Option<KArg>,
+    #[arg(long, value_name = "K|auto", help_heading = "Clusters")]
+    pub clusters: Option<ClusterK>,
     /// Cluster settings.
     #[command(flatten)]
     pub cluster: ClusterOptions,
@@ -107,8 +141,8 @@ pub struct ReportArgs {
     #[arg(long, value_name = "DIR", default_value = "clientele-report")]
     pub out_dir: PathBuf,
     /// Add k-means clusters and their profiles: a number of clusters, or "auto".
-    #[arg(long, value_name = "K|auto", value_parser = parse_cluster_count, help_heading = "Clusters")]
-    pub clusters: Option<KArg>,
+    #[arg(long, value_name = "K|auto", help_heading = "Clusters")]
+    pub clusters: Option<ClusterK>,
     /// Cluster settings.
     #[command(flatten)]
     pub cluster: ClusterOptions,
@@ -130,8 +164,8 @@ pub struct ClusterArgs {
     /// Transactions (see `segment`).
     pub input: PathBuf,
     /// Number of clusters, or "auto" for the best silhouette of --k-range.
-    #[arg(long, value_name = "K|auto", default_value = "4", value_parser = parse_cluster_count, help_heading = "Clusters")]
-    pub k: KArg,
+    #[arg(long, value_name = "K|auto", help_heading = "Clusters")]
+    pub k: Option<ClusterK>,
     /// Cluster settings.
     #[command(flatten)]
     pub cluster: ClusterOptions,
@@ -147,144 +181,77 @@ pub struct ClvArgs {
     pub clv: ClvOptions,
 }
 
-/// Time unit of recency, T and the horizon.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TimeUnitArg {
-    /// Days.
-    Day,
-    /// Weeks.
-    Week,
-}
-
-/// Which purchases count as one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PeriodArg {
-    /// Same calendar day.
-    Day,
-    /// Same Monday-to-Sunday week.
-    Week,
-}
-
-/// Transaction model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ModelArg {
-    /// BG/NBD (Fader, Hardie & Lee 2005).
-    BgNbd,
-    /// Pareto/NBD (Schmittlein, Morrison & Colombo 1987).
-    ParetoNbd,
-}
-
-/// Lifetime-value settings shared by `clv`, `segment --clv` and `report --clv`.
+/// The lifetime-value window and period, shared by the CLV subcommands and `sql --clv`.
 #[derive(Debug, Args)]
-pub struct ClvOptions {
+pub struct ClvWindow {
     /// Last day of the calibration window (YYYY-MM-DD) [the last transaction's day].
     #[arg(long, value_name = "DATE", help_heading = "Lifetime value")]
     pub calibration_end: Option<String>,
     /// Last day of a holdout window after the calibration end, to check predictions.
     #[arg(long, value_name = "DATE", help_heading = "Lifetime value")]
     pub holdout_end: Option<String>,
-    /// Unit of recency, T and --horizon.
-    #[arg(long, value_enum, default_value_t = TimeUnitArg::Week, help_heading = "Lifetime value")]
-    pub time_unit: TimeUnitArg,
     /// Purchases in the same period count as one.
-    #[arg(long, value_enum, default_value_t = PeriodArg::Day, help_heading = "Lifetime value")]
-    pub period: PeriodArg,
+    #[arg(long, value_parser = choice::<Period>(), help_heading = "Lifetime value")]
+    pub period: Option<Period>,
+}
+
+/// Lifetime-value settings shared by `clv`, `segment --clv` and `report --clv`.
+#[derive(Debug, Args)]
+pub struct ClvOptions {
+    /// Window and period.
+    #[command(flatten)]
+    pub window: ClvWindow,
+    /// Unit of recency, T and --horizon.
+    #[arg(long, value_parser = choice::<TimeUnit>(), help_heading = "Lifetime value")]
+    pub time_unit: Option<TimeUnit>,
     /// Purchase and dropout model.
-    #[arg(long, value_enum, default_value_t = ModelArg::BgNbd, help_heading = "Lifetime value")]
-    pub clv_model: ModelArg,
+    #[arg(long, value_parser = choice::<TransactionModel>(), help_heading = "Lifetime value")]
+    pub clv_model: Option<TransactionModel>,
     /// Horizon of expected purchases and CLV, in the time unit.
-    #[arg(long, default_value_t = 52.0, help_heading = "Lifetime value")]
-    pub horizon: f64,
+    #[arg(long, help_heading = "Lifetime value")]
+    pub horizon: Option<f64>,
     /// Monthly discount rate (0.01 = 1 % a month).
-    #[arg(long, default_value_t = 0.01, help_heading = "Lifetime value")]
-    pub discount: f64,
+    #[arg(long, help_heading = "Lifetime value")]
+    pub discount: Option<f64>,
     /// Profit margin applied to revenue (1 = CLV in revenue).
-    #[arg(long, default_value_t = 1.0, help_heading = "Lifetime value")]
-    pub margin: f64,
+    #[arg(long, help_heading = "Lifetime value")]
+    pub margin: Option<f64>,
     /// L2 penalty on the model parameters (lifetimes' penalizer_coef).
-    #[arg(long, default_value_t = 0.0, help_heading = "Lifetime value")]
-    pub penalty: f64,
-}
-
-/// A number of clusters, or a request to choose it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KArg {
-    /// Exactly this many.
-    Fixed(usize),
-    /// The best silhouette of `--k-range`.
-    Auto,
-}
-
-fn parse_cluster_count(text: &str) -> Result<KArg, String> {
-    if text.eq_ignore_ascii_case("auto") {
-        return Ok(KArg::Auto);
-    }
-    text.parse::<usize>()
-        .map(KArg::Fixed)
-        .map_err(|_| format!("expected a number of clusters or \"auto\", got {text:?}"))
-}
-
-/// Feature transform.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TransformArg {
-    /// Features as they are.
-    None,
-    /// sign(x)·ln(1 + |x|).
-    Log1p,
-}
-
-/// Feature scaling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ScaleArg {
-    /// No scaling.
-    None,
-    /// z-score.
-    Standard,
-    /// (x − median) / interquartile range.
-    Robust,
+    #[arg(long, help_heading = "Lifetime value")]
+    pub penalty: Option<f64>,
 }
 
 /// k-means settings shared by `cluster`, `segment` and `report`.
 #[derive(Debug, Args)]
 pub struct ClusterOptions {
-    /// Customer columns to cluster on.
-    #[arg(
-        long,
-        value_name = "LIST",
-        default_value = "recency_days,frequency,monetary",
-        help_heading = "Clusters"
-    )]
-    pub features: String,
+    /// Customer columns to cluster on (comma-separated).
+    #[arg(long, value_name = "LIST", help_heading = "Clusters")]
+    pub features: Option<String>,
     /// Transform applied to each feature first.
-    #[arg(long, value_enum, default_value_t = TransformArg::Log1p, help_heading = "Clusters")]
-    pub transform: TransformArg,
+    #[arg(long, value_parser = choice::<Transform>(), help_heading = "Clusters")]
+    pub transform: Option<Transform>,
     /// Scaling applied after the transform.
-    #[arg(long, value_enum, default_value_t = ScaleArg::Standard, help_heading = "Clusters")]
-    pub scale: ScaleArg,
+    #[arg(long, value_parser = choice::<Scale>(), help_heading = "Clusters")]
+    pub scale: Option<Scale>,
     /// Random seed of the k-means++ initialisation (and the silhouette sample).
-    #[arg(long, default_value_t = 42, help_heading = "Clusters")]
-    pub seed: u64,
+    #[arg(long, help_heading = "Clusters")]
+    pub seed: Option<u64>,
     /// k-means runs; the one with the lowest inertia is kept.
-    #[arg(long, default_value_t = 10, help_heading = "Clusters")]
-    pub n_init: usize,
+    #[arg(long, help_heading = "Clusters")]
+    pub n_init: Option<usize>,
     /// Iteration limit of each run.
-    #[arg(long, default_value_t = 300, help_heading = "Clusters")]
-    pub max_iter: u64,
+    #[arg(long, help_heading = "Clusters")]
+    pub max_iter: Option<u64>,
     /// A run stops when the centroids' squared movement is at most this × the mean feature
     /// variance (scikit-learn's definition).
-    #[arg(long, default_value_t = 1e-4, help_heading = "Clusters")]
-    pub tolerance: f64,
+    #[arg(long, help_heading = "Clusters")]
+    pub tolerance: Option<f64>,
     /// The range of k tried by "auto", e.g. 2-10.
-    #[arg(
-        long,
-        value_name = "MIN-MAX",
-        default_value = "2-10",
-        help_heading = "Clusters"
-    )]
-    pub k_range: String,
+    #[arg(long, value_name = "MIN-MAX", help_heading = "Clusters")]
+    pub k_range: Option<String>,
     /// Above this many customers, the silhouette is computed on a seeded sample of this size.
-    #[arg(long, value_name = "N", default_value_t = 20_000, help_heading = "Clusters")]
-    pub silhouette_sample: usize,
+    #[arg(long, value_name = "N", help_heading = "Clusters")]
+    pub silhouette_sample: Option<usize>,
     /// Save the fitted model (transform, centroids, label order) as JSON.
     #[arg(long, value_name = "FILE", help_heading = "Clusters")]
     pub save_model: Option<PathBuf>,
@@ -318,8 +285,8 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 100_000)]
     pub rows: u64,
     /// Random seed: the same seed gives the same file, byte for byte.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// First day of the period (YYYY-MM-DD).
     #[arg(long, value_name = "DATE", default_value = "2022-01-01")]
     pub start: String,
@@ -342,51 +309,6 @@ pub struct RulesArgs {
     pub show_builtin: bool,
 }
 
-/// What an input holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum InputKindArg {
-    /// One row per purchase or return line.
-    Transactions,
-    /// One row per customer, aggregated elsewhere (`clientele sql` prints the query).
-    Customers,
-}
-
-/// Character encodings of CSV input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum EncodingArg {
-    /// UTF-8.
-    #[value(name = "utf-8", alias = "utf8")]
-    Utf8,
-    /// ISO-8859-1.
-    #[value(name = "latin-1", alias = "latin1", alias = "iso-8859-1")]
-    Latin1,
-    /// Windows-1252 (cp1252).
-    #[value(name = "windows-1252", alias = "cp1252")]
-    Windows1252,
-}
-
-/// Readers of plain CSV input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReaderArg {
-    /// clientele's own reader where it applies, polars' otherwise.
-    Auto,
-    /// Always polars' reader.
-    Polars,
-}
-
-/// SQL dialects of `clientele sql`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DialectArg {
-    /// DuckDB.
-    Duckdb,
-    /// Apache Spark SQL / Databricks.
-    Spark,
-    /// Google BigQuery.
-    Bigquery,
-    /// PostgreSQL.
-    Postgres,
-}
-
 /// `sql` arguments.
 #[derive(Debug, Args)]
 pub struct SqlArgs {
@@ -395,8 +317,8 @@ pub struct SqlArgs {
     /// the columns with --customer, --time, --amount (or --quantity and --price), --order.
     pub sample: Option<PathBuf>,
     /// SQL dialect.
-    #[arg(long, value_enum, default_value_t = DialectArg::Duckdb)]
-    pub dialect: DialectArg,
+    #[arg(long, value_parser = choice::<Dialect>(), default_value = "duckdb")]
+    pub dialect: Dialect,
     /// The table to read, e.g. `sales.orders` [DuckDB with a sample: read_parquet / read_csv of
     /// the sample's path].
     #[arg(long, value_name = "TABLE")]
@@ -404,69 +326,25 @@ pub struct SqlArgs {
     /// Add the btyd_* columns lifetime value needs (`--clv` with `--input-kind customers`).
     #[arg(long, help_heading = "Lifetime value")]
     pub clv: bool,
-    /// Last day of the calibration window [the last purchase day].
-    #[arg(long, value_name = "DATE", requires = "clv", help_heading = "Lifetime value")]
-    pub calibration_end: Option<String>,
-    /// Last day of a holdout window.
-    #[arg(long, value_name = "DATE", requires = "clv", help_heading = "Lifetime value")]
-    pub holdout_end: Option<String>,
-    /// Purchases in the same period count as one.
-    #[arg(long, value_enum, default_value_t = PeriodArg::Day, help_heading = "Lifetime value")]
-    pub period: PeriodArg,
-}
-
-/// How negative amounts count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReturnsArg {
-    /// Sum negative amounts into monetary value.
-    Net,
-    /// Exclude rows with a negative amount (counted as excluded).
-    Exclude,
-}
-
-/// Binning method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BinningArg {
-    /// Cut points at value quantiles; equal values always get equal scores.
-    Quantile,
-    /// Equal-count bins over ranks, ties broken by customer id (pandas qcut of rank "first").
-    Rank,
-    /// Your cut points: --r-thresholds, --f-thresholds, --m-thresholds.
-    Fixed,
-}
-
-/// ABC basis.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AbcByArg {
-    /// Shares of customers (default splits 5,15,80).
-    Customers,
-    /// Shares of cumulative revenue, Pareto (default splits 80,15,5).
-    Revenue,
-}
-
-/// Input format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum InputFormatArg {
-    /// Delimited text (optionally gzip-compressed).
-    Csv,
-    /// Apache Parquet.
-    Parquet,
-}
-
-/// Output table format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FormatArg {
-    /// Comma-separated values.
-    Csv,
-    /// Apache Parquet.
-    Parquet,
-    /// Newline-delimited JSON.
-    Json,
+    /// Lifetime-value window and period.
+    #[command(flatten)]
+    pub window: ClvWindow,
 }
 
 /// Options shared by the subcommands (they may come before or after the subcommand).
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
+    /// Settings from a TOML file (a `clientele run` configuration or `clientele config show`'s
+    /// output); flags override it. Required by `run`.
+    #[arg(
+        long,
+        short = 'c',
+        global = true,
+        value_name = "FILE",
+        help_heading = "Settings"
+    )]
+    pub config: Option<PathBuf>,
+
     /// Customer id column [detected: customer_id, CustomerID, Customer ID, ...].
     #[arg(long, global = true, value_name = "COL", help_heading = "Columns")]
     pub customer: Option<String>,
@@ -499,18 +377,12 @@ pub struct GlobalArgs {
     pub time_format: Option<String>,
 
     /// Input format [from the extension and content].
-    #[arg(
-        long,
-        global = true,
-        value_enum,
-        value_name = "FORMAT",
-        help_heading = "Input"
-    )]
-    pub input_format: Option<InputFormatArg>,
+    #[arg(long, global = true, value_parser = choice::<InputFormat>(), value_name = "FORMAT", help_heading = "Input")]
+    pub input_format: Option<InputFormat>,
     /// What the input holds: a transaction log, or a customer table aggregated elsewhere
     /// (customer_id, first_purchase, last_purchase, frequency, monetary; see `clientele sql`).
-    #[arg(long, global = true, value_enum, default_value_t = InputKindArg::Transactions, help_heading = "Input")]
-    pub input_kind: InputKindArg,
+    #[arg(long, global = true, value_parser = choice::<InputKind>(), help_heading = "Input")]
+    pub input_kind: Option<InputKind>,
     /// CSV field delimiter: one character, "tab", or "whitespace" [sniffed from the first line].
     #[arg(long, global = true, value_name = "CHAR", help_heading = "Input")]
     pub delimiter: Option<String>,
@@ -523,12 +395,12 @@ pub struct GlobalArgs {
     /// Character encoding of CSV input; windows-1252 and latin-1 are transcoded to UTF-8 before
     /// parsing (Excel's CSV export on Western European Windows is windows-1252). Rows that are
     /// not valid UTF-8 are rejected as invalid_utf8.
-    #[arg(long, global = true, value_enum, default_value_t = EncodingArg::Utf8, help_heading = "Input")]
-    pub encoding: EncodingArg,
+    #[arg(long, global = true, value_parser = choice::<Encoding>(), help_heading = "Input")]
+    pub encoding: Option<Encoding>,
     /// Which reader reads plain CSV: auto (clientele's own reader where it applies, polars'
     /// otherwise) or polars (always polars' reader). Both give the same rows.
-    #[arg(long, global = true, value_enum, default_value_t = ReaderArg::Auto, help_heading = "Input")]
-    pub reader: ReaderArg,
+    #[arg(long, global = true, value_parser = choice::<CsvReaderChoice>(), help_heading = "Input")]
+    pub reader: Option<CsvReaderChoice>,
     /// Write rejected rows with their reason, row number, column and value to FILE.
     #[arg(long, global = true, value_name = "FILE", help_heading = "Input")]
     pub rejects: Option<PathBuf>,
@@ -537,14 +409,14 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "DATE", help_heading = "Analysis")]
     pub as_of: Option<String>,
     /// How negative amounts (returns) count.
-    #[arg(long, global = true, value_enum, default_value_t = ReturnsArg::Net, help_heading = "Analysis")]
-    pub returns: ReturnsArg,
+    #[arg(long, global = true, value_parser = choice::<ReturnsPolicy>(), help_heading = "Analysis")]
+    pub returns: Option<ReturnsPolicy>,
     /// How measures are cut into scores.
-    #[arg(long, global = true, value_enum, default_value_t = BinningArg::Quantile, help_heading = "Analysis")]
-    pub binning: BinningArg,
+    #[arg(long, global = true, value_parser = choice::<Binning>(), help_heading = "Analysis")]
+    pub binning: Option<Binning>,
     /// Scores per measure (2 to 9).
-    #[arg(long, global = true, default_value_t = 5, help_heading = "Analysis")]
-    pub bins: usize,
+    #[arg(long, global = true, help_heading = "Analysis")]
+    pub bins: Option<usize>,
     /// Fixed cut points for recency_days, ascending, bins-1 of them (e.g. 30,90,180,365).
     #[arg(long, global = true, value_name = "LIST", help_heading = "Analysis")]
     pub r_thresholds: Option<String>,
@@ -558,8 +430,8 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "FILE", help_heading = "Analysis")]
     pub rules: Option<PathBuf>,
     /// ABC classes by share of customers or of revenue.
-    #[arg(long, global = true, value_enum, default_value_t = AbcByArg::Customers, help_heading = "Analysis")]
-    pub abc_by: AbcByArg,
+    #[arg(long, global = true, value_parser = choice::<AbcBasis>(), help_heading = "Analysis")]
+    pub abc_by: Option<AbcBasis>,
     /// ABC class shares in % [5,15,80 by customers; 80,15,5 by revenue].
     #[arg(long, global = true, value_name = "LIST", help_heading = "Analysis")]
     pub abc_splits: Option<String>,
@@ -568,8 +440,8 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true, value_name = "FILE", help_heading = "Output")]
     pub output: Option<PathBuf>,
     /// Output table format [from the output extension; CSV on stdout and for report].
-    #[arg(long, global = true, value_enum, help_heading = "Output")]
-    pub format: Option<FormatArg>,
+    #[arg(long, global = true, value_parser = choice::<OutputFormat>(), help_heading = "Output")]
+    pub format: Option<OutputFormat>,
     /// Write only these columns of the table, in this order (comma-separated names, e.g.
     /// customer_id,segment,abc_class); all columns by default.
     #[arg(long, global = true, value_name = "LIST", help_heading = "Output")]

@@ -3,15 +3,20 @@
 mod args;
 mod cmd;
 mod outputs;
+mod settings;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::args::{Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = settings::with_defaults(Cli::command()).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(err) => err.exit(),
+    };
     init_logging(cli.global.quiet);
     match run(cli) {
         Ok(code) => code,
@@ -35,6 +40,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             | Command::Segment(_)
             | Command::Cluster(_)
             | Command::Clv(_)
+            | Command::Config(_)
     );
     if g.columns.is_some() && !writes_one_table {
         return Err(cmd::usage(
@@ -55,6 +61,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules(a) => cmd::rules::run(g, a),
         Command::Run(a) => cmd::run::run(g, a),
         Command::Sql(a) => cmd::sql::run(g, a),
+        Command::Config(a) => cmd::config::run(g, a),
     }
 }
 

@@ -13,24 +13,24 @@ use std::path::Path;
 
 use anyhow::Context;
 use clientele::cluster::Clustering;
-use clientele::ingest::{IngestOptions, Transactions};
+use clientele::ingest::Transactions;
 use clientele::output::{NamedFile, OutputSet, StagedFile};
 use clientele::polars::prelude::{DataFrame, Engine};
 use clientele::{OutputFormat, RowPolicy};
 
-use crate::args::{ClusterOptions, FormatArg, GlobalArgs};
+use crate::args::{ClusterOptions, GlobalArgs};
 use crate::cmd::{note, usage};
+use clientele::settings::Settings;
 
 /// The files a command will write, staged until [`Outputs::commit`].
 pub struct Outputs<'g> {
     g: &'g GlobalArgs,
+    format: Option<OutputFormat>,
+    columns: Option<Vec<String>>,
     set: OutputSet,
     notes: Vec<String>,
     stdout: Option<(DataFrame, OutputFormat)>,
 }
-
-/// The role of `--model FILE`: the one input among the extra files of [`Outputs::check`].
-const MODEL_INPUT: &str = "--model";
 
 /// `-o FILE`, unless absent or `-` (stdout).
 fn table_path(g: &GlobalArgs) -> Option<&Path> {
@@ -40,8 +40,8 @@ fn table_path(g: &GlobalArgs) -> Option<&Path> {
 impl<'g> Outputs<'g> {
     /// Checks the outputs named by the global flags (`-o`, `--rejects`) and the `extra` files
     /// (from [`Outputs::cluster_files`] or [`files_in`]) against the input files (`input`
-    /// resolved as the reader will, `--rules`, `--model`) and against each other. Nothing is
-    /// read or written.
+    /// resolved as the reader will, the rules file, the cluster model) and against each other.
+    /// Nothing is read or written.
     ///
     /// # Errors
     ///
@@ -49,20 +49,30 @@ impl<'g> Outputs<'g> {
     /// output is a directory or its directory is missing.
     pub fn check(
         g: &'g GlobalArgs,
-        input: Option<(&Path, &IngestOptions)>,
+        settings: Option<&Settings>,
+        input: Option<&Path>,
         extra: Vec<NamedFile>,
     ) -> anyhow::Result<Outputs<'g>> {
         let mut inputs = Vec::new();
-        if let Some((path, options)) = input
-            && let Ok(files) = clientele::ingest::input_files(&[path.to_path_buf()], options)
-        {
-            // An input that cannot be resolved is reported by the reader, with its reason.
-            inputs.extend(files.files.into_iter().map(|f| NamedFile::new(f, "input")));
+        if let Some(settings) = settings {
+            if let Some(path) = input
+                && let Ok(options) = settings.ingest_options()
+                && let Ok(files) = clientele::ingest::input_files(&[path.to_path_buf()], &options)
+            {
+                // An input that cannot be resolved is reported by the reader, with its reason.
+                inputs.extend(files.files.into_iter().map(|f| NamedFile::new(f, "input")));
+            }
+            inputs.extend(
+                settings
+                    .analysis
+                    .rules
+                    .iter()
+                    .map(|p| NamedFile::new(p, "--rules")),
+            );
+            let model = settings.clusters.as_ref().and_then(|c| c.model.as_ref());
+            inputs.extend(model.map(|p| NamedFile::new(p, "--model")));
         }
-        inputs.extend(g.rules.iter().map(|p| NamedFile::new(p, "--rules")));
-        let (extra_inputs, extra_outputs): (Vec<NamedFile>, Vec<NamedFile>) =
-            extra.into_iter().partition(|f| f.role == MODEL_INPUT);
-        inputs.extend(extra_inputs);
+        let extra_outputs = extra;
         let mut outputs = Vec::new();
         if let Some(path) = table_path(g) {
             outputs.push(NamedFile::new(path, "-o"));
@@ -74,20 +84,21 @@ impl<'g> Outputs<'g> {
         clientele::output::check_outputs(&inputs, &outputs)?;
         Ok(Outputs {
             g,
+            format: settings.and_then(|s| s.output.format),
+            columns: settings.and_then(|s| s.output.columns.clone()),
             set: OutputSet::new(),
             notes: Vec::new(),
             stdout: None,
         })
     }
 
-    /// The files of the clustering flags: `--save-model` writes one, `--model` reads one.
+    /// The file of the clustering flags: `--save-model` writes one.
     pub fn cluster_files(options: &ClusterOptions) -> Vec<NamedFile> {
-        let saved = options
+        options
             .save_model
             .iter()
-            .map(|p| NamedFile::new(p, "--save-model"));
-        let read = options.model.iter().map(|p| NamedFile::new(p, MODEL_INPUT));
-        saved.chain(read).collect()
+            .map(|p| NamedFile::new(p, "--save-model"))
+            .collect()
     }
 
     /// Adds a staged file, with the note printed once it is in place.
@@ -107,13 +118,12 @@ impl<'g> Outputs<'g> {
     ///
     /// A usage error for an unknown `--columns` name or output extension; write errors.
     pub fn table(&mut self, frame: &DataFrame) -> anyhow::Result<()> {
-        let g = self.g;
-        let frame = match &g.columns {
-            Some(list) => select_columns(frame, list)?,
+        let frame = match &self.columns {
+            Some(names) => select_columns(frame, names)?,
             None => frame.clone(),
         };
-        let path = table_path(g);
-        let format = output_format(g, path)?;
+        let path = table_path(self.g);
+        let format = output_format(self.format, path)?;
         match path {
             Some(path) => {
                 let staged = clientele::output::stage_frame(&frame, path, format)?;
@@ -193,9 +203,9 @@ impl<'g> Outputs<'g> {
 }
 
 /// The format of `-o`: `--format`, else the file's extension, else CSV for stdout.
-fn output_format(g: &GlobalArgs, path: Option<&Path>) -> anyhow::Result<OutputFormat> {
-    if let Some(f) = g.format {
-        return Ok(format_of(f));
+fn output_format(given: Option<OutputFormat>, path: Option<&Path>) -> anyhow::Result<OutputFormat> {
+    if let Some(f) = given {
+        return Ok(f);
     }
     match path {
         None => Ok(OutputFormat::Csv),
@@ -208,22 +218,9 @@ fn output_format(g: &GlobalArgs, path: Option<&Path>) -> anyhow::Result<OutputFo
     }
 }
 
-/// The library's format for `--format`.
-pub fn format_of(arg: FormatArg) -> OutputFormat {
-    match arg {
-        FormatArg::Csv => OutputFormat::Csv,
-        FormatArg::Parquet => OutputFormat::Parquet,
-        FormatArg::Json => OutputFormat::Ndjson,
-    }
-}
-
 /// The `--columns` of `frame`, in the order listed.
-fn select_columns(frame: &DataFrame, list: &str) -> anyhow::Result<DataFrame> {
-    let names: Vec<&str> = list.split(',').map(str::trim).filter(|n| !n.is_empty()).collect();
-    if names.is_empty() {
-        anyhow::bail!("--columns lists no column");
-    }
-    for name in &names {
+fn select_columns(frame: &DataFrame, names: &[String]) -> anyhow::Result<DataFrame> {
+    for name in names {
         if frame.column(name).is_err() {
             let available: Vec<&str> = frame.get_column_names().iter().map(|n| n.as_str()).collect();
             anyhow::bail!(
@@ -232,7 +229,7 @@ fn select_columns(frame: &DataFrame, list: &str) -> anyhow::Result<DataFrame> {
             );
         }
     }
-    Ok(frame.select(names)?)
+    Ok(frame.select(names.iter().map(String::as_str))?)
 }
 
 /// Files inside `dir` named `names`, as outputs.

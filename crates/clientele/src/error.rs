@@ -315,6 +315,15 @@ pub enum ParamError {
         detail: String,
     },
 
+    /// A setting is invalid or does not fit the others.
+    #[error("{setting}: {detail}")]
+    Setting {
+        /// The setting's key (and its flag), e.g. `clusters.k (--clusters/--k)`.
+        setting: &'static str,
+        /// What is wrong.
+        detail: String,
+    },
+
     /// A parameter is outside its valid range.
     #[error("{name} must be {expected}, got {got}")]
     OutOfRange {

@@ -23,8 +23,8 @@
 //! let tx = ingest::from_frame("orders", orders.lazy(), &IngestOptions::default())?;
 //! let result = Segmenter::new()
 //!     .returns(ReturnsPolicy::Exclude)
-//!     .rfm(RfmParams::quintiles())
-//!     .abc(AbcParams::by_customer_share([5.0, 15.0, 80.0]))
+//!     .rfm(RfmParams::quintiles().check()?)
+//!     .abc(AbcParams::by_customer_share([5.0, 15.0, 80.0]).check()?)
 //!     .run(&tx)?;
 //!
 //! assert_eq!(result.frame.height(), 4); // one row per customer
@@ -67,6 +67,7 @@ pub mod rfm;
 pub mod rows;
 pub mod run;
 pub mod segmenter;
+pub mod settings;
 pub mod sql;
 
 pub use abc::{AbcBasis, AbcParams};

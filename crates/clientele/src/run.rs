@@ -19,13 +19,14 @@ use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::config::{InputKindConfig, RunConfig};
+use crate::config::RunConfig;
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::{self, Transactions};
 use crate::migration;
 use crate::output::{OutputFormat, OutputSet, stage_bytes, stage_frame, write_bytes};
 use crate::report::Summary;
 use crate::rows::{AsOf, RowPolicy, RowReconciliation};
+use crate::segmenter::InputKind;
 use crate::segmenter::Segmentation;
 
 /// Name of the manifest in a run directory.
@@ -185,12 +186,13 @@ pub fn execute(config: &RunConfig, options: &RunOptions) -> Result<RunOutcome> {
         done: Vec::new(),
         hook: options.on_stage.as_deref(),
     };
-    let out = config.output.dir.clone();
-    let format = config.output_format()?;
-    let segmenter = config.segmenter()?;
-    let ingest_options = config.ingest_options()?;
-    let customer_table = config.input.kind == InputKindConfig::Customers;
-    let files = ingest::input_files(&config.input.paths, &ingest_options)?;
+    let out = config.dir.clone();
+    let job = config.settings.check()?;
+    let format = job.output_format.unwrap_or(OutputFormat::Parquet);
+    let segmenter = job.segmenter();
+    let ingest_options = &job.ingest;
+    let customer_table = job.input_kind == InputKind::Customers;
+    let files = ingest::input_files(&config.paths, ingest_options)?;
     check_inputs_outside(&files.files, &out)?;
     let workspace = Workspace::open(&out)?;
     stages.finish("check");
@@ -199,11 +201,11 @@ pub fn execute(config: &RunConfig, options: &RunOptions) -> Result<RunOutcome> {
     stages.finish("hash-inputs");
 
     let (tx, result) = if customer_table {
-        let table = crate::customers::pre_aggregated::scan(&config.input.paths, &ingest_options)?;
+        let table = crate::customers::pre_aggregated::scan(&config.paths, ingest_options)?;
         let result = segmenter.run_customer_table(&table)?;
         (table, result)
     } else {
-        let tx = ingest::scan_many(&config.input.paths, &ingest_options)?;
+        let tx = ingest::scan_many(&config.paths, ingest_options)?;
         let result = segmenter.run(&tx)?;
         (tx, result)
     };
@@ -239,7 +241,7 @@ pub fn execute(config: &RunConfig, options: &RunOptions) -> Result<RunOutcome> {
             }
             // The first run of a nightly job has nothing to compare with yet.
             Err(Error::Io { source, .. })
-                if source.kind() == std::io::ErrorKind::NotFound && path == &config.output.dir =>
+                if source.kind() == std::io::ErrorKind::NotFound && path == &config.dir =>
             {
                 log::info!("no previous run in {} yet: nothing to compare", path.display());
             }

@@ -13,8 +13,8 @@
 //! let tx = ingest::from_frame("orders", orders.lazy(), &IngestOptions::default())?;
 //! let result = Segmenter::new()
 //!     .as_of(AsOf::Date(chrono::NaiveDate::from_ymd_opt(2024, 3, 31).unwrap()))
-//!     .rfm(RfmParams::new().bins(3))
-//!     .abc(AbcParams::by_customer_share([34.0, 33.0, 33.0]))
+//!     .rfm(RfmParams::new().bins(3).check()?)
+//!     .abc(AbcParams::by_customer_share([34.0, 33.0, 33.0]).check()?)
 //!     .run(&tx)?;
 //! assert_eq!(result.frame.height(), 3);
 //! assert!(result.customers.reconciliation.balances());
@@ -23,32 +23,50 @@
 
 use polars::prelude::*;
 
-use crate::abc::{self, AbcParams, AbcTiers};
-use crate::cluster::{self, ClusterModel, ClusterParams, Clustering};
+use crate::abc::{self, AbcParams, AbcTiers, AbcValidParams};
+use crate::cluster::{self, ClusterModel, ClusterValidParams, Clustering};
 use crate::clv::{self, ClvResult, ClvValidParams};
 use crate::customers::{self, CustomerTable};
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::Transactions;
 use crate::report::Summary;
-use crate::rfm::{self, RfmParams, RfmScored, SegmentRules};
+use crate::rfm::{self, RfmParams, RfmScored, RfmValidParams, SegmentRules};
 use crate::rows::{AsOf, ReturnsPolicy, RowPolicy};
 
-/// Settings for the segmentation job; [`Segmenter::run`] checks and runs them.
-#[derive(Debug, Clone, Default)]
+/// A segmentation job over checked parameters (from [`Settings::check`](crate::settings::Settings::check)
+/// or the parameters' own `check`); [`Segmenter::run`] runs it.
+#[derive(Debug, Clone)]
 pub struct Segmenter {
     policy: RowPolicy,
-    rfm: RfmParams,
+    rfm: RfmValidParams,
     rules: SegmentRules,
-    abc: AbcParams,
+    abc: AbcValidParams,
     clusters: Option<ClusterJob>,
     clv: Option<ClvValidParams>,
 }
 
+impl Default for Segmenter {
+    fn default() -> Self {
+        Segmenter {
+            policy: RowPolicy::default(),
+            rfm: RfmParams::new()
+                .check()
+                .expect("the default RFM parameters are valid"),
+            rules: SegmentRules::default(),
+            abc: AbcParams::default()
+                .check()
+                .expect("the default ABC parameters are valid"),
+            clusters: None,
+            clv: None,
+        }
+    }
+}
+
 /// Clusters as part of a segmentation job.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ClusterJob {
     /// Fit k-means with these parameters.
-    Fit(ClusterParams),
+    Fit(ClusterValidParams),
     /// Assign customers to a saved model's clusters.
     Apply(Box<ClusterModel>),
 }
@@ -79,7 +97,7 @@ impl Segmenter {
     }
 
     /// Sets the RFM scoring parameters.
-    pub fn rfm(mut self, params: RfmParams) -> Self {
+    pub fn rfm(mut self, params: RfmValidParams) -> Self {
         self.rfm = params;
         self
     }
@@ -91,7 +109,7 @@ impl Segmenter {
     }
 
     /// Sets the ABC parameters.
-    pub fn abc(mut self, params: AbcParams) -> Self {
+    pub fn abc(mut self, params: AbcValidParams) -> Self {
         self.abc = params;
         self
     }
@@ -155,13 +173,9 @@ impl Segmenter {
         self.segment_with(table, customers, InputKind::Customers, btyd.as_ref())
     }
 
+    /// The rules must fit the number of bins (set apart, so checked together here).
     fn check(&self) -> Result<()> {
-        let rfm_params = self.rfm.clone().check()?;
-        self.abc.clone().check()?;
-        self.rules.check(rfm_params.bins())?;
-        if let Some(ClusterJob::Fit(params)) = &self.clusters {
-            params.clone().check()?;
-        }
+        self.rules.check(self.rfm.bins())?;
         Ok(())
     }
 
@@ -176,14 +190,8 @@ impl Segmenter {
         kind: InputKind,
         btyd: Option<&DataFrame>,
     ) -> Result<Segmentation> {
-        let rfm_params = self.rfm.clone().check()?;
-        let abc_params = self.abc.clone().check()?;
-        let cluster_params = match &self.clusters {
-            Some(ClusterJob::Fit(params)) => Some(params.clone().check()?),
-            _ => None,
-        };
-        let rfm = rfm::score(&customers.frame, &rfm_params, &self.rules)?;
-        let abc = abc::classify(&customers.frame, &abc_params)?;
+        let rfm = rfm::score(&customers.frame, &self.rfm, &self.rules)?;
+        let abc = abc::classify(&customers.frame, &self.abc)?;
         let mut frame = rfm.frame.clone();
         frame
             .with_column(
@@ -193,10 +201,10 @@ impl Segmenter {
                     .clone(),
             )
             .context(|| "joining ABC classes".into())?;
-        let clusters = match (&self.clusters, cluster_params) {
-            (Some(ClusterJob::Fit(_)), Some(params)) => Some(cluster::fit(&customers.frame, &params)?),
-            (Some(ClusterJob::Apply(model)), _) => Some(cluster::apply(&customers.frame, model)?),
-            _ => None,
+        let clusters = match &self.clusters {
+            Some(ClusterJob::Fit(params)) => Some(cluster::fit(&customers.frame, params)?),
+            Some(ClusterJob::Apply(model)) => Some(cluster::apply(&customers.frame, model)?),
+            None => None,
         };
         if let Some(clusters) = &clusters {
             clusters.add_column(&mut frame)?;

@@ -4,20 +4,22 @@ use std::process::ExitCode;
 
 use crate::args::{GlobalArgs, InputArgs};
 use crate::outputs::Outputs;
+use crate::settings::{self, Flags};
 
 /// Runs the subcommand.
 pub fn run(g: &GlobalArgs, a: &InputArgs) -> anyhow::Result<ExitCode> {
-    let policy = super::row_policy(g)?;
-    let mut outputs = Outputs::check(g, Some((&a.input, &super::ingest_options(g)?)), Vec::new())?;
-    let params = super::abc_params(g)?.check()?;
-    let (tx, table) = super::aggregate_customers(g, &a.input, &policy)?;
-    let tiers = clientele::abc::classify(&table.frame, &params)?;
+    let settings = settings::settings(g, Flags::default())?;
+    let mut outputs = Outputs::check(g, Some(&settings), Some(&a.input), Vec::new())?;
+    let job = settings.check()?;
+    let (tx, table) = super::aggregate_customers(g, &job, &a.input)?;
+    let params = &job.abc;
+    let tiers = clientele::abc::classify(&table.frame, params)?;
     super::note(
         g,
         clientele::report::abc_markdown(&tiers.summary, params.basis(), params.splits()).trim_end(),
     );
     outputs.table(&tiers.frame)?;
-    outputs.rejects(&tx, &policy)?;
+    outputs.rejects(&tx, &job.policy)?;
     outputs.commit()?;
     Ok(ExitCode::SUCCESS)
 }

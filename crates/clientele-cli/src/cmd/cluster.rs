@@ -8,19 +8,30 @@ use clientele::customers::col_names::CUSTOMER_ID;
 
 use crate::args::{ClusterArgs, GlobalArgs};
 use crate::outputs::Outputs;
+use crate::settings::{self, Flags};
 
 /// Runs the subcommand: writes `customer_id`, the raw features and `cluster`.
 pub fn run(g: &GlobalArgs, a: &ClusterArgs) -> anyhow::Result<ExitCode> {
-    let policy = super::row_policy(g)?;
+    let settings = settings::settings(
+        g,
+        Flags {
+            clusters: Some((&a.cluster, a.k, true)),
+            ..Flags::default()
+        },
+    )?;
     let files = Outputs::cluster_files(&a.cluster);
-    let mut outputs = Outputs::check(g, Some((&a.input, &super::ingest_options(g)?)), files)?;
-    let job = super::cluster_job(&a.cluster, Some(a.k))?.expect("a k is always given");
-    let (tx, table) = super::aggregate_customers(g, &a.input, &policy)?;
+    let mut outputs = Outputs::check(g, Some(&settings), Some(&a.input), files)?;
+    let job = settings.check()?;
+    let (tx, table) = super::aggregate_customers(g, &job, &a.input)?;
     let clustering = {
         let _progress = super::Progress::start(g, "fitting clusters".into());
-        match job {
-            ClusterJob::Fit(params) => cluster::fit(&table.frame, &params.check()?)?,
-            ClusterJob::Apply(model) => cluster::apply(&table.frame, &model)?,
+        match job
+            .clusters
+            .as_ref()
+            .expect("the cluster subcommand always clusters")
+        {
+            ClusterJob::Fit(params) => cluster::fit(&table.frame, params)?,
+            ClusterJob::Apply(model) => cluster::apply(&table.frame, model)?,
         }
     };
     super::note(
@@ -34,7 +45,7 @@ pub fn run(g: &GlobalArgs, a: &ClusterArgs) -> anyhow::Result<ExitCode> {
     clustering.add_column(&mut frame)?;
     debug_assert!(frame.column(CLUSTER).is_ok());
     outputs.table(&frame)?;
-    outputs.rejects(&tx, &policy)?;
+    outputs.rejects(&tx, &job.policy)?;
     outputs.commit()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -4,18 +4,27 @@ use std::process::ExitCode;
 
 use crate::args::{ClvArgs, GlobalArgs};
 use crate::outputs::Outputs;
+use crate::settings::{self, Flags};
 
 /// Runs the subcommand: writes the per-customer table, prints the models and the holdout check.
 pub fn run(g: &GlobalArgs, a: &ClvArgs) -> anyhow::Result<ExitCode> {
-    let params = super::clv_params(&a.clv)?;
-    let mut outputs = Outputs::check(g, Some((&a.input, &super::ingest_options(g)?)), Vec::new())?;
-    let tx = super::scan(g, &a.input)?;
+    let settings = settings::settings(
+        g,
+        Flags {
+            clv: Some((&a.clv, true)),
+            ..Flags::default()
+        },
+    )?;
+    let mut outputs = Outputs::check(g, Some(&settings), Some(&a.input), Vec::new())?;
+    let job = settings.check()?;
+    let params = job.clv.as_ref().expect("the clv subcommand always computes it");
+    let tx = super::scan(&job, &a.input)?;
     let result = {
         let _progress = super::Progress::start(
             g,
             format!("fitting lifetime-value models to {}", tx.source_name()),
         );
-        clientele::clv::run(&tx, &params)?
+        clientele::clv::run(&tx, params)?
     };
     super::note(g, clientele::report::clv_markdown(&result.summary()).trim_end());
     outputs.table(&result.frame)?;

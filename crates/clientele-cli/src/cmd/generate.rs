@@ -7,17 +7,24 @@ use clientele::format::{format_count, format_money};
 use clientele::generate::{self, GenerateParams};
 
 use crate::args::{GenerateArgs, GlobalArgs};
-use crate::outputs::{Outputs, format_of};
+use crate::outputs::Outputs;
 
 /// Runs the subcommand: writes `-o PATH` (a file, or a directory with `--files N > 1`).
 pub fn run(g: &GlobalArgs, a: &GenerateArgs) -> anyhow::Result<ExitCode> {
     let start = super::parse_date("--start", &a.start)?;
     let end = super::parse_date("--end", &a.end)?;
-    let params = GenerateParams::new(a.customers, a.rows)
-        .seed(a.seed)
+    if g.config.is_some() {
+        return Err(super::usage(
+            "generate takes no settings: --config is for the commands that read transactions",
+        ));
+    }
+    let mut params = GenerateParams::new(a.customers, a.rows)
         .period(start, end)
-        .return_rate(a.return_rate)
-        .check()?;
+        .return_rate(a.return_rate);
+    if let Some(seed) = a.seed {
+        params = params.seed(seed);
+    }
+    let params = params.check()?;
     let Some(path) = g.output.as_deref().filter(|p| p.as_os_str() != "-") else {
         return Err(
             super::UsageError("generate needs -o FILE (or a directory with --files N)".into()).into(),
@@ -25,10 +32,10 @@ pub fn run(g: &GlobalArgs, a: &GenerateArgs) -> anyhow::Result<ExitCode> {
     };
     if a.files <= 1 {
         // One file: not a directory, in a directory that exists.
-        Outputs::check(g, None, Vec::new())?;
+        Outputs::check(g, None, None, Vec::new())?;
     }
     let format = match g.format {
-        Some(f) => format_of(f),
+        Some(f) => f,
         None if a.files > 1 => OutputFormat::Parquet,
         None => OutputFormat::from_path(path).ok_or_else(|| {
             super::UsageError(format!(

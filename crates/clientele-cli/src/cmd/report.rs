@@ -6,11 +6,20 @@ use anyhow::Context;
 use clientele::OutputFormat;
 
 use crate::args::{GlobalArgs, ReportArgs};
-use crate::outputs::{Outputs, files_in, format_of};
+use crate::outputs::{Outputs, files_in};
+use crate::settings::{self, Flags};
 
 /// Runs the subcommand.
 pub fn run(g: &GlobalArgs, a: &ReportArgs) -> anyhow::Result<ExitCode> {
-    let format = g.format.map_or(OutputFormat::Csv, format_of);
+    let settings = settings::settings(
+        g,
+        Flags {
+            clusters: Some((&a.cluster, a.clusters, false)),
+            clv: Some((&a.clv_options, a.clv)),
+            ..Flags::default()
+        },
+    )?;
+    let format = settings.output.format.unwrap_or(OutputFormat::Csv);
     std::fs::create_dir_all(&a.out_dir).with_context(|| format!("cannot create {}", a.out_dir.display()))?;
     // Every file a report may write, checked before anything is read.
     let mut files = files_in(
@@ -18,10 +27,9 @@ pub fn run(g: &GlobalArgs, a: &ReportArgs) -> anyhow::Result<ExitCode> {
         &clientele::run::report_file_names(format, true, true, true),
     );
     files.extend(Outputs::cluster_files(&a.cluster));
-    let mut outputs = Outputs::check(g, Some((&a.input, &super::ingest_options(g)?)), files)?;
-    let job = super::cluster_job(&a.cluster, a.clusters)?;
-    let clv = a.clv.then(|| super::clv_params(&a.clv_options)).transpose()?;
-    let (segmenter, tx, result) = super::run_segmentation(g, &a.input, job, clv)?;
+    let mut outputs = Outputs::check(g, Some(&settings), Some(&a.input), files)?;
+    let job = settings.check()?;
+    let (segmenter, tx, result) = super::run_segmentation(g, &job, &a.input)?;
     let mut summary = result.summary()?;
     let changes = match &a.previous {
         None => None,

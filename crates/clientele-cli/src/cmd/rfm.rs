@@ -4,19 +4,18 @@ use std::process::ExitCode;
 
 use crate::args::{GlobalArgs, InputArgs};
 use crate::outputs::Outputs;
+use crate::settings::{self, Flags};
 
 /// Runs the subcommand.
 pub fn run(g: &GlobalArgs, a: &InputArgs) -> anyhow::Result<ExitCode> {
-    let policy = super::row_policy(g)?;
-    let mut outputs = Outputs::check(g, Some((&a.input, &super::ingest_options(g)?)), Vec::new())?;
-    let params = super::rfm_params(g)?.check()?;
-    let rules = super::segment_rules(g)?;
-    rules.check(params.bins())?;
-    let (tx, table) = super::aggregate_customers(g, &a.input, &policy)?;
-    let scored = clientele::rfm::score(&table.frame, &params, &rules)?;
+    let settings = settings::settings(g, Flags::default())?;
+    let mut outputs = Outputs::check(g, Some(&settings), Some(&a.input), Vec::new())?;
+    let job = settings.check()?;
+    let (tx, table) = super::aggregate_customers(g, &job, &a.input)?;
+    let scored = clientele::rfm::score(&table.frame, &job.rfm, &job.rules)?;
     note_scoring(g, &scored);
     outputs.table(&scored.frame)?;
-    outputs.rejects(&tx, &policy)?;
+    outputs.rejects(&tx, &job.policy)?;
     outputs.commit()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -3,9 +3,8 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use clientele::rfm::{RfmParams, SegmentRules};
-
 use crate::args::{GlobalArgs, RulesArgs};
+use crate::settings::{self, Flags};
 
 const BUILTIN_TOML: &str = include_str!("../../../clientele/src/rfm/default_segments.toml");
 
@@ -15,12 +14,10 @@ pub fn run(g: &GlobalArgs, a: &RulesArgs) -> anyhow::Result<ExitCode> {
         print!("{BUILTIN_TOML}");
         return Ok(ExitCode::SUCCESS);
     }
-    let bins = RfmParams::new().bins(g.bins).check()?.bins();
-    let rules = match &g.rules {
-        Some(path) => SegmentRules::from_file(path)?,
-        None => SegmentRules::builtin(),
-    };
-    let map = rules.check(bins)?;
+    let settings = settings::settings(g, Flags::default())?;
+    let job = settings.check()?;
+    let bins = job.rfm.bins();
+    let map = job.rules.check(bins)?;
     let frame = map.cell_frame()?;
     let segments = frame.column("segment")?.str()?;
     let mut cells: BTreeMap<usize, (String, Vec<String>)> = BTreeMap::new();

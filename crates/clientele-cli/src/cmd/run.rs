@@ -14,12 +14,17 @@ pub const FAULT_INJECTION: &str = "CLIENTELE_FAULT_INJECTION";
 
 /// Runs the subcommand.
 pub fn run(g: &GlobalArgs, a: &RunArgs) -> anyhow::Result<ExitCode> {
-    let (config, bytes) = RunConfig::from_file(&a.config)?;
+    let Some(path) = &g.config else {
+        return Err(super::usage("run needs --config FILE (see docs/runs.md)"));
+    };
+    let (mut config, bytes) = RunConfig::from_file(path)?;
+    // Flags given beside --config override the file's settings, as for every other command.
+    config.settings = crate::settings::settings(g, crate::settings::Flags::default())?;
     let abort_after = std::env::var(FAULT_INJECTION).ok();
     let options = RunOptions {
         previous: a.previous.clone(),
         config_bytes: Some(bytes),
-        config_path: Some(a.config.clone()),
+        config_path: Some(path.clone()),
         on_stage: Some(Box::new(move |stage: &str, seconds: f64| {
             log::debug!("stage {stage} done in {seconds:.3} s");
             if abort_after.as_deref() == Some(stage) {
@@ -29,7 +34,7 @@ pub fn run(g: &GlobalArgs, a: &RunArgs) -> anyhow::Result<ExitCode> {
         })),
     };
     let outcome = {
-        let _progress = super::Progress::start(g, format!("running {}", a.config.display()));
+        let _progress = super::Progress::start(g, format!("running {}", path.display()));
         run::execute(&config, &options)?
     };
     let m = &outcome.manifest;
@@ -37,7 +42,7 @@ pub fn run(g: &GlobalArgs, a: &RunArgs) -> anyhow::Result<ExitCode> {
         g,
         &format!(
             "run of {} as of {}: {} customers, {}; {} files in {}",
-            a.config.display(),
+            path.display(),
             m.as_of,
             clientele::format::format_count(m.customers as u64),
             m.rows.one_line(),

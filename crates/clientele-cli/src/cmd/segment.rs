@@ -4,14 +4,22 @@ use std::process::ExitCode;
 
 use crate::args::{GlobalArgs, SegmentArgs};
 use crate::outputs::Outputs;
+use crate::settings::{self, Flags};
 
 /// Runs the subcommand.
 pub fn run(g: &GlobalArgs, a: &SegmentArgs) -> anyhow::Result<ExitCode> {
+    let settings = settings::settings(
+        g,
+        Flags {
+            clusters: Some((&a.cluster, a.clusters, false)),
+            clv: Some((&a.clv_options, a.clv)),
+            ..Flags::default()
+        },
+    )?;
     let files = Outputs::cluster_files(&a.cluster);
-    let mut outputs = Outputs::check(g, Some((&a.input, &super::ingest_options(g)?)), files)?;
-    let job = super::cluster_job(&a.cluster, a.clusters)?;
-    let clv = a.clv.then(|| super::clv_params(&a.clv_options)).transpose()?;
-    let (segmenter, tx, result) = super::run_segmentation(g, &a.input, job, clv)?;
+    let mut outputs = Outputs::check(g, Some(&settings), Some(&a.input), files)?;
+    let job = settings.check()?;
+    let (segmenter, tx, result) = super::run_segmentation(g, &job, &a.input)?;
     outputs.model(&a.cluster, result.clusters.as_ref())?;
     outputs.table(&result.frame)?;
     outputs.rejects(&tx, segmenter.row_policy())?;

@@ -3,25 +3,37 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clientele::clv::Period;
 use clientele::columns::{AmountColumns, ResolvedColumns};
 use clientele::ingest::{InputFormat, TimeResolution};
 use clientele::sql::{BtydSql, Dialect, SqlJob};
 
-use crate::args::{DialectArg, GlobalArgs, PeriodArg, SqlArgs};
+use crate::args::{GlobalArgs, SqlArgs};
+use crate::settings::{self, Flags};
 
 /// Runs the subcommand: prints the query on stdout.
 pub fn run(g: &GlobalArgs, a: &SqlArgs) -> anyhow::Result<ExitCode> {
-    let dialect = match a.dialect {
-        DialectArg::Duckdb => Dialect::DuckDb,
-        DialectArg::Spark => Dialect::Spark,
-        DialectArg::Bigquery => Dialect::BigQuery,
-        DialectArg::Postgres => Dialect::Postgres,
-    };
-    let policy = super::row_policy(g)?;
+    let w = &a.window;
+    if !a.clv && (w.calibration_end.is_some() || w.holdout_end.is_some() || w.period.is_some()) {
+        return Err(super::usage(
+            "--calibration-end, --holdout-end and --period belong to the btyd_* columns: add --clv",
+        ));
+    }
+    let settings = settings::settings(
+        g,
+        Flags {
+            clv_window: Some((w, a.clv)),
+            ..Flags::default()
+        },
+    )?;
+    let valid = settings.check()?;
+    let dialect = a.dialect;
+    let policy = valid.policy;
+    let columns = &settings.columns;
+    let time_format = &settings.input.time_format;
+    let settings_clv = valid.clv.clone();
     let mut job = match &a.sample {
         Some(sample) => {
-            let tx = super::scan(g, sample)?;
+            let tx = super::scan(&valid, sample)?;
             let table = match (&a.table, dialect) {
                 (Some(table), _) => table.clone(),
                 (None, Dialect::DuckDb) => {
@@ -53,12 +65,12 @@ pub fn run(g: &GlobalArgs, a: &SqlArgs) -> anyhow::Result<ExitCode> {
                 .table
                 .clone()
                 .ok_or_else(|| super::usage("name the table with --table (or give a sample export)"))?;
-            let (Some(customer), Some(time)) = (&g.customer, &g.time) else {
+            let (Some(customer), Some(time)) = (&columns.customer, &columns.time) else {
                 return Err(super::usage(
                     "without a sample, name the columns: --customer, --time, and --amount or --quantity and --price",
                 ));
             };
-            let amount = match (&g.amount, &g.quantity, &g.price) {
+            let amount = match (&columns.amount, &columns.quantity, &columns.price) {
                 (Some(amount), None, None) => AmountColumns::Amount(amount.clone()),
                 (None, Some(quantity), Some(price)) => AmountColumns::QuantityTimesPrice {
                     quantity: quantity.clone(),
@@ -72,11 +84,15 @@ pub fn run(g: &GlobalArgs, a: &SqlArgs) -> anyhow::Result<ExitCode> {
                     customer: customer.clone(),
                     time: time.clone(),
                     amount,
-                    order: if g.no_order { None } else { g.order.clone() },
+                    order: if columns.no_order {
+                        None
+                    } else {
+                        columns.order.clone()
+                    },
                 },
             );
-            job.time_format = g.time_format.clone();
-            if g.time_format.as_deref().is_some_and(|f| !f.contains("%H")) {
+            job.time_format = time_format.clone();
+            if time_format.as_deref().is_some_and(|f| !f.contains("%H")) {
                 job.resolution = TimeResolution::Date;
             }
             job
@@ -84,17 +100,8 @@ pub fn run(g: &GlobalArgs, a: &SqlArgs) -> anyhow::Result<ExitCode> {
     };
     job.as_of = policy.as_of.date();
     job.returns = policy.returns;
-    if a.clv {
-        let calibration_end = a
-            .calibration_end
-            .as_deref()
-            .map(|d| super::parse_date("--calibration-end", d))
-            .transpose()?;
-        let holdout_end = a
-            .holdout_end
-            .as_deref()
-            .map(|d| super::parse_date("--holdout-end", d))
-            .transpose()?;
+    if let Some(clv) = &settings_clv {
+        let (calibration_end, holdout_end) = (clv.calibration_end(), clv.holdout_end());
         // The model's customers must all be in the table: none may start after the as-of date.
         if let (Some(as_of), Some(last)) = (job.as_of, holdout_end.or(calibration_end))
             && as_of < last
@@ -107,10 +114,7 @@ pub fn run(g: &GlobalArgs, a: &SqlArgs) -> anyhow::Result<ExitCode> {
         job.btyd = Some(BtydSql {
             calibration_end,
             holdout_end,
-            period: match a.period {
-                PeriodArg::Day => Period::Day,
-                PeriodArg::Week => Period::Week,
-            },
+            period: clv.period(),
         });
     }
     let query = job.query(dialect)?;

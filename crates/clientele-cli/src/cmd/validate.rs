@@ -5,12 +5,15 @@ use std::process::ExitCode;
 
 use crate::args::{GlobalArgs, ValidateArgs};
 use crate::outputs::Outputs;
+use crate::settings::{self, Flags};
 
 /// Runs the subcommand. Exits 1 when no row is usable.
 pub fn run(g: &GlobalArgs, a: &ValidateArgs) -> anyhow::Result<ExitCode> {
-    let policy = super::row_policy(g)?;
-    let mut outputs = Outputs::check(g, Some((&a.input, &super::ingest_options(g)?)), Vec::new())?;
-    let tx = super::scan(g, &a.input)?;
+    let settings = settings::settings(g, Flags::default())?;
+    let mut outputs = Outputs::check(g, Some(&settings), Some(&a.input), Vec::new())?;
+    let job = settings.check()?;
+    let policy = job.policy;
+    let tx = super::scan(&job, &a.input)?;
     let report = {
         let _progress = super::Progress::start(g, format!("checking {}", tx.source_name()));
         clientele::quality::assess(&tx, &policy)?

@@ -5,4 +5,5 @@ mod cli;
 mod corpus;
 mod runs;
 mod scaling;
+mod settings;
 mod support;

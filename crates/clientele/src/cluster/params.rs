@@ -47,6 +47,11 @@ pub enum ClusterCount {
     },
 }
 
+impl ClusterCount {
+    /// The range of k that `auto` tries unless told otherwise: 2 to 10.
+    pub const DEFAULT_AUTO_RANGE: (usize, usize) = (2, 10);
+}
+
 impl Default for ClusterCount {
     fn default() -> Self {
         ClusterCount::Fixed(4)

@@ -89,12 +89,7 @@ impl Encoding {
     /// An encoding as users write it: `utf-8`, `latin-1` (`iso-8859-1`) or `windows-1252`
     /// (`cp1252`), in any case, with or without the dash; `None` for anything else.
     pub fn parse(text: &str) -> Option<Encoding> {
-        match text.to_ascii_lowercase().replace('_', "-").as_str() {
-            "utf-8" | "utf8" => Some(Encoding::Utf8),
-            "latin-1" | "latin1" | "iso-8859-1" | "iso8859-1" => Some(Encoding::Latin1),
-            "windows-1252" | "windows1252" | "cp1252" => Some(Encoding::Windows1252),
-            _ => None,
-        }
+        <Encoding as crate::settings::Choice>::from_name(text)
     }
 
     /// The bytes of a file in this encoding, as UTF-8.

@@ -1,6 +1,6 @@
 //! RFM scoring parameters: unchecked [`RfmParams`] and checked [`RfmValidParams`].
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ParamError;
 
@@ -72,7 +72,8 @@ impl Measure {
 /// User thresholds for [`Binning::Fixed`]: `bins - 1` ascending cut points per measure, in the
 /// measure's units. A value `x` gets the bin `1 + #{cut points < x}`, so a cut point belongs to
 /// the bin below it; recency scores run the other way (`bins + 1 - bin`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FixedThresholds {
     /// Cut points on `recency_days`.
     pub recency: Vec<f64>,

@@ -46,7 +46,7 @@ fn online_retail_matches_pandas_and_reconciles() {
     let result = Segmenter::new()
         .as_of(AsOf::Date(NaiveDate::from_ymd_opt(2011, 12, 10).unwrap()))
         .returns(ReturnsPolicy::Exclude)
-        .rfm(RfmParams::quintiles().binning(Binning::Rank))
+        .rfm(RfmParams::quintiles().binning(Binning::Rank).check().unwrap())
         .run(&tx)
         .unwrap();
 
