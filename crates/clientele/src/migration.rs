@@ -216,7 +216,7 @@ pub fn compare(
         .sort([CUSTOMER_ID], SortMultipleOptions::default())
         .collect()
         .context(|| "comparing with the previous run".into())?;
-    let text = |name: &str| crate::rfm::column_text(&joined, name);
+    let text = |name: &str| crate::frame::column_text(&joined, name);
     let ints = |name: &str| -> Result<Vec<Option<i64>>> {
         Ok(joined
             .column(name)

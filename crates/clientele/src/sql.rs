@@ -84,28 +84,6 @@ pub struct BtydSql {
     pub period: crate::clv::Period,
 }
 
-/// Names of the `btyd_*` columns.
-pub mod btyd_cols {
-    /// First purchase period (a date: the day, or the Monday of the week).
-    pub const FIRST_PERIOD: &str = "btyd_first_period";
-    /// Last purchase period up to the calibration end.
-    pub const LAST_PERIOD: &str = "btyd_last_period";
-    /// Purchase periods up to the calibration end.
-    pub const PERIODS: &str = "btyd_periods";
-    /// Value of the purchase periods after the first, up to the calibration end, micro-units.
-    pub const REPEAT_MICROS: &str = "btyd_repeat_micros";
-    /// Purchase periods in the holdout window.
-    pub const HOLDOUT_PERIODS: &str = "btyd_holdout_periods";
-    /// Their value, micro-units.
-    pub const HOLDOUT_MICROS: &str = "btyd_holdout_micros";
-    /// The calibration end used.
-    pub const CALIBRATION_END: &str = "btyd_calibration_end";
-    /// The holdout end used (null without a holdout).
-    pub const HOLDOUT_END: &str = "btyd_holdout_end";
-    /// `day` or `week`.
-    pub const PERIOD: &str = "btyd_period";
-}
-
 impl SqlJob {
     /// A job over `table` with native timestamps, no as-of date and returns netted.
     pub fn new(table: impl Into<String>, columns: ResolvedColumns) -> SqlJob {
@@ -234,7 +212,7 @@ impl SqlJob {
 /// The `btyd_*` columns: purchase periods of all valid rows up to the holdout (or calibration)
 /// end, joined to the customers.
 fn btyd_query(sql: &mut String, d: Dialect, b: &BtydSql, valid: &[String]) {
-    use btyd_cols::*;
+    use crate::columns::btyd_cols::*;
     let day = "CAST(ts AS DATE)";
     let period = match (b.period, d) {
         (crate::clv::Period::Day, _) => day.to_string(),

@@ -7,12 +7,12 @@ use std::fmt::Write;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::Summary;
-use super::charts::Histogram;
 use crate::clv::FittedTransactions;
 use crate::format::{format_count, format_money, format_share};
 use crate::migration::{Migration, Transition};
 use crate::rfm::score::format_number;
+use crate::summary::Summary;
+use crate::summary::charts::Histogram;
 
 /// Escapes text for HTML content and attribute values.
 pub fn escape(text: &str) -> String {

@@ -2,7 +2,6 @@
 
 use std::fmt::Write;
 
-use super::Summary;
 use crate::abc::{AbcBasis, AbcClassSummary};
 use crate::cluster::{ClusterSummary, KChosenBy, Scale, Transform};
 use crate::clv::{ClvSummary, FittedTransactions};
@@ -11,6 +10,7 @@ use crate::migration::Migration;
 use crate::rfm::Binning;
 use crate::rfm::score::format_number;
 use crate::rows::{AsOf, ReturnsPolicy, RowReconciliation};
+use crate::summary::Summary;
 
 /// Escapes `|` and line breaks so a value cannot break a table.
 fn cell(text: &str) -> String {

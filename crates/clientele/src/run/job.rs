@@ -13,7 +13,7 @@ use crate::config::{InputKindConfig, RunConfig};
 use crate::error::{Error, Result};
 use crate::ingest::{self, IngestOptions, Transactions};
 use crate::output::write_bytes;
-use crate::report::Summary;
+use crate::summary::Summary;
 use crate::segmenter::{Segmentation, Segmenter};
 
 /// A callback told each finished stage's name and duration in seconds.

@@ -10,7 +10,7 @@ use crate::error::{PolarsContext, Result};
 use crate::ingest::Transactions;
 use crate::migration::{self, Migration};
 use crate::output::{OutputFormat, OutputSet, stage_bytes, stage_frame};
-use crate::report::Summary;
+use crate::summary::Summary;
 use crate::rows::RowPolicy;
 use crate::segmenter::Segmentation;
 
