@@ -31,12 +31,13 @@
 //! ```
 
 use std::fmt::Write;
+use std::path::Path;
 
 use chrono::NaiveDate;
 
-use crate::columns::{AmountColumns, ResolvedColumns};
-use crate::error::{Error, Result};
-use crate::ingest::TimeResolution;
+use crate::columns::{AmountColumns, Columns, ResolvedColumns};
+use crate::error::{Error, ParamError, Result};
+use crate::ingest::{InputFormat, TimeResolution, Transactions};
 use crate::rows::ReturnsPolicy;
 
 /// SQL dialects.
@@ -84,6 +85,26 @@ pub struct BtydSql {
     pub period: crate::clv::Period,
 }
 
+/// A DuckDB table expression reading the sample export at `sample` (read as `tx`): Parquet
+/// files as they are, CSV with the timestamp column as text, parsed by the query with the
+/// format clientele detected.
+///
+/// # Errors
+///
+/// [`Error::Io`] and [`Error::UnsupportedInput`] when the sample cannot be listed.
+pub fn duckdb_source(sample: &Path, tx: &Transactions) -> Result<String> {
+    let files = crate::ingest::source::resolve_input(sample, None)?;
+    let path = sample.display().to_string().replace('\'', "''");
+    Ok(match files.format {
+        InputFormat::Parquet if sample.is_dir() => format!("read_parquet('{path}/*.parquet')"),
+        InputFormat::Parquet => format!("read_parquet('{path}')"),
+        InputFormat::Csv => format!(
+            "read_csv('{path}', types = {{'{}': 'VARCHAR'}})",
+            tx.columns().time.replace('\'', "''")
+        ),
+    })
+}
+
 impl SqlJob {
     /// A job over `table` with native timestamps, no as-of date and returns netted.
     pub fn new(table: impl Into<String>, columns: ResolvedColumns) -> SqlJob {
@@ -98,14 +119,77 @@ impl SqlJob {
         }
     }
 
+    /// A job over `table`, a table laid out like the sample export `tx` was read from: its
+    /// columns as resolved for the sample, and text timestamps parsed with the format detected
+    /// (or given) for it.
+    pub fn for_sample(table: impl Into<String>, tx: &Transactions) -> SqlJob {
+        let mut job = SqlJob::new(table, tx.columns().clone());
+        let time = tx.time_parsing();
+        job.resolution = time.resolution;
+        job.time_format = time.format.clone();
+        job
+    }
+
+    /// A job over `table` whose columns are all named in `columns`, with no sample to detect
+    /// them in: the customer id, the timestamp, and the amount or the quantity and the price.
+    /// Timestamps are text in `time_format` when given (dates only when it has no hour),
+    /// native otherwise. `None` when a role is not named.
+    pub fn for_named_columns(
+        table: impl Into<String>,
+        columns: &Columns,
+        time_format: Option<String>,
+    ) -> Option<SqlJob> {
+        let amount = match (&columns.amount, &columns.quantity, &columns.price) {
+            (Some(amount), None, None) => AmountColumns::Amount(amount.clone()),
+            (None, Some(quantity), Some(price)) => AmountColumns::QuantityTimesPrice {
+                quantity: quantity.clone(),
+                price: price.clone(),
+            },
+            _ => return None,
+        };
+        let resolved = ResolvedColumns {
+            customer: columns.customer.clone()?,
+            time: columns.time.clone()?,
+            amount,
+            order: if columns.no_order {
+                None
+            } else {
+                columns.order.clone()
+            },
+        };
+        let mut job = SqlJob::new(table, resolved);
+        if time_format.as_deref().is_some_and(|f| !f.contains("%H")) {
+            job.resolution = TimeResolution::Date;
+        }
+        job.time_format = time_format;
+        Some(job)
+    }
+
+    /// The lifetime-value window must end by the as-of date: customers who start in between
+    /// would be fitted but missing from the table.
+    fn check_btyd_window(&self) -> Result<(), ParamError> {
+        let Some(btyd) = &self.btyd else { return Ok(()) };
+        match (self.as_of, btyd.holdout_end.or(btyd.calibration_end)) {
+            (Some(as_of), Some(last)) if as_of < last => Err(ParamError::OutOfRange {
+                name: "the as-of date",
+                expected: "on or after the end of the lifetime-value window (customers who start in \
+                           between would be fitted but missing from the table)",
+                got: format!("{as_of}, before {last}"),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// The aggregation query in `dialect`: one row per customer with `customer_id,
     /// first_purchase, last_purchase, frequency, monetary, gross_revenue, returns_value,
     /// transactions`, ordered by customer id.
     ///
     /// # Errors
     ///
-    /// [`Error::Param`] for a time format with a specifier the dialect's parser lacks.
+    /// [`Error::Param`] for a time format with a specifier the dialect's parser lacks, and for
+    /// an as-of date before the end of the lifetime-value window.
     pub fn query(&self, dialect: Dialect) -> Result<String> {
+        self.check_btyd_window()?;
         let q = |name: &str| quote(dialect, name);
         let c = &self.columns;
         let amount = match &c.amount {
