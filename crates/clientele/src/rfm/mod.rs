@@ -25,7 +25,7 @@ use serde::Serialize;
 
 pub use self::params::{Binning, FixedThresholds, Measure, RfmParams, RfmValidParams};
 pub use self::score::MeasureScoring;
-pub use self::segments::{SegmentMap, SegmentRules};
+pub use self::segments::{BUILTIN_RULES_TOML, SegmentMap, SegmentRules};
 use crate::customers::col_names::{FREQUENCY, MONETARY, RECENCY_DAYS};
 use crate::error::{PolarsContext, Result};
 use crate::frame::{column_f64, ratio};
