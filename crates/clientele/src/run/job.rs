@@ -13,8 +13,8 @@ use crate::config::{InputKindConfig, RunConfig};
 use crate::error::{Error, Result};
 use crate::ingest::{self, IngestOptions, Transactions};
 use crate::output::write_bytes;
-use crate::summary::Summary;
 use crate::segmenter::{Segmentation, Segmenter};
+use crate::summary::Summary;
 
 /// A callback told each finished stage's name and duration in seconds.
 pub type StageHook = dyn Fn(&str, f64) + Send + Sync;

@@ -10,9 +10,9 @@ use crate::error::{PolarsContext, Result};
 use crate::ingest::Transactions;
 use crate::migration::{self, Migration};
 use crate::output::{OutputFormat, OutputSet, stage_bytes, stage_frame};
-use crate::summary::Summary;
 use crate::rows::RowPolicy;
 use crate::segmenter::Segmentation;
+use crate::summary::Summary;
 
 /// The rejected input rows of a job (see [`Transactions::rejected_rows`]), read by a second,
 /// streaming pass over the input; `None` when the job rejected nothing.
