@@ -1,5 +1,6 @@
-//! A whole job from a [`RunConfig`], written atomically into its output directory, with a
-//! manifest: what `clientele run --config clientele.toml` does (e.g. nightly from cron).
+//! A whole job from a [`RunConfig`](crate::config::RunConfig), written atomically into its
+//! output directory, with a manifest: what `clientele run --config clientele.toml` does (e.g.
+//! nightly from cron).
 //!
 //! A run writes every file into a temporary directory beside the output directory
 //! (`.NAME.tmp-PID`), then swaps it into place in one step (Linux `renameat2(RENAME_EXCHANGE)`;
