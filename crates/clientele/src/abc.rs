@@ -32,9 +32,9 @@ use serde::Serialize;
 
 use crate::customers::col_names::{CUSTOMER_ID, MONETARY};
 use crate::error::{ParamError, PolarsContext, Result};
+use crate::frame::{column_f64_view, ratio};
 use crate::ingest::MICROS_PER_UNIT;
 use crate::ranking;
-use crate::rfm::{column_f64_view, ratio};
 
 /// Name of the class column added by [`classify`].
 pub const ABC_CLASS: &str = "abc_class";

@@ -412,6 +412,30 @@ fn list_columns(names: &[&str]) -> String {
     listed.join(", ")
 }
 
+/// Names of the `btyd_*` columns of a customer table with the buy-till-you-die fields
+/// (written by [`crate::sql::BtydSql`], read by [`crate::customers::pre_aggregated`] and
+/// [`crate::clv::summary`]).
+pub mod btyd_cols {
+    /// First purchase period (a date: the day, or the Monday of the week).
+    pub const FIRST_PERIOD: &str = "btyd_first_period";
+    /// Last purchase period up to the calibration end.
+    pub const LAST_PERIOD: &str = "btyd_last_period";
+    /// Purchase periods up to the calibration end.
+    pub const PERIODS: &str = "btyd_periods";
+    /// Value of the purchase periods after the first, up to the calibration end, micro-units.
+    pub const REPEAT_MICROS: &str = "btyd_repeat_micros";
+    /// Purchase periods in the holdout window.
+    pub const HOLDOUT_PERIODS: &str = "btyd_holdout_periods";
+    /// Their value, micro-units.
+    pub const HOLDOUT_MICROS: &str = "btyd_holdout_micros";
+    /// The calibration end used.
+    pub const CALIBRATION_END: &str = "btyd_calibration_end";
+    /// The holdout end used (null without a holdout).
+    pub const HOLDOUT_END: &str = "btyd_holdout_end";
+    /// `day` or `week`.
+    pub const PERIOD: &str = "btyd_period";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

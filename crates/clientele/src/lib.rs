@@ -41,7 +41,8 @@
 //! - [`customers`]: transactions → one row per customer, and the row reconciliation;
 //! - [`rfm`]: scores 1..=N per measure and named segments from a rules table;
 //! - [`abc`]: ABC tiers;
-//! - [`Segmenter`]: all of the above in one call; [`report`]: its summary;
+//! - [`Segmenter`]: all of the above in one call; [`summary`]: its summary; [`report`]: the
+//!   summary as Markdown and HTML;
 //! - [`quality`]: a data-quality report; [`generate`]: synthetic logs; [`output`]: atomic writers.
 //!
 //! The definitions (what recency, frequency and monetary mean, how ties score, how returns
@@ -56,6 +57,7 @@ pub mod config;
 pub mod customers;
 pub mod error;
 pub mod format;
+mod frame;
 pub mod generate;
 pub mod ingest;
 pub mod migration;
@@ -69,6 +71,7 @@ pub mod run;
 pub mod segmenter;
 pub mod settings;
 pub mod sql;
+pub mod summary;
 
 pub use abc::{AbcBasis, AbcParams};
 pub use columns::Columns;

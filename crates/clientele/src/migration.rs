@@ -169,6 +169,66 @@ pub fn compare(
     current: &DataFrame,
     previous_name: &str,
 ) -> Result<(Migration, DataFrame)> {
+    let (joined, with_clusters) = join_runs(previous, current, previous_name)?;
+    let text = |name: &str| crate::frame::column_text(&joined, name);
+    let ints = |name: &str| -> Result<Vec<Option<i64>>> {
+        Ok(joined
+            .column(name)
+            .context(|| name.to_string())?
+            .i64()
+            .context(|| name.to_string())?
+            .iter()
+            .collect())
+    };
+    let floats = |name: &str| -> Result<Vec<Option<f64>>> {
+        Ok(joined
+            .column(name)
+            .context(|| name.to_string())?
+            .f64()
+            .context(|| name.to_string())?
+            .iter()
+            .collect())
+    };
+    let (seg, prev_seg) = (text(SEGMENT)?, text(&format!("previous_{SEGMENT}"))?);
+    let (abc, prev_abc) = (text(ABC_CLASS)?, text(&format!("previous_{ABC_CLASS}"))?);
+    let (score, prev_score) = (ints(RFM_SCORE)?, ints(&format!("previous_{RFM_SCORE}"))?);
+    let (money, prev_money) = (floats(MONETARY)?, floats(&format!("previous_{MONETARY}"))?);
+    let revenue: Vec<f64> = money
+        .iter()
+        .zip(&prev_money)
+        .map(|(m, p)| m.or(*p).unwrap_or(0.0))
+        .collect();
+    let movement = movements(&score, &prev_score);
+    let count = |m: &str| movement.iter().filter(|v| **v == m).count();
+    let clusters = if with_clusters {
+        Some(transition(
+            &text(&format!("previous_{CLUSTER}"))?,
+            &text(CLUSTER)?,
+            &revenue,
+        ))
+    } else {
+        None
+    };
+    let migration = Migration {
+        previous: previous_name.to_string(),
+        previous_as_of: None,
+        moved_up: count("up"),
+        moved_down: count("down"),
+        unchanged: count("same"),
+        new_customers: count("new"),
+        gone_customers: count("gone"),
+        segments: transition(&prev_seg, &seg, &revenue),
+        abc: transition(&prev_abc, &abc, &revenue),
+        clusters,
+    };
+    let changes = changes_frame(joined, movement)?;
+    Ok((migration, changes))
+}
+
+/// The current and the previous table joined on the customer id (all customers of either),
+/// with the segment, ABC class, RFM score, monetary value and, when both have them, cluster
+/// of each, the previous ones prefixed `previous_`; and whether clusters are compared.
+fn join_runs(previous: &DataFrame, current: &DataFrame, previous_name: &str) -> Result<(DataFrame, bool)> {
     let id_type = current
         .column(CUSTOMER_ID)
         .context(|| "customer ids".into())?
@@ -216,37 +276,14 @@ pub fn compare(
         .sort([CUSTOMER_ID], SortMultipleOptions::default())
         .collect()
         .context(|| "comparing with the previous run".into())?;
-    let text = |name: &str| crate::rfm::column_text(&joined, name);
-    let ints = |name: &str| -> Result<Vec<Option<i64>>> {
-        Ok(joined
-            .column(name)
-            .context(|| name.to_string())?
-            .i64()
-            .context(|| name.to_string())?
-            .iter()
-            .collect())
-    };
-    let floats = |name: &str| -> Result<Vec<Option<f64>>> {
-        Ok(joined
-            .column(name)
-            .context(|| name.to_string())?
-            .f64()
-            .context(|| name.to_string())?
-            .iter()
-            .collect())
-    };
-    let (seg, prev_seg) = (text(SEGMENT)?, text(&format!("previous_{SEGMENT}"))?);
-    let (abc, prev_abc) = (text(ABC_CLASS)?, text(&format!("previous_{ABC_CLASS}"))?);
-    let (score, prev_score) = (ints(RFM_SCORE)?, ints(&format!("previous_{RFM_SCORE}"))?);
-    let (money, prev_money) = (floats(MONETARY)?, floats(&format!("previous_{MONETARY}"))?);
-    let revenue: Vec<f64> = money
+    Ok((joined, with_clusters))
+}
+
+/// Each customer's movement between the runs by RFM score: up, down, same, new or gone.
+fn movements(score: &[Option<i64>], prev_score: &[Option<i64>]) -> Vec<&'static str> {
+    score
         .iter()
-        .zip(&prev_money)
-        .map(|(m, p)| m.or(*p).unwrap_or(0.0))
-        .collect();
-    let movement: Vec<&str> = score
-        .iter()
-        .zip(&prev_score)
+        .zip(prev_score)
         .map(|(now, before)| match (now, before) {
             (Some(_), None) => "new",
             (None, Some(_)) => "gone",
@@ -254,30 +291,12 @@ pub fn compare(
             (Some(a), Some(b)) if a < b => "down",
             _ => "same",
         })
-        .collect();
-    let count = |m: &str| movement.iter().filter(|v| **v == m).count();
-    let clusters = if with_clusters {
-        Some(transition(
-            &text(&format!("previous_{CLUSTER}"))?,
-            &text(CLUSTER)?,
-            &revenue,
-        ))
-    } else {
-        None
-    };
-    let migration = Migration {
-        previous: previous_name.to_string(),
-        previous_as_of: None,
-        moved_up: count("up"),
-        moved_down: count("down"),
-        unchanged: count("same"),
-        new_customers: count("new"),
-        gone_customers: count("gone"),
-        segments: transition(&prev_seg, &seg, &revenue),
-        abc: transition(&prev_abc, &abc, &revenue),
-        clusters,
-    };
-    let changes = joined
+        .collect()
+}
+
+/// One row per customer of either run: previous and current values, and the movement.
+fn changes_frame(joined: DataFrame, movement: Vec<&str>) -> Result<DataFrame> {
+    joined
         .lazy()
         .select([
             col(CUSTOMER_ID),
@@ -293,8 +312,7 @@ pub fn compare(
         .collect()
         .context(|| "per-customer changes".into())?
         .hstack(&[Column::new(col_names::MOVEMENT.into(), movement)])
-        .context(|| "per-customer changes".into())?;
-    Ok((migration, changes))
+        .context(|| "per-customer changes".into())
 }
 
 /// A matrix of (previous, current) values; labels in order of first appearance when sorted

@@ -223,7 +223,7 @@ fn reconcile_only(tx: &Transactions, policy: &RowPolicy) -> Result<RowReconcilia
 }
 
 fn reject_examples(frame: &DataFrame) -> Result<Vec<RejectExample>> {
-    let text = |name: &str| crate::rfm::column_text(frame, name);
+    let text = |name: &str| crate::frame::column_text(frame, name);
     let rows: Vec<u64> = frame
         .column("reject_row")
         .context(|| "reject_row".into())?

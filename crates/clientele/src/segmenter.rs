@@ -29,7 +29,6 @@ use crate::clv::{self, ClvResult, ClvValidParams};
 use crate::customers::{self, CustomerTable};
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::Transactions;
-use crate::report::Summary;
 use crate::rfm::{self, RfmParams, RfmScored, RfmValidParams, SegmentRules};
 use crate::rows::{AsOf, ReturnsPolicy, RowPolicy};
 
@@ -313,15 +312,4 @@ pub struct Segmentation {
     pub clv: Option<ClvResult>,
     /// One row per customer: measures, scores, cell, segment, ABC class (and cluster).
     pub frame: DataFrame,
-}
-
-impl Segmentation {
-    /// The job's summary: inputs, settings, reconciliation, thresholds, segment and ABC tables.
-    ///
-    /// # Errors
-    ///
-    /// Only if polars fails summarising the frame.
-    pub fn summary(&self) -> Result<Summary> {
-        Summary::of(self)
-    }
 }

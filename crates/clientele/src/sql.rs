@@ -31,12 +31,13 @@
 //! ```
 
 use std::fmt::Write;
+use std::path::Path;
 
 use chrono::NaiveDate;
 
-use crate::columns::{AmountColumns, ResolvedColumns};
-use crate::error::{Error, Result};
-use crate::ingest::TimeResolution;
+use crate::columns::{AmountColumns, Columns, ResolvedColumns};
+use crate::error::{Error, ParamError, Result};
+use crate::ingest::{InputFormat, TimeResolution, Transactions};
 use crate::rows::ReturnsPolicy;
 
 /// SQL dialects.
@@ -84,26 +85,24 @@ pub struct BtydSql {
     pub period: crate::clv::Period,
 }
 
-/// Names of the `btyd_*` columns.
-pub mod btyd_cols {
-    /// First purchase period (a date: the day, or the Monday of the week).
-    pub const FIRST_PERIOD: &str = "btyd_first_period";
-    /// Last purchase period up to the calibration end.
-    pub const LAST_PERIOD: &str = "btyd_last_period";
-    /// Purchase periods up to the calibration end.
-    pub const PERIODS: &str = "btyd_periods";
-    /// Value of the purchase periods after the first, up to the calibration end, micro-units.
-    pub const REPEAT_MICROS: &str = "btyd_repeat_micros";
-    /// Purchase periods in the holdout window.
-    pub const HOLDOUT_PERIODS: &str = "btyd_holdout_periods";
-    /// Their value, micro-units.
-    pub const HOLDOUT_MICROS: &str = "btyd_holdout_micros";
-    /// The calibration end used.
-    pub const CALIBRATION_END: &str = "btyd_calibration_end";
-    /// The holdout end used (null without a holdout).
-    pub const HOLDOUT_END: &str = "btyd_holdout_end";
-    /// `day` or `week`.
-    pub const PERIOD: &str = "btyd_period";
+/// A DuckDB table expression reading the sample export at `sample` (read as `tx`): Parquet
+/// files as they are, CSV with the timestamp column as text, parsed by the query with the
+/// format clientele detected.
+///
+/// # Errors
+///
+/// [`Error::Io`] and [`Error::UnsupportedInput`] when the sample cannot be listed.
+pub fn duckdb_source(sample: &Path, tx: &Transactions) -> Result<String> {
+    let files = crate::ingest::source::resolve_input(sample, None)?;
+    let path = sample.display().to_string().replace('\'', "''");
+    Ok(match files.format {
+        InputFormat::Parquet if sample.is_dir() => format!("read_parquet('{path}/*.parquet')"),
+        InputFormat::Parquet => format!("read_parquet('{path}')"),
+        InputFormat::Csv => format!(
+            "read_csv('{path}', types = {{'{}': 'VARCHAR'}})",
+            tx.columns().time.replace('\'', "''")
+        ),
+    })
 }
 
 impl SqlJob {
@@ -120,14 +119,77 @@ impl SqlJob {
         }
     }
 
+    /// A job over `table`, a table laid out like the sample export `tx` was read from: its
+    /// columns as resolved for the sample, and text timestamps parsed with the format detected
+    /// (or given) for it.
+    pub fn for_sample(table: impl Into<String>, tx: &Transactions) -> SqlJob {
+        let mut job = SqlJob::new(table, tx.columns().clone());
+        let time = tx.time_parsing();
+        job.resolution = time.resolution;
+        job.time_format = time.format.clone();
+        job
+    }
+
+    /// A job over `table` whose columns are all named in `columns`, with no sample to detect
+    /// them in: the customer id, the timestamp, and the amount or the quantity and the price.
+    /// Timestamps are text in `time_format` when given (dates only when it has no hour),
+    /// native otherwise. `None` when a role is not named.
+    pub fn for_named_columns(
+        table: impl Into<String>,
+        columns: &Columns,
+        time_format: Option<String>,
+    ) -> Option<SqlJob> {
+        let amount = match (&columns.amount, &columns.quantity, &columns.price) {
+            (Some(amount), None, None) => AmountColumns::Amount(amount.clone()),
+            (None, Some(quantity), Some(price)) => AmountColumns::QuantityTimesPrice {
+                quantity: quantity.clone(),
+                price: price.clone(),
+            },
+            _ => return None,
+        };
+        let resolved = ResolvedColumns {
+            customer: columns.customer.clone()?,
+            time: columns.time.clone()?,
+            amount,
+            order: if columns.no_order {
+                None
+            } else {
+                columns.order.clone()
+            },
+        };
+        let mut job = SqlJob::new(table, resolved);
+        if time_format.as_deref().is_some_and(|f| !f.contains("%H")) {
+            job.resolution = TimeResolution::Date;
+        }
+        job.time_format = time_format;
+        Some(job)
+    }
+
+    /// The lifetime-value window must end by the as-of date: customers who start in between
+    /// would be fitted but missing from the table.
+    fn check_btyd_window(&self) -> Result<(), ParamError> {
+        let Some(btyd) = &self.btyd else { return Ok(()) };
+        match (self.as_of, btyd.holdout_end.or(btyd.calibration_end)) {
+            (Some(as_of), Some(last)) if as_of < last => Err(ParamError::OutOfRange {
+                name: "the as-of date",
+                expected: "on or after the end of the lifetime-value window (customers who start in \
+                           between would be fitted but missing from the table)",
+                got: format!("{as_of}, before {last}"),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// The aggregation query in `dialect`: one row per customer with `customer_id,
     /// first_purchase, last_purchase, frequency, monetary, gross_revenue, returns_value,
     /// transactions`, ordered by customer id.
     ///
     /// # Errors
     ///
-    /// [`Error::Param`] for a time format with a specifier the dialect's parser lacks.
+    /// [`Error::Param`] for a time format with a specifier the dialect's parser lacks, and for
+    /// an as-of date before the end of the lifetime-value window.
     pub fn query(&self, dialect: Dialect) -> Result<String> {
+        self.check_btyd_window()?;
         let q = |name: &str| quote(dialect, name);
         let c = &self.columns;
         let amount = match &c.amount {
@@ -234,7 +296,7 @@ impl SqlJob {
 /// The `btyd_*` columns: purchase periods of all valid rows up to the holdout (or calibration)
 /// end, joined to the customers.
 fn btyd_query(sql: &mut String, d: Dialect, b: &BtydSql, valid: &[String]) {
-    use btyd_cols::*;
+    use crate::columns::btyd_cols::*;
     let day = "CAST(ts AS DATE)";
     let period = match (b.period, d) {
         (crate::clv::Period::Day, _) => day.to_string(),

@@ -30,44 +30,26 @@ pub fn run(g: &GlobalArgs, a: &ReportArgs) -> anyhow::Result<ExitCode> {
     let mut outputs = Outputs::check(g, Some(&settings), Some(&a.input), files)?;
     let job = settings.check()?;
     let (segmenter, tx, result) = super::run_segmentation(g, &job, &a.input)?;
-    let mut summary = result.summary()?;
-    let changes = match &a.previous {
-        None => None,
-        Some(path) => {
-            let (previous, as_of) = clientele::migration::read_previous(path)?;
-            let (mut migration, changes) =
-                clientele::migration::compare(&previous, &result.frame, &path.display().to_string())?;
-            migration.previous_as_of = as_of;
-            summary.migration = Some(migration);
-            Some(changes)
-        }
-    };
-    let rejects = clientele::run::rejected_rows(&tx, segmenter.row_policy(), &result)?;
-    let names = clientele::run::report_file_names(
-        format,
-        rejects.is_some(),
-        changes.is_some(),
-        result.clusters.is_some(),
-    );
-    clientele::run::stage_report_files(
-        &a.out_dir,
-        &result,
-        &summary,
-        format,
-        rejects.as_ref(),
-        changes.as_ref(),
-        outputs.set(),
-    )?;
+    let mut report = clientele::run::ReportFiles::new(&result, format)?;
+    if let Some(path) = &a.previous {
+        report.compare_with(path, &result)?;
+    }
+    report.rejects = clientele::run::rejected_rows(&tx, segmenter.row_policy(), &result)?;
+    report.stage(&a.out_dir, &result, outputs.set())?;
     outputs.model(&a.cluster, result.clusters.as_ref())?;
     // The rejected rows were read once for rejects.csv: --rejects gets the same frame.
-    match &rejects {
+    match &report.rejects {
         Some(rejected) => outputs.rejected_frame(rejected)?,
         None => outputs.rejects(&tx, segmenter.row_policy())?,
     }
     outputs.commit()?;
     super::note(
         g,
-        &format!("wrote {} into {}", names.join(", "), a.out_dir.display()),
+        &format!(
+            "wrote {} into {}",
+            report.names(&result).join(", "),
+            a.out_dir.display()
+        ),
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -3,15 +3,15 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
+use clientele::rfm::BUILTIN_RULES_TOML;
+
 use crate::args::{GlobalArgs, RulesArgs};
 use crate::settings::{self, Flags};
-
-const BUILTIN_TOML: &str = include_str!("../../../clientele/src/rfm/default_segments.toml");
 
 /// Runs the subcommand: exits 2 when the rules leave score cells without a segment.
 pub fn run(g: &GlobalArgs, a: &RulesArgs) -> anyhow::Result<ExitCode> {
     if a.show_builtin {
-        print!("{BUILTIN_TOML}");
+        print!("{BUILTIN_RULES_TOML}");
         return Ok(ExitCode::SUCCESS);
     }
     let settings = settings::settings(g, Flags::default())?;

@@ -167,7 +167,7 @@ pub(crate) fn order_by_value(
     } else {
         first_feature
     };
-    let values = crate::rfm::column_f64(customers, column)?;
+    let values = crate::frame::column_f64(customers, column)?;
     let mut sums = vec![0.0; k];
     let mut counts = vec![0usize; k];
     for (label, value) in solution.labels.iter().zip(&values) {

@@ -6,8 +6,8 @@ use serde::Serialize;
 use super::features::FeatureTransform;
 use crate::customers::col_names::MONETARY;
 use crate::error::Result;
+use crate::frame::{column_f64, ratio};
 use crate::rfm::score::linear_quantile;
-use crate::rfm::{column_f64, ratio};
 
 /// One feature of one cluster.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -322,64 +322,17 @@ pub fn predict(summary: &BtydSummary, model: &ClvModel, params: &ClvValidParams)
     let holdout_length = summary
         .holdout_end
         .map(|h| (h - summary.calibration_end).num_days() as f64 / unit_days);
-    let lifecycle = params.lifecycle();
-    let tm = model.transactions;
-    let unit = params.time_unit().name();
+    let horizons = Horizons {
+        model,
+        params,
+        unit_days,
+        month,
+        steps,
+        holdout_length,
+    };
     let predictions: Vec<std::result::Result<Prediction, String>> = (0..x.len())
         .into_par_iter()
-        .map(|i| {
-            let (xi, txi, ti) = (x[i], t_x[i], t[i]);
-            let expected_over = |horizon: f64| {
-                tm.expected_purchases(xi, txi, ti, horizon)
-                    .ok_or_else(|| tm.why_not(xi, ti, horizon, unit))
-            };
-            let expected = expected_over(params.horizon())?;
-            let p_alive = tm
-                .p_alive(xi, txi, ti)
-                .ok_or_else(|| tm.why_not(xi, ti, 0.0, unit))?;
-            let spend = if xi > 0.0 {
-                model.spend.expected_average_spend(xi, m[i].max(0.0))
-            } else {
-                model.spend.population_mean()
-            };
-            let mut discounted = 0.0;
-            let mut previous = 0.0;
-            for step in 1..=steps {
-                let until = (step as f64 * month).min(params.horizon());
-                let cumulative = expected_over(until)?;
-                discounted += (cumulative - previous) / (1.0 + params.discount()).powi(step as i32);
-                previous = cumulative;
-            }
-            let clv = params.margin() * spend * discounted;
-            let stage = if ti * unit_days <= lifecycle.new_within_days {
-                0
-            } else if p_alive >= lifecycle.active_from {
-                1
-            } else if p_alive >= lifecycle.lost_below {
-                2
-            } else {
-                3
-            };
-            let holdout = match holdout_length {
-                Some(length) => expected_over(length)?,
-                None => 0.0,
-            };
-            let all = [expected, p_alive, spend, clv, holdout];
-            if !all.iter().all(|v| v.is_finite()) {
-                return Err(format!(
-                    "a prediction is not a finite number: expected purchases {expected}, P(alive) {p_alive}, \
-                     expected spend {spend}, CLV {clv}, holdout purchases {holdout}"
-                ));
-            }
-            Ok(Prediction {
-                expected,
-                p_alive,
-                spend,
-                clv,
-                stage,
-                holdout,
-            })
-        })
+        .map(|i| horizons.predict(x[i], t_x[i], t[i], m[i]))
         .collect();
     if let Some((bad, Err(reason))) = predictions.iter().enumerate().find(|(_, p)| p.is_err()) {
         let id = summary
@@ -396,6 +349,108 @@ pub fn predict(summary: &BtydSummary, model: &ClvModel, params: &ClvValidParams)
         });
     }
     let predictions: Vec<Prediction> = predictions.into_iter().flatten().collect();
+    let (frame, holdout) = predictions_frame(summary, &predictions, holdout_length, &x)?;
+    let equity = predictions.iter().map(|p| p.clv).sum();
+    let stages = (0..STAGES.len())
+        .map(|s| StageSummary {
+            stage: STAGES[s],
+            customers: predictions.iter().filter(|p| p.stage == s).count(),
+            clv: predictions.iter().filter(|p| p.stage == s).map(|p| p.clv).sum(),
+        })
+        .collect();
+    Ok(ClvResult {
+        frame,
+        model: model.clone(),
+        equity,
+        holdout,
+        stages,
+        facts: summary.facts()?,
+        params: params.clone(),
+    })
+}
+
+/// What the predictions of all customers share: the models, the parameters and the horizons
+/// in the time unit.
+struct Horizons<'a> {
+    model: &'a ClvModel,
+    params: &'a ClvValidParams,
+    /// Days in the time unit.
+    unit_days: f64,
+    /// A month in the time unit.
+    month: f64,
+    /// Months in the horizon, rounded up: the discounting steps.
+    steps: usize,
+    /// The holdout window in the time unit, when there is one.
+    holdout_length: Option<f64>,
+}
+
+impl Horizons<'_> {
+    /// The prediction of a customer with frequency `xi`, recency `txi`, age `ti` and mean
+    /// repeat spend `mi`, or why there is none.
+    fn predict(&self, xi: f64, txi: f64, ti: f64, mi: f64) -> std::result::Result<Prediction, String> {
+        let (model, params, unit_days) = (self.model, self.params, self.unit_days);
+        let (tm, lifecycle, unit) = (model.transactions, params.lifecycle(), params.time_unit().name());
+        let expected_over = |horizon: f64| {
+            tm.expected_purchases(xi, txi, ti, horizon)
+                .ok_or_else(|| tm.why_not(xi, ti, horizon, unit))
+        };
+        let expected = expected_over(params.horizon())?;
+        let p_alive = tm
+            .p_alive(xi, txi, ti)
+            .ok_or_else(|| tm.why_not(xi, ti, 0.0, unit))?;
+        let spend = if xi > 0.0 {
+            model.spend.expected_average_spend(xi, mi.max(0.0))
+        } else {
+            model.spend.population_mean()
+        };
+        let mut discounted = 0.0;
+        let mut previous = 0.0;
+        for step in 1..=self.steps {
+            let until = (step as f64 * self.month).min(params.horizon());
+            let cumulative = expected_over(until)?;
+            discounted += (cumulative - previous) / (1.0 + params.discount()).powi(step as i32);
+            previous = cumulative;
+        }
+        let clv = params.margin() * spend * discounted;
+        let stage = if ti * unit_days <= lifecycle.new_within_days {
+            0
+        } else if p_alive >= lifecycle.active_from {
+            1
+        } else if p_alive >= lifecycle.lost_below {
+            2
+        } else {
+            3
+        };
+        let holdout = match self.holdout_length {
+            Some(length) => expected_over(length)?,
+            None => 0.0,
+        };
+        let all = [expected, p_alive, spend, clv, holdout];
+        if !all.iter().all(|v| v.is_finite()) {
+            return Err(format!(
+                "a prediction is not a finite number: expected purchases {expected}, P(alive) {p_alive}, \
+                 expected spend {spend}, CLV {clv}, holdout purchases {holdout}"
+            ));
+        }
+        Ok(Prediction {
+            expected,
+            p_alive,
+            spend,
+            clv,
+            stage,
+            holdout,
+        })
+    }
+}
+
+/// The summary's frame with the predictions (and the holdout predictions) as columns, and the
+/// holdout check.
+fn predictions_frame(
+    summary: &BtydSummary,
+    predictions: &[Prediction],
+    holdout_length: Option<f64>,
+    x: &[f64],
+) -> Result<(DataFrame, Option<HoldoutCheck>)> {
     let mut frame = summary.frame.clone();
     let column = |name: &str, f: &dyn Fn(&Prediction) -> f64| {
         Column::new(name.into(), predictions.iter().map(f).collect::<Vec<f64>>())
@@ -418,27 +473,11 @@ pub fn predict(summary: &BtydSummary, model: &ClvModel, params: &ClvValidParams)
                 .with_column(column(col_names::EXPECTED_PURCHASES_HOLDOUT, &|p| p.holdout))
                 .context(|| "adding holdout predictions".into())?;
             let actual = summary.values(summary_cols::FREQUENCY_HOLDOUT)?;
-            Some(holdout_check(length, &x, &actual, &predictions))
+            Some(holdout_check(length, x, &actual, predictions))
         }
         None => None,
     };
-    let equity = predictions.iter().map(|p| p.clv).sum();
-    let stages = (0..STAGES.len())
-        .map(|s| StageSummary {
-            stage: STAGES[s],
-            customers: predictions.iter().filter(|p| p.stage == s).count(),
-            clv: predictions.iter().filter(|p| p.stage == s).map(|p| p.clv).sum(),
-        })
-        .collect();
-    Ok(ClvResult {
-        frame,
-        model: model.clone(),
-        equity,
-        holdout,
-        stages,
-        facts: summary.facts()?,
-        params: params.clone(),
-    })
+    Ok((frame, holdout))
 }
 
 fn holdout_check(length: f64, x: &[f64], actual: &[f64], predictions: &[Prediction]) -> HoldoutCheck {

@@ -91,7 +91,7 @@ pub fn from_btyd_columns(
     params: &ClvValidParams,
     reconciliation: RowReconciliation,
 ) -> Result<BtydSummary> {
-    use crate::sql::btyd_cols::*;
+    use crate::columns::btyd_cols::*;
     let days = |name: &str| -> Result<Vec<Option<i64>>> {
         let c = btyd
             .column(name)
@@ -393,7 +393,7 @@ fn build(
 impl BtydSummary {
     /// A column as floats.
     pub(crate) fn values(&self, name: &str) -> Result<Vec<f64>> {
-        crate::rfm::column_f64(&self.frame, name)
+        crate::frame::column_f64(&self.frame, name)
     }
 
     /// Facts for reports.

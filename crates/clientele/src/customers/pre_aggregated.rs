@@ -194,7 +194,7 @@ fn check_unique(source_name: &str, customers: &DataFrame) -> Result<()> {
 ///
 /// Read errors.
 pub fn btyd_columns(table: &Transactions, policy: &RowPolicy) -> Result<Option<DataFrame>> {
-    use crate::sql::btyd_cols::*;
+    use crate::columns::btyd_cols::*;
     if table.schema().get(PERIODS).is_none() {
         return Ok(None);
     }

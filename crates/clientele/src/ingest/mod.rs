@@ -14,12 +14,13 @@
 //! # Ok::<(), clientele::Error>(())
 //! ```
 
+mod column_types;
 mod ids;
+mod open;
 pub mod source;
 pub(crate) mod structure;
 pub mod time;
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use polars::prelude::*;
@@ -27,6 +28,7 @@ use serde::Serialize;
 
 use self::ids::id_exprs;
 pub(crate) use self::ids::id_of_text;
+pub use self::open::{from_frame, input_files, scan, scan_many};
 pub use self::source::{
     CsvOptions, CsvReaderChoice, DecimalSeparator, Delimiter, Encoding, Header, InputFiles, InputFormat,
 };
@@ -123,96 +125,6 @@ impl std::fmt::Debug for Transactions {
     }
 }
 
-/// Scans a CSV or Parquet input: a file, a directory of files, or a glob.
-///
-/// Nothing but the header (and a sample of the timestamp column, to detect its format) is read
-/// here; the rows are read when a job collects.
-///
-/// # Errors
-///
-/// I/O errors, [`Error::EmptyInput`], [`Error::UnsupportedInput`] for unreadable file types,
-/// and the column errors of [`Columns::resolve`].
-pub fn scan(path: impl AsRef<Path>, options: &IngestOptions) -> Result<Transactions> {
-    let input = source::resolve_input(path.as_ref(), options.format)?;
-    let scanned = source::scan_files(&input, &options.csv)?;
-    Transactions::from_scan(input, scanned, options)
-}
-
-/// Scans several inputs (files, directories or globs) as one: all must have one format and,
-/// for the columns the job uses, one layout. The source is named by the inputs, joined by
-/// `", "`.
-///
-/// # Errors
-///
-/// As [`scan`]; [`Error::UnsupportedInput`] when the inputs mix formats or `paths` is empty.
-pub fn scan_many(paths: &[PathBuf], options: &IngestOptions) -> Result<Transactions> {
-    let input = input_files(paths, options)?;
-    let scanned = source::scan_files(&input, &options.csv)?;
-    Transactions::from_scan(input, scanned, options)
-}
-
-/// The files behind several inputs, sorted within each input and in the order given.
-///
-/// # Errors
-///
-/// As [`scan_many`].
-pub fn input_files(paths: &[PathBuf], options: &IngestOptions) -> Result<InputFiles> {
-    let mut all: Option<InputFiles> = None;
-    for path in paths {
-        let next = source::resolve_input(path, options.format)?;
-        all = Some(match all {
-            None => next,
-            Some(mut acc) => {
-                if acc.format != next.format {
-                    return Err(Error::UnsupportedInput {
-                        source_name: next.name,
-                        detail: format!(
-                            "is {:?} but {} is {:?}: inputs must have one format",
-                            next.format, acc.name, acc.format
-                        ),
-                    });
-                }
-                if let Some(twice) = next.files.iter().find(|f| acc.files.contains(f)) {
-                    return Err(Error::UnsupportedInput {
-                        source_name: next.name,
-                        detail: format!("names {} again: each file may be read once", twice.display()),
-                    });
-                }
-                acc.name = format!("{}, {}", acc.name, next.name);
-                acc.files.extend(next.files);
-                acc
-            }
-        });
-    }
-    all.ok_or_else(|| Error::UnsupportedInput {
-        source_name: "input".into(),
-        detail: "no input named".into(),
-    })
-}
-
-/// Wraps an in-memory or lazy polars frame as transactions.
-///
-/// ```
-/// use clientele::ingest::{self, IngestOptions};
-/// use clientele::polars::prelude::*;
-///
-/// let orders = df!(
-///     "customer_id" => ["a", "a", "b"],
-///     "date" => ["2024-01-05", "2024-02-01", "2024-01-20"],
-///     "amount" => [10.0, 5.5, 7.25],
-/// )?;
-/// let tx = ingest::from_frame("orders", orders.lazy(), &IngestOptions::default())?;
-/// assert_eq!(tx.columns().time, "date");
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-///
-/// # Errors
-///
-/// As [`scan`], except for file errors.
-pub fn from_frame(name: &str, frame: LazyFrame, options: &IngestOptions) -> Result<Transactions> {
-    Transactions::new(name.to_string(), frame, options)
-}
-
 fn empty_input(source_name: &str) -> Error {
     Error::EmptyInput {
         source_name: source_name.to_string(),
@@ -231,62 +143,6 @@ fn read_error(source_name: &str, what: &str, e: PolarsError) -> Error {
 }
 
 impl Transactions {
-    fn new(source_name: String, mut raw: LazyFrame, options: &IngestOptions) -> Result<Self> {
-        let schema = raw
-            .collect_schema()
-            .map_err(|e| read_error(&source_name, "the header", e))?;
-        let names: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
-        crate::columns::check_unique_names(&source_name, &names)?;
-        let columns = options.columns.resolve(&source_name, &names)?;
-        let first_row = raw
-            .clone()
-            .limit(1)
-            .collect()
-            .map_err(|e| read_error(&source_name, "the first row", e))?;
-        if first_row.height() == 0 {
-            return Err(empty_input(&source_name));
-        }
-        let mut tx = Transactions {
-            source_name,
-            raw,
-            schema,
-            columns,
-            time: TimeParsing {
-                format: None,
-                detected: false,
-                resolution: TimeResolution::DateTime,
-            },
-            decimal: options.csv.decimal,
-            checks: Vec::new(),
-            delimited: None,
-            format: None,
-            bad: None,
-        };
-        tx.check_types()?;
-        tx.time = tx.settle_time_format(options.time_format.as_deref())?;
-        Ok(tx)
-    }
-
-    fn from_scan(input: InputFiles, scanned: source::Scanned, options: &IngestOptions) -> Result<Self> {
-        let mut tx = Transactions::new(input.name.clone(), scanned.lazy, options)?;
-        tx.format = Some(input.format);
-        tx.delimited = scanned.delimited;
-        if !scanned.bad.is_empty() {
-            for record in &scanned.bad {
-                log::debug!(
-                    "{}: line {}: row {} rejected ({}): {}",
-                    input.files[record.file].display(),
-                    record.line,
-                    record.row + 1,
-                    record.detail,
-                    record.value
-                );
-            }
-            tx.bad = Some(scanned.bad.into());
-        }
-        Ok(tx)
-    }
-
     /// Rows rejected for their structure or encoding (`malformed_row`, `invalid_utf8`).
     pub fn unreadable_rows(&self) -> u64 {
         self.bad.as_ref().map_or(0, |bad| bad.len() as u64)
@@ -406,182 +262,6 @@ impl Transactions {
         self.schema
             .get(column)
             .expect("resolved columns are in the schema")
-    }
-
-    fn type_error(&self, column: &str, role: &'static str) -> Error {
-        Error::ColumnType {
-            source_name: self.source_name.clone(),
-            column: column.to_string(),
-            role,
-            dtype: self.dtype(column).to_string(),
-        }
-    }
-
-    fn check_types(&self) -> Result<()> {
-        let c = &self.columns;
-        if !is_id_type(self.dtype(&c.customer)) {
-            return Err(self.type_error(&c.customer, "customer id"));
-        }
-        if let Some(order) = &c.order
-            && !is_id_type(self.dtype(order))
-        {
-            return Err(self.type_error(order, "order id"));
-        }
-        let time_ok = matches!(
-            self.dtype(&c.time),
-            DataType::String | DataType::Date | DataType::Datetime(..)
-        ) || self.dtype(&c.time).is_integer();
-        if !time_ok {
-            return Err(self.type_error(&c.time, "timestamp"));
-        }
-        let numbers: Vec<(&String, &'static str)> = match &c.amount {
-            AmountColumns::Amount(a) => vec![(a, "amount")],
-            AmountColumns::QuantityTimesPrice { quantity, price } => {
-                vec![(quantity, "quantity"), (price, "unit price")]
-            }
-        };
-        for (column, role) in numbers {
-            let dtype = self.dtype(column);
-            if !(dtype == &DataType::String || dtype.is_primitive_numeric() || dtype.is_decimal()) {
-                return Err(self.type_error(column, role));
-            }
-        }
-        Ok(())
-    }
-
-    fn settle_time_format(&self, given: Option<&str>) -> Result<TimeParsing> {
-        let column = &self.columns.time;
-        match self.dtype(column) {
-            DataType::Date => {
-                return Ok(TimeParsing {
-                    format: None,
-                    detected: false,
-                    resolution: TimeResolution::Date,
-                });
-            }
-            DataType::Datetime(..) => {
-                return Ok(TimeParsing {
-                    format: None,
-                    detected: false,
-                    resolution: TimeResolution::DateTime,
-                });
-            }
-            _ => {}
-        }
-        // The sample comes from the first rows: a filter before the limit would make polars
-        // read (and strip) the whole column of a CSV input, in memory. Only when the first rows
-        // hold too few timestamps is the rest scanned, streaming.
-        let sample_of = |frame: LazyFrame| {
-            frame
-                .select([col(column.as_str())
-                    .cast(DataType::String)
-                    .str()
-                    .strip_chars(lit(NULL))])
-                .filter(
-                    col(column.as_str())
-                        .is_not_null()
-                        .and(col(column.as_str()).neq(lit(""))),
-                )
-                .limit(time::SAMPLE_SIZE as IdxSize)
-        };
-        let head_rows = (time::SAMPLE_SIZE * 100) as IdxSize;
-        let mut sample = sample_of(self.raw.clone().limit(head_rows))
-            .collect()
-            .map_err(|e| read_error(&self.source_name, "a sample of the timestamp column", e))?;
-        if sample.height() < time::SAMPLE_SIZE {
-            sample = sample_of(self.raw.clone())
-                .collect_with_engine(Engine::Streaming)
-                .map(|r| r.unwrap_single())
-                .map_err(|e| read_error(&self.source_name, "a sample of the timestamp column", e))?;
-        }
-        let values: Vec<String> = sample
-            .column(column)
-            .context(|| "sample".into())?
-            .str()
-            .context(|| "sample".into())?
-            .iter()
-            .flatten()
-            .map(str::to_string)
-            .collect();
-        let time_error = |detail: String| Error::TimeFormat {
-            source_name: self.source_name.clone(),
-            column: column.clone(),
-            detail,
-        };
-        let (format, detected) = match given {
-            Some(format) => {
-                if let Some(first) = values.first()
-                    && !values.iter().any(|v| time::parses(v, format))
-                {
-                    return Err(time_error(format!(
-                        "no sampled value fits --time-format {format:?} (first value: {})",
-                        crate::format::quote(first)
-                    )));
-                }
-                (format.to_string(), false)
-            }
-            None => (
-                time::detect_format(&values)
-                    .map_err(|e| time_error(e.to_string()))?
-                    .to_string(),
-                true,
-            ),
-        };
-        Ok(TimeParsing {
-            resolution: time::resolution_of(&format),
-            format: Some(format),
-            detected,
-        })
-    }
-
-    /// `(timestamp, missing, unparsable)` for a timestamp column read like the time column:
-    /// native dates and date-times as they are (time zones dropped), text with the format
-    /// detected or given for the time column.
-    pub(crate) fn time_exprs(&self, name: &str) -> (Expr, Expr, Expr) {
-        let time_raw = col(name);
-        match (&self.time.format, self.dtype(name)) {
-            (None, DataType::Date) => (
-                time_raw
-                    .clone()
-                    .cast(DataType::Datetime(TimeUnit::Microseconds, None)),
-                time_raw.is_null(),
-                lit(false),
-            ),
-            (None, DataType::Datetime(_, tz)) => {
-                let naive = match tz {
-                    Some(_) => {
-                        time_raw
-                            .clone()
-                            .dt()
-                            .replace_time_zone(None, lit("raise"), NonExistent::Raise)
-                    }
-                    None => time_raw.clone(),
-                };
-                (
-                    naive.cast(DataType::Datetime(TimeUnit::Microseconds, None)),
-                    time_raw.is_null(),
-                    lit(false),
-                )
-            }
-            (format, _) => {
-                let Some(format) = format.as_deref() else {
-                    // A column of another type than the time column's: unreadable as a time.
-                    return (
-                        lit(NULL).cast(DataType::Datetime(TimeUnit::Microseconds, None)),
-                        time_raw.clone().is_null(),
-                        time_raw.is_not_null(),
-                    );
-                };
-                let text = time_raw.cast(DataType::String).str().strip_chars(lit(NULL));
-                let missing = text.clone().is_null().or(text.clone().eq(lit("")));
-                let parsed = time::parse_expr(text, format);
-                (
-                    parsed.clone(),
-                    missing.clone(),
-                    missing.not().and(parsed.is_null()),
-                )
-            }
-        }
     }
 
     /// As [`Transactions::classify`], with more columns computed from the raw ones.

@@ -610,31 +610,7 @@ fn read_whitespace(input: &InputFiles, csv: &CsvOptions) -> Result<(DataFrame, V
         let mut lines = bytes.split(|b| *b == b'\n').enumerate();
         if header == Header::Present {
             let Some((_, first)) = lines.next() else { continue };
-            let Ok(first) = std::str::from_utf8(first) else {
-                return Err(unsupported(
-                    path,
-                    "line 1 (the header) is not UTF-8; pass --encoding windows-1252 or latin-1 \
-                     if the file comes from a Windows program",
-                ));
-            };
-            let these: Vec<String> = first.split_whitespace().map(str::to_string).collect();
-            let names_here: Vec<&str> = these.iter().map(String::as_str).collect();
-            crate::columns::check_unique_names(&path.display().to_string(), &names_here)?;
-            match &names {
-                None => names = Some(these),
-                Some(existing) if *existing != these => {
-                    return Err(unsupported(
-                        path,
-                        &format!(
-                            "its header ({}) differs from the first file's ({}): files read as \
-                             one input need one header",
-                            crate::format::quote(&these.join(" ")),
-                            crate::format::quote(&existing.join(" "))
-                        ),
-                    ));
-                }
-                Some(_) => {}
-            }
+            whitespace_header(path, first, &mut names)?;
         }
         for (i, line) in lines {
             let text = std::str::from_utf8(line);
@@ -692,6 +668,37 @@ fn read_whitespace(input: &InputFiles, csv: &CsvOptions) -> Result<(DataFrame, V
         .collect();
     let frame = DataFrame::new(height, series).context(|| format!("cannot read {}", input.name))?;
     Ok((frame, bad))
+}
+
+/// Checks the header line `first` of a whitespace-separated file: UTF-8, unique names, and the
+/// same names as the files before it (`names`, set by the first file).
+fn whitespace_header(path: &Path, first: &[u8], names: &mut Option<Vec<String>>) -> Result<()> {
+    let Ok(first) = std::str::from_utf8(first) else {
+        return Err(unsupported(
+            path,
+            "line 1 (the header) is not UTF-8; pass --encoding windows-1252 or latin-1 \
+             if the file comes from a Windows program",
+        ));
+    };
+    let these: Vec<String> = first.split_whitespace().map(str::to_string).collect();
+    let names_here: Vec<&str> = these.iter().map(String::as_str).collect();
+    crate::columns::check_unique_names(&path.display().to_string(), &names_here)?;
+    match names {
+        None => *names = Some(these),
+        Some(existing) if *existing != these => {
+            return Err(unsupported(
+                path,
+                &format!(
+                    "its header ({}) differs from the first file's ({}): files read as \
+                     one input need one header",
+                    crate::format::quote(&these.join(" ")),
+                    crate::format::quote(&existing.join(" "))
+                ),
+            ));
+        }
+        Some(_) => {}
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -7,12 +7,12 @@ use std::fmt::Write;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::Summary;
-use super::charts::Histogram;
 use crate::clv::FittedTransactions;
 use crate::format::{format_count, format_money, format_share};
 use crate::migration::{Migration, Transition};
 use crate::rfm::score::format_number;
+use crate::summary::Summary;
+use crate::summary::charts::Histogram;
 
 /// Escapes text for HTML content and attribute values.
 pub fn escape(text: &str) -> String {
@@ -445,7 +445,33 @@ fn render_into(out: &mut String, s: &Summary) -> std::fmt::Result {
         "<header><h1>Customer segmentation</h1><p>{source} · as of {} · clientele {}</p></header><main>",
         s.settings.as_of, s.clientele_version
     )?;
-    // Key figures
+    overview_section(out, s)?;
+    writeln!(out, "<section id=\"rows\"><h2>Rows</h2>")?;
+    rows_table(out, s)?;
+    writeln!(out, "</section>")?;
+    abc_section(out, s)?;
+    segments_section(out, s)?;
+    scores_section(out, s)?;
+    clusters_section(out, s)?;
+    clv_section(out, s)?;
+    if let Some(m) = &s.migration {
+        migration_section(out, m)?;
+    }
+    writeln!(
+        out,
+        "<section id=\"definitions\"><h2>Definitions</h2><p class=\"note\">Recency is whole days from the last purchase \
+         to the as-of date; frequency counts distinct orders with a purchase (or purchase days); monetary value sums the \
+         amounts of used rows. Scores: {} bins, {} binning. Segments from {}. The full definitions are in \
+         docs/definitions.md of the clientele repository.</p></section>",
+        s.settings.bins,
+        escape(&format!("{:?}", s.settings.binning).to_lowercase()),
+        escape(&s.settings.segment_rules)
+    )?;
+    writeln!(out, "</main></body></html>")
+}
+
+/// Key figures: customers, monetary value, rows used, as-of date, customer equity.
+fn overview_section(out: &mut String, s: &Summary) -> std::fmt::Result {
     writeln!(
         out,
         "<section id=\"overview\"><h2>Overview</h2><div class=\"cards\">"
@@ -482,11 +508,11 @@ fn render_into(out: &mut String, s: &Summary) -> std::fmt::Result {
         )?;
     }
     writeln!(out, "</div></section>")?;
-    // Rows
-    writeln!(out, "<section id=\"rows\"><h2>Rows</h2>")?;
-    rows_table(out, s)?;
-    writeln!(out, "</section>")?;
-    // ABC
+    Ok(())
+}
+
+/// The Lorenz curve and the ABC classes against the textbook shares.
+fn abc_section(out: &mut String, s: &Summary) -> std::fmt::Result {
     writeln!(
         out,
         "<section id=\"abc\"><h2>ABC tiers</h2><div class=\"charts\">{}",
@@ -511,7 +537,11 @@ fn render_into(out: &mut String, s: &Summary) -> std::fmt::Result {
         )?;
     }
     writeln!(out, "</table></div></section>")?;
-    // Segments
+    Ok(())
+}
+
+/// Customers per segment, and the segments' means.
+fn segments_section(out: &mut String, s: &Summary) -> std::fmt::Result {
     writeln!(
         out,
         "<section id=\"segments\"><h2>Segments</h2><div class=\"charts\">{}",
@@ -537,7 +567,11 @@ fn render_into(out: &mut String, s: &Summary) -> std::fmt::Result {
         )?;
     }
     writeln!(out, "</table></div></section>")?;
-    // R × F and scores
+    Ok(())
+}
+
+/// The R × F heat map and the customers per score of each measure.
+fn scores_section(out: &mut String, s: &Summary) -> std::fmt::Result {
     writeln!(
         out,
         "<section id=\"scores\"><h2>RFM scores</h2><div class=\"charts\">{}",
@@ -559,96 +593,93 @@ fn render_into(out: &mut String, s: &Summary) -> std::fmt::Result {
         writeln!(out, "<p class=\"note\">{}</p>", escape(note))?;
     }
     writeln!(out, "</section>")?;
-    // Clusters
-    if let Some(c) = &s.clusters {
+    Ok(())
+}
+
+/// The clusters' sizes and profiles, when the job had clusters.
+fn clusters_section(out: &mut String, s: &Summary) -> std::fmt::Result {
+    let Some(c) = &s.clusters else {
+        return Ok(());
+    };
+    writeln!(
+        out,
+        "<section id=\"clusters\"><h2>Clusters (k = {})</h2><div class=\"charts\">",
+        c.k
+    )?;
+    let labels: Vec<String> = c.profiles.iter().map(|p| p.cluster.to_string()).collect();
+    let sizes: Vec<f64> = c.profiles.iter().map(|p| p.customers as f64).collect();
+    out.push_str(&bars_svg(
+        "Customers per cluster",
+        &labels,
+        &sizes,
+        palette(5),
+        420,
+    ));
+    writeln!(
+        out,
+        "<table><tr><th>cluster</th><th>customers</th><th>% revenue</th><th class=\"l\">description</th></tr>"
+    )?;
+    for p in &c.profiles {
         writeln!(
             out,
-            "<section id=\"clusters\"><h2>Clusters (k = {})</h2><div class=\"charts\">",
-            c.k
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td></tr>",
+            p.cluster,
+            format_count(p.customers as u64),
+            p.revenue_share.map_or("–".to_string(), format_share),
+            escape(&p.description)
         )?;
-        let labels: Vec<String> = c.profiles.iter().map(|p| p.cluster.to_string()).collect();
-        let sizes: Vec<f64> = c.profiles.iter().map(|p| p.customers as f64).collect();
-        out.push_str(&bars_svg(
-            "Customers per cluster",
-            &labels,
-            &sizes,
-            palette(5),
-            420,
-        ));
-        writeln!(
-            out,
-            "<table><tr><th>cluster</th><th>customers</th><th>% revenue</th><th class=\"l\">description</th></tr>"
-        )?;
-        for p in &c.profiles {
-            writeln!(
-                out,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td></tr>",
-                p.cluster,
-                format_count(p.customers as u64),
-                p.revenue_share.map_or("–".to_string(), format_share),
-                escape(&p.description)
-            )?;
-        }
-        writeln!(
-            out,
-            "</table></div><p class=\"note\">silhouette {:.3}, inertia {:.1} (sum of squared distances in scaled units).</p></section>",
-            c.quality.silhouette, c.quality.inertia
-        )?;
-    }
-    // Lifetime value
-    if let Some(c) = &s.clv {
-        let model = match c.model.transactions {
-            FittedTransactions::BgNbd(_) => "BG/NBD",
-            FittedTransactions::ParetoNbd(_) => "Pareto/NBD",
-        };
-        writeln!(
-            out,
-            "<section id=\"clv\"><h2>Lifetime value ({model} + Gamma-Gamma)</h2><div class=\"charts\">"
-        )?;
-        if let Some(h) = &s.charts.clv {
-            out.push_str(&histogram_svg("CLV per customer", h, palette(3)));
-        }
-        if let Some(h) = &s.charts.p_alive {
-            out.push_str(&histogram_svg("Probability alive", h, palette(1)));
-        }
-        writeln!(
-            out,
-            "</div><table><tr><th class=\"l\">lifecycle stage</th><th>customers</th><th>CLV</th></tr>"
-        )?;
-        for stage in &c.stages {
-            writeln!(
-                out,
-                "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td></tr>",
-                stage.stage,
-                format_count(stage.customers as u64),
-                format_money(stage.clv)
-            )?;
-        }
-        writeln!(out, "</table>")?;
-        if let Some(h) = &c.holdout {
-            writeln!(
-                out,
-                "<p class=\"note\">Holdout check: {} repeat purchases actual, {:.1} predicted.</p>",
-                format_number(h.actual_total),
-                h.predicted_total
-            )?;
-        }
-        writeln!(out, "</section>")?;
-    }
-    if let Some(m) = &s.migration {
-        migration_section(out, m)?;
     }
     writeln!(
         out,
-        "<section id=\"definitions\"><h2>Definitions</h2><p class=\"note\">Recency is whole days from the last purchase \
-         to the as-of date; frequency counts distinct orders with a purchase (or purchase days); monetary value sums the \
-         amounts of used rows. Scores: {} bins, {} binning. Segments from {}. The full definitions are in \
-         docs/definitions.md of the clientele repository.</p></section>",
-        s.settings.bins,
-        escape(&format!("{:?}", s.settings.binning).to_lowercase()),
-        escape(&s.settings.segment_rules)
+        "</table></div><p class=\"note\">silhouette {:.3}, inertia {:.1} (sum of squared distances in scaled units).</p></section>",
+        c.quality.silhouette, c.quality.inertia
     )?;
-    writeln!(out, "</main></body></html>")
+    Ok(())
+}
+
+/// Lifetime value: distributions, lifecycle stages and the holdout check, when the job had it.
+fn clv_section(out: &mut String, s: &Summary) -> std::fmt::Result {
+    let Some(c) = &s.clv else {
+        return Ok(());
+    };
+    let model = match c.model.transactions {
+        FittedTransactions::BgNbd(_) => "BG/NBD",
+        FittedTransactions::ParetoNbd(_) => "Pareto/NBD",
+    };
+    writeln!(
+        out,
+        "<section id=\"clv\"><h2>Lifetime value ({model} + Gamma-Gamma)</h2><div class=\"charts\">"
+    )?;
+    if let Some(h) = &s.charts.clv {
+        out.push_str(&histogram_svg("CLV per customer", h, palette(3)));
+    }
+    if let Some(h) = &s.charts.p_alive {
+        out.push_str(&histogram_svg("Probability alive", h, palette(1)));
+    }
+    writeln!(
+        out,
+        "</div><table><tr><th class=\"l\">lifecycle stage</th><th>customers</th><th>CLV</th></tr>"
+    )?;
+    for stage in &c.stages {
+        writeln!(
+            out,
+            "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td></tr>",
+            stage.stage,
+            format_count(stage.customers as u64),
+            format_money(stage.clv)
+        )?;
+    }
+    writeln!(out, "</table>")?;
+    if let Some(h) = &c.holdout {
+        writeln!(
+            out,
+            "<p class=\"note\">Holdout check: {} repeat purchases actual, {:.1} predicted.</p>",
+            format_number(h.actual_total),
+            h.predicted_total
+        )?;
+    }
+    writeln!(out, "</section>")?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -2,15 +2,15 @@
 
 use std::fmt::Write;
 
-use super::Summary;
 use crate::abc::{AbcBasis, AbcClassSummary};
 use crate::cluster::{ClusterSummary, KChosenBy, Scale, Transform};
-use crate::clv::{ClvSummary, FittedTransactions};
+use crate::clv::{ClvSummary, FittedTransactions, HoldoutCheck};
 use crate::format::{format_count, format_money, format_share};
 use crate::migration::Migration;
 use crate::rfm::Binning;
 use crate::rfm::score::format_number;
 use crate::rows::{AsOf, ReturnsPolicy, RowReconciliation};
+use crate::summary::Summary;
 
 /// Escapes `|` and line breaks so a value cannot break a table.
 fn cell(text: &str) -> String {
@@ -451,6 +451,13 @@ fn clusters_into(out: &mut String, c: &ClusterSummary) -> std::fmt::Result {
         }
         writeln!(out)?;
     }
+    cluster_profiles_into(out, c)
+}
+
+/// The profile table: size, share and description of each cluster, and the mean, median and
+/// centre of each feature.
+fn cluster_profiles_into(out: &mut String, c: &ClusterSummary) -> std::fmt::Result {
+    let t = &c.transform;
     write!(
         out,
         "| cluster | customers | % customers | % revenue | description |"
@@ -533,6 +540,29 @@ fn clv_into(out: &mut String, c: &ClvSummary) -> std::fmt::Result {
         "**Customer equity: {}** (Σ CLV).\n",
         format_money(c.customer_equity)
     )?;
+    clv_fits_into(out, c, model)?;
+    writeln!(
+        out,
+        "| lifecycle stage | customers | CLV |\n| --- | ---: | ---: |"
+    )?;
+    for s in &c.stages {
+        writeln!(
+            out,
+            "| {} | {} | {} |",
+            s.stage,
+            format_count(s.customers as u64),
+            format_money(s.clv)
+        )?;
+    }
+    writeln!(out)?;
+    if let Some(h) = &c.holdout {
+        clv_holdout_into(out, h, unit, f.calibration_end)?;
+    }
+    Ok(())
+}
+
+/// The parameters of both fits with their standard errors, their log-likelihoods and notes.
+fn clv_fits_into(out: &mut String, c: &ClvSummary, model: &str) -> std::fmt::Result {
     writeln!(
         out,
         "| model | parameter | estimate | standard error |\n| --- | --- | ---: | ---: |"
@@ -572,47 +602,42 @@ fn clv_into(out: &mut String, c: &ClvSummary) -> std::fmt::Result {
     {
         writeln!(out, "Note on the {} fit: {}.\n", note.0, note.1)?;
     }
+    Ok(())
+}
+
+/// The holdout check: purchases actual and predicted after the calibration end, overall and
+/// by calibration frequency.
+fn clv_holdout_into(
+    out: &mut String,
+    h: &HoldoutCheck,
+    unit: &str,
+    calibration_end: chrono::NaiveDate,
+) -> std::fmt::Result {
     writeln!(
         out,
-        "| lifecycle stage | customers | CLV |\n| --- | ---: | ---: |"
+        "Holdout check, {} {unit}s after {}: {} repeat purchases actual, {:.1} predicted; mean absolute \
+         error {:.3} per customer.\n",
+        format_number(h.length),
+        calibration_end,
+        format_number(h.actual_total),
+        h.predicted_total,
+        h.mean_absolute_error
     )?;
-    for s in &c.stages {
+    writeln!(
+        out,
+        "| calibration frequency | customers | actual mean | predicted mean |\n| ---: | ---: | ---: | ---: |"
+    )?;
+    for g in &h.by_frequency {
         writeln!(
             out,
-            "| {} | {} | {} |",
-            s.stage,
-            format_count(s.customers as u64),
-            format_money(s.clv)
+            "| {} | {} | {:.3} | {:.3} |",
+            g.frequency,
+            format_count(g.customers as u64),
+            g.actual_mean,
+            g.predicted_mean
         )?;
     }
     writeln!(out)?;
-    if let Some(h) = &c.holdout {
-        writeln!(
-            out,
-            "Holdout check, {} {unit}s after {}: {} repeat purchases actual, {:.1} predicted; mean absolute \
-             error {:.3} per customer.\n",
-            format_number(h.length),
-            f.calibration_end,
-            format_number(h.actual_total),
-            h.predicted_total,
-            h.mean_absolute_error
-        )?;
-        writeln!(
-            out,
-            "| calibration frequency | customers | actual mean | predicted mean |\n| ---: | ---: | ---: | ---: |"
-        )?;
-        for g in &h.by_frequency {
-            writeln!(
-                out,
-                "| {} | {} | {:.3} | {:.3} |",
-                g.frequency,
-                format_count(g.customers as u64),
-                g.actual_mean,
-                g.predicted_mean
-            )?;
-        }
-        writeln!(out)?;
-    }
     Ok(())
 }
 

@@ -167,7 +167,7 @@ fn score_measure(
     bins: usize,
 ) -> Result<(Vec<u8>, MeasureScoring)> {
     {
-        let values = super::column_f64_view(customers, measure.column())?;
+        let values = crate::frame::column_f64_view(customers, measure.column())?;
         let bin_to_score = |bin: u8| {
             if measure.higher_is_better() {
                 bin

@@ -24,7 +24,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, PolarsContext, Result};
 
-const BUILTIN: &str = include_str!("default_segments.toml");
+/// The built-in segment rules as TOML, as [`SegmentRules::builtin`] reads them: a starting point
+/// for rules of one's own (`clientele rules --show-builtin`).
+pub const BUILTIN_RULES_TOML: &str = include_str!("default_segments.toml");
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -131,7 +133,7 @@ impl Default for SegmentRules {
 impl SegmentRules {
     /// The built-in rules (documented in docs/segments.md).
     pub fn builtin() -> Self {
-        Self::from_toml_str(BUILTIN, "built-in rules").expect("the built-in rules parse")
+        Self::from_toml_str(BUILTIN_RULES_TOML, "built-in rules").expect("the built-in rules parse")
     }
 
     /// Parses rules from TOML text; `origin` names them in errors.

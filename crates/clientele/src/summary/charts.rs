@@ -8,8 +8,8 @@ use crate::abc::ABC_CLASS;
 use crate::clv::col_names as clv_cols;
 use crate::customers::col_names::MONETARY;
 use crate::error::Result;
+use crate::frame::column_f64;
 use crate::rfm::col_names::{F_SCORE, R_SCORE};
-use crate::rfm::column_f64;
 use crate::segmenter::Segmentation;
 
 /// Counts of values per bin.

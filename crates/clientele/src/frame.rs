@@ -1,0 +1,53 @@
+//! Column helpers over polars frames, shared by the analyses and the reports: a column's
+//! values as numbers or text, and a safe ratio.
+
+use polars::prelude::*;
+
+use crate::error::{PolarsContext, Result};
+
+/// `part / whole`, 0 when `whole` is 0.
+pub(crate) fn ratio(part: f64, whole: f64) -> f64 {
+    if whole == 0.0 { 0.0 } else { part / whole }
+}
+
+/// A column's values as numbers (cast to `Float64`), nulls as 0.
+pub(crate) fn column_f64(frame: &DataFrame, name: &str) -> Result<Vec<f64>> {
+    let column = frame
+        .column(name)
+        .context(|| format!("column {name}"))?
+        .cast(&DataType::Float64)
+        .context(|| format!("column {name} as numbers"))?;
+    let values = column.f64().context(|| format!("column {name}"))?;
+    if values.null_count() == 0 {
+        let mut out = Vec::with_capacity(values.len());
+        for chunk in values.downcast_iter() {
+            out.extend_from_slice(chunk.values());
+        }
+        return Ok(out);
+    }
+    Ok(values.iter().map(|v| v.unwrap_or(0.0)).collect())
+}
+
+/// [`column_f64`] without a copy when the column already is contiguous `Float64` without
+/// nulls (as `monetary` is), a copy otherwise.
+pub(crate) fn column_f64_view<'f>(frame: &'f DataFrame, name: &str) -> Result<std::borrow::Cow<'f, [f64]>> {
+    let column = frame.column(name).context(|| format!("column {name}"))?;
+    if let Ok(values) = column.f64()
+        && let Ok(slice) = values.cont_slice()
+    {
+        return Ok(std::borrow::Cow::Borrowed(slice));
+    }
+    column_f64(frame, name).map(std::borrow::Cow::Owned)
+}
+
+/// A text column's values, nulls kept.
+pub(crate) fn column_text(frame: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
+    Ok(frame
+        .column(name)
+        .context(|| format!("column {name}"))?
+        .str()
+        .context(|| format!("column {name} as text"))?
+        .iter()
+        .map(|v| v.map(str::to_string))
+        .collect())
+}
