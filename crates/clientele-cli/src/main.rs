@@ -40,12 +40,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             | Command::Segment(_)
             | Command::Cluster(_)
             | Command::Clv(_)
+            | Command::Report(_)
+            | Command::Run(_)
             | Command::Config(_)
     );
     if g.columns.is_some() && !writes_one_table {
         return Err(cmd::usage(
             "--columns selects the columns of the table that customers, rfm, abc, segment, \
-             cluster and clv write; this command writes no such table",
+             cluster, clv, report and run write; this command writes no such table",
         ));
     }
     match &cli.command {

@@ -119,7 +119,7 @@ impl<'g> Outputs<'g> {
     /// A usage error for an unknown `--columns` name or output extension; write errors.
     pub fn table(&mut self, frame: &DataFrame) -> anyhow::Result<()> {
         let frame = match &self.columns {
-            Some(names) => select_columns(frame, names)?,
+            Some(names) => clientele::output::select_columns(frame, names)?,
             None => frame.clone(),
         };
         let path = table_path(self.g);
@@ -216,20 +216,6 @@ fn output_format(given: Option<OutputFormat>, path: Option<&Path>) -> anyhow::Re
             ))
         }),
     }
-}
-
-/// The `--columns` of `frame`, in the order listed.
-fn select_columns(frame: &DataFrame, names: &[String]) -> anyhow::Result<DataFrame> {
-    for name in names {
-        if frame.column(name).is_err() {
-            let available: Vec<&str> = frame.get_column_names().iter().map(|n| n.as_str()).collect();
-            anyhow::bail!(
-                "--columns: the table has no column {name:?}; it has {}",
-                available.join(", ")
-            );
-        }
-    }
-    Ok(frame.select(names.iter().map(String::as_str))?)
 }
 
 /// Files inside `dir` named `names`, as outputs.

@@ -101,6 +101,15 @@ pub enum Error {
         available: String,
     },
 
+    /// A column asked for in the output (`--columns`, `[output] columns`) is not in the table.
+    #[error("--columns (output.columns): the table has no column {column:?}; it has {available}")]
+    OutputColumn {
+        /// The name asked for.
+        column: String,
+        /// The table's columns, comma separated.
+        available: String,
+    },
+
     /// A column has a data type that cannot serve its role.
     #[error("{source_name}: column {column:?} has type {dtype}, which cannot be used as the {role} column")]
     ColumnType {
@@ -234,6 +243,7 @@ impl Error {
             | Error::UnsupportedInput { .. }
             | Error::MissingColumn { .. }
             | Error::ColumnNotFound { .. }
+            | Error::OutputColumn { .. }
             | Error::ColumnType { .. }
             | Error::TimeFormat { .. }
             | Error::NoCustomers { .. }

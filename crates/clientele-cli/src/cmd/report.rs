@@ -31,6 +31,7 @@ pub fn run(g: &GlobalArgs, a: &ReportArgs) -> anyhow::Result<ExitCode> {
     let job = settings.check()?;
     let (segmenter, tx, result) = super::run_segmentation(g, &job, &a.input)?;
     let mut report = clientele::run::ReportFiles::new(&result, format)?;
+    report.columns = job.output_columns.clone();
     if let Some(path) = &a.previous {
         report.compare_with(path, &result)?;
     }

@@ -14,7 +14,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, PolarsContext, Result};
 
 pub(crate) use self::staged::parent_dir;
 pub use self::staged::{AtomicFile, OutputSet, StagedFile, remove_stale_temporaries};
@@ -105,6 +105,27 @@ fn map_text(frame: &DataFrame, f: impl Fn(&str) -> Option<String>) -> DataFrame 
         let _ = out.replace(&name, mapped.into_column());
     }
     out
+}
+
+/// The columns `names` of `frame`, in that order: the table a user asked for with `--columns`
+/// or `[output] columns`.
+///
+/// # Errors
+///
+/// [`Error::OutputColumn`] naming the first unknown column and the columns there are.
+pub fn select_columns(frame: &DataFrame, names: &[String]) -> Result<DataFrame> {
+    for name in names {
+        if frame.column(name).is_err() {
+            let available: Vec<&str> = frame.get_column_names().iter().map(|n| n.as_str()).collect();
+            return Err(Error::OutputColumn {
+                column: name.clone(),
+                available: available.join(", "),
+            });
+        }
+    }
+    frame
+        .select(names.iter().map(String::as_str))
+        .context(|| "selecting the output columns".into())
 }
 
 /// Writes bytes to `path` atomically.

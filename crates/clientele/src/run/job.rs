@@ -109,6 +109,7 @@ pub fn execute(config: &RunConfig, options: &RunOptions) -> Result<RunOutcome> {
 
     let (tx, result) = segment(config, &job, &segmenter)?;
     let mut report = ReportFiles::new(&result, format)?;
+    report.columns = job.output_columns.clone();
     stages.finish("segment");
 
     let mut previous = None;

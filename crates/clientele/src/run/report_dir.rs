@@ -9,7 +9,7 @@ use polars::prelude::*;
 use crate::error::{PolarsContext, Result};
 use crate::ingest::Transactions;
 use crate::migration::{self, Migration};
-use crate::output::{OutputFormat, OutputSet, stage_bytes, stage_frame};
+use crate::output::{OutputFormat, OutputSet, select_columns, stage_bytes, stage_frame};
 use crate::rows::RowPolicy;
 use crate::segmenter::Segmentation;
 use crate::summary::Summary;
@@ -59,6 +59,8 @@ pub fn report_file_names(format: OutputFormat, rejects: bool, changes: bool, clu
 pub struct ReportFiles {
     /// The segment table's format.
     pub format: OutputFormat,
+    /// The segment table's columns, in order (`[output] columns`, `--columns`); all when `None`.
+    pub columns: Option<Vec<String>>,
     /// The job's summary, rendered into `summary.md`, `summary.json` and `report.html`.
     pub summary: Summary,
     /// Rejected input rows with their reason (`rejects.csv`), when there are any.
@@ -77,6 +79,7 @@ impl ReportFiles {
     pub fn new(result: &Segmentation, format: OutputFormat) -> Result<ReportFiles> {
         Ok(ReportFiles {
             format,
+            columns: None,
             summary: result.summary()?,
             rejects: None,
             changes: None,
@@ -135,7 +138,10 @@ impl ReportFiles {
                     let model = &result.clusters.as_ref().expect("named when present").model;
                     stage_bytes(&path, model.to_json().as_bytes())?
                 }
-                _ => stage_frame(&result.frame, &path, self.format)?,
+                _ => match &self.columns {
+                    Some(names) => stage_frame(&select_columns(&result.frame, names)?, &path, self.format)?,
+                    None => stage_frame(&result.frame, &path, self.format)?,
+                },
             };
             set.push(staged);
         }
