@@ -86,12 +86,6 @@ pub enum Encoding {
 }
 
 impl Encoding {
-    /// An encoding as users write it: `utf-8`, `latin-1` (`iso-8859-1`) or `windows-1252`
-    /// (`cp1252`), in any case, with or without the dash; `None` for anything else.
-    pub fn parse(text: &str) -> Option<Encoding> {
-        <Encoding as crate::settings::Choice>::from_name(text)
-    }
-
     /// The bytes of a file in this encoding, as UTF-8.
     fn decode(self, bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
         use std::borrow::Cow;
