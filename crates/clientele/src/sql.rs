@@ -6,7 +6,8 @@
 //! The query applies clientele's definitions (docs/definitions.md): rows without a customer
 //! id, timestamp, amount (or, with an order column, order id) are left out, as clientele rejects
 //! them; with an as-of date, rows dated after it are left out; under `exclude`, returns are
-//! left out. Amounts are summed as whole micro-units, as clientele sums them, so monetary
+//! left out. The filters come from the row rules ([`crate::rows::rules`], which says what SQL
+//! reads differently). Amounts are summed as whole micro-units, as clientele sums them, so monetary
 //! values agree to the last bit. A *purchase line* has an amount ≥ 0: first and last purchase
 //! and frequency count purchase lines only, and customers without one are left out.
 //! Recency and tenure are not in the query: clientele computes them at the as-of date
