@@ -6,7 +6,8 @@
 //! the order of [`RULES`]; the first one that applies decides the [`RowStatus`], and a row no
 //! rule applies to is used. The three readers of a row share this table:
 //! - the plain-CSV reader asks [`RowRules::status`] (Rust) for every row it understands;
-//! - the polars path evaluates [`RowRules::status_expr`] over the facts as flag columns;
+//! - the polars path ([`Transactions::classify`](crate::ingest::Transactions::classify))
+//!   evaluates them as one expression over the facts as flag columns;
 //! - `clientele sql` builds its filters from [`RowRules::sql_conditions`].
 //!
 //! Reading the values (the parsing) is not a rule and stays with the readers; so do the checks
@@ -17,7 +18,7 @@
 //! # What the SQL cannot say the same way
 //!
 //! The SQL reads values with the warehouse's own casts, so the rules that are about reading
-//! have no SQL of their own (their entries in [`RULES`] say so):
+//! have no SQL of their own (their entries in [`RULES`] give no condition):
 //! - an invalid id (`12.5`, NaN) is not checked: SQL keeps it as an id (and `17850.0` and
 //!   `17850` are two customers there, one for clientele);
 //! - an unparsable timestamp is `NULL` after the dialect's parse (DuckDB's `TRY_STRPTIME`,
