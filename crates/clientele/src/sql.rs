@@ -6,7 +6,8 @@
 //! The query applies clientele's definitions (docs/definitions.md): rows without a customer
 //! id, timestamp, amount (or, with an order column, order id) are left out, as clientele rejects
 //! them; with an as-of date, rows dated after it are left out; under `exclude`, returns are
-//! left out. Amounts are summed as whole micro-units, as clientele sums them, so monetary
+//! left out. The filters come from the row rules ([`crate::rows::rules`], which says what SQL
+//! reads differently). Amounts are summed as whole micro-units, as clientele sums them, so monetary
 //! values agree to the last bit. A *purchase line* has an amount ≥ 0: first and last purchase
 //! and frequency count purchase lines only, and customers without one are left out.
 //! Recency and tenure are not in the query: clientele computes them at the as-of date
@@ -38,7 +39,8 @@ use chrono::NaiveDate;
 use crate::columns::{AmountColumns, Columns, ResolvedColumns};
 use crate::error::{Error, ParamError, Result};
 use crate::ingest::{InputFormat, TimeResolution, Transactions};
-use crate::rows::ReturnsPolicy;
+use crate::rows::rules::{RowRule, RowRules, SqlNames, sql_amount_in_range};
+use crate::rows::{AsOf, ReturnsPolicy, RowPolicy};
 
 /// SQL dialects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,38 +194,14 @@ impl SqlJob {
         self.check_btyd_window()?;
         let q = |name: &str| quote(dialect, name);
         let c = &self.columns;
-        let amount = match &c.amount {
-            AmountColumns::Amount(a) => {
-                format!("CAST({} AS DOUBLE)", q(a)).replace("DOUBLE", double(dialect))
-            }
-            AmountColumns::QuantityTimesPrice { quantity, price } => format!(
-                "CAST({} AS {d}) * CAST({} AS {d})",
-                q(quantity),
-                q(price),
-                d = double(dialect)
-            ),
+        let order = c.order.as_deref().map(q);
+        let names = SqlNames {
+            order: order.as_deref(),
+            text: text(dialect),
         };
-        let ts = match &self.time_format {
-            None => format!("CAST({} AS {})", q(&c.time), timestamp(dialect)),
-            Some(format) => parse_timestamp(dialect, &q(&c.time), format)?,
-        };
-        let mut filters = vec![
-            "customer_id IS NOT NULL".to_string(),
-            format!("TRIM(CAST(customer_id AS {})) <> ''", text(dialect)),
-            "ts IS NOT NULL".to_string(),
-            "micros IS NOT NULL".to_string(),
-        ];
-        if let Some(order) = &c.order {
-            filters.push(format!("{} IS NOT NULL", q(order)));
-            filters.push(format!("TRIM(CAST({} AS {})) <> ''", q(order), text(dialect)));
-        }
-        let valid = filters.clone();
-        if let Some(as_of) = self.as_of {
-            filters.push(format!("CAST(ts AS DATE) <= DATE '{as_of}'"));
-        }
-        if self.returns == ReturnsPolicy::Exclude {
-            filters.push("micros >= 0".to_string());
-        }
+        let rules = self.rules();
+        let filters = rules.sql_conditions(&names, |_| true);
+        let valid = rules.sql_conditions(&names, RowRule::rejects);
         let order_key = match &c.order {
             Some(order) => q(order),
             None => "CAST(ts AS DATE)".to_string(),
@@ -245,20 +223,7 @@ impl SqlJob {
             "-- clientele customer table ({}): one row per customer, for --input-kind customers.",
             dialect_name(dialect)
         );
-        let _ = writeln!(sql, "WITH lines AS (");
-        let _ = writeln!(sql, "  SELECT");
-        let _ = writeln!(sql, "    {} AS customer_id,", q(&c.customer));
-        if let Some(order) = &c.order {
-            let _ = writeln!(sql, "    {},", q(order));
-        }
-        let _ = writeln!(sql, "    {ts} AS ts,");
-        // Half away from zero, as clientele rounds (PostgreSQL rounds doubles half to even).
-        let micros = match dialect {
-            Dialect::Postgres => format!("CAST(ROUND(CAST({amount} * 1000000 AS NUMERIC)) AS {int})"),
-            _ => format!("CAST(ROUND({amount} * 1000000) AS {int})"),
-        };
-        let _ = writeln!(sql, "    {micros} AS micros");
-        let _ = writeln!(sql, "  FROM {}", self.table);
+        self.lines(&mut sql, dialect)?;
         let _ = writeln!(sql, "), used AS (");
         let _ = writeln!(sql, "  SELECT * FROM lines");
         let _ = writeln!(sql, "  WHERE {}", filters.join("\n    AND "));
@@ -290,6 +255,74 @@ impl SqlJob {
             Some(b) => btyd_query(&mut sql, dialect, b, &valid),
         }
         Ok(sql)
+    }
+
+    /// Every row's status code ([`RowStatus::code`](crate::RowStatus::code)) as the row rules
+    /// decide it in SQL ([`RowRules::sql_status`]), one row per input row in table order:
+    /// where the rejects and exclusions of a warehouse table are.
+    ///
+    /// # Errors
+    ///
+    /// As [`SqlJob::query`].
+    pub fn status_query(&self, dialect: Dialect) -> Result<String> {
+        let order = self.columns.order.as_deref().map(|o| quote(dialect, o));
+        let names = SqlNames {
+            order: order.as_deref(),
+            text: text(dialect),
+        };
+        let mut sql = String::new();
+        self.lines(&mut sql, dialect)?;
+        let _ = writeln!(sql, ")");
+        let _ = writeln!(sql, "SELECT {} AS status", self.rules().sql_status(&names));
+        let _ = writeln!(sql, "FROM lines;");
+        Ok(sql)
+    }
+
+    /// The row rules of the job's policies.
+    fn rules(&self) -> RowRules {
+        RowRules::new(&RowPolicy {
+            as_of: self.as_of.map_or(AsOf::DayAfterLatest, AsOf::Date),
+            returns: self.returns,
+        })
+    }
+
+    /// `WITH lines AS (SELECT customer_id, [order,] ts, micros FROM table` (left open).
+    fn lines(&self, sql: &mut String, dialect: Dialect) -> Result<()> {
+        let q = |name: &str| quote(dialect, name);
+        let c = &self.columns;
+        let amount = match &c.amount {
+            AmountColumns::Amount(a) => {
+                format!("CAST({} AS DOUBLE)", q(a)).replace("DOUBLE", double(dialect))
+            }
+            AmountColumns::QuantityTimesPrice { quantity, price } => format!(
+                "CAST({} AS {d}) * CAST({} AS {d})",
+                q(quantity),
+                q(price),
+                d = double(dialect)
+            ),
+        };
+        let ts = match &self.time_format {
+            None => format!("CAST({} AS {})", q(&c.time), timestamp(dialect)),
+            Some(format) => parse_timestamp(dialect, &q(&c.time), format)?,
+        };
+        let int = bigint(dialect);
+        let _ = writeln!(sql, "WITH lines AS (");
+        let _ = writeln!(sql, "  SELECT");
+        let _ = writeln!(sql, "    {} AS customer_id,", q(&c.customer));
+        if let Some(order) = &c.order {
+            let _ = writeln!(sql, "    {},", q(order));
+        }
+        let _ = writeln!(sql, "    {ts} AS ts,");
+        // Half away from zero, as clientele rounds (PostgreSQL rounds doubles half to even).
+        let micros = match dialect {
+            Dialect::Postgres => format!("CAST(ROUND(CAST({amount} * 1000000 AS NUMERIC)) AS {int})"),
+            _ => format!("CAST(ROUND({amount} * 1000000) AS {int})"),
+        };
+        // NULL (not a failed cast) for an amount clientele rejects as not finite.
+        let micros = format!("CASE WHEN {} THEN {micros} END", sql_amount_in_range(&amount));
+        let _ = writeln!(sql, "    {micros} AS micros");
+        let _ = writeln!(sql, "  FROM {}", self.table);
+        Ok(())
     }
 }
 

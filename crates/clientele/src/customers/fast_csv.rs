@@ -37,9 +37,9 @@ use super::accumulate::{Accumulator, ParsedRows, added_columns, order_key_of_tex
 use crate::columns::AmountColumns;
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::source::{DecimalSeparator, DelimitedFiles};
-use crate::ingest::time::epoch_days;
-use crate::ingest::{MAX_ABS_AMOUNT, MICROS_PER_UNIT, Transactions, id_of_text};
-use crate::rows::{ExclusionReason, ReturnsPolicy, RowPolicy, RowStatus};
+use crate::ingest::{Transactions, id_of_text};
+use crate::rows::rules::{RowFacts, RowRules, micros_of};
+use crate::rows::{ExclusionReason, RowPolicy, RowStatus};
 
 /// Bytes per block handed to one parsing task.
 const BLOCK_BYTES: usize = 4 << 20;
@@ -81,9 +81,8 @@ struct Settings {
     quote: Option<u8>,
     time: TimeShape,
     decimal_comma: bool,
-    /// Rows dated after this day (since the epoch) are excluded.
-    as_of_day: Option<i64>,
-    exclude_returns: bool,
+    /// The row rules (of which only the policies can apply to an understood row).
+    rules: RowRules,
     has_order: bool,
     has_price: bool,
 }
@@ -137,8 +136,7 @@ pub(crate) fn accumulate(tx: &Transactions, policy: &RowPolicy) -> Option<Result
         quote: files.quote,
         time,
         decimal_comma: tx.decimal() == DecimalSeparator::Comma,
-        as_of_day: policy.as_of.date().map(epoch_days),
-        exclude_returns: policy.returns == ReturnsPolicy::Exclude,
+        rules: RowRules::new(policy),
         has_order: names[ORDER].is_some(),
         has_price: names[PRICE].is_some(),
     };
@@ -538,8 +536,8 @@ fn parse_block(block: &Block, settings: &Settings) -> std::result::Result<Parsed
         }
         let value = |role: usize| spans[role].as_ref().map(|f| field_text(text, f, settings.quote));
         match understand(&value, settings) {
-            Some(row) => match row.status(settings) {
-                Status::Used => {
+            Some(row) => match settings.rules.status(&RowFacts::read(row.day(), row.micros)) {
+                RowStatus::Used => {
                     used += 1;
                     let customer = row.customer;
                     match super::canonical_integer(&customer) {
@@ -553,8 +551,9 @@ fn parse_block(block: &Block, settings: &Settings) -> std::result::Result<Parsed
                     rows.amounts.push(row.micros);
                     rows.orders.push(row.order);
                 }
-                Status::AfterAsOf => after_as_of += 1,
-                Status::Return => returns += 1,
+                RowStatus::Excluded(ExclusionReason::AfterAsOf) => after_as_of += 1,
+                RowStatus::Excluded(ExclusionReason::Return) => returns += 1,
+                other => unreachable!("a row of understood values is not {other:?}"),
             },
             None => odd.push(std::array::from_fn(|role| {
                 value(role).filter(|v| !v.is_empty()).map(|v| v.into_owned())
@@ -581,25 +580,11 @@ struct Understood<'t> {
     order: u64,
 }
 
-enum Status {
-    Used,
-    AfterAsOf,
-    Return,
-}
-
 impl Understood<'_> {
-    /// The policies, in the order the classification applies them.
-    fn status(&self, settings: &Settings) -> Status {
-        if settings
-            .as_of_day
-            .is_some_and(|day| self.ts.div_euclid(MICROS_PER_DAY) > day)
-        {
-            Status::AfterAsOf
-        } else if settings.exclude_returns && self.micros < 0 {
-            Status::Return
-        } else {
-            Status::Used
-        }
+    /// The day of the timestamp, since the epoch.
+    #[inline]
+    fn day(&self) -> i64 {
+        self.ts.div_euclid(MICROS_PER_DAY)
     }
 }
 
@@ -623,10 +608,7 @@ fn understand<'t>(
     if settings.has_price {
         amount *= parse_decimal(&value(PRICE)?, settings.decimal_comma)?;
     }
-    if !(amount.is_finite() && amount.abs() < MAX_ABS_AMOUNT) {
-        return None;
-    }
-    let micros = (amount * MICROS_PER_UNIT).round() as i64;
+    let micros = micros_of(amount)?;
     let order = if settings.has_order {
         let order = value(ORDER)?;
         if order.trim().is_empty() {
@@ -750,6 +732,8 @@ mod tests {
     use chrono::{Datelike, NaiveDate};
 
     use super::*;
+    use crate::ingest::time::epoch_days;
+    use crate::rows::ReturnsPolicy;
 
     fn settings(quote: Option<u8>) -> Settings {
         Settings {
@@ -757,8 +741,7 @@ mod tests {
             quote,
             time: TimeShape::Seconds(b' '),
             decimal_comma: false,
-            as_of_day: None,
-            exclude_returns: false,
+            rules: RowRules::new(&RowPolicy::default()),
             has_order: true,
             has_price: false,
         }

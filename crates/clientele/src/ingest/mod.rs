@@ -35,7 +35,8 @@ pub use self::source::{
 pub use self::time::TimeResolution;
 use crate::columns::{AmountColumns, Columns, ResolvedColumns};
 use crate::error::{Error, PolarsContext, Result};
-use crate::rows::{ExclusionReason, RejectReason, ReturnsPolicy, RowPolicy, RowStatus};
+use crate::rows::rules::{RowRules, flags, micros_expr};
+use crate::rows::{RejectReason, RowPolicy, RowStatus};
 
 /// Amounts are summed as integer micro-units (10⁻⁶), so totals are exact and do not depend on
 /// the order in which threads add them up.
@@ -325,7 +326,8 @@ impl Transactions {
     /// The status is the first of these checks that applies: missing or invalid customer id,
     /// missing or unparsable timestamp, missing or unparsable amount, non-finite amount,
     /// missing or invalid order id; then the policies: dated after the as-of date, a return under
-    /// [`ReturnsPolicy::Exclude`]; otherwise used.
+    /// [`ReturnsPolicy::Exclude`](crate::ReturnsPolicy::Exclude); otherwise used (the rules of
+    /// [`crate::rows::rules`]).
     pub fn classify(&self, policy: &RowPolicy) -> LazyFrame {
         self.classify_frame(self.rows(), policy)
     }
@@ -357,9 +359,9 @@ impl Transactions {
             .with_columns(self.parsed().flag_columns())
             .with_columns([
                 col(internal::TS).dt().date().alias(internal::DAY),
-                micros(col(internal::AMOUNT)).alias(internal::AMOUNT_MICROS),
+                micros_expr(col(internal::AMOUNT)).alias(internal::AMOUNT_MICROS),
             ])
-            .with_column(status_expr(policy).alias(internal::STATUS));
+            .with_column(RowRules::new(policy).status_expr().alias(internal::STATUS));
         // Records that are not rows come first: their fields are empty placeholders.
         let frame = match self.bad {
             Some(_) => frame.with_column(
@@ -481,12 +483,14 @@ impl Transactions {
 
 /// Names of intermediate columns, prefixed so they cannot clash with the input's columns.
 mod internal {
+    use crate::rows::rules::flags;
+
     pub const ROW: &str = "__row";
     pub const CUSTOMER_ID: &str = "__customer_id";
     pub const TS: &str = "__ts";
-    pub const DAY: &str = "__day";
+    pub const DAY: &str = flags::DAY;
     pub const AMOUNT: &str = "__amount";
-    pub const AMOUNT_MICROS: &str = "__amount_micros";
+    pub const AMOUNT_MICROS: &str = flags::AMOUNT_MICROS;
     pub const ORDER_KEY: &str = "__order_key";
     pub const STATUS: &str = "__status";
     /// The status of a record that is not a row (see [`Transactions::rows`](super::Transactions)).
@@ -531,21 +535,6 @@ fn number_exprs(name: &str, dtype: &DataType, decimal: DecimalSeparator) -> Numb
     }
 }
 
-fn micros(amount: Expr) -> Expr {
-    when(
-        amount
-            .clone()
-            .is_finite()
-            .and(amount.clone().abs().lt(lit(MAX_ABS_AMOUNT))),
-    )
-    .then(
-        (amount * lit(MICROS_PER_UNIT))
-            .round(0, RoundMode::HalfAwayFromZero)
-            .cast(DataType::Int64),
-    )
-    .otherwise(lit(NULL).cast(DataType::Int64))
-}
-
 /// Which input column (and value) a rejection is about.
 enum Blame {
     Single(String),
@@ -580,14 +569,14 @@ impl Parsed {
             self.ts.clone().alias(internal::TS),
             self.amount.clone().alias(internal::AMOUNT),
             self.order.clone().alias(internal::ORDER_KEY),
-            self.customer_missing.clone().alias("__customer_missing"),
-            self.customer_invalid.clone().alias("__customer_invalid"),
-            self.time_missing.clone().alias("__time_missing"),
-            self.time_bad.clone().alias("__time_bad"),
-            self.amount_missing.clone().alias("__amount_missing"),
-            self.amount_bad.clone().alias("__amount_bad"),
-            self.order_missing.clone().alias("__order_missing"),
-            self.order_invalid.clone().alias("__order_invalid"),
+            self.customer_missing.clone().alias(flags::CUSTOMER_MISSING),
+            self.customer_invalid.clone().alias(flags::CUSTOMER_INVALID),
+            self.time_missing.clone().alias(flags::TIME_MISSING),
+            self.time_bad.clone().alias(flags::TIME_BAD),
+            self.amount_missing.clone().alias(flags::AMOUNT_MISSING),
+            self.amount_bad.clone().alias(flags::AMOUNT_BAD),
+            self.order_missing.clone().alias(flags::ORDER_MISSING),
+            self.order_invalid.clone().alias(flags::ORDER_INVALID),
         ]
     }
 
@@ -655,45 +644,6 @@ impl Parsed {
         }
         (name, value)
     }
-}
-
-/// The status code of a flagged row (see [`Transactions::classify`] for the order of checks).
-fn status_expr(policy: &RowPolicy) -> Expr {
-    let code = |s: RowStatus| lit(s.code());
-    let rejected = |r: RejectReason| code(RowStatus::Rejected(r));
-    let excluded = |e: ExclusionReason| code(RowStatus::Excluded(e));
-    let after_as_of = match policy.as_of.date() {
-        Some(date) => col(internal::DAY).gt(lit(date)),
-        None => lit(false),
-    };
-    let excluded_return = match policy.returns {
-        ReturnsPolicy::Exclude => col(internal::AMOUNT_MICROS).lt(lit(0i64)),
-        ReturnsPolicy::Net => lit(false),
-    };
-    when(col("__customer_missing"))
-        .then(rejected(RejectReason::MissingCustomerId))
-        .when(col("__customer_invalid"))
-        .then(rejected(RejectReason::InvalidCustomerId))
-        .when(col("__time_missing"))
-        .then(rejected(RejectReason::MissingTimestamp))
-        .when(col("__time_bad"))
-        .then(rejected(RejectReason::UnparsableTimestamp))
-        .when(col("__amount_missing"))
-        .then(rejected(RejectReason::MissingAmount))
-        .when(col("__amount_bad"))
-        .then(rejected(RejectReason::UnparsableAmount))
-        .when(col(internal::AMOUNT_MICROS).is_null())
-        .then(rejected(RejectReason::NonFiniteAmount))
-        .when(col("__order_missing"))
-        .then(rejected(RejectReason::MissingOrderId))
-        .when(col("__order_invalid"))
-        .then(rejected(RejectReason::InvalidOrderId))
-        .when(after_as_of)
-        .then(excluded(ExclusionReason::AfterAsOf))
-        .when(excluded_return)
-        .then(excluded(ExclusionReason::Return))
-        .otherwise(code(RowStatus::Used))
-        .cast(DataType::UInt8)
 }
 
 /// The reason identifier of a rejected row's status.

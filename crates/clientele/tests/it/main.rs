@@ -9,5 +9,6 @@ mod ingest_edges;
 mod ingest_fuzz;
 mod properties;
 mod real_data;
+mod row_rules;
 mod support;
 mod values;

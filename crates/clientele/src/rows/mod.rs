@@ -3,7 +3,10 @@
 //! Each input row ends in exactly one [`RowStatus`]: used, excluded by a stated policy, or
 //! rejected with a reason. The checks run in the order the variants are listed below, and the
 //! first one that applies decides the status. [`RowReconciliation`] counts the rows per status;
-//! `input_rows = used + excluded + rejected` always holds.
+//! `input_rows = used + excluded + rejected` always holds. The checks of a transaction's values
+//! and the policies live in [`rules`], each as Rust, polars and SQL side by side.
+
+pub mod rules;
 
 use chrono::NaiveDate;
 use serde::{Serialize, Serializer};
