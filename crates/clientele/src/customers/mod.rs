@@ -21,8 +21,7 @@
 //! module; [`order_level`] and [`customer_level`] express the same aggregation as polars lazy
 //! frames, for embedding in other queries (they use more memory per order).
 
-mod accumulate;
-mod fast_csv;
+pub(crate) mod accumulate;
 pub mod pre_aggregated;
 
 use chrono::{Duration, NaiveDate};
@@ -315,12 +314,12 @@ pub fn aggregate(tx: &Transactions, policy: &RowPolicy) -> Result<CustomerTable>
 
 /// [`aggregate`] with Parquet input scanned `window_rows` rows at a time.
 fn aggregate_in_windows(tx: &Transactions, policy: &RowPolicy, window_rows: u64) -> Result<CustomerTable> {
-    if let Some(outcome) = fast_csv::accumulate(tx, policy) {
+    if let Some(outcome) = crate::ingest::plain_csv::accumulate(tx, policy) {
         match outcome? {
-            fast_csv::Outcome::Done(accumulator) => {
+            crate::ingest::plain_csv::Outcome::Done(accumulator) => {
                 return finish_accumulated(tx, policy, *accumulator, &DataType::String);
             }
-            fast_csv::Outcome::NotPlain(why) => {
+            crate::ingest::plain_csv::Outcome::NotPlain(why) => {
                 log::debug!("{}: read by polars' CSV reader: {why}", tx.source_name());
             }
         }
@@ -411,7 +410,7 @@ pub fn aggregate_with_group_by(tx: &Transactions, policy: &RowPolicy) -> Result<
     finish_table(tx, policy, customers, reconciliation_from(&counts)?)
 }
 
-fn aggregate_error(source_name: &str, e: PolarsError) -> Error {
+pub(crate) fn aggregate_error(source_name: &str, e: PolarsError) -> Error {
     match e {
         PolarsError::NoData(_) => Error::EmptyInput {
             source_name: source_name.to_string(),

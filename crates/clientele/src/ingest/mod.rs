@@ -15,6 +15,7 @@
 //! ```
 
 mod ids;
+pub(crate) mod plain_csv;
 pub mod source;
 pub(crate) mod structure;
 pub mod time;
@@ -348,7 +349,7 @@ impl Transactions {
     }
 
     /// Whether clientele's own reader of plain CSV files reads these rows (see
-    /// `customers/fast_csv.rs`): a CSV file whose records are all rows of the table, read with
+    /// `ingest/plain_csv/`): a CSV file whose records are all rows of the table, read with
     /// `--reader auto`. Otherwise polars' reader does (a file with records that are not rows,
     /// another encoding or a byte-order mark; Parquet; `--reader polars`). The reader may still
     /// hand a file to polars when it meets a shape it does not read (logged at debug level).

@@ -33,8 +33,8 @@ use std::sync::Arc;
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use super::accumulate::{Accumulator, ParsedRows, added_columns, order_key_of_text};
 use crate::columns::AmountColumns;
+use crate::customers::accumulate::{Accumulator, ParsedRows, added_columns, order_key_of_text};
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::source::{DecimalSeparator, DelimitedFiles};
 use crate::ingest::time::epoch_days;
@@ -189,7 +189,7 @@ fn run(
                 Ok(rows)
             },
         );
-        seen_rows += added.map_err(|e| super::aggregate_error(tx.source_name(), e))?;
+        seen_rows += added.map_err(|e| crate::customers::aggregate_error(tx.source_name(), e))?;
         match (read?, parsed) {
             (Ok(blocks), Ok(parsed)) => {
                 next = blocks;
@@ -239,9 +239,9 @@ fn classify_odd(
         .classify_frame(raw.lazy(), policy)
         .select(added_columns())
         .collect()
-        .map_err(|e| super::aggregate_error(tx.source_name(), e))?;
+        .map_err(|e| crate::customers::aggregate_error(tx.source_name(), e))?;
     acc.add(&classified)
-        .map_err(|e| super::aggregate_error(tx.source_name(), e))
+        .map_err(|e| crate::customers::aggregate_error(tx.source_name(), e))
 }
 
 /// Reads the files in blocks of whole lines, one file after another.
@@ -542,7 +542,7 @@ fn parse_block(block: &Block, settings: &Settings) -> std::result::Result<Parsed
                 Status::Used => {
                     used += 1;
                     let customer = row.customer;
-                    match super::canonical_integer(&customer) {
+                    match crate::customers::canonical_integer(&customer) {
                         Some(id) => rows.ids.push(id),
                         None => {
                             rows.text_ids.push((rows.ids.len() as u32, customer.into()));
@@ -868,8 +868,8 @@ mod tests {
             Outcome::Done(_) => {}
             Outcome::NotPlain(why) => panic!("handed to polars: {why}"),
         }
-        let fast = super::super::aggregate(&tx, policy).unwrap();
-        let reference = super::super::aggregate_with_group_by(&tx, policy).unwrap();
+        let fast = crate::customers::aggregate(&tx, policy).unwrap();
+        let reference = crate::customers::aggregate_with_group_by(&tx, policy).unwrap();
         assert_eq!(fast.reconciliation, reference.reconciliation);
         assert_eq!(fast.as_of, reference.as_of);
         assert!(
