@@ -187,7 +187,8 @@ pub fn execute(config: &RunConfig, options: &RunOptions) -> Result<RunOutcome> {
     };
     let out = config.output.dir.clone();
     let format = config.output_format()?;
-    let segmenter = config.segmenter()?;
+    // The rejected rows come from the pass that reads the input (see `rejected_rows`).
+    let segmenter = config.segmenter()?.collect_rejects(true);
     let ingest_options = config.ingest_options()?;
     let customer_table = config.input.kind == InputKindConfig::Customers;
     let files = ingest::input_files(&config.input.paths, &ingest_options)?;
@@ -301,8 +302,9 @@ pub fn execute(config: &RunConfig, options: &RunOptions) -> Result<RunOutcome> {
     })
 }
 
-/// The rejected input rows of a job (see [`Transactions::rejected_rows`]), read by a second,
-/// streaming pass over the input; `None` when the job rejected nothing.
+/// The rejected input rows of a job (see [`Transactions::rejected_rows`]): those its pass
+/// collected (see [`crate::Segmenter::collect_rejects`]), else read by a second, streaming pass
+/// over the input; `None` when the job rejected nothing.
 ///
 /// # Errors
 ///
@@ -314,6 +316,9 @@ pub fn rejected_rows(
 ) -> Result<Option<DataFrame>> {
     if result.customers.reconciliation.rejected_rows() == 0 {
         return Ok(None);
+    }
+    if let Some(rejects) = &result.rejects {
+        return Ok(Some(rejects.clone()));
     }
     tx.rejected_rows(policy)
         .collect_with_engine(Engine::Streaming)

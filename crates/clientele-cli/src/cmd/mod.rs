@@ -371,8 +371,9 @@ pub fn run_segmentation(
     input: &Path,
     clusters: Option<ClusterJob>,
     clv: Option<ClvValidParams>,
+    rejects: bool,
 ) -> anyhow::Result<(Segmenter, Transactions, Segmentation)> {
-    let mut segmenter = checked_segmenter(g)?;
+    let mut segmenter = checked_segmenter(g)?.collect_rejects(rejects);
     if let Some(job) = clusters {
         segmenter = segmenter.clusters(job);
     }

@@ -21,7 +21,7 @@ pub fn run(g: &GlobalArgs, a: &ReportArgs) -> anyhow::Result<ExitCode> {
     let mut outputs = Outputs::check(g, Some((&a.input, &super::ingest_options(g)?)), files)?;
     let job = super::cluster_job(&a.cluster, a.clusters)?;
     let clv = a.clv.then(|| super::clv_params(&a.clv_options)).transpose()?;
-    let (segmenter, tx, result) = super::run_segmentation(g, &a.input, job, clv)?;
+    let (segmenter, tx, result) = super::run_segmentation(g, &a.input, job, clv, true)?;
     let mut summary = result.summary()?;
     let changes = match &a.previous {
         None => None,
@@ -51,8 +51,9 @@ pub fn run(g: &GlobalArgs, a: &ReportArgs) -> anyhow::Result<ExitCode> {
         outputs.set(),
     )?;
     outputs.model(&a.cluster, result.clusters.as_ref())?;
-    // The rejected rows were read once for rejects.csv: --rejects gets the same frame.
-    match &rejects {
+    // The rejected rows were read once, in the pass, for rejects.csv: --rejects gets the same
+    // frame (maybe empty).
+    match rejects.as_ref().or(result.rejects.as_ref()) {
         Some(rejected) => outputs.rejected_frame(rejected)?,
         None => outputs.rejects(&tx, segmenter.row_policy())?,
     }

@@ -11,10 +11,14 @@ pub fn run(g: &GlobalArgs, a: &SegmentArgs) -> anyhow::Result<ExitCode> {
     let mut outputs = Outputs::check(g, Some((&a.input, &super::ingest_options(g)?)), files)?;
     let job = super::cluster_job(&a.cluster, a.clusters)?;
     let clv = a.clv.then(|| super::clv_params(&a.clv_options)).transpose()?;
-    let (segmenter, tx, result) = super::run_segmentation(g, &a.input, job, clv)?;
+    let (segmenter, tx, result) = super::run_segmentation(g, &a.input, job, clv, g.rejects.is_some())?;
     outputs.model(&a.cluster, result.clusters.as_ref())?;
     outputs.table(&result.frame)?;
-    outputs.rejects(&tx, segmenter.row_policy())?;
+    // The rejected rows come from the pass that read the input.
+    match &result.rejects {
+        Some(rejected) => outputs.rejected_frame(rejected)?,
+        None => outputs.rejects(&tx, segmenter.row_policy())?,
+    }
     outputs.commit()?;
     Ok(ExitCode::SUCCESS)
 }
