@@ -1,5 +1,5 @@
 // readcount: an LD_PRELOAD library that counts the bytes a process takes from one file, both
-// through read calls and through memory maps (benches/bytes_read/bytes_read.sh builds and uses
+// through read calls and through memory maps (benches/one_pass/bytes_read.sh builds and uses
 // it; docs/benchmarks.md, "Bytes read from the input", explains the method).
 //
 // - read, pread64, readv, preadv: the bytes returned on a descriptor open on the file;

@@ -2,7 +2,7 @@
 # Bytes a command takes from its input file, through read calls and through memory maps
 # (docs/benchmarks.md, "Bytes read from the input"), as a multiple of the file's size.
 #
-# usage: benches/bytes_read/bytes_read.sh BIN [INPUT EXTRA-ARGS]...
+# usage: benches/one_pass/bytes_read.sh BIN [INPUT EXTRA-ARGS]...
 #   without inputs: Online Retail (CSV.gz from $CLIENTELE_DATASETS, and plain CSV at
 #   $ONLINE_RETAIL_CSV) and a generated log as Parquet at $LOG_PARQUET, each with
 #   `report --clv --rejects R`.
