@@ -505,7 +505,7 @@ fn understand<'t>(
 
 #[cfg(test)]
 mod tests {
-    use chrono::{Datelike, NaiveDate};
+    use chrono::NaiveDate;
 
     use super::*;
 
@@ -516,8 +516,11 @@ mod tests {
         let path = dir.path().join("log.csv");
         std::fs::write(&path, content).unwrap();
         let tx = crate::ingest::scan(&path, options).unwrap();
-        match accumulate(&tx, policy).expect("a plain CSV qualifies").unwrap() {
-            Outcome::Done(_) => {}
+        match accumulate(&tx, policy, &Collect::default())
+            .expect("a plain CSV qualifies")
+            .unwrap()
+        {
+            Outcome::Done(..) => {}
             Outcome::NotPlain(why) => panic!("handed to polars: {why}"),
         }
         let fast = crate::customers::aggregate(&tx, policy).unwrap();
@@ -657,9 +660,12 @@ mod tests {
         )
         .unwrap();
         let tx = crate::ingest::scan(&path, &crate::ingest::IngestOptions::default()).unwrap();
-        match accumulate(&tx, &RowPolicy::default()).unwrap().unwrap() {
+        match accumulate(&tx, &RowPolicy::default(), &Collect::default())
+            .unwrap()
+            .unwrap()
+        {
             Outcome::NotPlain(why) => assert!(why.contains("fields"), "{why}"),
-            Outcome::Done(_) => panic!("a ragged line was read"),
+            Outcome::Done(..) => panic!("a ragged line was read"),
         }
     }
 }
