@@ -26,7 +26,7 @@ use polars::prelude::*;
 use crate::abc::{self, AbcParams, AbcTiers, AbcValidParams};
 use crate::cluster::{self, ClusterModel, ClusterValidParams, Clustering};
 use crate::clv::{self, ClvResult, ClvValidParams};
-use crate::customers::{self, CustomerTable};
+use crate::customers::{self, Collect, CustomerTable, PurchasePeriods};
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::Transactions;
 use crate::rfm::{self, RfmParams, RfmScored, RfmValidParams, SegmentRules};
@@ -42,6 +42,7 @@ pub struct Segmenter {
     abc: AbcValidParams,
     clusters: Option<ClusterJob>,
     clv: Option<ClvValidParams>,
+    rejects: bool,
 }
 
 impl Default for Segmenter {
@@ -57,6 +58,7 @@ impl Default for Segmenter {
                 .expect("the default ABC parameters are valid"),
             clusters: None,
             clv: None,
+            rejects: false,
         }
     }
 }
@@ -126,6 +128,12 @@ impl Segmenter {
         self
     }
 
+    /// Keeps the rejected rows, read in the same pass, in [`Segmentation::rejects`].
+    pub fn collect_rejects(mut self, yes: bool) -> Self {
+        self.rejects = yes;
+        self
+    }
+
     /// The row policy.
     pub fn row_policy(&self) -> &RowPolicy {
         &self.policy
@@ -140,8 +148,20 @@ impl Segmenter {
     /// Parameter and rules errors first; then ingest and data errors.
     pub fn run(&self, tx: &Transactions) -> Result<Segmentation> {
         self.check()?;
-        let customers = customers::aggregate(tx, &self.policy)?;
-        self.segment(tx, customers, InputKind::Transactions)
+        // One read of the input: the customers, and as asked the purchase periods for lifetime
+        // value and the rejected rows.
+        let collect = Collect {
+            periods: self.clv.as_ref().map(clv::summary::period_request),
+            rejects: self.rejects,
+        };
+        let pass = customers::aggregate_with(tx, &self.policy, &collect)?;
+        let btyd = match &pass.periods {
+            Some(periods) => Btyd::Periods(periods),
+            None => Btyd::Read,
+        };
+        let mut result = self.segment_with(tx, pass.table, InputKind::Transactions, btyd)?;
+        result.rejects = pass.rejects;
+        Ok(result)
     }
 
     /// Runs the job on a customer table aggregated elsewhere, scanned with
@@ -169,7 +189,8 @@ impl Segmenter {
             None => None,
         };
         let customers = customers::pre_aggregated::read(table, &self.policy)?;
-        self.segment_with(table, customers, InputKind::Customers, btyd.as_ref())
+        let btyd = btyd.as_ref().map_or(Btyd::Read, Btyd::Columns);
+        self.segment_with(table, customers, InputKind::Customers, btyd)
     }
 
     /// The rules must fit the number of bins (set apart, so checked together here).
@@ -178,16 +199,12 @@ impl Segmenter {
         Ok(())
     }
 
-    fn segment(&self, tx: &Transactions, customers: CustomerTable, kind: InputKind) -> Result<Segmentation> {
-        self.segment_with(tx, customers, kind, None)
-    }
-
     fn segment_with(
         &self,
         tx: &Transactions,
         customers: CustomerTable,
         kind: InputKind,
-        btyd: Option<&DataFrame>,
+        btyd: Btyd<'_>,
     ) -> Result<Segmentation> {
         let rfm = rfm::score(&customers.frame, &self.rfm, &self.rules)?;
         let abc = abc::classify(&customers.frame, &self.abc)?;
@@ -211,8 +228,13 @@ impl Segmenter {
         let clv = match &self.clv {
             Some(params) => {
                 let result = match btyd {
-                    None => clv::run(tx, params)?,
-                    Some(btyd) => {
+                    Btyd::Read => clv::run(tx, params)?,
+                    Btyd::Periods(periods) => {
+                        let summary = clv::summary::from_periods(tx.source_name(), periods, params)?;
+                        let model = clv::fit(&summary, params)?;
+                        clv::predict(&summary, &model, params)?
+                    }
+                    Btyd::Columns(btyd) => {
                         let summary = clv::summary::from_btyd_columns(
                             tx.source_name(),
                             btyd,
@@ -237,8 +259,19 @@ impl Segmenter {
             clusters,
             clv,
             frame,
+            rejects: None,
         })
     }
+}
+
+/// Where the lifetime-value summary comes from.
+enum Btyd<'a> {
+    /// A read of its own.
+    Read,
+    /// The purchase periods of the pass that aggregated the customers.
+    Periods(&'a PurchasePeriods),
+    /// The btyd_* columns of a customer table.
+    Columns(&'a DataFrame),
 }
 
 /// The lifetime-value columns joined to the segment table by customer id (customers whose
@@ -312,4 +345,7 @@ pub struct Segmentation {
     pub clv: Option<ClvResult>,
     /// One row per customer: measures, scores, cell, segment, ABC class (and cluster).
     pub frame: DataFrame,
+    /// The rejected input rows (maybe none), read in the same pass, when asked for (see
+    /// [`Segmenter::collect_rejects`]).
+    pub rejects: Option<DataFrame>,
 }

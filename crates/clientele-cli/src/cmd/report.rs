@@ -29,7 +29,7 @@ pub fn run(g: &GlobalArgs, a: &ReportArgs) -> anyhow::Result<ExitCode> {
     files.extend(Outputs::cluster_files(&a.cluster));
     let mut outputs = Outputs::check(g, Some(&settings), Some(&a.input), files)?;
     let job = settings.check()?;
-    let (segmenter, tx, result) = super::run_segmentation(g, &job, &a.input)?;
+    let (segmenter, tx, result) = super::run_segmentation(g, &job, &a.input, true)?;
     let mut report = clientele::run::ReportFiles::new(&result, format)?;
     report.columns = job.output_columns.clone();
     if let Some(path) = &a.previous {
@@ -38,8 +38,9 @@ pub fn run(g: &GlobalArgs, a: &ReportArgs) -> anyhow::Result<ExitCode> {
     report.rejects = clientele::run::rejected_rows(&tx, segmenter.row_policy(), &result)?;
     report.stage(&a.out_dir, &result, outputs.set())?;
     outputs.model(&a.cluster, result.clusters.as_ref())?;
-    // The rejected rows were read once for rejects.csv: --rejects gets the same frame.
-    match &report.rejects {
+    // The rejected rows were read once, in the pass, for rejects.csv: --rejects gets the same
+    // frame (maybe empty).
+    match report.rejects.as_ref().or(result.rejects.as_ref()) {
         Some(rejected) => outputs.rejected_frame(rejected)?,
         None => outputs.rejects(&tx, segmenter.row_policy())?,
     }

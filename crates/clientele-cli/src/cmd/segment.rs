@@ -19,10 +19,14 @@ pub fn run(g: &GlobalArgs, a: &SegmentArgs) -> anyhow::Result<ExitCode> {
     let files = Outputs::cluster_files(&a.cluster);
     let mut outputs = Outputs::check(g, Some(&settings), Some(&a.input), files)?;
     let job = settings.check()?;
-    let (segmenter, tx, result) = super::run_segmentation(g, &job, &a.input)?;
+    let (segmenter, tx, result) = super::run_segmentation(g, &job, &a.input, g.rejects.is_some())?;
     outputs.model(&a.cluster, result.clusters.as_ref())?;
     outputs.table(&result.frame)?;
-    outputs.rejects(&tx, segmenter.row_policy())?;
+    // The rejected rows come from the pass that read the input.
+    match &result.rejects {
+        Some(rejected) => outputs.rejected_frame(rejected)?,
+        None => outputs.rejects(&tx, segmenter.row_policy())?,
+    }
     outputs.commit()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -21,7 +21,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::params::{ClvValidParams, Period};
-use crate::customers::{integer_ids_if_lossless, sort_by_customer};
+use crate::customers::{PeriodRequest, PurchasePeriods, integer_ids_if_lossless, sort_by_customer};
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::col_names::{AMOUNT_MICROS, CUSTOMER_ID, DAY, STATUS};
 use crate::ingest::time::epoch_days;
@@ -257,6 +257,31 @@ impl SummaryColumns {
             reconciliation,
         })
     }
+}
+
+/// What the summary asks of a pass over the input (see
+/// [`crate::customers::aggregate_with`]): the rows it uses end at the holdout end, else the
+/// calibration end.
+pub fn period_request(params: &ClvValidParams) -> PeriodRequest {
+    PeriodRequest {
+        last_day: params.holdout_end().or(params.calibration_end()).map(epoch_days),
+        weeks: params.period() == Period::Week,
+    }
+}
+
+/// The summary from the purchase periods a pass collected with [`period_request`]: the same
+/// as [`summarize`], without reading the input.
+///
+/// # Errors
+///
+/// [`Error::NoCustomers`] when nobody purchased in the calibration window.
+pub fn from_periods(
+    source_name: &str,
+    periods: &PurchasePeriods,
+    params: &ClvValidParams,
+) -> Result<BtydSummary> {
+    let reconciliation = RowReconciliation::from_status_counts(periods.status_counts.iter().copied());
+    build(source_name, &periods.frame, params, reconciliation)
 }
 
 /// Builds the summary (reads the input once).

@@ -30,6 +30,8 @@ use std::sync::{Arc, Mutex};
 use polars::prelude::*;
 use rayon::prelude::*;
 
+use super::order_keys::{Claim, Owners, Pairs, order_keys};
+use super::periods::{PeriodRequest, Periods};
 use crate::error::{PolarsContext, Result};
 use crate::ingest::col_names::{AMOUNT_MICROS, CUSTOMER_ID, ORDER_KEY, STATUS, TS};
 use crate::rows::RowStatus;
@@ -107,115 +109,6 @@ impl IntIds {
     }
 }
 
-/// `(customer index, order key)` pairs, packed into one `u64` while both fit 32 bits.
-enum Pairs {
-    Packed(Vec<u64>),
-    Wide(Vec<(u32, u64)>),
-}
-
-impl Pairs {
-    fn push(&mut self, customer: u32, order: u64) {
-        match self {
-            Pairs::Packed(v) if order <= u32::MAX as u64 => v.push(((customer as u64) << 32) | order),
-            Pairs::Packed(v) => {
-                let wide = v.iter().map(|p| ((p >> 32) as u32, p & 0xFFFF_FFFF)).collect();
-                *self = Pairs::Wide(wide);
-                self.push(customer, order);
-            }
-            Pairs::Wide(v) => v.push((customer, order)),
-        }
-    }
-
-    /// Adds the distinct orders of each customer index to `counts`.
-    fn add_distinct(self, counts: &mut [i64]) {
-        match self {
-            Pairs::Packed(mut v) => {
-                v.sort_unstable();
-                v.dedup();
-                for p in v {
-                    counts[(p >> 32) as usize] += 1;
-                }
-            }
-            Pairs::Wide(mut v) => {
-                v.sort_unstable();
-                v.dedup();
-                for (c, _) in v {
-                    counts[c as usize] += 1;
-                }
-            }
-        }
-    }
-}
-
-const PAGE_BITS: u32 = 16;
-const PAGE_KEYS: usize = 1 << PAGE_BITS;
-const NO_OWNER: u32 = u32::MAX;
-
-/// The first customer of each order key below 2³², in pages allocated on first use.
-struct Owners {
-    pages: Vec<Option<Box<[u32]>>>,
-    allocated: usize,
-    claimed: usize,
-    /// Set once pages held far more slots than claimed keys: no page is allocated after that,
-    /// so a key's route (owned here, or a pair) never changes.
-    frozen: bool,
-}
-
-/// What [`Owners::claim`] found.
-enum Claim {
-    /// The customer is the order's first: count it.
-    New,
-    /// The customer already owns the order: counted before.
-    Same,
-    /// Another customer owns the order, or the key is not tracked here: store the pair.
-    Pair,
-}
-
-impl Owners {
-    fn new() -> Self {
-        Owners {
-            pages: (0..1usize << (32 - PAGE_BITS)).map(|_| None).collect(),
-            allocated: 0,
-            claimed: 0,
-            frozen: false,
-        }
-    }
-
-    #[inline]
-    fn claim(&mut self, key: u64, customer: u32) -> Claim {
-        if key >> 32 != 0 {
-            return Claim::Pair;
-        }
-        let page = (key >> PAGE_BITS) as usize;
-        if self.pages[page].is_none() && !self.allocate(page) {
-            return Claim::Pair;
-        }
-        let owners = self.pages[page].as_deref_mut().expect("allocated above");
-        let owner = &mut owners[key as usize & (PAGE_KEYS - 1)];
-        if *owner == NO_OWNER {
-            *owner = customer;
-            self.claimed += 1;
-            Claim::New
-        } else if *owner == customer {
-            Claim::Same
-        } else {
-            Claim::Pair
-        }
-    }
-
-    #[cold]
-    fn allocate(&mut self, page: usize) -> bool {
-        // Sparse keys would take a page each: stop once slots outnumber keys eightfold.
-        if self.frozen || (self.allocated + 1) * PAGE_KEYS > 8 * self.claimed + (1 << 22) {
-            self.frozen = true;
-            return false;
-        }
-        self.pages[page] = Some(vec![NO_OWNER; PAGE_KEYS].into_boxed_slice());
-        self.allocated += 1;
-        true
-    }
-}
-
 /// One customer's running sums and extremes (48 bytes, one cache line's worth of work per
 /// row).
 #[derive(Clone, Copy)]
@@ -232,7 +125,7 @@ struct CustomerState {
 }
 
 /// No purchase line yet. A real key equal to it is never skipped as a repeat (see `add`).
-const NO_ORDER: u64 = u64::MAX;
+pub(super) const NO_ORDER: u64 = u64::MAX;
 
 const NEW_CUSTOMER: CustomerState = CustomerState {
     first_ts: i64::MAX,
@@ -244,7 +137,7 @@ const NEW_CUSTOMER: CustomerState = CustomerState {
     orders: 0,
 };
 
-/// Used rows parsed outside polars, with the status counts of the rows they came from.
+/// Used rows (or every valid row, see `used`) parsed outside polars, with the status counts of the rows they came from.
 #[derive(Default)]
 pub(crate) struct ParsedRows {
     /// Customer ids that are canonical integers (a placeholder where `text_ids` has the row).
@@ -255,11 +148,19 @@ pub(crate) struct ParsedRows {
     pub ts: Vec<i64>,
     /// Amounts in micro-units.
     pub amounts: Vec<i64>,
-    /// Order keys ([`order_key_of_text`], or days without an order column).
+    /// Order keys ([`order_key_of_text`](super::order_keys::order_key_of_text), or days without
+    /// an order column).
     pub orders: Vec<u64>,
     /// Status code → rows, for every row read (used or not).
     pub status_counts: Vec<(u8, u64)>,
+    /// Whether each row is used, when the rows are every valid row (for the periods); empty
+    /// when all are used.
+    pub used: Vec<bool>,
 }
+
+/// The first status code of an exclusion (see [`RowStatus::code`]): valid rows are used or
+/// excluded.
+const FIRST_EXCLUSION: u8 = 32;
 
 /// The running state of one aggregation.
 pub(crate) struct Accumulator {
@@ -270,6 +171,8 @@ pub(crate) struct Accumulator {
     owners: Owners,
     pairs: Pairs,
     status_counts: [u64; 256],
+    /// The purchase periods, when asked for.
+    periods: Option<Periods>,
 }
 
 impl Accumulator {
@@ -281,7 +184,14 @@ impl Accumulator {
             owners: Owners::new(),
             pairs: Pairs::Packed(Vec::new()),
             status_counts: [0; 256],
+            periods: None,
         }
+    }
+
+    /// Collects the purchase periods too (see [`PeriodRequest`]).
+    pub(crate) fn with_periods(mut self, request: Option<PeriodRequest>) -> Self {
+        self.periods = request.map(Periods::new);
+        self
     }
 
     fn new_customer(&mut self) -> u32 {
@@ -289,11 +199,62 @@ impl Accumulator {
         (self.customers.len() - 1) as u32
     }
 
-    /// Adds one batch of classified rows (`customer_id, ts, amount_micros, order_key, status`).
+    /// Adds one batch of classified rows (`customer_id, ts, amount_micros, order_key, status`):
+    /// the used rows to the customers, and with periods asked for, every valid row to them.
     pub(crate) fn add(&mut self, batch: &DataFrame) -> PolarsResult<()> {
         let status = batch.column(STATUS)?.u8()?;
+        self.count_statuses(status);
         let used_code = RowStatus::Used.code();
-        let before = self.status_counts[used_code as usize];
+        let wanted = match self.periods {
+            None => status.equal(used_code),
+            Some(_) => status.equal(used_code) | status.gt_eq(FIRST_EXCLUSION),
+        };
+        let wanted_rows = wanted.sum().unwrap_or(0) as usize;
+        if wanted_rows == 0 {
+            return Ok(());
+        }
+        let filtered;
+        let batch = if wanted_rows == batch.height() {
+            batch
+        } else {
+            filtered = batch.filter(&wanted)?;
+            &filtered
+        };
+        // Which of the rows are used, when some are only for the periods.
+        let used: Option<Vec<bool>> = match self.periods {
+            None => None,
+            Some(_) => Some(
+                batch
+                    .column(STATUS)?
+                    .u8()?
+                    .iter()
+                    .map(|code| code == Some(used_code))
+                    .collect(),
+            ),
+        };
+        // Valid rows have every value: the columns are read as plain slices.
+        let ts = batch.column(TS)?.datetime()?.physical().rechunk();
+        let ts = no_nulls(ts.cont_slice(), TS)?;
+        let amount = batch.column(AMOUNT_MICROS)?.i64()?.rechunk();
+        let amount = no_nulls(amount.cont_slice(), AMOUNT_MICROS)?;
+        let (customer, order) = (batch.column(CUSTOMER_ID)?, batch.column(ORDER_KEY)?);
+        if !self.text_input && customer.dtype() == &DataType::Int64 && order.dtype() == &DataType::Int64 {
+            // The common Parquet case, in one pass without intermediate vectors.
+            let (ids, orders) = (customer.i64()?.rechunk(), order.i64()?.rechunk());
+            let ids = no_nulls(ids.cont_slice(), CUSTOMER_ID)?;
+            let orders = no_nulls(orders.cont_slice(), ORDER_KEY)?;
+            for (i, (((id, t), a), o)) in ids.iter().zip(ts).zip(amount).zip(orders).enumerate() {
+                let c = self.int_index(*id);
+                self.add_valid(c, *t, *a, *o as u64, used.as_ref().is_none_or(|u| u[i]))?;
+            }
+            return Ok(());
+        }
+        let orders = order_keys(order)?;
+        let indices = self.indices(customer)?;
+        self.add_rows(&indices, ts, amount, &orders, used.as_deref())
+    }
+
+    fn count_statuses(&mut self, status: &UInt8Chunked) {
         for chunk in status.downcast_iter() {
             if chunk.validity().is_none_or(|v| v.unset_bits() == 0) {
                 for code in chunk.values().iter() {
@@ -305,37 +266,6 @@ impl Accumulator {
                 }
             }
         }
-        let used_rows = (self.status_counts[used_code as usize] - before) as usize;
-        if used_rows == 0 {
-            return Ok(());
-        }
-        let filtered;
-        let batch = if used_rows == batch.height() {
-            batch
-        } else {
-            filtered = batch.filter(&status.equal(used_code))?;
-            &filtered
-        };
-        // Used rows have every value: the columns are read as plain slices.
-        let ts = batch.column(TS)?.datetime()?.physical().rechunk();
-        let ts = no_nulls(ts.cont_slice(), TS)?;
-        let amount = batch.column(AMOUNT_MICROS)?.i64()?.rechunk();
-        let amount = no_nulls(amount.cont_slice(), AMOUNT_MICROS)?;
-        let (customer, order) = (batch.column(CUSTOMER_ID)?, batch.column(ORDER_KEY)?);
-        if !self.text_input && customer.dtype() == &DataType::Int64 && order.dtype() == &DataType::Int64 {
-            // The common Parquet case, in one pass without intermediate vectors.
-            let (ids, orders) = (customer.i64()?.rechunk(), order.i64()?.rechunk());
-            let ids = no_nulls(ids.cont_slice(), CUSTOMER_ID)?;
-            let orders = no_nulls(orders.cont_slice(), ORDER_KEY)?;
-            for (((id, t), a), o) in ids.iter().zip(ts).zip(amount).zip(orders) {
-                let c = self.int_index(*id);
-                self.add_row(c, *t, *a, *o as u64)?;
-            }
-            return Ok(());
-        }
-        let orders = order_keys(order)?;
-        let indices = self.indices(customer)?;
-        self.add_used(&indices, ts, amount, &orders)
     }
 
     /// Adds rows parsed by a reader of its own (see [`ParsedRows`]).
@@ -356,14 +286,34 @@ impl Accumulator {
             };
             indices.push(index);
         }
-        self.add_used(&indices, &rows.ts, &rows.amounts, &rows.orders)
+        let used = (!rows.used.is_empty()).then_some(rows.used.as_slice());
+        self.add_rows(&indices, &rows.ts, &rows.amounts, &rows.orders, used)
     }
 
-    /// The per-row work on used rows: customer index, timestamp, amount in micro-units and
-    /// order key of each.
-    fn add_used(&mut self, indices: &[u32], ts: &[i64], amount: &[i64], orders: &[u64]) -> PolarsResult<()> {
-        for (((c, t), a), o) in indices.iter().zip(ts).zip(amount).zip(orders) {
-            self.add_row(*c, *t, *a, *o)?;
+    /// The per-row work on valid rows: customer index, timestamp, amount in micro-units and
+    /// order key of each, and whether it is used (all are, without `used`).
+    fn add_rows(
+        &mut self,
+        indices: &[u32],
+        ts: &[i64],
+        amount: &[i64],
+        orders: &[u64],
+        used: Option<&[bool]>,
+    ) -> PolarsResult<()> {
+        for (i, (((c, t), a), o)) in indices.iter().zip(ts).zip(amount).zip(orders).enumerate() {
+            self.add_valid(*c, *t, *a, *o, used.is_none_or(|u| u[i]))?;
+        }
+        Ok(())
+    }
+
+    /// One valid row: to its customer when used, to the periods when they are asked for.
+    #[inline(always)]
+    fn add_valid(&mut self, c: u32, t: i64, a: i64, o: u64, used: bool) -> PolarsResult<()> {
+        if used {
+            self.add_row(c, t, a, o)?;
+        }
+        if let Some(periods) = &mut self.periods {
+            periods.add(c, t, a);
         }
         Ok(())
     }
@@ -472,12 +422,18 @@ impl Accumulator {
             .map(|(code, n)| (code as u8, *n))
     }
 
+    /// The purchase periods' status counts, when they are collected (before [`Self::finish`]).
+    pub(crate) fn period_status_counts(&self) -> Option<Vec<(u8, u64)>> {
+        let periods = self.periods.as_ref()?;
+        Some(periods.status_counts(self.status_counts()))
+    }
+
     /// The customer-level frame: `customer_id, first_ts, last_ts, frequency, net_micros,
     /// gross_micros, returned_micros, transactions`, as [`super::customer_level`] gives it, but
     /// already sorted by customer id, with text ids that are all canonical integers converted
-    /// (see [`super::integer_ids_if_lossless`]). Built column by column in sorted order, without
-    /// an intermediate frame.
-    pub(crate) fn finish(self, id_dtype: &DataType) -> Result<DataFrame> {
+    /// (see [`super::integer_ids_if_lossless`]); and the purchase periods when collected. Built
+    /// column by column in sorted order, without an intermediate frame.
+    pub(crate) fn finish(self, id_dtype: &DataType) -> Result<(DataFrame, Option<DataFrame>)> {
         // Each state vector is released as soon as its column is built, and the id map and the
         // order pairs before any: peak memory stays near the state's own size.
         let Accumulator {
@@ -487,40 +443,17 @@ impl Accumulator {
             owners,
             pairs,
             status_counts: _,
+            periods,
         } = self;
         drop(owners);
         let n = customers.len();
         let mut frequency: Vec<i64> = customers.iter().map(|c| c.orders as i64).collect();
         pairs.add_distinct(&mut frequency);
-        let (order, id_column) = match ids {
-            Ids::Int(ids) => {
-                let (order, sorted) = match ids.direct_order() {
-                    Some(direct) => direct,
-                    None => {
-                        let by_index = ids.ids_by_index(n);
-                        drop(ids);
-                        let order = sorted_order(&by_index);
-                        let sorted = order.iter().map(|i| by_index[*i as usize]).collect();
-                        (order, sorted)
-                    }
-                };
-                let column = Column::new(CUSTOMER_ID.into(), sorted);
-                // Text ids that are all canonical integers stay Int64 (see above).
-                let column = if text_input {
-                    column
-                } else {
-                    column.cast(id_dtype).context(|| "customer ids".into())?
-                };
-                (order, column)
-            }
-            Ids::Text(map, list) => {
-                drop(map);
-                let order = sorted_order(&list);
-                let ids: Vec<&str> = order.iter().map(|i| list[*i as usize].as_ref()).collect();
-                (order, Column::new(CUSTOMER_ID.into(), ids))
-            }
-        };
+        let (order, id_column) = id_order(ids, text_input, id_dtype, n)?;
         debug_assert_eq!(order.len(), n);
+        let periods = periods.map(|p| p.finish(&order, &id_column)).transpose()?;
+        // Customers seen only in rows for the periods have no used row: not in the table.
+        let period_only = customers.iter().any(|c| c.rows == 0);
         // One random-access pass puts the records in id order (in parallel); the columns then
         // read them in sequence, also in parallel (a gather per column was a cache miss per
         // customer per column).
@@ -530,47 +463,7 @@ impl Accumulator {
             || order.par_iter().map(|i| by_index[*i as usize]).collect(),
         );
         drop((order, by_index));
-        let value_of = |field: usize, c: &CustomerState| -> i64 {
-            match field {
-                0 => c.first_ts,
-                1 => c.last_ts,
-                2 => c.gross - c.returned,
-                3 => c.gross,
-                4 => c.returned,
-                _ => c.rows as i64,
-            }
-        };
-        let mut built: Vec<Column> = (0..6usize)
-            .into_par_iter()
-            .map(|field| {
-                let values: Vec<i64> = customers.iter().map(|c| value_of(field, c)).collect();
-                let name = [
-                    "first_ts",
-                    "last_ts",
-                    "net_micros",
-                    "gross_micros",
-                    "returned_micros",
-                ]
-                .get(field)
-                .copied()
-                .unwrap_or(super::col_names::TRANSACTIONS);
-                match field {
-                    // Customers with returns only have no purchase timestamps: nulls.
-                    0 | 1 => {
-                        let none = if field == 0 { i64::MAX } else { i64::MIN };
-                        let mut ca = Int64Chunked::from_vec(name.into(), values);
-                        if ca.iter().any(|v| v == Some(none)) {
-                            ca = ca.apply(|v| v.filter(|v| *v != none));
-                        }
-                        ca.into_series()
-                            .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
-                            .map(Column::from)
-                    }
-                    _ => Ok(Column::new(name.into(), values)),
-                }
-            })
-            .collect::<PolarsResult<_>>()
-            .context(|| "purchase timestamps".into())?;
+        let mut built = state_columns(&customers)?;
         drop(customers);
         let transactions = built.pop().expect("six columns");
         let mut columns = vec![id_column];
@@ -578,12 +471,118 @@ impl Accumulator {
         columns.push(Column::new(super::col_names::FREQUENCY.into(), frequency));
         columns.extend(built);
         columns.push(transactions);
-        DataFrame::new(n, columns).context(|| "building the customer table".into())
+        let frame = DataFrame::new(n, columns).context(|| "building the customer table".into())?;
+        let frame = if period_only {
+            without_period_only(frame, text_input)?
+        } else {
+            frame
+        };
+        Ok((frame, periods))
+    }
+}
+
+/// The customer indices in id order, and the sorted id column.
+fn id_order(ids: Ids, text_input: bool, id_dtype: &DataType, n: usize) -> Result<(Vec<u32>, Column)> {
+    Ok(match ids {
+        Ids::Int(ids) => {
+            let (order, sorted) = match ids.direct_order() {
+                Some(direct) => direct,
+                None => {
+                    let by_index = ids.ids_by_index(n);
+                    drop(ids);
+                    let order = sorted_order(&by_index);
+                    let sorted = order.iter().map(|i| by_index[*i as usize]).collect();
+                    (order, sorted)
+                }
+            };
+            let column = Column::new(CUSTOMER_ID.into(), sorted);
+            // Text ids that are all canonical integers stay Int64 (see above).
+            let column = if text_input {
+                column
+            } else {
+                column.cast(id_dtype).context(|| "customer ids".into())?
+            };
+            (order, column)
+        }
+        Ids::Text(map, list) => {
+            drop(map);
+            let order = sorted_order(&list);
+            let ids: Vec<&str> = order.iter().map(|i| list[*i as usize].as_ref()).collect();
+            (order, Column::new(CUSTOMER_ID.into(), ids))
+        }
+    })
+}
+
+/// The six measure columns of the states (in id order): `first_ts, last_ts, net_micros,
+/// gross_micros, returned_micros, transactions`.
+fn state_columns(customers: &[CustomerState]) -> Result<Vec<Column>> {
+    let value_of = |field: usize, c: &CustomerState| -> i64 {
+        match field {
+            0 => c.first_ts,
+            1 => c.last_ts,
+            2 => c.gross - c.returned,
+            3 => c.gross,
+            4 => c.returned,
+            _ => c.rows as i64,
+        }
+    };
+    (0..6usize)
+        .into_par_iter()
+        .map(|field| {
+            let values: Vec<i64> = customers.iter().map(|c| value_of(field, c)).collect();
+            let name = [
+                "first_ts",
+                "last_ts",
+                "net_micros",
+                "gross_micros",
+                "returned_micros",
+            ]
+            .get(field)
+            .copied()
+            .unwrap_or(super::col_names::TRANSACTIONS);
+            match field {
+                // Customers with returns only have no purchase timestamps: nulls.
+                0 | 1 => {
+                    let none = if field == 0 { i64::MAX } else { i64::MIN };
+                    let mut ca = Int64Chunked::from_vec(name.into(), values);
+                    if ca.iter().any(|v| v == Some(none)) {
+                        ca = ca.apply(|v| v.filter(|v| *v != none));
+                    }
+                    ca.into_series()
+                        .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
+                        .map(Column::from)
+                }
+                _ => Ok(Column::new(name.into(), values)),
+            }
+        })
+        .collect::<PolarsResult<_>>()
+        .context(|| "purchase timestamps".into())
+}
+
+/// The table without the customers seen only in rows for the purchase periods: their ids
+/// must not decide whether text ids read as integers (see [`super::integer_ids_if_lossless`]).
+fn without_period_only(frame: DataFrame, text_input: bool) -> Result<DataFrame> {
+    let rows = frame
+        .column(super::col_names::TRANSACTIONS)
+        .context(|| "transactions".into())?
+        .i64()
+        .context(|| "transactions".into())?
+        .gt(0);
+    let frame = frame
+        .filter(&rows)
+        .context(|| "customers with used rows".into())?;
+    let text = frame
+        .column(CUSTOMER_ID)
+        .is_ok_and(|c| c.dtype() == &DataType::String);
+    if text_input && text {
+        super::sort_by_customer(super::integer_ids_if_lossless(frame)?)
+    } else {
+        Ok(frame)
     }
 }
 
 /// A column's values when it has no nulls (used rows never do).
-fn no_nulls<'a, T>(values: PolarsResult<&'a [T]>, name: &str) -> PolarsResult<&'a [T]> {
+pub(super) fn no_nulls<'a, T>(values: PolarsResult<&'a [T]>, name: &str) -> PolarsResult<&'a [T]> {
     values.map_err(|_| polars_err!(ComputeError: "used rows with a missing {name}"))
 }
 
@@ -592,53 +591,6 @@ fn sorted_order<T: Ord>(values: &[T]) -> Vec<u32> {
     let mut order: Vec<u32> = (0..values.len() as u32).collect();
     order.sort_unstable_by(|a, b| values[*a as usize].cmp(&values[*b as usize]));
     order
-}
-
-/// The key of a text order id: a canonical non-negative integer as that integer, other text by
-/// [`text_key`] (top bit set), so the two kinds never meet.
-pub(crate) fn order_key_of_text(text: &str) -> u64 {
-    match super::canonical_integer(text) {
-        Some(value) if value >= 0 => value as u64,
-        _ => text_key(text),
-    }
-}
-
-/// Order keys as `u64`: integers as they are (two's complement); text that is a canonical
-/// non-negative integer as that integer, other text tagged with the top bit (see
-/// [`text_key`]), so the two kinds never meet.
-fn order_keys(column: &Column) -> PolarsResult<Vec<u64>> {
-    let series = column.as_materialized_series();
-    match series.dtype() {
-        DataType::String => Ok(series
-            .str()?
-            .iter()
-            .map(|v| order_key_of_text(v.expect("used rows have an order id")))
-            .collect()),
-        _ => {
-            let keys = series.cast(&DataType::Int64)?;
-            let keys = keys.i64()?.rechunk();
-            Ok(no_nulls(keys.cont_slice(), ORDER_KEY)?
-                .iter()
-                .map(|v| *v as u64)
-                .collect())
-        }
-    }
-}
-
-/// A text order id's key, top bit set: up to 7 bytes without NUL packed exactly below it,
-/// longer text as a 62-bit xxh3 hash with the next bit set too (so the two never collide).
-fn text_key(text: &str) -> u64 {
-    const TEXT: u64 = 1 << 63;
-    const HASHED: u64 = 1 << 62;
-    let bytes = text.as_bytes();
-    if bytes.len() <= 7 && !bytes.contains(&0) {
-        let mut packed = [0u8; 8];
-        packed[..bytes.len()].copy_from_slice(bytes);
-        TEXT | u64::from_le_bytes(packed)
-    } else {
-        // The low bit cleared keeps the key off `NO_ORDER`.
-        (xxhash_rust::xxh3::xxh3_64(bytes) | TEXT | HASHED) & !1
-    }
 }
 
 /// The classified columns [`Accumulator::add`] reads.
@@ -652,9 +604,14 @@ pub(crate) fn added_columns() -> [Expr; 5] {
     ]
 }
 
-/// Streams each of `parts` in turn through one accumulator with polars' streaming engine.
-pub(crate) fn accumulate(parts: Vec<LazyFrame>, text_ids: bool) -> PolarsResult<Accumulator> {
-    let state = Arc::new(Mutex::new(Accumulator::new(text_ids)));
+/// Streams each of `parts` in turn through one accumulator with polars' streaming engine,
+/// collecting the purchase periods too when asked.
+pub(crate) fn accumulate(
+    parts: Vec<LazyFrame>,
+    text_ids: bool,
+    periods: Option<PeriodRequest>,
+) -> PolarsResult<Accumulator> {
+    let state = Arc::new(Mutex::new(Accumulator::new(text_ids).with_periods(periods)));
     for classified in parts {
         let sink_state = Arc::clone(&state);
         let callback = PlanCallback::new(move |batch: DataFrame| {
@@ -712,60 +669,6 @@ mod tests {
         assert_eq!(order, vec![3, 1, 0, 2]);
     }
 
-    #[test]
-    fn text_keys_are_exact_short_tagged_and_distinct() {
-        assert_ne!(text_key("536365"), text_key("C536365"));
-        assert_ne!(text_key("ab"), text_key("ba"));
-        assert_eq!(text_key("1234567"), (1 << 63) | u64::from_le_bytes(*b"1234567\0"));
-        assert_eq!(text_key("a-long-order-id-123"), text_key("a-long-order-id-123"));
-        for text in ["", "ab", "1234567", "12345678", "a-long-order-id-123"] {
-            let key = text_key(text);
-            assert!(key >> 32 != 0 && key >= 1 << 63 && key != NO_ORDER, "{text}");
-        }
-    }
-
-    #[test]
-    fn pairs_widen_when_an_order_exceeds_32_bits_and_count_distinct() {
-        let mut pairs = Pairs::Packed(Vec::new());
-        pairs.push(0, 7);
-        pairs.push(0, 7);
-        pairs.push(1, 7);
-        pairs.push(0, 9);
-        assert!(matches!(pairs, Pairs::Packed(_)));
-        pairs.push(1, 1 << 40);
-        assert!(matches!(pairs, Pairs::Wide(_)));
-        let mut counts = vec![10, 20];
-        pairs.add_distinct(&mut counts);
-        assert_eq!(counts, vec![12, 22]);
-    }
-
-    #[test]
-    fn owners_count_each_order_once_and_stop_allocating_for_sparse_keys() {
-        let mut owners = Owners::new();
-        assert!(matches!(owners.claim(5, 0), Claim::New));
-        assert!(matches!(owners.claim(5, 0), Claim::Same));
-        assert!(
-            matches!(owners.claim(5, 1), Claim::Pair),
-            "another customer's order"
-        );
-        assert!(
-            matches!(owners.claim(1 << 32, 0), Claim::Pair),
-            "beyond the pages"
-        );
-        // Keys a page apart each: allocation stops after the slack and never resumes.
-        let mut routes = Vec::new();
-        for page in 1..200u64 {
-            routes.push(matches!(owners.claim(page << PAGE_BITS, 2), Claim::New));
-        }
-        assert!(owners.frozen);
-        let owned = routes.iter().filter(|r| **r).count();
-        assert!(owned < 100, "{owned} pages allocated for single keys");
-        assert!(routes[..owned].iter().all(|r| *r) && routes[owned..].iter().all(|r| !*r));
-        // A key on an allocated page is still owned after freezing; others stay pairs.
-        assert!(matches!(owners.claim(6, 3), Claim::New));
-        assert!(matches!(owners.claim(199 << PAGE_BITS, 2), Claim::Pair));
-    }
-
     fn batch(customers: Column, orders: Column, amounts: &[i64]) -> DataFrame {
         let n = amounts.len();
         let ts: Vec<i64> = (0..n as i64).map(|i| i * 86_400_000_000).collect();
@@ -808,7 +711,7 @@ mod tests {
         let orders = Column::new("o".into(), [10i64, 10, 10, 11, -1, 12, 10, 1 << 40, 1 << 40]);
         acc.add(&batch(customers, orders, &[5, 5, 5, 5, 5, -5, 5, 1, 1]))
             .unwrap();
-        let frame = acc.finish(&DataType::Int64).unwrap();
+        let frame = acc.finish(&DataType::Int64).unwrap().0;
         assert_eq!(
             frequencies(&frame),
             vec![("1".into(), 3), ("2".into(), 1), ("3".into(), 1)]
@@ -834,7 +737,7 @@ mod tests {
                 &[1, 1, 1, 1],
             ))
             .unwrap();
-        let frame = all_integers.finish(&DataType::String).unwrap();
+        let frame = all_integers.finish(&DataType::String).unwrap().0;
         assert_eq!(frame.column(CUSTOMER_ID).unwrap().dtype(), &DataType::Int64);
         assert_eq!(frequencies(&frame), vec![("3".into(), 2), ("20".into(), 2)]);
 
@@ -844,7 +747,7 @@ mod tests {
             &[1, 1],
         ))
         .unwrap();
-        let frame = acc.finish(&DataType::String).unwrap();
+        let frame = acc.finish(&DataType::String).unwrap().0;
         assert_eq!(frame.column(CUSTOMER_ID).unwrap().dtype(), &DataType::String);
         assert_eq!(
             frequencies(&frame),

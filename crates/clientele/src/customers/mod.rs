@@ -21,9 +21,14 @@
 //! module; [`order_level`] and [`customer_level`] express the same aggregation as polars lazy
 //! frames, for embedding in other queries (they use more memory per order).
 
-mod accumulate;
-mod fast_csv;
+pub(crate) mod accumulate;
+pub(crate) mod order_keys;
+mod pass;
+mod periods;
 pub mod pre_aggregated;
+
+pub use pass::{Collect, Pass, aggregate, aggregate_with};
+pub use periods::{PeriodRequest, PurchasePeriods};
 
 use chrono::{Duration, NaiveDate};
 use polars::prelude::*;
@@ -301,90 +306,6 @@ fn rounded_quotient(numerator: i64, denominator: i64) -> Option<i64> {
     i64::try_from(q).ok().map(|q| q + away)
 }
 
-/// Rows per scan of Parquet input (about 50 MB of a typical file).
-const PARQUET_WINDOW_ROWS: u64 = 4 << 20;
-
-/// Aggregates transactions into the customer table, reading the input once.
-///
-/// # Errors
-///
-/// [`Error::NoCustomers`] when no customer has a used purchase; polars errors from reading.
-pub fn aggregate(tx: &Transactions, policy: &RowPolicy) -> Result<CustomerTable> {
-    aggregate_in_windows(tx, policy, PARQUET_WINDOW_ROWS)
-}
-
-/// [`aggregate`] with Parquet input scanned `window_rows` rows at a time.
-fn aggregate_in_windows(tx: &Transactions, policy: &RowPolicy, window_rows: u64) -> Result<CustomerTable> {
-    if let Some(outcome) = fast_csv::accumulate(tx, policy) {
-        match outcome? {
-            fast_csv::Outcome::Done(accumulator) => {
-                return finish_accumulated(tx, policy, *accumulator, &DataType::String);
-            }
-            fast_csv::Outcome::NotPlain(why) => {
-                log::debug!("{}: read by polars' CSV reader: {why}", tx.source_name());
-            }
-        }
-    }
-    let id_dtype = tx
-        .classify(policy)
-        .select([col(CUSTOMER_ID)])
-        .collect_schema()
-        .context(|| format!("{}: cannot read the schema", tx.source_name()))?
-        .get(CUSTOMER_ID)
-        .cloned()
-        .unwrap_or(DataType::String);
-    let integer_ids = id_dtype.is_integer() && id_dtype != DataType::UInt64;
-    let classified = |raw: LazyFrame| {
-        let classified = tx.classify_frame(raw, policy);
-        if integer_ids {
-            classified
-        } else {
-            classified.with_column(col(CUSTOMER_ID).cast(DataType::String))
-        }
-    };
-    // polars maps each Parquet file whole while it scans, so the pages read stay resident
-    // until the scan ends: windows of rows, one scan each, keep that memory bounded (and
-    // peak memory a matter of customers, not rows). Other inputs stream in one scan.
-    let parts: Vec<LazyFrame> = match tx.parquet_rows()? {
-        Some(rows) if rows > window_rows => (0..rows)
-            .step_by(window_rows as usize)
-            .map(|offset| classified(tx.raw().slice(offset as i64, window_rows as IdxSize)))
-            .collect(),
-        _ => vec![classified(tx.rows())],
-    };
-    if log::log_enabled!(log::Level::Debug)
-        && let Some(first) = parts.first()
-    {
-        match first.clone().select(accumulate::added_columns()).explain(true) {
-            Ok(plan) => log::debug!(
-                "{}: {} scan(s) into the accumulator, each with the plan\n{plan}",
-                tx.source_name(),
-                parts.len()
-            ),
-            Err(e) => log::debug!("{}: no plan to show: {e}", tx.source_name()),
-        }
-    }
-    let accumulator =
-        accumulate::accumulate(parts, !integer_ids).map_err(|e| aggregate_error(tx.source_name(), e))?;
-    finish_accumulated(
-        tx,
-        policy,
-        accumulator,
-        if integer_ids { &id_dtype } else { &DataType::String },
-    )
-}
-
-fn finish_accumulated(
-    tx: &Transactions,
-    policy: &RowPolicy,
-    accumulator: accumulate::Accumulator,
-    id_dtype: &DataType,
-) -> Result<CustomerTable> {
-    let reconciliation = RowReconciliation::from_status_counts(accumulator.status_counts());
-    let customers = accumulator.finish(id_dtype)?;
-    finish_table(tx, policy, customers, reconciliation)
-}
-
 /// The same table as [`aggregate`], computed by polars alone: [`customer_level`] of
 /// [`order_level`] and [`status_counts`], collected together by the streaming engine. It needs
 /// about ten times more memory per distinct order; it is kept to cross-check [`aggregate`] and
@@ -411,7 +332,7 @@ pub fn aggregate_with_group_by(tx: &Transactions, policy: &RowPolicy) -> Result<
     finish_table(tx, policy, customers, reconciliation_from(&counts)?)
 }
 
-fn aggregate_error(source_name: &str, e: PolarsError) -> Error {
+pub(crate) fn aggregate_error(source_name: &str, e: PolarsError) -> Error {
     match e {
         PolarsError::NoData(_) => Error::EmptyInput {
             source_name: source_name.to_string(),
@@ -425,7 +346,7 @@ fn aggregate_error(source_name: &str, e: PolarsError) -> Error {
 
 /// Customer-level sums (sorted by customer id, ids in their final type) into the final table:
 /// no-purchase exclusions, as-of date, measures.
-fn finish_table(
+pub(super) fn finish_table(
     tx: &Transactions,
     policy: &RowPolicy,
     customers: DataFrame,
@@ -695,7 +616,10 @@ mod tests {
         let reference = aggregate_with_group_by(&tx, &RowPolicy::default()).unwrap();
         // Windows that cut orders (about 2 lines each) and row groups in the middle.
         for window in [7_001, 25_000, 60_000, 1 << 22] {
-            let windowed = aggregate_in_windows(&tx, &RowPolicy::default(), window).unwrap();
+            let windowed =
+                pass::aggregate_in_windows(&tx, &RowPolicy::default(), &Collect::default(), window)
+                    .unwrap()
+                    .table;
             assert_eq!(
                 windowed.reconciliation, reference.reconciliation,
                 "window {window}"

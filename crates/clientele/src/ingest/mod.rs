@@ -16,6 +16,7 @@
 
 mod column_types;
 mod ids;
+pub(crate) mod plain_csv;
 mod open;
 pub mod source;
 pub(crate) mod structure;
@@ -205,7 +206,7 @@ impl Transactions {
     }
 
     /// Whether clientele's own reader of plain CSV files reads these rows (see
-    /// `customers/fast_csv.rs`): a CSV file whose records are all rows of the table, read with
+    /// `ingest/plain_csv/`): a CSV file whose records are all rows of the table, read with
     /// `--reader auto`. Otherwise polars' reader does (a file with records that are not rows,
     /// another encoding or a byte-order mark; Parquet; `--reader polars`). The reader may still
     /// hand a file to polars when it meets a shape it does not read (logged at debug level).
@@ -398,6 +399,12 @@ impl Transactions {
     /// The rejected rows with every input column, preceded by `reject_row` (1-based data row
     /// number, across files in order), `reject_reason`, `reject_column` and `reject_value`.
     pub fn rejected_rows(&self, policy: &RowPolicy) -> LazyFrame {
+        self.rejected_rows_in(self.rows().with_row_index("reject_row", Some(1)), policy)
+    }
+
+    /// [`Transactions::rejected_rows`] of other rows with the input's columns and their
+    /// `reject_row`, e.g. rows a fast reader left to polars.
+    pub(crate) fn rejected_rows_in(&self, indexed: LazyFrame, policy: &RowPolicy) -> LazyFrame {
         let (mut column, mut value) = self.parsed().blame_exprs(&self.columns, &self.checks);
         if self.bad.is_some() {
             // A record that is not a row has no column to blame; its value is its text.
@@ -416,7 +423,7 @@ impl Transactions {
         out.extend(self.schema.iter_names().map(|n| col(n.clone())));
         let status = || col(internal::STATUS);
         let rejected = self
-            .flagged(self.rows().with_row_index("reject_row", Some(1)), policy)
+            .flagged(indexed, policy)
             .filter(status().gt_eq(lit(1u8)).and(status().lt(lit(32u8))));
         let rejected = match &self.bad {
             None => rejected,

@@ -457,24 +457,28 @@ pub(crate) fn scan_files(input: &InputFiles, csv: &CsvOptions) -> Result<Scanned
 
 /// A CSV input with a one-byte separator. Its structure is checked first (one pass that
 /// counts separators per line); polars scans the files themselves when every record is a row,
-/// and otherwise (or when they must be transcoded) reads a copy in memory with the bad records
-/// replaced by rows of empty fields.
+/// and otherwise (or when they must be transcoded or decompressed) reads a copy in memory with
+/// the bad records replaced by rows of empty fields.
 fn scan_delimited(input: &InputFiles, csv: &CsvOptions, separator: u8) -> Result<Scanned> {
     let dialect = Dialect {
         separator,
         quote: csv.quote,
     };
     let header = csv.header == Header::Present;
-    if csv.encoding == Encoding::Utf8 {
+    let mut compressed = false;
+    for file in &input.files {
+        compressed |= is_gzip(file)?;
+    }
+    // A compressed file is decompressed once, into the copy below: polars' scan would
+    // decompress it again for every query over it.
+    if csv.encoding == Encoding::Utf8 && !compressed {
         let mut scanner = Scanner::new(dialect, header, None);
-        let mut compressed = false;
         for file in &input.files {
-            compressed |= is_gzip(file)?;
             scanner.scan(file, open_text(file)?)?;
         }
         if scanner.finish().bad.is_empty() {
             let lazy = scan_csv(input, csv, separator)?;
-            let delimited = (!compressed && csv.reader == CsvReaderChoice::Auto).then(|| DelimitedFiles {
+            let delimited = (csv.reader == CsvReaderChoice::Auto).then(|| DelimitedFiles {
                 files: input.files.clone(),
                 separator,
                 quote: csv.quote,

@@ -98,7 +98,8 @@ pub fn execute(config: &RunConfig, options: &RunOptions) -> Result<RunOutcome> {
     let out = config.dir.clone();
     let job = config.settings.check()?;
     let format = job.output_format.unwrap_or(OutputFormat::Parquet);
-    let segmenter = job.segmenter();
+    // The rejected rows come from the pass that reads the input (see `rejected_rows`).
+    let segmenter = job.segmenter().collect_rejects(true);
     let files = ingest::input_files(&config.paths, &job.ingest)?;
     check_inputs_outside(&files.files, &out)?;
     let workspace = Workspace::open(&out)?;

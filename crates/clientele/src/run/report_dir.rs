@@ -14,8 +14,9 @@ use crate::rows::RowPolicy;
 use crate::segmenter::Segmentation;
 use crate::summary::Summary;
 
-/// The rejected input rows of a job (see [`Transactions::rejected_rows`]), read by a second,
-/// streaming pass over the input; `None` when the job rejected nothing.
+/// The rejected input rows of a job (see [`Transactions::rejected_rows`]): those its pass
+/// collected (see [`crate::Segmenter::collect_rejects`]), else read by a second, streaming pass
+/// over the input; `None` when the job rejected nothing.
 ///
 /// # Errors
 ///
@@ -27,6 +28,9 @@ pub fn rejected_rows(
 ) -> Result<Option<DataFrame>> {
     if result.customers.reconciliation.rejected_rows() == 0 {
         return Ok(None);
+    }
+    if let Some(rejects) = &result.rejects {
+        return Ok(Some(rejects.clone()));
     }
     tx.rejected_rows(policy)
         .collect_with_engine(Engine::Streaming)

@@ -7,6 +7,7 @@ mod csv_readers;
 mod csv_structure;
 mod ingest_edges;
 mod ingest_fuzz;
+mod one_pass;
 mod properties;
 mod real_data;
 mod row_rules;

@@ -1,0 +1,180 @@
+//! One pass over the input: the customer table and the row reconciliation, and as asked the
+//! purchase periods of the lifetime-value summary and the rejected rows.
+//!
+//! Plain CSV files go through clientele's own reader (`ingest/plain_csv/`), anything else
+//! through polars' streaming engine; both feed the same accumulator, which collects the
+//! purchase periods from the same rows. The plain reader also keeps the rejected rows it
+//! meets; on polars' path they are one more query, which reads the input again only when the
+//! pass found rejected rows (an input read into memory, such as a compressed or repaired CSV
+//! file, is not read again).
+
+use polars::prelude::*;
+
+use super::accumulate::{self, Accumulator};
+use super::periods::{PeriodRequest, PurchasePeriods};
+use super::{CustomerTable, aggregate_error, finish_table};
+use crate::error::{PolarsContext, Result};
+use crate::ingest::Transactions;
+use crate::ingest::col_names::CUSTOMER_ID;
+use crate::ingest::plain_csv::{self, Outcome};
+use crate::rows::{RowPolicy, RowReconciliation};
+
+/// What one pass over the input collects besides the customer table and the reconciliation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Collect {
+    /// The purchase periods of the lifetime-value summary (see
+    /// [`crate::clv::summary::period_request`]).
+    pub periods: Option<PeriodRequest>,
+    /// The rejected rows, as [`Transactions::rejected_rows`] gives them.
+    pub rejects: bool,
+}
+
+/// What one pass collected.
+#[derive(Debug, Clone)]
+pub struct Pass {
+    /// The customer table, with the row reconciliation.
+    pub table: CustomerTable,
+    /// The purchase periods, when asked for.
+    pub periods: Option<PurchasePeriods>,
+    /// The rejected rows (maybe none), when asked for.
+    pub rejects: Option<DataFrame>,
+}
+
+/// Rows per scan of Parquet input (about 50 MB of a typical file).
+const PARQUET_WINDOW_ROWS: u64 = 4 << 20;
+
+/// Aggregates transactions into the customer table, reading the input once.
+///
+/// # Errors
+///
+/// [`crate::Error::NoCustomers`] when no customer has a used purchase; polars errors from
+/// reading.
+pub fn aggregate(tx: &Transactions, policy: &RowPolicy) -> Result<CustomerTable> {
+    Ok(aggregate_with(tx, policy, &Collect::default())?.table)
+}
+
+/// Aggregates transactions into the customer table and collects what `collect` asks for, in
+/// one read of the input.
+///
+/// # Errors
+///
+/// As [`aggregate`].
+pub fn aggregate_with(tx: &Transactions, policy: &RowPolicy, collect: &Collect) -> Result<Pass> {
+    aggregate_in_windows(tx, policy, collect, PARQUET_WINDOW_ROWS)
+}
+
+/// [`aggregate_with`] with Parquet input scanned `window_rows` rows at a time.
+pub(super) fn aggregate_in_windows(
+    tx: &Transactions,
+    policy: &RowPolicy,
+    collect: &Collect,
+    window_rows: u64,
+) -> Result<Pass> {
+    if let Some(outcome) = plain_csv::accumulate(tx, policy, collect) {
+        match outcome? {
+            Outcome::Done(accumulator, rejects) => {
+                return finish_pass(tx, policy, *accumulator, &DataType::String, rejects);
+            }
+            Outcome::NotPlain(why) => {
+                log::debug!("{}: read by polars' CSV reader: {why}", tx.source_name());
+            }
+        }
+    }
+    let id_dtype = tx
+        .classify(policy)
+        .select([col(CUSTOMER_ID)])
+        .collect_schema()
+        .context(|| format!("{}: cannot read the schema", tx.source_name()))?
+        .get(CUSTOMER_ID)
+        .cloned()
+        .unwrap_or(DataType::String);
+    let integer_ids = id_dtype.is_integer() && id_dtype != DataType::UInt64;
+    let parts = scans(tx, policy, integer_ids, window_rows)?;
+    let accumulator = accumulate::accumulate(parts, !integer_ids, collect.periods)
+        .map_err(|e| aggregate_error(tx.source_name(), e))?;
+    let rejects = match collect.rejects {
+        true => Some(polars_rejects(tx, policy, &accumulator)?),
+        false => None,
+    };
+    let id_dtype = if integer_ids { &id_dtype } else { &DataType::String };
+    finish_pass(tx, policy, accumulator, id_dtype, rejects)
+}
+
+/// The classified scans of polars' path: windows of rows for large Parquet input.
+fn scans(
+    tx: &Transactions,
+    policy: &RowPolicy,
+    integer_ids: bool,
+    window_rows: u64,
+) -> Result<Vec<LazyFrame>> {
+    let classified = |raw: LazyFrame| {
+        let classified = tx.classify_frame(raw, policy);
+        if integer_ids {
+            classified
+        } else {
+            classified.with_column(col(CUSTOMER_ID).cast(DataType::String))
+        }
+    };
+    // polars maps each Parquet file whole while it scans, so the pages read stay resident
+    // until the scan ends: windows of rows, one scan each, keep that memory bounded (and
+    // peak memory a matter of customers, not rows). Other inputs stream in one scan.
+    let parts: Vec<LazyFrame> = match tx.parquet_rows()? {
+        Some(rows) if rows > window_rows => (0..rows)
+            .step_by(window_rows as usize)
+            .map(|offset| classified(tx.raw().slice(offset as i64, window_rows as IdxSize)))
+            .collect(),
+        _ => vec![classified(tx.rows())],
+    };
+    if log::log_enabled!(log::Level::Debug)
+        && let Some(first) = parts.first()
+    {
+        match first.clone().select(accumulate::added_columns()).explain(true) {
+            Ok(plan) => log::debug!(
+                "{}: {} scan(s) into the accumulator, each with the plan\n{plan}",
+                tx.source_name(),
+                parts.len()
+            ),
+            Err(e) => log::debug!("{}: no plan to show: {e}", tx.source_name()),
+        }
+    }
+    Ok(parts)
+}
+
+/// The rejected rows on polars' path: a query of their own when the pass found any, an empty
+/// frame of the same columns otherwise (no read).
+fn polars_rejects(tx: &Transactions, policy: &RowPolicy, accumulator: &Accumulator) -> Result<DataFrame> {
+    let counts = RowReconciliation::from_status_counts(accumulator.status_counts());
+    let query = tx.rejected_rows(policy);
+    if counts.rejected_rows() == 0 {
+        let mut query = query;
+        let schema = query
+            .collect_schema()
+            .context(|| format!("{}: the columns of rejected rows", tx.source_name()))?;
+        return Ok(DataFrame::empty_with_schema(&schema));
+    }
+    query
+        .collect_with_engine(Engine::Streaming)
+        .map(|r| r.unwrap_single())
+        .context(|| format!("collecting rejected rows of {}", tx.source_name()))
+}
+
+fn finish_pass(
+    tx: &Transactions,
+    policy: &RowPolicy,
+    accumulator: Accumulator,
+    id_dtype: &DataType,
+    rejects: Option<DataFrame>,
+) -> Result<Pass> {
+    let reconciliation = RowReconciliation::from_status_counts(accumulator.status_counts());
+    let period_counts = accumulator.period_status_counts();
+    let (customers, periods) = accumulator.finish(id_dtype)?;
+    let periods = match (periods, period_counts) {
+        (Some(frame), Some(status_counts)) => Some(PurchasePeriods { frame, status_counts }),
+        _ => None,
+    };
+    Ok(Pass {
+        table: finish_table(tx, policy, customers, reconciliation)?,
+        periods,
+        rejects,
+    })
+}

@@ -1,0 +1,654 @@
+//! A reader of its own for plain CSV transaction logs, feeding the accumulator directly.
+//!
+//! polars reads a CSV log with every column as text (so that a bad value becomes a rejected
+//! row instead of a failed read) and then parses ids, timestamps and amounts with expressions:
+//! most of a CSV run went into materialising and re-parsing strings. This reader splits the
+//! file into blocks at line ends (quote-aware), parses the role columns of each block in
+//! parallel straight into integers, and hands the accumulator plain vectors. Memory is a few
+//! blocks, whatever the file size (polars maps the whole file).
+//!
+//! It must give exactly the rows polars would, so it only takes what it fully understands:
+//! - structure: a line is fields separated by the one-byte separator, a field quoted (`""`
+//!   escapes a quote, separators and line ends allowed inside) or not (no quote inside); every
+//!   line has the header's number of fields; CRLF or LF; UTF-8. Anything else (a ragged or
+//!   empty line, a stray quote, a byte-order mark, duplicate header names) hands the whole
+//!   input back to the polars path, which reads or rejects it as before;
+//! - values: a non-blank customer id, a timestamp of the detected ISO shape written in full
+//!   (`2024-05-01`, `2024-05-01 09:30`, `2024-05-01 09:30:15`, or with `T`), a plain decimal
+//!   amount (`-12.50`; with `--decimal-comma`, `-12,50`), a non-blank order id; ids written as
+//!   whole numbers with a point (`17850.0`) are read as the ingest reads them (`17850`). A row
+//!   with any other value (blank, fractional seconds, `1e3`, `+5`, padded with spaces, an id
+//!   `12.5`, ...) is *odd*:
+//!   odd rows are collected and classified by the very polars expressions of the normal path
+//!   ([`Transactions::classify_frame`]), so rejects and their reasons are the same.
+//!
+//! The parsing of an understood value is the one polars does: a correctly rounded `f64`, the
+//! amount in micro-units rounded half away from zero, the timestamp in microseconds.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use polars::prelude::*;
+use rayon::prelude::*;
+
+mod blocks;
+mod fields;
+mod values;
+
+use self::blocks::BlockReader;
+use self::fields::{Field, field_text, next_field};
+use self::values::{TimeShape, parse_decimal, parse_time, time_shape};
+use crate::columns::AmountColumns;
+use crate::customers::Collect;
+use crate::customers::accumulate::{Accumulator, ParsedRows, added_columns};
+use crate::customers::order_keys::order_key_of_text;
+use crate::error::{PolarsContext, Result};
+use crate::ingest::source::{DecimalSeparator, DelimitedFiles};
+use crate::ingest::{Transactions, id_of_text};
+use crate::rows::rules::{RowFacts, RowRules, micros_of};
+use crate::rows::{ExclusionReason, RowPolicy, RowStatus};
+
+/// Bytes per block handed to one parsing task.
+const BLOCK_BYTES: usize = 4 << 20;
+/// Odd rows are classified by polars in batches of this many.
+const ODD_BATCH: usize = 100_000;
+const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+/// What the reader did: the accumulated rows (and the rejected rows, when asked for), or why
+/// the input goes to the polars path.
+pub(crate) enum Outcome {
+    Done(Box<Accumulator>, Option<DataFrame>),
+    NotPlain(String),
+}
+
+/// Everything a parsing task needs, shared by all blocks.
+struct Settings {
+    separator: u8,
+    quote: Option<u8>,
+    time: TimeShape,
+    decimal_comma: bool,
+    /// The row rules (of which only the policies can apply to an understood row).
+    rules: RowRules,
+    has_order: bool,
+    has_price: bool,
+    /// Excluded rows are kept too, marked, for the purchase periods.
+    keep_excluded: bool,
+    /// Odd rows keep every field, for the rejected rows: the header must name the columns
+    /// as polars does.
+    all_fields: Option<Vec<String>>,
+}
+
+/// The role columns, in the order odd rows keep them.
+const CUSTOMER: usize = 0;
+const TIME: usize = 1;
+const AMOUNT: usize = 2;
+const PRICE: usize = 3;
+const ORDER: usize = 4;
+const ROLES: usize = 5;
+const NOT_A_ROLE: u8 = u8::MAX;
+
+/// Where the role columns are in one file's lines.
+struct Layout {
+    /// Role of each field of a line, [`NOT_A_ROLE`] for the others.
+    role_of_field: Vec<u8>,
+}
+
+/// A block of whole lines of one file.
+struct Block {
+    layout: Arc<Layout>,
+    bytes: Vec<u8>,
+}
+
+/// A row left to polars: its role fields, and every field when rejected rows are asked for.
+struct OddRow {
+    /// Data row number in the block (0-based), then in the input (1-based).
+    row: u64,
+    roles: [Option<String>; ROLES],
+    fields: Vec<Option<String>>,
+}
+
+/// Rows a block produced: understood rows, odd ones, and the number of rows read.
+struct Parsed {
+    rows: ParsedRows,
+    odd: Vec<OddRow>,
+    lines: u64,
+}
+
+/// Reads `tx` (a plain CSV input, see [`Transactions::delimited`]) into an accumulator, with
+/// what `collect` asks for, or says why the polars path must read it. `None` when the input
+/// does not qualify at all.
+pub(crate) fn accumulate(
+    tx: &Transactions,
+    policy: &RowPolicy,
+    collect: &Collect,
+) -> Option<Result<Outcome>> {
+    let files = tx.delimited()?;
+    let time = time_shape(tx.time_parsing().format.as_deref()?)?;
+    let columns = tx.columns();
+    let mut names: [Option<&str>; ROLES] = [None; ROLES];
+    names[CUSTOMER] = Some(&columns.customer);
+    names[TIME] = Some(&columns.time);
+    match &columns.amount {
+        AmountColumns::Amount(a) => names[AMOUNT] = Some(a),
+        AmountColumns::QuantityTimesPrice { quantity, price } => {
+            names[AMOUNT] = Some(quantity);
+            names[PRICE] = Some(price);
+        }
+    }
+    names[ORDER] = columns.order.as_deref();
+    let settings = Settings {
+        separator: files.separator,
+        quote: files.quote,
+        time,
+        decimal_comma: tx.decimal() == DecimalSeparator::Comma,
+        rules: RowRules::new(policy),
+        has_order: names[ORDER].is_some(),
+        has_price: names[PRICE].is_some(),
+        keep_excluded: collect.periods.is_some(),
+        all_fields: collect
+            .rejects
+            .then(|| tx.schema().iter_names().map(|n| n.to_string()).collect()),
+    };
+    let acc = Accumulator::new(true).with_periods(collect.periods);
+    Some(run(tx, policy, files, &names, &settings, acc))
+}
+
+/// Odd rows on their way to polars' classification, and the rejected rows found among them.
+struct OddRows<'a> {
+    tx: &'a Transactions,
+    policy: &'a RowPolicy,
+    names: &'a [Option<&'a str>; ROLES],
+    all_fields: Option<&'a [String]>,
+    pending: Vec<OddRow>,
+    rejects: Vec<DataFrame>,
+}
+
+fn run(
+    tx: &Transactions,
+    policy: &RowPolicy,
+    files: &DelimitedFiles,
+    names: &[Option<&str>; ROLES],
+    settings: &Settings,
+    mut acc: Accumulator,
+) -> Result<Outcome> {
+    let mut odd = OddRows {
+        tx,
+        policy,
+        names,
+        all_fields: settings.all_fields.as_deref(),
+        pending: Vec::new(),
+        rejects: Vec::new(),
+    };
+    let mut reader = BlockReader::new(files, names, settings);
+    let round = 2 * rayon::current_num_threads().max(1);
+    let mut next = match reader.read_round(round)? {
+        Ok(blocks) => blocks,
+        Err(why) => return Ok(Outcome::NotPlain(why)),
+    };
+    let mut previous: Vec<Parsed> = Vec::new();
+    let mut seen_rows = 0u64;
+    loop {
+        if next.is_empty() && previous.is_empty() {
+            break;
+        }
+        let current = std::mem::take(&mut next);
+        let ((read, parsed), added) = rayon::join(
+            || {
+                rayon::join(
+                    || reader.read_round(round),
+                    || {
+                        current
+                            .par_iter()
+                            .map(|block| parse_block(block, settings))
+                            .collect::<std::result::Result<Vec<_>, String>>()
+                    },
+                )
+            },
+            || -> PolarsResult<u64> {
+                let mut rows = seen_rows;
+                for block in previous.drain(..) {
+                    acc.add_parsed(&block.rows)?;
+                    odd.pending.extend(block.odd.into_iter().map(|mut r| {
+                        r.row += rows + 1;
+                        r
+                    }));
+                    rows += block.lines;
+                }
+                Ok(rows)
+            },
+        );
+        seen_rows = added.map_err(|e| crate::customers::aggregate_error(tx.source_name(), e))?;
+        match (read?, parsed) {
+            (Ok(blocks), Ok(parsed)) => {
+                next = blocks;
+                previous = parsed;
+            }
+            (Err(why), _) | (_, Err(why)) => return Ok(Outcome::NotPlain(why)),
+        }
+        if odd.pending.len() >= ODD_BATCH {
+            // Mostly odd rows: polars' own reader is the faster way through this file.
+            if odd.pending.len() as u64 * 2 > seen_rows {
+                return Ok(Outcome::NotPlain(format!(
+                    "{} of the first {} rows need polars' parsing",
+                    odd.pending.len(),
+                    seen_rows
+                )));
+            }
+            odd.classify(&mut acc)?;
+        }
+    }
+    odd.classify(&mut acc)?;
+    let rejects = odd.rejected()?;
+    Ok(Outcome::Done(Box::new(acc), rejects))
+}
+
+impl OddRows<'_> {
+    /// Classifies the pending odd rows with the polars expressions of the normal path, adds
+    /// them, and keeps the rejected ones when asked.
+    fn classify(&mut self, acc: &mut Accumulator) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let odd = std::mem::take(&mut self.pending);
+        let raw = self.frame(&odd)?;
+        let error = |e| crate::customers::aggregate_error(self.tx.source_name(), e);
+        let classified = self
+            .tx
+            .classify_frame(raw.clone().lazy(), self.policy)
+            .select(added_columns())
+            .collect()
+            .map_err(error)?;
+        acc.add(&classified).map_err(error)?;
+        if self.all_fields.is_some() {
+            let rejected = self
+                .tx
+                .rejected_rows_in(raw.lazy(), self.policy)
+                .collect()
+                .map_err(error)?;
+            self.rejects.push(rejected);
+        }
+        Ok(())
+    }
+
+    /// The raw frame of odd rows: the role columns, or every column with `reject_row`.
+    fn frame(&self, odd: &[OddRow]) -> Result<DataFrame> {
+        let n = odd.len();
+        let text = |values: StringChunked, name: &str| values.with_name(name.into()).into_column();
+        let columns: Vec<Column> = match self.all_fields {
+            None => self
+                .names
+                .iter()
+                .enumerate()
+                .filter_map(|(role, name)| {
+                    let values = odd.iter().map(|row| row.roles[role].as_deref()).collect();
+                    Some(text(values, (*name)?))
+                })
+                .collect(),
+            Some(names) => {
+                let rows: Vec<IdxSize> = odd.iter().map(|row| row.row as IdxSize).collect();
+                let mut columns = vec![Column::new("reject_row".into(), rows)];
+                columns.extend(names.iter().enumerate().map(|(i, name)| {
+                    let values = odd.iter().map(|row| row.fields[i].as_deref()).collect();
+                    text(values, name)
+                }));
+                columns
+            }
+        };
+        DataFrame::new(n, columns).context(|| "rows left to polars".into())
+    }
+
+    /// The rejected rows, in input order, when asked for.
+    fn rejected(mut self) -> Result<Option<DataFrame>> {
+        if self.all_fields.is_none() {
+            return Ok(None);
+        }
+        let mut frames = std::mem::take(&mut self.rejects).into_iter();
+        let Some(mut all) = frames.next() else {
+            // No odd row at all: the columns of an empty result.
+            let empty = self.frame(&[])?;
+            let rejected = self.tx.rejected_rows_in(empty.lazy(), self.policy).collect();
+            let error = |e| crate::customers::aggregate_error(self.tx.source_name(), e);
+            return rejected.map(Some).map_err(error);
+        };
+        for frame in frames {
+            all.vstack_mut_owned(frame)
+                .context(|| "collecting rejected rows".into())?;
+        }
+        Ok(Some(all))
+    }
+}
+
+/// Parses one block: understood rows into vectors, odd rows aside.
+fn parse_block(block: &Block, settings: &Settings) -> std::result::Result<Parsed, String> {
+    let bytes = &block.bytes;
+    let text = std::str::from_utf8(bytes).map_err(|_| "is not UTF-8".to_string())?;
+    let roles = &block.layout.role_of_field;
+    let expected = bytes.len() / 32;
+    let mut rows = ParsedRows {
+        ids: Vec::with_capacity(expected),
+        ts: Vec::with_capacity(expected),
+        amounts: Vec::with_capacity(expected),
+        orders: Vec::with_capacity(expected),
+        ..ParsedRows::default()
+    };
+    let mut odd = Vec::new();
+    let (mut used, mut after_as_of, mut returns) = (0u64, 0u64, 0u64);
+    let (mut pos, mut lines) = (0, 0u64);
+    while pos < bytes.len() {
+        let line_start = pos;
+        let mut spans: [Option<Field>; ROLES] = [None, None, None, None, None];
+        let mut index = 0;
+        loop {
+            let field = next_field(bytes, pos, settings)?;
+            pos = field.next;
+            let line_ends = field.line_ends;
+            match roles.get(index) {
+                Some(role) if *role != NOT_A_ROLE => spans[*role as usize] = Some(field),
+                Some(_) => {}
+                None => return Err(format!("a line has more than {} fields", roles.len())),
+            }
+            index += 1;
+            if line_ends {
+                break;
+            }
+        }
+        if index != roles.len() {
+            return Err(format!("a line has {index} fields, the header {}", roles.len()));
+        }
+        lines += 1;
+        let value = |role: usize| spans[role].as_ref().map(|f| field_text(text, f, settings.quote));
+        let Some(row) = understand(&value, settings) else {
+            odd.push(OddRow {
+                row: lines - 1,
+                roles: std::array::from_fn(|role| nonempty(value(role))),
+                fields: match settings.all_fields {
+                    Some(_) => all_fields(text, line_start, settings)?,
+                    None => Vec::new(),
+                },
+            });
+            continue;
+        };
+        let status = settings.rules.status(&RowFacts::read(row.day(), row.micros));
+        match status {
+            RowStatus::Used => used += 1,
+            RowStatus::Excluded(ExclusionReason::AfterAsOf) => after_as_of += 1,
+            RowStatus::Excluded(ExclusionReason::Return) => returns += 1,
+            other => unreachable!("a row of understood values is not {other:?}"),
+        }
+        if status == RowStatus::Used || settings.keep_excluded {
+            if settings.keep_excluded {
+                rows.used.push(status == RowStatus::Used);
+            }
+            push_row(&mut rows, row);
+        }
+    }
+    rows.status_counts = vec![
+        (RowStatus::Used.code(), used),
+        (
+            RowStatus::Excluded(ExclusionReason::AfterAsOf).code(),
+            after_as_of,
+        ),
+        (RowStatus::Excluded(ExclusionReason::Return).code(), returns),
+    ];
+    Ok(Parsed { rows, odd, lines })
+}
+
+/// A field's text as polars reads it: empty is missing.
+fn nonempty(value: Option<Cow<'_, str>>) -> Option<String> {
+    value.filter(|v| !v.is_empty()).map(|v| v.into_owned())
+}
+
+/// Every field of the line at `start`.
+fn all_fields(
+    text: &str,
+    start: usize,
+    settings: &Settings,
+) -> std::result::Result<Vec<Option<String>>, String> {
+    let bytes = text.as_bytes();
+    let (mut pos, mut fields) = (start, Vec::new());
+    loop {
+        let field = next_field(bytes, pos, settings)?;
+        fields.push(nonempty(Some(field_text(text, &field, settings.quote))));
+        pos = field.next;
+        if field.line_ends {
+            return Ok(fields);
+        }
+    }
+}
+
+/// An understood row into the vectors.
+fn push_row(rows: &mut ParsedRows, row: Understood<'_>) {
+    match crate::customers::canonical_integer(&row.customer) {
+        Some(id) => rows.ids.push(id),
+        None => {
+            rows.text_ids.push((rows.ids.len() as u32, row.customer.into()));
+            rows.ids.push(0);
+        }
+    }
+    rows.ts.push(row.ts);
+    rows.amounts.push(row.micros);
+    rows.orders.push(row.order);
+}
+
+/// A row whose every role value this reader understands.
+struct Understood<'t> {
+    /// The customer id as [`id_of_text`] reads it.
+    customer: Cow<'t, str>,
+    ts: i64,
+    micros: i64,
+    order: u64,
+}
+
+impl Understood<'_> {
+    /// The day of the timestamp, since the epoch.
+    #[inline]
+    fn day(&self) -> i64 {
+        self.ts.div_euclid(MICROS_PER_DAY)
+    }
+}
+
+/// The row's values, or `None` when any needs polars' parsing (or makes the row a reject).
+#[inline]
+fn understand<'t>(
+    value: &impl Fn(usize) -> Option<Cow<'t, str>>,
+    settings: &Settings,
+) -> Option<Understood<'t>> {
+    let customer = value(CUSTOMER)?;
+    if customer.trim().is_empty() {
+        return None;
+    }
+    // A number with a fractional part is an invalid id: left to polars, which rejects it.
+    let customer = match customer {
+        Cow::Borrowed(text) => Cow::Borrowed(id_of_text(text)?),
+        Cow::Owned(text) => Cow::Owned(id_of_text(&text)?.to_string()),
+    };
+    let ts = parse_time(&value(TIME)?, settings.time)?;
+    let mut amount = parse_decimal(&value(AMOUNT)?, settings.decimal_comma)?;
+    if settings.has_price {
+        amount *= parse_decimal(&value(PRICE)?, settings.decimal_comma)?;
+    }
+    let micros = micros_of(amount)?;
+    let order = if settings.has_order {
+        let order = value(ORDER)?;
+        if order.trim().is_empty() {
+            return None;
+        }
+        order_key_of_text(id_of_text(&order)?)
+    } else {
+        ts.div_euclid(MICROS_PER_DAY) as u64
+    };
+    Some(Understood {
+        customer,
+        ts,
+        micros,
+        order,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::rows::ReturnsPolicy;
+
+    /// Writes `content` as a CSV file, reads it with this reader (which must take it) and with
+    /// polars' reader and group-by (the reference plan): tables and row accounts must agree.
+    fn agrees_with_polars(content: &str, options: &crate::ingest::IngestOptions, policy: &RowPolicy) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.csv");
+        std::fs::write(&path, content).unwrap();
+        let tx = crate::ingest::scan(&path, options).unwrap();
+        match accumulate(&tx, policy, &Collect::default())
+            .expect("a plain CSV qualifies")
+            .unwrap()
+        {
+            Outcome::Done(..) => {}
+            Outcome::NotPlain(why) => panic!("handed to polars: {why}"),
+        }
+        let fast = crate::customers::aggregate(&tx, policy).unwrap();
+        let reference = crate::customers::aggregate_with_group_by(&tx, policy).unwrap();
+        assert_eq!(fast.reconciliation, reference.reconciliation);
+        assert_eq!(fast.as_of, reference.as_of);
+        assert!(
+            fast.frame.equals_missing(&reference.frame),
+            "{}\n{}",
+            fast.frame,
+            reference.frame
+        );
+    }
+
+    #[test]
+    fn odd_values_quotes_and_policies_come_out_as_polars_reads_them() {
+        let content = "customer_id,order_id,order_date,amount,note\r\n\
+            1,10,2024-01-05 10:00:00,10.50,plain\r\n\
+            1,10,2024-01-05 10:00:00,2.25,\"second line, same order\"\r\n\
+            \"2\",11,2024-01-06 11:30:00,-3.5,\"a \"\"quoted\"\" note\"\r\n\
+            2,12,2024-01-07 09:00:00.250,7,fractional seconds go to polars\r\n\
+            3,13,2024-01-08 12:00:00,1e3,exponent goes to polars\r\n\
+            ,14,2024-01-08 12:00:00,5,missing customer\r\n\
+            4,,2024-01-08 12:00:00,5,missing order\r\n\
+            4,15,not a date,5,unparsable\r\n\
+            4,16,2024-02-30 12:00:00,5,no such day\r\n\
+            C5,17,2024-03-01 08:00:00,12.345678,text id\r\n\
+            5,18,2024-03-09 08:00:00,4,after the as-of date\r\n\
+            6,19,2024-01-09 08:00:00, 8 ,padded amount\r\n\
+            6,20,2024-01-09 08:00:00,-8,a return\r\n";
+        let options = crate::ingest::IngestOptions::default();
+        for returns in [ReturnsPolicy::Net, ReturnsPolicy::Exclude] {
+            let policy = RowPolicy {
+                as_of: crate::rows::AsOf::Date(NaiveDate::from_ymd_opt(2024, 3, 5).unwrap()),
+                returns,
+            };
+            agrees_with_polars(content, &options, &policy);
+        }
+        agrees_with_polars(content, &options, &RowPolicy::default());
+    }
+
+    #[test]
+    fn quantity_times_price_dates_decimal_commas_and_no_order_column() {
+        let content = "kunde;datum;menge;preis\n\
+            7;2024-01-05;2;3,5\n\
+            7;2024-01-05;1;0,25\n\
+            8;2024-01-07;-1;3,5\n\
+            8;2024-01-09;3;1.5\n\
+            9;2024-01-09;3;\n";
+        let mut options = crate::ingest::IngestOptions::default();
+        options.csv.decimal = DecimalSeparator::Comma;
+        options.columns.customer = Some("kunde".into());
+        options.columns.time = Some("datum".into());
+        options.columns.quantity = Some("menge".into());
+        options.columns.price = Some("preis".into());
+        agrees_with_polars(content, &options, &RowPolicy::default());
+    }
+
+    #[test]
+    fn many_blocks_and_a_multi_line_quoted_field_read_like_polars() {
+        let mut content = String::from("customer_id,order_id,order_date,amount,note\n");
+        for i in 0..300_000u64 {
+            let note = if i % 50_000 == 7 { "\"two\nlines\"" } else { "x" };
+            content.push_str(&format!(
+                "{},{},2024-{:02}-{:02} {:02}:{:02}:00,{}.{:02},{note}\n",
+                i % 7919,
+                i / 2,
+                1 + i % 12,
+                1 + i % 28,
+                i % 24,
+                i % 60,
+                i % 500,
+                i % 100
+            ));
+        }
+        assert!(content.len() > 2 * BLOCK_BYTES);
+        agrees_with_polars(
+            &content,
+            &crate::ingest::IngestOptions::default(),
+            &RowPolicy::default(),
+        );
+    }
+
+    #[test]
+    fn online_retail_as_plain_csv_reads_like_polars() {
+        // Quoted descriptions with commas, text invoice numbers with C-prefixed cancellations,
+        // quantity x unit price, 135,080 rows without a customer id (left to polars).
+        let dir = std::env::var_os("CLIENTELE_DATASETS")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets")
+            });
+        let gz = dir.join("online_retail/online_retail.csv.gz");
+        if !gz.is_file() {
+            assert!(
+                std::env::var("CI").is_err(),
+                "{} is missing: set CLIENTELE_DATASETS (real-data tests never skip under CI=true)",
+                gz.display()
+            );
+            eprintln!("skipping: {} not found", gz.display());
+            return;
+        }
+        let mut text = String::new();
+        std::io::Read::read_to_string(
+            &mut flate2::read::GzDecoder::new(std::fs::File::open(&gz).unwrap()),
+            &mut text,
+        )
+        .unwrap();
+        let options = crate::ingest::IngestOptions::default();
+        agrees_with_polars(&text, &options, &RowPolicy::default());
+        let exclude = RowPolicy {
+            returns: ReturnsPolicy::Exclude,
+            ..RowPolicy::default()
+        };
+        agrees_with_polars(&text, &options, &exclude);
+    }
+
+    #[test]
+    fn ids_written_with_a_point_read_like_polars() {
+        let content = "customer_id,order_id,order_date,amount\n\
+            17850.0,10.0,2024-01-01 10:00:00,5.25\n\
+            17850,10,2024-01-01 10:00:00,1.75\n\
+            12.5,11,2024-01-02 10:00:00,3\n\
+            13,12.5,2024-01-03 10:00:00,4\n\
+            -4.0,14.00,2024-01-05 10:00:00,1\n";
+        let options = crate::ingest::IngestOptions::default();
+        agrees_with_polars(content, &options, &RowPolicy::default());
+    }
+
+    #[test]
+    fn ragged_lines_go_back_to_polars() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ragged.csv");
+        std::fs::write(
+            &path,
+            "customer_id,order_date,amount\n1,2024-01-01,5\n2,2024-01-02\n",
+        )
+        .unwrap();
+        let tx = crate::ingest::scan(&path, &crate::ingest::IngestOptions::default()).unwrap();
+        match accumulate(&tx, &RowPolicy::default(), &Collect::default())
+            .unwrap()
+            .unwrap()
+        {
+            Outcome::NotPlain(why) => assert!(why.contains("fields"), "{why}"),
+            Outcome::Done(..) => panic!("a ragged line was read"),
+        }
+    }
+}

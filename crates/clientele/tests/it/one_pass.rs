@@ -1,0 +1,200 @@
+//! One read of the input (`customers::aggregate_with`): what the pass collects equals what the
+//! separate reads give (the rejected rows query, `clv::summary::summarize`), and the two CSV
+//! readers (`--reader auto` and `--reader polars`) give the same customer table,
+//! reconciliation, rejected rows, data-quality statistics and BTYD summary, on the real
+//! datasets and on a generated Parquet log.
+
+use std::io::Read as _;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use clientele::clv::summary::{self, BtydSummary};
+use clientele::clv::{ClvParams, ClvValidParams, Period};
+use clientele::customers::{self, Collect, Pass};
+use clientele::ingest::{self, CsvReaderChoice, IngestOptions, Transactions};
+use clientele::polars::prelude::*;
+use clientele::quality;
+use clientele::rows::{AsOf, ReturnsPolicy, RowPolicy};
+
+use crate::support::datasets;
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+/// Everything one reader made of an input under one policy and one summary request.
+struct Read {
+    pass: Pass,
+    summary: BtydSummary,
+    quality: String,
+}
+
+/// The pass, checked against the separate reads it replaces.
+fn read(tx: &Transactions, policy: &RowPolicy, params: &ClvValidParams) -> Read {
+    let collect = Collect {
+        periods: Some(summary::period_request(params)),
+        rejects: true,
+    };
+    let pass = customers::aggregate_with(tx, policy, &collect).unwrap();
+    let alone = customers::aggregate(tx, policy).unwrap();
+    assert!(
+        pass.table.frame.equals_missing(&alone.frame),
+        "{}",
+        tx.source_name()
+    );
+    assert_eq!(pass.table.reconciliation, alone.reconciliation);
+    let rejects = pass.rejects.as_ref().expect("asked for");
+    let query = tx.rejected_rows(policy).collect().unwrap();
+    assert!(
+        rejects.equals_missing(&query),
+        "{}: rejects of the pass\n{rejects}\nof the query\n{query}",
+        tx.source_name()
+    );
+    assert_eq!(rejects.schema(), query.schema());
+    assert_eq!(rejects.height() as u64, pass.table.reconciliation.rejected_rows());
+    let periods = pass.periods.as_ref().expect("asked for");
+    let summary = summary::from_periods(tx.source_name(), periods, params).unwrap();
+    same_summary(
+        &summary,
+        &summary::summarize(tx, params).unwrap(),
+        tx.source_name(),
+    );
+    let quality = quality::assess(tx, policy).unwrap().to_json();
+    Read {
+        pass,
+        summary,
+        quality,
+    }
+}
+
+fn same_summary(a: &BtydSummary, b: &BtydSummary, what: &str) {
+    assert!(
+        a.frame.equals_missing(&b.frame),
+        "{what}\n{}\n{}",
+        a.frame,
+        b.frame
+    );
+    assert_eq!(a.frame.schema(), b.frame.schema(), "{what}");
+    assert_eq!(a.calibration_end, b.calibration_end, "{what}");
+    assert_eq!(a.holdout_end, b.holdout_end, "{what}");
+    assert_eq!(
+        a.first_purchase_after_calibration, b.first_purchase_after_calibration,
+        "{what}"
+    );
+    assert_eq!(a.reconciliation, b.reconciliation, "{what}");
+}
+
+/// Both readers on a CSV file, under several policies and summaries: the pass equals the
+/// separate reads for each, and the readers agree on everything.
+fn readers_agree(path: &Path, options: &IngestOptions, cases: &[(RowPolicy, ClvValidParams)]) {
+    let scan = |reader| {
+        let mut options = options.clone();
+        options.csv.reader = reader;
+        ingest::scan(path, &options).unwrap()
+    };
+    let (own, polars) = (scan(CsvReaderChoice::Auto), scan(CsvReaderChoice::Polars));
+    assert!(own.uses_plain_csv_reader(), "{} is plain CSV", path.display());
+    assert!(!polars.uses_plain_csv_reader());
+    for (policy, params) in cases {
+        let (a, b) = (read(&own, policy, params), read(&polars, policy, params));
+        let what = format!("{} under {policy:?}", path.display());
+        assert!(a.pass.table.frame.equals_missing(&b.pass.table.frame), "{what}");
+        assert_eq!(a.pass.table.reconciliation, b.pass.table.reconciliation, "{what}");
+        assert_eq!(a.pass.table.as_of, b.pass.table.as_of, "{what}");
+        let (ra, rb) = (a.pass.rejects.unwrap(), b.pass.rejects.unwrap());
+        assert!(ra.equals_missing(&rb), "{what}: rejects\n{ra}\n{rb}");
+        same_summary(&a.summary, &b.summary, &what);
+        assert_eq!(a.quality, b.quality, "{what}: quality");
+    }
+}
+
+fn cases(
+    calibration_end: NaiveDate,
+    holdout_end: NaiveDate,
+    as_of: NaiveDate,
+) -> Vec<(RowPolicy, ClvValidParams)> {
+    let net = RowPolicy::default();
+    // An earlier as-of date and excluded returns: rows the table does not use, the summary
+    // does (up to its own last day).
+    let earlier = RowPolicy {
+        as_of: AsOf::Date(as_of),
+        returns: ReturnsPolicy::Exclude,
+    };
+    vec![
+        (
+            net,
+            ClvParams::new().calibration_end(calibration_end).check().unwrap(),
+        ),
+        (
+            earlier,
+            ClvParams::new()
+                .calibration_end(calibration_end)
+                .holdout_end(holdout_end)
+                .period(Period::Week)
+                .check()
+                .unwrap(),
+        ),
+        (net, ClvParams::new().check().unwrap()),
+    ]
+}
+
+#[test]
+fn online_retail_in_one_pass_by_both_readers() {
+    let Some(datasets) = datasets() else { return };
+    let mut text = Vec::new();
+    flate2::read::GzDecoder::new(
+        std::fs::File::open(datasets.join("online_retail/online_retail.csv.gz")).unwrap(),
+    )
+    .read_to_end(&mut text)
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("online_retail.csv");
+    std::fs::write(&path, text).unwrap();
+    // Two cases: each runs every read twice per reader (a few minutes in a debug build).
+    let cases = cases(date(2011, 9, 30), date(2011, 12, 9), date(2011, 6, 30));
+    readers_agree(&path, &IngestOptions::default(), &cases[..2]);
+}
+
+#[test]
+fn generated_csv_with_odd_rows_in_one_pass_by_both_readers() {
+    // Rejected rows of several reasons, text and integer ids, returns, a late row.
+    let content = "customer_id,order_id,order_date,amount,note\n\
+        1,10,2024-01-05 10:00:00,10.50,plain\n\
+        1,11,2024-01-12 10:00:00,-2.25,\"a return, netted\"\n\
+        2,12,2024-01-06 11:30:00,7,\n\
+        2,13,2024-02-07 09:00:00.250,7,fractional seconds\n\
+        ,14,2024-01-08 12:00:00,5,missing customer\n\
+        3,15,not a date,5,unparsable\n\
+        3,16,2024-01-09 12:00:00,abc,bad amount\n\
+        4,,2024-01-10 12:00:00,5,missing order\n\
+        C5,17,2024-03-01 08:00:00,12.345678,text id\n\
+        5,18,2024-03-09 08:00:00,4,late\n\
+        6,19,2024-01-02 08:00:00,-8,returns only\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log.csv");
+    std::fs::write(&path, content).unwrap();
+    let cases = cases(date(2024, 2, 15), date(2024, 3, 31), date(2024, 2, 1));
+    readers_agree(&path, &IngestOptions::default(), &cases);
+}
+
+#[test]
+fn parquet_in_one_pass() {
+    use clientele::generate::{GenerateParams, generate_frame};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log.parquet");
+    let mut log = generate_frame(&GenerateParams::new(2_000, 40_000).seed(5).check().unwrap()).unwrap();
+    ParquetWriter::new(std::fs::File::create(&path).unwrap())
+        .with_row_group_size(Some(5_000))
+        .finish(&mut log)
+        .unwrap();
+    let tx = ingest::scan(&path, &IngestOptions::default()).unwrap();
+    let last = customers::aggregate(&tx, &RowPolicy::default())
+        .unwrap()
+        .date_range
+        .unwrap()
+        .1;
+    let calibration = last - chrono::Duration::days(120);
+    for (policy, params) in cases(calibration, last, calibration - chrono::Duration::days(30)) {
+        read(&tx, &policy, &params);
+    }
+}
