@@ -51,7 +51,10 @@ fn segment_with_a_run_config_writes_the_run_table() {
     // The settings took effect: the columns asked for, 4 bins, clusters, CLV.
     let text = String::from_utf8(from_run).unwrap();
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("customer_id,r_score,segment,abc_class,cluster,clv"));
+    assert_eq!(
+        lines.next(),
+        Some("customer_id,r_score,segment,abc_class,cluster,clv")
+    );
     let scores: std::collections::BTreeSet<&str> = lines.map(|l| l.split(',').nth(1).unwrap()).collect();
     assert_eq!(scores.into_iter().collect::<Vec<_>>(), ["1", "2", "3", "4"]);
 }

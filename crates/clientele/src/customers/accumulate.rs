@@ -34,6 +34,7 @@ use super::order_keys::{Claim, Owners, Pairs, order_keys};
 use super::periods::{PeriodRequest, Periods};
 use crate::error::{PolarsContext, Result};
 use crate::ingest::col_names::{AMOUNT_MICROS, CUSTOMER_ID, ORDER_KEY, STATUS, TS};
+use crate::ingest::plain_csv::{ParsedRows, RowSink};
 use crate::rows::RowStatus;
 
 /// Customer ids, mapped to dense indices in order of first appearance.
@@ -136,27 +137,6 @@ const NEW_CUSTOMER: CustomerState = CustomerState {
     rows: 0,
     orders: 0,
 };
-
-/// Used rows (or every valid row, see `used`) parsed outside polars, with the status counts of the rows they came from.
-#[derive(Default)]
-pub(crate) struct ParsedRows {
-    /// Customer ids that are canonical integers (a placeholder where `text_ids` has the row).
-    pub ids: Vec<i64>,
-    /// `(row, id)` for the rows whose id is other text, by row.
-    pub text_ids: Vec<(u32, Box<str>)>,
-    /// Timestamps, microseconds since the epoch.
-    pub ts: Vec<i64>,
-    /// Amounts in micro-units.
-    pub amounts: Vec<i64>,
-    /// Order keys ([`order_key_of_text`](super::order_keys::order_key_of_text), or days without
-    /// an order column).
-    pub orders: Vec<u64>,
-    /// Status code → rows, for every row read (used or not).
-    pub status_counts: Vec<(u8, u64)>,
-    /// Whether each row is used, when the rows are every valid row (for the periods); empty
-    /// when all are used.
-    pub used: Vec<bool>,
-}
 
 /// The first status code of an exclusion (see [`RowStatus::code`]): valid rows are used or
 /// excluded.
@@ -591,6 +571,21 @@ fn sorted_order<T: Ord>(values: &[T]) -> Vec<u32> {
     let mut order: Vec<u32> = (0..values.len() as u32).collect();
     order.sort_unstable_by(|a, b| values[*a as usize].cmp(&values[*b as usize]));
     order
+}
+
+/// The customer aggregation is where clientele's own CSV reader puts its rows.
+impl RowSink for Accumulator {
+    fn add_parsed(&mut self, rows: &ParsedRows) -> PolarsResult<()> {
+        Accumulator::add_parsed(self, rows)
+    }
+
+    fn add_classified(&mut self, batch: &DataFrame) -> PolarsResult<()> {
+        self.add(batch)
+    }
+
+    fn classified_columns(&self) -> Vec<Expr> {
+        added_columns().to_vec()
+    }
 }
 
 /// The classified columns [`Accumulator::add`] reads.

@@ -25,6 +25,8 @@ pub(crate) mod accumulate;
 pub(crate) mod order_keys;
 mod pass;
 mod periods;
+#[cfg(test)]
+mod plain_reader_tests;
 pub mod pre_aggregated;
 
 pub use pass::{Collect, Pass, aggregate, aggregate_with};
@@ -332,17 +334,8 @@ pub fn aggregate_with_group_by(tx: &Transactions, policy: &RowPolicy) -> Result<
     finish_table(tx, policy, customers, reconciliation_from(&counts)?)
 }
 
-pub(crate) fn aggregate_error(source_name: &str, e: PolarsError) -> Error {
-    match e {
-        PolarsError::NoData(_) => Error::EmptyInput {
-            source_name: source_name.to_string(),
-        },
-        other => Error::Polars {
-            context: format!("{source_name}: cannot aggregate transactions"),
-            error: other,
-        },
-    }
-}
+pub(crate) use crate::ingest::aggregate_error;
+pub(crate) use crate::rows::ids::canonical_integer;
 
 /// Customer-level sums (sorted by customer id, ids in their final type) into the final table:
 /// no-purchase exclusions, as-of date, measures.
@@ -564,37 +557,6 @@ pub fn integer_ids_if_lossless(mut frame: DataFrame) -> Result<DataFrame> {
             .context(|| "customer ids".into())?;
     }
     Ok(frame)
-}
-
-pub(crate) fn canonical_integer(text: &str) -> Option<i64> {
-    // One pass over the bytes (this runs for every id of a CSV log): digits accumulate as a
-    // negative number so that i64::MIN fits, overflow is refused.
-    let bytes = text.as_bytes();
-    let (negative, digits) = match bytes.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, bytes),
-    };
-    let canonical = match digits {
-        [] => false,
-        [b'0'] => !negative,
-        [first, ..] => *first != b'0',
-    };
-    if !canonical {
-        return None;
-    }
-    let mut value: i64 = 0;
-    for byte in digits {
-        let digit = byte.wrapping_sub(b'0');
-        if digit > 9 {
-            return None;
-        }
-        value = value.checked_mul(10)?.checked_sub(i64::from(digit))?;
-    }
-    if negative {
-        Some(value)
-    } else {
-        value.checked_neg()
-    }
 }
 
 #[cfg(test)]

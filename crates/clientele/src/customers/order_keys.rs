@@ -6,6 +6,7 @@ use polars::prelude::*;
 
 use super::accumulate::no_nulls;
 use crate::ingest::col_names::ORDER_KEY;
+pub(crate) use crate::rows::ids::order_key_of_text;
 
 /// `(customer index, order key)` pairs, packed into one `u64` while both fit 32 bits.
 pub(super) enum Pairs {
@@ -116,15 +117,6 @@ impl Owners {
     }
 }
 
-/// The key of a text order id: a canonical non-negative integer as that integer, other text by
-/// [`text_key`] (top bit set), so the two kinds never meet.
-pub(crate) fn order_key_of_text(text: &str) -> u64 {
-    match super::canonical_integer(text) {
-        Some(value) if value >= 0 => value as u64,
-        _ => text_key(text),
-    }
-}
-
 /// Order keys as `u64`: integers as they are (two's complement); text that is a canonical
 /// non-negative integer as that integer, other text tagged with the top bit (see
 /// [`text_key`]), so the two kinds never meet.
@@ -147,26 +139,11 @@ pub(super) fn order_keys(column: &Column) -> PolarsResult<Vec<u64>> {
     }
 }
 
-/// A text order id's key, top bit set: up to 7 bytes without NUL packed exactly below it,
-/// longer text as a 62-bit xxh3 hash with the next bit set too (so the two never collide).
-fn text_key(text: &str) -> u64 {
-    const TEXT: u64 = 1 << 63;
-    const HASHED: u64 = 1 << 62;
-    let bytes = text.as_bytes();
-    if bytes.len() <= 7 && !bytes.contains(&0) {
-        let mut packed = [0u8; 8];
-        packed[..bytes.len()].copy_from_slice(bytes);
-        TEXT | u64::from_le_bytes(packed)
-    } else {
-        // The low bit cleared keeps the key off `NO_ORDER`.
-        (xxhash_rust::xxh3::xxh3_64(bytes) | TEXT | HASHED) & !1
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::customers::accumulate::NO_ORDER;
+    use crate::rows::ids::text_key;
 
     #[test]
     fn text_keys_are_exact_short_tagged_and_distinct() {

@@ -16,7 +16,7 @@ use super::{CustomerTable, aggregate_error, finish_table};
 use crate::error::{PolarsContext, Result};
 use crate::ingest::Transactions;
 use crate::ingest::col_names::CUSTOMER_ID;
-use crate::ingest::plain_csv::{self, Outcome};
+use crate::ingest::plain_csv::{self, Outcome, ReadOptions};
 use crate::rows::{RowPolicy, RowReconciliation};
 
 /// What one pass over the input collects besides the customer table and the reconciliation.
@@ -70,7 +70,12 @@ pub(super) fn aggregate_in_windows(
     collect: &Collect,
     window_rows: u64,
 ) -> Result<Pass> {
-    if let Some(outcome) = plain_csv::accumulate(tx, policy, collect) {
+    let sink = Accumulator::new(true).with_periods(collect.periods);
+    let read = ReadOptions {
+        keep_excluded: collect.periods.is_some(),
+        rejects: collect.rejects,
+    };
+    if let Some(outcome) = plain_csv::accumulate(tx, policy, sink, read) {
         match outcome? {
             Outcome::Done(accumulator, rejects) => {
                 return finish_pass(tx, policy, *accumulator, &DataType::String, rejects);

@@ -15,9 +15,8 @@
 //! ```
 
 mod column_types;
-mod ids;
-pub(crate) mod plain_csv;
 mod open;
+pub(crate) mod plain_csv;
 pub mod source;
 pub(crate) mod structure;
 pub mod time;
@@ -27,8 +26,6 @@ use std::sync::Arc;
 use polars::prelude::*;
 use serde::Serialize;
 
-use self::ids::id_exprs;
-pub(crate) use self::ids::id_of_text;
 pub use self::open::{from_frame, input_files, scan, scan_many};
 pub use self::source::{
     CsvOptions, CsvReaderChoice, DecimalSeparator, Delimiter, Encoding, Header, InputFiles, InputFormat,
@@ -36,15 +33,25 @@ pub use self::source::{
 pub use self::time::TimeResolution;
 use crate::columns::{AmountColumns, Columns, ResolvedColumns};
 use crate::error::{Error, PolarsContext, Result};
+use crate::rows::ids::id_exprs;
+pub(crate) use crate::rows::ids::id_of_text;
 use crate::rows::rules::{RowRules, flags, micros_expr};
 use crate::rows::{RejectReason, RowPolicy, RowStatus};
 
-/// Amounts are summed as integer micro-units (10⁻⁶), so totals are exact and do not depend on
-/// the order in which threads add them up.
-pub const MICROS_PER_UNIT: f64 = 1e6;
+pub use crate::rows::rules::{MAX_ABS_AMOUNT, MICROS_PER_UNIT};
 
-/// The largest absolute amount clientele accepts: ±9.2 × 10¹² fits `i64` micro-units.
-pub const MAX_ABS_AMOUNT: f64 = 9.2e12;
+/// A polars error of reading and aggregating `source_name`: no data is an empty input.
+pub(crate) fn aggregate_error(source_name: &str, e: PolarsError) -> Error {
+    match e {
+        PolarsError::NoData(_) => Error::EmptyInput {
+            source_name: source_name.to_string(),
+        },
+        other => Error::Polars {
+            context: format!("{source_name}: cannot aggregate transactions"),
+            error: other,
+        },
+    }
+}
 
 /// Names of the standardized transaction columns produced by [`Transactions::classify`].
 pub mod col_names {

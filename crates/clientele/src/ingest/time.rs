@@ -200,10 +200,7 @@ fn swap_day_month(format: &str) -> Option<String> {
     }
 }
 
-/// Days since 1970-01-01 of a date (negative before it).
-pub(crate) fn epoch_days(date: NaiveDate) -> i64 {
-    (date - NaiveDate::from_ymd_opt(1970, 1, 1).expect("the epoch")).num_days()
-}
+pub(crate) use crate::rows::rules::epoch_days;
 
 /// Parses a string expression with `format` into `Datetime(µs)` without time zone; values that
 /// do not fit become null. Offsets (`%z`) are converted to UTC; with an offset in the format, a

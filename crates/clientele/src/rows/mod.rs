@@ -6,6 +6,7 @@
 //! `input_rows = used + excluded + rejected` always holds. The checks of a transaction's values
 //! and the policies live in [`rules`], each as Rust, polars and SQL side by side.
 
+pub(crate) mod ids;
 pub mod rules;
 
 use chrono::NaiveDate;

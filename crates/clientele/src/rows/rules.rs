@@ -35,7 +35,18 @@ use std::fmt::Write;
 use polars::prelude::*;
 
 use super::{ExclusionReason, RejectReason, ReturnsPolicy, RowPolicy, RowStatus};
-use crate::ingest::{MAX_ABS_AMOUNT, MICROS_PER_UNIT};
+
+/// Amounts are summed as integer micro-units (10⁻⁶), so totals are exact and do not depend on
+/// the order in which threads add them up.
+pub const MICROS_PER_UNIT: f64 = 1e6;
+
+/// The largest absolute amount clientele accepts: ±9.2 × 10¹² fits `i64` micro-units.
+pub const MAX_ABS_AMOUNT: f64 = 9.2e12;
+
+/// Days since 1970-01-01 (negative before): the day number the as-of rule compares.
+pub(crate) fn epoch_days(date: chrono::NaiveDate) -> i64 {
+    (date - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("the epoch")).num_days()
+}
 
 /// How one role value of a row read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +67,7 @@ impl Reading {
     pub fn of_text_id(text: &str) -> Reading {
         if text.trim().is_empty() {
             Reading::Missing
-        } else if crate::ingest::id_of_text(text).is_none() {
+        } else if super::ids::id_of_text(text).is_none() {
             Reading::Invalid
         } else {
             Reading::Read
@@ -317,7 +328,7 @@ impl RowRules {
     pub fn new(policy: &RowPolicy) -> RowRules {
         RowRules {
             policy: *policy,
-            as_of_day: policy.as_of.date().map(crate::ingest::time::epoch_days),
+            as_of_day: policy.as_of.date().map(epoch_days),
             exclude_returns: policy.returns == ReturnsPolicy::Exclude,
         }
     }

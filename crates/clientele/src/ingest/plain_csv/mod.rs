@@ -39,25 +39,63 @@ use self::blocks::BlockReader;
 use self::fields::{Field, field_text, next_field};
 use self::values::{TimeShape, parse_decimal, parse_time, time_shape};
 use crate::columns::AmountColumns;
-use crate::customers::Collect;
-use crate::customers::accumulate::{Accumulator, ParsedRows, added_columns};
-use crate::customers::order_keys::order_key_of_text;
 use crate::error::{PolarsContext, Result};
 use crate::ingest::source::{DecimalSeparator, DelimitedFiles};
 use crate::ingest::{Transactions, id_of_text};
+use crate::rows::ids::{canonical_integer, order_key_of_text};
 use crate::rows::rules::{RowFacts, RowRules, micros_of};
 use crate::rows::{ExclusionReason, RowPolicy, RowStatus};
 
 /// Bytes per block handed to one parsing task.
-const BLOCK_BYTES: usize = 4 << 20;
+pub(crate) const BLOCK_BYTES: usize = 4 << 20;
 /// Odd rows are classified by polars in batches of this many.
 const ODD_BATCH: usize = 100_000;
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 
-/// What the reader did: the accumulated rows (and the rejected rows, when asked for), or why
-/// the input goes to the polars path.
-pub(crate) enum Outcome {
-    Done(Box<Accumulator>, Option<DataFrame>),
+/// Used rows (or every valid row, see `used`) parsed outside polars, with the status counts of the rows they came from.
+#[derive(Default)]
+pub(crate) struct ParsedRows {
+    /// Customer ids that are canonical integers (a placeholder where `text_ids` has the row).
+    pub ids: Vec<i64>,
+    /// `(row, id)` for the rows whose id is other text, by row.
+    pub text_ids: Vec<(u32, Box<str>)>,
+    /// Timestamps, microseconds since the epoch.
+    pub ts: Vec<i64>,
+    /// Amounts in micro-units.
+    pub amounts: Vec<i64>,
+    /// Order keys ([`order_key_of_text`], or days without an order column).
+    pub orders: Vec<u64>,
+    /// Status code → rows, for every row read (used or not).
+    pub status_counts: Vec<(u8, u64)>,
+    /// Whether each row is used, when the rows are every valid row (for the periods); empty
+    /// when all are used.
+    pub used: Vec<bool>,
+}
+
+/// Where the reader puts the rows it reads: the customer aggregation implements it (the reader
+/// only reads; `customers` aggregates).
+pub(crate) trait RowSink: Send {
+    /// Rows this reader understood, with the status counts of the rows they came from.
+    fn add_parsed(&mut self, rows: &ParsedRows) -> PolarsResult<()>;
+    /// Rows polars classified, with the columns of [`RowSink::classified_columns`].
+    fn add_classified(&mut self, batch: &DataFrame) -> PolarsResult<()>;
+    /// The columns [`RowSink::add_classified`] takes.
+    fn classified_columns(&self) -> Vec<Expr>;
+}
+
+/// What the reader collects beside the rows.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ReadOptions {
+    /// Excluded rows are handed on too, marked (`ParsedRows::used`), for the purchase periods.
+    pub keep_excluded: bool,
+    /// The rejected rows are collected with every field.
+    pub rejects: bool,
+}
+
+/// What the reader did: the sink with every row (and the rejected rows, when asked for), or
+/// why the input goes to the polars path.
+pub(crate) enum Outcome<S> {
+    Done(Box<S>, Option<DataFrame>),
     NotPlain(String),
 }
 
@@ -117,11 +155,12 @@ struct Parsed {
 /// Reads `tx` (a plain CSV input, see [`Transactions::delimited`]) into an accumulator, with
 /// what `collect` asks for, or says why the polars path must read it. `None` when the input
 /// does not qualify at all.
-pub(crate) fn accumulate(
+pub(crate) fn accumulate<S: RowSink>(
     tx: &Transactions,
     policy: &RowPolicy,
-    collect: &Collect,
-) -> Option<Result<Outcome>> {
+    sink: S,
+    read: ReadOptions,
+) -> Option<Result<Outcome<S>>> {
     let files = tx.delimited()?;
     let time = time_shape(tx.time_parsing().format.as_deref()?)?;
     let columns = tx.columns();
@@ -144,13 +183,12 @@ pub(crate) fn accumulate(
         rules: RowRules::new(policy),
         has_order: names[ORDER].is_some(),
         has_price: names[PRICE].is_some(),
-        keep_excluded: collect.periods.is_some(),
-        all_fields: collect
+        keep_excluded: read.keep_excluded,
+        all_fields: read
             .rejects
             .then(|| tx.schema().iter_names().map(|n| n.to_string()).collect()),
     };
-    let acc = Accumulator::new(true).with_periods(collect.periods);
-    Some(run(tx, policy, files, &names, &settings, acc))
+    Some(run(tx, policy, files, &names, &settings, sink))
 }
 
 /// Odd rows on their way to polars' classification, and the rejected rows found among them.
@@ -163,14 +201,14 @@ struct OddRows<'a> {
     rejects: Vec<DataFrame>,
 }
 
-fn run(
+fn run<S: RowSink>(
     tx: &Transactions,
     policy: &RowPolicy,
     files: &DelimitedFiles,
     names: &[Option<&str>; ROLES],
     settings: &Settings,
-    mut acc: Accumulator,
-) -> Result<Outcome> {
+    mut acc: S,
+) -> Result<Outcome<S>> {
     let mut odd = OddRows {
         tx,
         policy,
@@ -217,7 +255,7 @@ fn run(
                 Ok(rows)
             },
         );
-        seen_rows = added.map_err(|e| crate::customers::aggregate_error(tx.source_name(), e))?;
+        seen_rows = added.map_err(|e| crate::ingest::aggregate_error(tx.source_name(), e))?;
         match (read?, parsed) {
             (Ok(blocks), Ok(parsed)) => {
                 next = blocks;
@@ -245,20 +283,20 @@ fn run(
 impl OddRows<'_> {
     /// Classifies the pending odd rows with the polars expressions of the normal path, adds
     /// them, and keeps the rejected ones when asked.
-    fn classify(&mut self, acc: &mut Accumulator) -> Result<()> {
+    fn classify<S: RowSink>(&mut self, acc: &mut S) -> Result<()> {
         if self.pending.is_empty() {
             return Ok(());
         }
         let odd = std::mem::take(&mut self.pending);
         let raw = self.frame(&odd)?;
-        let error = |e| crate::customers::aggregate_error(self.tx.source_name(), e);
+        let error = |e| crate::ingest::aggregate_error(self.tx.source_name(), e);
         let classified = self
             .tx
             .classify_frame(raw.clone().lazy(), self.policy)
-            .select(added_columns())
+            .select(acc.classified_columns())
             .collect()
             .map_err(error)?;
-        acc.add(&classified).map_err(error)?;
+        acc.add_classified(&classified).map_err(error)?;
         if self.all_fields.is_some() {
             let rejected = self
                 .tx
@@ -307,7 +345,7 @@ impl OddRows<'_> {
             // No odd row at all: the columns of an empty result.
             let empty = self.frame(&[])?;
             let rejected = self.tx.rejected_rows_in(empty.lazy(), self.policy).collect();
-            let error = |e| crate::customers::aggregate_error(self.tx.source_name(), e);
+            let error = |e| crate::ingest::aggregate_error(self.tx.source_name(), e);
             return rejected.map(Some).map_err(error);
         };
         for frame in frames {
@@ -418,7 +456,7 @@ fn all_fields(
 
 /// An understood row into the vectors.
 fn push_row(rows: &mut ParsedRows, row: Understood<'_>) {
-    match crate::customers::canonical_integer(&row.customer) {
+    match canonical_integer(&row.customer) {
         Some(id) => rows.ids.push(id),
         None => {
             rows.text_ids.push((rows.ids.len() as u32, row.customer.into()));
@@ -483,172 +521,4 @@ fn understand<'t>(
         micros,
         order,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use chrono::NaiveDate;
-
-    use super::*;
-    use crate::rows::ReturnsPolicy;
-
-    /// Writes `content` as a CSV file, reads it with this reader (which must take it) and with
-    /// polars' reader and group-by (the reference plan): tables and row accounts must agree.
-    fn agrees_with_polars(content: &str, options: &crate::ingest::IngestOptions, policy: &RowPolicy) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("log.csv");
-        std::fs::write(&path, content).unwrap();
-        let tx = crate::ingest::scan(&path, options).unwrap();
-        match accumulate(&tx, policy, &Collect::default())
-            .expect("a plain CSV qualifies")
-            .unwrap()
-        {
-            Outcome::Done(..) => {}
-            Outcome::NotPlain(why) => panic!("handed to polars: {why}"),
-        }
-        let fast = crate::customers::aggregate(&tx, policy).unwrap();
-        let reference = crate::customers::aggregate_with_group_by(&tx, policy).unwrap();
-        assert_eq!(fast.reconciliation, reference.reconciliation);
-        assert_eq!(fast.as_of, reference.as_of);
-        assert!(
-            fast.frame.equals_missing(&reference.frame),
-            "{}\n{}",
-            fast.frame,
-            reference.frame
-        );
-    }
-
-    #[test]
-    fn odd_values_quotes_and_policies_come_out_as_polars_reads_them() {
-        let content = "customer_id,order_id,order_date,amount,note\r\n\
-            1,10,2024-01-05 10:00:00,10.50,plain\r\n\
-            1,10,2024-01-05 10:00:00,2.25,\"second line, same order\"\r\n\
-            \"2\",11,2024-01-06 11:30:00,-3.5,\"a \"\"quoted\"\" note\"\r\n\
-            2,12,2024-01-07 09:00:00.250,7,fractional seconds go to polars\r\n\
-            3,13,2024-01-08 12:00:00,1e3,exponent goes to polars\r\n\
-            ,14,2024-01-08 12:00:00,5,missing customer\r\n\
-            4,,2024-01-08 12:00:00,5,missing order\r\n\
-            4,15,not a date,5,unparsable\r\n\
-            4,16,2024-02-30 12:00:00,5,no such day\r\n\
-            C5,17,2024-03-01 08:00:00,12.345678,text id\r\n\
-            5,18,2024-03-09 08:00:00,4,after the as-of date\r\n\
-            6,19,2024-01-09 08:00:00, 8 ,padded amount\r\n\
-            6,20,2024-01-09 08:00:00,-8,a return\r\n";
-        let options = crate::ingest::IngestOptions::default();
-        for returns in [ReturnsPolicy::Net, ReturnsPolicy::Exclude] {
-            let policy = RowPolicy {
-                as_of: crate::rows::AsOf::Date(NaiveDate::from_ymd_opt(2024, 3, 5).unwrap()),
-                returns,
-            };
-            agrees_with_polars(content, &options, &policy);
-        }
-        agrees_with_polars(content, &options, &RowPolicy::default());
-    }
-
-    #[test]
-    fn quantity_times_price_dates_decimal_commas_and_no_order_column() {
-        let content = "kunde;datum;menge;preis\n\
-            7;2024-01-05;2;3,5\n\
-            7;2024-01-05;1;0,25\n\
-            8;2024-01-07;-1;3,5\n\
-            8;2024-01-09;3;1.5\n\
-            9;2024-01-09;3;\n";
-        let mut options = crate::ingest::IngestOptions::default();
-        options.csv.decimal = DecimalSeparator::Comma;
-        options.columns.customer = Some("kunde".into());
-        options.columns.time = Some("datum".into());
-        options.columns.quantity = Some("menge".into());
-        options.columns.price = Some("preis".into());
-        agrees_with_polars(content, &options, &RowPolicy::default());
-    }
-
-    #[test]
-    fn many_blocks_and_a_multi_line_quoted_field_read_like_polars() {
-        let mut content = String::from("customer_id,order_id,order_date,amount,note\n");
-        for i in 0..300_000u64 {
-            let note = if i % 50_000 == 7 { "\"two\nlines\"" } else { "x" };
-            content.push_str(&format!(
-                "{},{},2024-{:02}-{:02} {:02}:{:02}:00,{}.{:02},{note}\n",
-                i % 7919,
-                i / 2,
-                1 + i % 12,
-                1 + i % 28,
-                i % 24,
-                i % 60,
-                i % 500,
-                i % 100
-            ));
-        }
-        assert!(content.len() > 2 * BLOCK_BYTES);
-        agrees_with_polars(
-            &content,
-            &crate::ingest::IngestOptions::default(),
-            &RowPolicy::default(),
-        );
-    }
-
-    #[test]
-    fn online_retail_as_plain_csv_reads_like_polars() {
-        // Quoted descriptions with commas, text invoice numbers with C-prefixed cancellations,
-        // quantity x unit price, 135,080 rows without a customer id (left to polars).
-        let dir = std::env::var_os("CLIENTELE_DATASETS")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| {
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets")
-            });
-        let gz = dir.join("online_retail/online_retail.csv.gz");
-        if !gz.is_file() {
-            assert!(
-                std::env::var("CI").is_err(),
-                "{} is missing: set CLIENTELE_DATASETS (real-data tests never skip under CI=true)",
-                gz.display()
-            );
-            eprintln!("skipping: {} not found", gz.display());
-            return;
-        }
-        let mut text = String::new();
-        std::io::Read::read_to_string(
-            &mut flate2::read::GzDecoder::new(std::fs::File::open(&gz).unwrap()),
-            &mut text,
-        )
-        .unwrap();
-        let options = crate::ingest::IngestOptions::default();
-        agrees_with_polars(&text, &options, &RowPolicy::default());
-        let exclude = RowPolicy {
-            returns: ReturnsPolicy::Exclude,
-            ..RowPolicy::default()
-        };
-        agrees_with_polars(&text, &options, &exclude);
-    }
-
-    #[test]
-    fn ids_written_with_a_point_read_like_polars() {
-        let content = "customer_id,order_id,order_date,amount\n\
-            17850.0,10.0,2024-01-01 10:00:00,5.25\n\
-            17850,10,2024-01-01 10:00:00,1.75\n\
-            12.5,11,2024-01-02 10:00:00,3\n\
-            13,12.5,2024-01-03 10:00:00,4\n\
-            -4.0,14.00,2024-01-05 10:00:00,1\n";
-        let options = crate::ingest::IngestOptions::default();
-        agrees_with_polars(content, &options, &RowPolicy::default());
-    }
-
-    #[test]
-    fn ragged_lines_go_back_to_polars() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("ragged.csv");
-        std::fs::write(
-            &path,
-            "customer_id,order_date,amount\n1,2024-01-01,5\n2,2024-01-02\n",
-        )
-        .unwrap();
-        let tx = crate::ingest::scan(&path, &crate::ingest::IngestOptions::default()).unwrap();
-        match accumulate(&tx, &RowPolicy::default(), &Collect::default())
-            .unwrap()
-            .unwrap()
-        {
-            Outcome::NotPlain(why) => assert!(why.contains("fields"), "{why}"),
-            Outcome::Done(..) => panic!("a ragged line was read"),
-        }
-    }
 }

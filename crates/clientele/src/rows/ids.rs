@@ -6,7 +6,7 @@ use polars::prelude::*;
 /// reader reads the row: blank text is missing; a number written with a decimal point must be
 /// whole: text as [`id_of_text`] reads it, floats whole and within 64 bits (`17850.0` is the
 /// id 17850; `12.5`, NaN, ±infinity and `1e20` are invalid).
-pub(super) fn id_exprs(name: &str, dtype: &DataType) -> (Expr, Expr, Expr) {
+pub(crate) fn id_exprs(name: &str, dtype: &DataType) -> (Expr, Expr, Expr) {
     let c = col(name);
     match dtype {
         DataType::String | DataType::Categorical(..) => {
@@ -81,6 +81,64 @@ fn whole_text_ids(text: Expr) -> Expr {
         },
         |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
     )
+}
+
+/// A customer or order id written as a canonical integer (no sign but `-`, no leading zero,
+/// within 64 bits) as that integer; `None` for any other text.
+pub(crate) fn canonical_integer(text: &str) -> Option<i64> {
+    // One pass over the bytes (this runs for every id of a CSV log): digits accumulate as a
+    // negative number so that i64::MIN fits, overflow is refused.
+    let bytes = text.as_bytes();
+    let (negative, digits) = match bytes.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, bytes),
+    };
+    let canonical = match digits {
+        [] => false,
+        [b'0'] => !negative,
+        [first, ..] => *first != b'0',
+    };
+    if !canonical {
+        return None;
+    }
+    let mut value: i64 = 0;
+    for byte in digits {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        value = value.checked_mul(10)?.checked_sub(i64::from(digit))?;
+    }
+    if negative {
+        Some(value)
+    } else {
+        value.checked_neg()
+    }
+}
+
+/// The key of a text order id: a canonical non-negative integer as that integer, other text by
+/// [`text_key`] (top bit set), so the two kinds never meet.
+pub(crate) fn order_key_of_text(text: &str) -> u64 {
+    match canonical_integer(text) {
+        Some(value) if value >= 0 => value as u64,
+        _ => text_key(text),
+    }
+}
+
+/// A text order id's key, top bit set: up to 7 bytes without NUL packed exactly below it,
+/// longer text as a 62-bit xxh3 hash with the next bit set too (so the two never collide).
+pub(crate) fn text_key(text: &str) -> u64 {
+    const TEXT: u64 = 1 << 63;
+    const HASHED: u64 = 1 << 62;
+    let bytes = text.as_bytes();
+    if bytes.len() <= 7 && !bytes.contains(&0) {
+        let mut packed = [0u8; 8];
+        packed[..bytes.len()].copy_from_slice(bytes);
+        TEXT | u64::from_le_bytes(packed)
+    } else {
+        // The low bit cleared keeps the key off `NO_ORDER`.
+        (xxhash_rust::xxh3::xxh3_64(bytes) | TEXT | HASHED) & !1
+    }
 }
 
 #[cfg(test)]
