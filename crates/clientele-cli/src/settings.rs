@@ -35,6 +35,24 @@ pub struct Flags<'a> {
     pub clv_window: Option<(&'a ClvWindow, bool)>,
 }
 
+impl<'a> Flags<'a> {
+    /// The flags of a whole segmentation (`segment`, `report`, `config show`): clusters when
+    /// asked (`--clusters`, `--model` or the file's `[clusters]`), lifetime value when asked
+    /// (`--clv` or the file's `[clv]`).
+    pub fn segmentation(
+        cluster: &'a ClusterOptions,
+        k: Option<ClusterK>,
+        clv: &'a ClvOptions,
+        clv_asked: bool,
+    ) -> Self {
+        Flags {
+            clusters: Some((cluster, k, false)),
+            clv: Some((clv, clv_asked)),
+            clv_window: None,
+        }
+    }
+}
+
 /// The settings of a command line, unchecked.
 ///
 /// # Errors

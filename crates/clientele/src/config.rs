@@ -29,7 +29,7 @@
 //! ```
 //!
 //! Everything but `input.paths`, `output.dir` and `previous` is a setting
-//! ([`Settings`](crate::settings::Settings)): the same file given to an analysis subcommand
+//! ([`Settings`]): the same file given to an analysis subcommand
 //! (`clientele segment X --config clientele.toml`) means the same thing there.
 //!
 //! Relative paths are relative to the directory of the configuration file, so a run does not

@@ -89,6 +89,60 @@ pub fn assess(tx: &Transactions, policy: &RowPolicy) -> Result<QualityReport> {
         Err(Error::NoCustomers { .. }) => (reconcile_only(tx, policy)?, 0),
         Err(e) => return Err(e),
     };
+    let stats = stats_plan(tx, policy);
+    let total = tx.raw().select([len().cast(DataType::UInt64).alias("n")]);
+    // Records rejected for their structure are distinct rows, whatever their placeholders.
+    let distinct = tx
+        .readable_raw()
+        .unique(None, UniqueKeepStrategy::Any)
+        .select([(len().cast(DataType::UInt64) + lit(tx.unreadable_rows())).alias("n")]);
+    let examples = tx
+        .rejected_rows(policy)
+        .limit(REJECT_EXAMPLES as IdxSize)
+        .select([
+            col("reject_row").cast(DataType::UInt64),
+            col("reject_reason"),
+            col("reject_column"),
+            col("reject_value"),
+        ]);
+    let opt = stats.get_current_optimizations();
+    let frames = LazyFrame::collect_all_with_engine(
+        vec![
+            stats.logical_plan,
+            total.logical_plan,
+            distinct.logical_plan,
+            examples.logical_plan,
+        ],
+        Engine::Streaming,
+        opt,
+    )
+    .context(|| format!("{}: cannot assess", tx.source_name()))?;
+    let [stats, total, distinct, examples] =
+        <[DataFrame; 4]>::try_from(frames).expect("four plans, four frames");
+    Ok(QualityReport {
+        source: tx.source_name().to_string(),
+        columns: tx.columns().clone(),
+        time_format: tx.time_parsing().format.clone(),
+        rows,
+        customers,
+        distinct_customer_ids: first_u64(&stats, "customers")?,
+        distinct_orders: match tx.columns().order {
+            Some(_) => Some(first_u64(&stats, "orders")?),
+            None => None,
+        },
+        duplicate_rows: first_u64(&total, "n")? - first_u64(&distinct, "n")?,
+        negative_amounts: amount_stats(&stats, "negative")?,
+        zero_amounts: amount_stats(&stats, "zero")?,
+        positive_amounts: amount_stats(&stats, "positive")?,
+        first_timestamp: first_timestamp(&stats, "first_ts")?,
+        last_timestamp: first_timestamp(&stats, "last_ts")?,
+        reject_examples: reject_examples(&examples)?,
+    })
+}
+
+/// The statistics of the valid rows: amounts by sign (rows and totals), first and last
+/// timestamp, distinct customers (and orders).
+fn stats_plan(tx: &Transactions, policy: &RowPolicy) -> LazyFrame {
     let classified = tx.classify(policy);
     let valid = col(STATUS).eq(lit(0u8)).or(col(STATUS).gt_eq(lit(32u8)));
     let amount = || col(AMOUNT_MICROS);
@@ -129,90 +183,48 @@ pub fn assess(tx: &Transactions, policy: &RowPolicy) -> Result<QualityReport> {
                 .alias("orders"),
         );
     }
-    let stats = classified.select(stats_exprs);
-    let total = tx.raw().select([len().cast(DataType::UInt64).alias("n")]);
-    // Records rejected for their structure are distinct rows, whatever their placeholders.
-    let distinct = tx
-        .readable_raw()
-        .unique(None, UniqueKeepStrategy::Any)
-        .select([(len().cast(DataType::UInt64) + lit(tx.unreadable_rows())).alias("n")]);
-    let examples = tx
-        .rejected_rows(policy)
-        .limit(REJECT_EXAMPLES as IdxSize)
-        .select([
-            col("reject_row").cast(DataType::UInt64),
-            col("reject_reason"),
-            col("reject_column"),
-            col("reject_value"),
-        ]);
-    let opt = stats.get_current_optimizations();
-    let frames = LazyFrame::collect_all_with_engine(
-        vec![
-            stats.logical_plan,
-            total.logical_plan,
-            distinct.logical_plan,
-            examples.logical_plan,
-        ],
-        Engine::Streaming,
-        opt,
-    )
-    .context(|| format!("{}: cannot assess", tx.source_name()))?;
-    let [stats, total, distinct, examples] =
-        <[DataFrame; 4]>::try_from(frames).expect("four plans, four frames");
-    let u = |frame: &DataFrame, name: &str| -> Result<u64> {
-        Ok(frame
-            .column(name)
-            .context(|| name.to_string())?
-            .cast(&DataType::UInt64)
-            .context(|| name.to_string())?
-            .u64()
-            .context(|| name.to_string())?
-            .get(0)
-            .unwrap_or(0))
-    };
-    let money = |name: &str| -> Result<AmountStats> {
-        let total = stats
-            .column(&format!("{name}_total"))
-            .context(|| name.to_string())?
-            .f64()
-            .context(|| name.to_string())?
-            .get(0)
-            .unwrap_or(0.0);
-        Ok(AmountStats {
-            rows: u(&stats, &format!("{name}_rows"))?,
-            total: total / MICROS_PER_UNIT,
-        })
-    };
-    let timestamp = |name: &str| -> Result<Option<NaiveDateTime>> {
-        let micros = stats
-            .column(name)
-            .context(|| name.to_string())?
-            .cast(&DataType::Int64)
-            .context(|| name.to_string())?
-            .i64()
-            .context(|| name.to_string())?
-            .get(0);
-        Ok(micros.and_then(|m| chrono::DateTime::from_timestamp_micros(m).map(|d| d.naive_utc())))
-    };
-    Ok(QualityReport {
-        source: tx.source_name().to_string(),
-        columns: tx.columns().clone(),
-        time_format: tx.time_parsing().format.clone(),
-        rows,
-        customers,
-        distinct_customer_ids: u(&stats, "customers")?,
-        distinct_orders: match tx.columns().order {
-            Some(_) => Some(u(&stats, "orders")?),
-            None => None,
-        },
-        duplicate_rows: u(&total, "n")? - u(&distinct, "n")?,
-        negative_amounts: money("negative")?,
-        zero_amounts: money("zero")?,
-        positive_amounts: money("positive")?,
-        first_timestamp: timestamp("first_ts")?,
-        last_timestamp: timestamp("last_ts")?,
-        reject_examples: reject_examples(&examples)?,
+    classified.select(stats_exprs)
+}
+
+/// The first value of a count column.
+fn first_u64(frame: &DataFrame, name: &str) -> Result<u64> {
+    Ok(frame
+        .column(name)
+        .context(|| name.to_string())?
+        .cast(&DataType::UInt64)
+        .context(|| name.to_string())?
+        .u64()
+        .context(|| name.to_string())?
+        .get(0)
+        .unwrap_or(0))
+}
+
+/// Rows and total of one class of amounts (`negative`, `zero`, `positive`).
+fn amount_stats(stats: &DataFrame, name: &str) -> Result<AmountStats> {
+    let total = stats
+        .column(&format!("{name}_total"))
+        .context(|| name.to_string())?
+        .f64()
+        .context(|| name.to_string())?
+        .get(0)
+        .unwrap_or(0.0);
+    Ok(AmountStats {
+        rows: first_u64(stats, &format!("{name}_rows"))?,
+        total: total / MICROS_PER_UNIT,
     })
+}
+
+/// The first value of a timestamp column (microseconds), as a date and time.
+fn first_timestamp(stats: &DataFrame, name: &str) -> Result<Option<NaiveDateTime>> {
+    let micros = stats
+        .column(name)
+        .context(|| name.to_string())?
+        .cast(&DataType::Int64)
+        .context(|| name.to_string())?
+        .i64()
+        .context(|| name.to_string())?
+        .get(0);
+    Ok(micros.and_then(|m| chrono::DateTime::from_timestamp_micros(m).map(|d| d.naive_utc())))
 }
 
 fn reconcile_only(tx: &Transactions, policy: &RowPolicy) -> Result<RowReconciliation> {

@@ -329,7 +329,6 @@ impl SqlJob {
 /// The `btyd_*` columns: purchase periods of all valid rows up to the holdout (or calibration)
 /// end, joined to the customers.
 fn btyd_query(sql: &mut String, d: Dialect, b: &BtydSql, valid: &[String]) {
-    use crate::columns::btyd_cols::*;
     let day = "CAST(ts AS DATE)";
     let period = match (b.period, d) {
         (crate::clv::Period::Day, _) => day.to_string(),
@@ -341,11 +340,6 @@ fn btyd_query(sql: &mut String, d: Dialect, b: &BtydSql, valid: &[String]) {
         filters.push(format!("{day} <= DATE '{last}'"));
     }
     let date = |v: Option<NaiveDate>| v.map_or("CAST(NULL AS DATE)".to_string(), |v| format!("DATE '{v}'"));
-    let int = bigint(d);
-    let period_name = match b.period {
-        crate::clv::Period::Day => "day",
-        crate::clv::Period::Week => "week",
-    };
     let _ = writeln!(sql, "), periods AS (");
     let _ = writeln!(
         sql,
@@ -368,6 +362,19 @@ fn btyd_query(sql: &mut String, d: Dialect, b: &BtydSql, valid: &[String]) {
          ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY period) AS k\n  \
          FROM periods CROSS JOIN bounds"
     );
+    btyd_select(sql, d, b);
+}
+
+/// The `btyd` CTE (per customer: first and last calibration period, periods, repeat and
+/// holdout values) and the final select joining it to the customers.
+fn btyd_select(sql: &mut String, d: Dialect, b: &BtydSql) {
+    use crate::columns::btyd_cols::*;
+    let date = |v: Option<NaiveDate>| v.map_or("CAST(NULL AS DATE)".to_string(), |v| format!("DATE '{v}'"));
+    let int = bigint(d);
+    let period_name = match b.period {
+        crate::clv::Period::Day => "day",
+        crate::clv::Period::Week => "week",
+    };
     let _ = writeln!(sql, "), btyd AS (");
     let _ = writeln!(sql, "  SELECT customer_id,");
     let _ = writeln!(sql, "    MIN(period) AS {FIRST_PERIOD},");

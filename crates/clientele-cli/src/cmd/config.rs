@@ -11,11 +11,7 @@ pub fn run(g: &GlobalArgs, command: &ConfigCommand) -> anyhow::Result<ExitCode> 
     let ConfigCommand::Show(a) = command;
     let settings = settings::settings(
         g,
-        Flags {
-            clusters: Some((&a.cluster, a.clusters, false)),
-            clv: Some((&a.clv_options, a.clv)),
-            ..Flags::default()
-        },
+        Flags::segmentation(&a.cluster, a.clusters, &a.clv_options, a.clv),
     )?;
     settings.check()?;
     let text = format!(

@@ -13,11 +13,7 @@ use crate::settings::{self, Flags};
 pub fn run(g: &GlobalArgs, a: &ReportArgs) -> anyhow::Result<ExitCode> {
     let settings = settings::settings(
         g,
-        Flags {
-            clusters: Some((&a.cluster, a.clusters, false)),
-            clv: Some((&a.clv_options, a.clv)),
-            ..Flags::default()
-        },
+        Flags::segmentation(&a.cluster, a.clusters, &a.clv_options, a.clv),
     )?;
     let format = settings.output.format.unwrap_or(OutputFormat::Csv);
     std::fs::create_dir_all(&a.out_dir).with_context(|| format!("cannot create {}", a.out_dir.display()))?;

@@ -10,11 +10,7 @@ use crate::settings::{self, Flags};
 pub fn run(g: &GlobalArgs, a: &SegmentArgs) -> anyhow::Result<ExitCode> {
     let settings = settings::settings(
         g,
-        Flags {
-            clusters: Some((&a.cluster, a.clusters, false)),
-            clv: Some((&a.clv_options, a.clv)),
-            ..Flags::default()
-        },
+        Flags::segmentation(&a.cluster, a.clusters, &a.clv_options, a.clv),
     )?;
     let files = Outputs::cluster_files(&a.cluster);
     let mut outputs = Outputs::check(g, Some(&settings), Some(&a.input), files)?;

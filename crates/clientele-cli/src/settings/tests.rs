@@ -15,11 +15,7 @@ fn from_flags(args: &[&str]) -> Settings {
     let cli = Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{args:?}: {e}"));
     let g = &cli.global;
     let flags = match &cli.command {
-        Command::Segment(a) => Flags {
-            clusters: Some((&a.cluster, a.clusters, false)),
-            clv: Some((&a.clv_options, a.clv)),
-            ..Flags::default()
-        },
+        Command::Segment(a) => Flags::segmentation(&a.cluster, a.clusters, &a.clv_options, a.clv),
         Command::Cluster(a) => Flags {
             clusters: Some((&a.cluster, a.k, true)),
             ..Flags::default()

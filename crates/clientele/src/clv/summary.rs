@@ -109,6 +109,41 @@ pub fn from_btyd_columns(
     let (hold, hold_value) = (days(HOLDOUT_PERIODS)?, days(HOLDOUT_MICROS)?);
     let cal_ends = days(CALIBRATION_END)?;
     let holdout_ends = days(HOLDOUT_END)?;
+    let (cal_end, calibration_end) = btyd_window(source_name, btyd, params, &cal_ends, &holdout_ends)?;
+    let unit = params.time_unit().days();
+    let mut columns = SummaryColumns::default();
+    let mut after = 0usize;
+    for row in 0..btyd.height() {
+        let Some(f) = first[row] else { continue };
+        let count = periods[row].unwrap_or(0);
+        if count == 0 {
+            after += 1;
+            continue;
+        }
+        let periods = CustomerPeriods {
+            first: f,
+            last: last[row].unwrap_or(f),
+            repeats: count - 1,
+            repeat_value: repeat[row].unwrap_or(0),
+            holdout: hold[row].unwrap_or(0),
+            holdout_value: hold_value[row].unwrap_or(0),
+        };
+        columns.push(row, periods, cal_end, unit);
+    }
+    let ids = btyd.column(CUSTOMER_ID).context(|| "customer ids".into())?;
+    columns.finish(source_name, ids, params, calibration_end, after, reconciliation)
+}
+
+/// The calibration end of a table's `btyd_*` columns (days since the epoch, and as a date),
+/// checked against the window and period `params` ask for.
+fn btyd_window(
+    source_name: &str,
+    btyd: &DataFrame,
+    params: &ClvValidParams,
+    cal_ends: &[Option<i64>],
+    holdout_ends: &[Option<i64>],
+) -> Result<(i64, NaiveDate)> {
+    use crate::columns::btyd_cols::PERIOD;
     let mismatch = |detail: String| Error::Clv {
         detail: format!("{source_name}: {detail}"),
     };
@@ -154,28 +189,7 @@ pub fn from_btyd_columns(
             "the table counts purchases per {period}, the model asks per {wanted}"
         )));
     }
-    let unit = params.time_unit().days();
-    let mut columns = SummaryColumns::default();
-    let mut after = 0usize;
-    for row in 0..btyd.height() {
-        let Some(f) = first[row] else { continue };
-        let count = periods[row].unwrap_or(0);
-        if count == 0 {
-            after += 1;
-            continue;
-        }
-        let periods = CustomerPeriods {
-            first: f,
-            last: last[row].unwrap_or(f),
-            repeats: count - 1,
-            repeat_value: repeat[row].unwrap_or(0),
-            holdout: hold[row].unwrap_or(0),
-            holdout_value: hold_value[row].unwrap_or(0),
-        };
-        columns.push(row, periods, cal_end, unit);
-    }
-    let ids = btyd.column(CUSTOMER_ID).context(|| "customer ids".into())?;
-    columns.finish(source_name, ids, params, calibration_end, after, reconciliation)
+    Ok((cal_end, calibration_end))
 }
 
 /// Per-customer summary columns, filled customer by customer with one arithmetic for both
@@ -339,14 +353,7 @@ fn build(
     reconciliation: RowReconciliation,
 ) -> Result<BtydSummary> {
     let unit = params.time_unit().days();
-    let day: Vec<i64> = periods
-        .column("period")
-        .context(|| "periods".into())?
-        .i64()
-        .context(|| "periods".into())?
-        .iter()
-        .map(|v| v.unwrap_or(0))
-        .collect();
+    let day = i64_values(periods, "period")?;
     let calibration_end = match params.calibration_end() {
         Some(date) => date,
         None => match day.iter().max() {
@@ -361,27 +368,8 @@ fn build(
     };
     let cal_end = epoch_days(calibration_end);
     let ids = periods.column(CUSTOMER_ID).context(|| "customer ids".into())?;
-    let value: Vec<i64> = periods
-        .column("value")
-        .context(|| "values".into())?
-        .i64()
-        .context(|| "values".into())?
-        .iter()
-        .map(|v| v.unwrap_or(0))
-        .collect();
-    // Customer boundaries: rows are sorted by customer, then period.
-    let same = ids
-        .as_materialized_series()
-        .shift(1)
-        .equal_missing(ids.as_materialized_series())
-        .context(|| "customer boundaries".into())?;
-    let mut starts: Vec<usize> = same
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| *s != Some(true))
-        .map(|(i, _)| i)
-        .collect();
-    starts.push(day.len());
+    let value = i64_values(periods, "value")?;
+    let starts = customer_starts(ids)?;
 
     let mut columns = SummaryColumns::default();
     let mut after = 0usize;
@@ -413,6 +401,35 @@ fn build(
         columns.push(lo, periods, cal_end, unit);
     }
     columns.finish(source_name, ids, params, calibration_end, after, reconciliation)
+}
+
+/// A column of whole numbers, missing values as 0.
+fn i64_values(frame: &DataFrame, name: &str) -> Result<Vec<i64>> {
+    Ok(frame
+        .column(name)
+        .context(|| name.to_string())?
+        .i64()
+        .context(|| name.to_string())?
+        .iter()
+        .map(|v| v.unwrap_or(0))
+        .collect())
+}
+
+/// The first row of each customer in rows sorted by customer, then the number of rows.
+fn customer_starts(ids: &Column) -> Result<Vec<usize>> {
+    let same = ids
+        .as_materialized_series()
+        .shift(1)
+        .equal_missing(ids.as_materialized_series())
+        .context(|| "customer boundaries".into())?;
+    let mut starts: Vec<usize> = same
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| *s != Some(true))
+        .map(|(i, _)| i)
+        .collect();
+    starts.push(ids.len());
+    Ok(starts)
 }
 
 impl BtydSummary {

@@ -81,11 +81,6 @@ enum Step {
 
 /// Scans the record starting at `pos` (`eof`: nothing follows `b`).
 fn record(b: &[u8], pos: usize, d: Dialect, eof: bool) -> Step {
-    let end_at = |i: Option<usize>| match i {
-        Some(i) => Some(i + 1),
-        None if eof => Some(b.len()),
-        None => None,
-    };
     // The common case first: a line without any quote. Lines are short: a plain loop beats
     // the set-up of a vectorised search.
     let next = b[pos..].iter().position(|c| *c == b'\n' || Some(*c) == d.quote);
@@ -110,60 +105,35 @@ fn record(b: &[u8], pos: usize, d: Dialect, eof: bool) -> Step {
         None => return Step::NeedMore,
         Some(_) => {}
     }
+    quoted_record(b, pos, d, eof)
+}
+
+/// The end of the line whose newline is at `i` (none found: the end of the file, or more to
+/// read).
+#[inline]
+fn end_at(b: &[u8], i: Option<usize>, eof: bool) -> Option<usize> {
+    match i {
+        Some(i) => Some(i + 1),
+        None if eof => Some(b.len()),
+        None => None,
+    }
+}
+
+/// [`record`] of a line with a quote in it: field by field, quoted fields to their closing
+/// quote (doubled quotes are text), faults for text after a closing quote or a quote inside an
+/// unquoted field.
+fn quoted_record(b: &[u8], pos: usize, d: Dialect, eof: bool) -> Step {
     let q = d.quote.expect("a quote was found");
     let mut p = pos;
     let mut fields = 1;
     loop {
         if b.get(p) == Some(&q) {
-            // A quoted field: to the next quote that is not doubled.
-            let mut i = p + 1;
-            p = loop {
-                match memchr::memchr(q, &b[i..]) {
-                    None if eof => return Step::Unclosed,
-                    None => return Step::NeedMore,
-                    Some(k) if i + k + 1 == b.len() && !eof => return Step::NeedMore,
-                    Some(k) if b.get(i + k + 1) == Some(&q) => i += k + 2,
-                    Some(k) => break i + k + 1,
-                }
-            };
-            match b.get(p) {
-                Some(c) if *c == d.separator => {
+            match quoted_field(b, p, d, eof, fields) {
+                Ok(next) => {
                     fields += 1;
-                    p += 1;
+                    p = next;
                 }
-                Some(b'\n') => {
-                    return Step::Record {
-                        end: p + 1,
-                        fields,
-                        fault: None,
-                    };
-                }
-                Some(b'\r') if b.get(p + 1) == Some(&b'\n') => {
-                    return Step::Record {
-                        end: p + 2,
-                        fields,
-                        fault: None,
-                    };
-                }
-                Some(b'\r') if p + 1 == b.len() && !eof => return Step::NeedMore,
-                None if eof => {
-                    return Step::Record {
-                        end: p,
-                        fields,
-                        fault: None,
-                    };
-                }
-                None => return Step::NeedMore,
-                Some(_) => {
-                    return match end_at(memchr::memchr(b'\n', &b[p..]).map(|k| p + k)) {
-                        Some(end) => Step::Record {
-                            end,
-                            fields,
-                            fault: Some("text after a closing quote"),
-                        },
-                        None => Step::NeedMore,
-                    };
-                }
+                Err(step) => return step,
             }
         } else {
             match memchr::memchr3(d.separator, b'\n', q, &b[p..]).map(|k| p + k) {
@@ -179,7 +149,7 @@ fn record(b: &[u8], pos: usize, d: Dialect, eof: bool) -> Step {
                     };
                 }
                 Some(i) => {
-                    return match end_at(memchr::memchr(b'\n', &b[i..]).map(|k| i + k)) {
+                    return match end_at(b, memchr::memchr(b'\n', &b[i..]).map(|k| i + k), eof) {
                         Some(end) => Step::Record {
                             end,
                             fields,
@@ -198,6 +168,47 @@ fn record(b: &[u8], pos: usize, d: Dialect, eof: bool) -> Step {
                 None => return Step::NeedMore,
             }
         }
+    }
+}
+
+/// The quoted field at `p` (to the next quote that is not doubled), the record's `fields`th:
+/// `Ok(where the next field starts)` when a separator follows it, else `Err` with the record's
+/// end, a fault, or a request for more bytes.
+#[inline]
+fn quoted_field(b: &[u8], p: usize, d: Dialect, eof: bool, fields: usize) -> Result<usize, Step> {
+    let q = d.quote.expect("a quoted field has a quote");
+    let mut i = p + 1;
+    let p = loop {
+        match memchr::memchr(q, &b[i..]) {
+            None if eof => return Err(Step::Unclosed),
+            None => return Err(Step::NeedMore),
+            Some(k) if i + k + 1 == b.len() && !eof => return Err(Step::NeedMore),
+            Some(k) if b.get(i + k + 1) == Some(&q) => i += k + 2,
+            Some(k) => break i + k + 1,
+        }
+    };
+    let ends = |end: usize| Step::Record {
+        end,
+        fields,
+        fault: None,
+    };
+    match b.get(p) {
+        Some(c) if *c == d.separator => Ok(p + 1),
+        Some(b'\n') => Err(ends(p + 1)),
+        Some(b'\r') if b.get(p + 1) == Some(&b'\n') => Err(ends(p + 2)),
+        Some(b'\r') if p + 1 == b.len() && !eof => Err(Step::NeedMore),
+        None if eof => Err(ends(p)),
+        None => Err(Step::NeedMore),
+        Some(_) => Err(
+            match end_at(b, memchr::memchr(b'\n', &b[p..]).map(|k| p + k), eof) {
+                Some(end) => Step::Record {
+                    end,
+                    fields,
+                    fault: Some("text after a closing quote"),
+                },
+                None => Step::NeedMore,
+            },
+        ),
     }
 }
 

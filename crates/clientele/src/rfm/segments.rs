@@ -202,6 +202,62 @@ impl SegmentRules {
             origin: self.origin.clone(),
             detail,
         };
+        self.check_bounds(scale)?;
+        let mut names: Vec<String> = Vec::new();
+        let mut rule_segment = Vec::with_capacity(self.rules.len());
+        for rule in &self.rules {
+            let index = names.iter().position(|n| *n == rule.name).unwrap_or_else(|| {
+                names.push(rule.name.clone());
+                names.len() - 1
+            });
+            rule_segment.push(index);
+        }
+        let Coverage {
+            cells,
+            uncovered,
+            wins,
+            matches,
+        } = self.cover(bins, scale, &rule_segment);
+        if !uncovered.is_empty() {
+            let shown: Vec<&str> = uncovered.iter().take(30).map(String::as_str).collect();
+            return Err(error(format!(
+                "{} of {} score cells (RFM) match no rule: {}{}; add rules for them or a last catch-all rule with no conditions",
+                uncovered.len(),
+                cells.len(),
+                shown.join(", "),
+                if uncovered.len() > shown.len() {
+                    ", ..."
+                } else {
+                    ""
+                }
+            )));
+        }
+        let warnings = self.unused_rule_warnings(&wins, &matches);
+        let descriptions = names
+            .iter()
+            .map(|name| {
+                self.rules
+                    .iter()
+                    .find(|r| r.name == *name)
+                    .and_then(|r| r.description.clone())
+            })
+            .collect();
+        Ok(SegmentMap {
+            origin: self.origin.clone(),
+            bins: bins as usize,
+            names,
+            descriptions,
+            cells,
+            warnings,
+        })
+    }
+
+    /// Every rule's numbers within the scale (a score sum within 3..=3·scale).
+    fn check_bounds(&self, scale: i64) -> Result<()> {
+        let error = |detail: String| Error::Rules {
+            origin: self.origin.clone(),
+            detail,
+        };
         if scale < 2 {
             return Err(error(format!("scale must be at least 2, got {scale}")));
         }
@@ -223,15 +279,12 @@ impl SegmentRules {
                 }
             }
         }
-        let mut names: Vec<String> = Vec::new();
-        let mut rule_segment = Vec::with_capacity(self.rules.len());
-        for rule in &self.rules {
-            let index = names.iter().position(|n| *n == rule.name).unwrap_or_else(|| {
-                names.push(rule.name.clone());
-                names.len() - 1
-            });
-            rule_segment.push(index);
-        }
+        Ok(())
+    }
+
+    /// The winning rule of every cell (R, F, M in 1..=bins), the cells no rule matches, and
+    /// per rule the cells it wins and the cells it matches.
+    fn cover(&self, bins: i64, scale: i64, rule_segment: &[usize]) -> Coverage {
         let mut cells = Vec::with_capacity((bins * bins * bins) as usize);
         let mut uncovered = Vec::new();
         let mut wins = vec![0usize; self.rules.len()];
@@ -260,22 +313,17 @@ impl SegmentRules {
                 }
             }
         }
-        if !uncovered.is_empty() {
-            let shown: Vec<&str> = uncovered.iter().take(30).map(String::as_str).collect();
-            return Err(error(format!(
-                "{} of {} score cells (RFM) match no rule: {}{}; add rules for them or a last catch-all rule with no conditions",
-                uncovered.len(),
-                cells.len(),
-                shown.join(", "),
-                if uncovered.len() > shown.len() {
-                    ", ..."
-                } else {
-                    ""
-                }
-            )));
+        Coverage {
+            cells,
+            uncovered,
+            wins,
+            matches,
         }
-        let warnings = self
-            .rules
+    }
+
+    /// A warning for every rule that never applies, saying why.
+    fn unused_rule_warnings(&self, wins: &[usize], matches: &[usize]) -> Vec<String> {
+        self.rules
             .iter()
             .enumerate()
             .filter(|(i, _)| wins[*i] == 0)
@@ -291,25 +339,16 @@ impl SegmentRules {
                     )
                 }
             })
-            .collect();
-        let descriptions = names
-            .iter()
-            .map(|name| {
-                self.rules
-                    .iter()
-                    .find(|r| r.name == *name)
-                    .and_then(|r| r.description.clone())
-            })
-            .collect();
-        Ok(SegmentMap {
-            origin: self.origin.clone(),
-            bins: bins as usize,
-            names,
-            descriptions,
-            cells,
-            warnings,
-        })
+            .collect()
     }
+}
+
+/// Which rule wins each cell, and how often each rule matches and wins.
+struct Coverage {
+    cells: Vec<usize>,
+    uncovered: Vec<String>,
+    wins: Vec<usize>,
+    matches: Vec<usize>,
 }
 
 /// A cell's values on the rules' scale.

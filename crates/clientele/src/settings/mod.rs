@@ -8,7 +8,7 @@
 //! [`Settings::from_toml_str`]) and what `clientele config show` prints.
 //! [`Settings::check`] validates everything at once, reads the rules file and the saved
 //! cluster model, and returns [`ValidSettings`], the only thing a
-//! [`Segmenter`](crate::Segmenter) is built from.
+//! [`Segmenter`] is built from.
 //!
 //! ```
 //! use clientele::settings::Settings;
