@@ -63,7 +63,17 @@ pub fn settings(g: &GlobalArgs, flags: Flags<'_>) -> anyhow::Result<Settings> {
         Some(path) => ConfigFile::read(path)?.0.settings,
         None => Settings::default(),
     };
-    apply_global(&mut s, g)?;
+    apply_flags(&mut s, g, flags)?;
+    Ok(s)
+}
+
+/// Puts every flag given on the command line over `s` (a file's settings, or the defaults).
+///
+/// # Errors
+///
+/// Flag values that do not parse.
+pub fn apply_flags(s: &mut Settings, g: &GlobalArgs, flags: Flags<'_>) -> anyhow::Result<()> {
+    apply_global(s, g)?;
     if let Some((options, k, always)) = flags.clusters {
         let asked = always || k.is_some() || options.model.is_some();
         if asked && s.clusters.is_none() {
@@ -73,23 +83,19 @@ pub fn settings(g: &GlobalArgs, flags: Flags<'_>) -> anyhow::Result<Settings> {
             apply_clusters(c, options, k, always)?;
         }
     }
-    if let Some((options, enabled)) = flags.clv {
-        if enabled && s.clv.is_none() {
-            s.clv = Some(ClvSettings::default());
-        }
-        if let Some(c) = &mut s.clv {
+    let clv_asked = flags.clv.is_some_and(|(_, on)| on) || flags.clv_window.is_some_and(|(_, on)| on);
+    if clv_asked && s.clv.is_none() {
+        s.clv = Some(ClvSettings::default());
+    }
+    if let Some(c) = &mut s.clv {
+        if let Some((options, _)) = flags.clv {
             apply_clv(c, options)?;
         }
-    }
-    if let Some((window, enabled)) = flags.clv_window {
-        if enabled && s.clv.is_none() {
-            s.clv = Some(ClvSettings::default());
-        }
-        if let Some(c) = &mut s.clv {
+        if let Some((window, _)) = flags.clv_window {
             apply_window(c, window)?;
         }
     }
-    Ok(s)
+    Ok(())
 }
 
 fn apply_global(s: &mut Settings, g: &GlobalArgs) -> anyhow::Result<()> {

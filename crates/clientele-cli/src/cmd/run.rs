@@ -18,8 +18,9 @@ pub fn run(g: &GlobalArgs, a: &RunArgs) -> anyhow::Result<ExitCode> {
         return Err(super::usage("run needs --config FILE (see docs/runs.md)"));
     };
     let (mut config, bytes) = RunConfig::from_file(path)?;
-    // Flags given beside --config override the file's settings, as for every other command.
-    config.settings = crate::settings::settings(g, crate::settings::Flags::default())?;
+    // Flags given beside --config override the file's settings, as for every other command
+    // (over the settings read with the bytes the manifest hashes: the file is read once).
+    crate::settings::apply_flags(&mut config.settings, g, crate::settings::Flags::default())?;
     let abort_after = std::env::var(FAULT_INJECTION).ok();
     let options = RunOptions {
         previous: a.previous.clone(),
