@@ -145,7 +145,7 @@ impl<'g> Outputs<'g> {
             return Ok(());
         }
         let rejected = tx
-            .rejected_rows(policy)
+            .rejected_rows(policy)?
             .collect_with_engine(Engine::Streaming)
             .map(|r| r.unwrap_single())
             .with_context(|| format!("collecting rejected rows of {}", tx.source_name()))?;

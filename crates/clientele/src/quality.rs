@@ -89,15 +89,15 @@ pub fn assess(tx: &Transactions, policy: &RowPolicy) -> Result<QualityReport> {
         Err(Error::NoCustomers { .. }) => (reconcile_only(tx, policy)?, 0),
         Err(e) => return Err(e),
     };
-    let stats = stats_plan(tx, policy);
-    let total = tx.raw().select([len().cast(DataType::UInt64).alias("n")]);
+    let stats = stats_plan(tx, policy)?;
+    let total = tx.raw()?.select([len().cast(DataType::UInt64).alias("n")]);
     // Records rejected for their structure are distinct rows, whatever their placeholders.
     let distinct = tx
-        .readable_raw()
+        .readable_raw()?
         .unique(None, UniqueKeepStrategy::Any)
-        .select([(len().cast(DataType::UInt64) + lit(tx.unreadable_rows())).alias("n")]);
+        .select([(len().cast(DataType::UInt64) + lit(tx.unreadable_rows()?)).alias("n")]);
     let examples = tx
-        .rejected_rows(policy)
+        .rejected_rows(policy)?
         .limit(REJECT_EXAMPLES as IdxSize)
         .select([
             col("reject_row").cast(DataType::UInt64),
@@ -142,8 +142,8 @@ pub fn assess(tx: &Transactions, policy: &RowPolicy) -> Result<QualityReport> {
 
 /// The statistics of the valid rows: amounts by sign (rows and totals), first and last
 /// timestamp, distinct customers (and orders).
-fn stats_plan(tx: &Transactions, policy: &RowPolicy) -> LazyFrame {
-    let classified = tx.classify(policy);
+fn stats_plan(tx: &Transactions, policy: &RowPolicy) -> Result<LazyFrame> {
+    let classified = tx.classify(policy)?;
     let valid = col(STATUS).eq(lit(0u8)).or(col(STATUS).gt_eq(lit(32u8)));
     let amount = || col(AMOUNT_MICROS);
     let class = |cond: Expr, name: &str| {
@@ -183,7 +183,7 @@ fn stats_plan(tx: &Transactions, policy: &RowPolicy) -> LazyFrame {
                 .alias("orders"),
         );
     }
-    classified.select(stats_exprs)
+    Ok(classified.select(stats_exprs))
 }
 
 /// The first value of a count column.
@@ -228,7 +228,7 @@ fn first_timestamp(stats: &DataFrame, name: &str) -> Result<Option<NaiveDateTime
 }
 
 fn reconcile_only(tx: &Transactions, policy: &RowPolicy) -> Result<RowReconciliation> {
-    let counts = customers::status_counts(tx.classify(policy))
+    let counts = customers::status_counts(tx.classify(policy)?)
         .collect()
         .context(|| format!("{}: cannot count rows", tx.source_name()))?;
     customers::reconciliation_from(&counts)

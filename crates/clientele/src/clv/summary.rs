@@ -316,7 +316,7 @@ pub fn summarize(tx: &Transactions, params: &ClvValidParams) -> Result<BtydSumma
             ((col(DAY).to_physical().cast(DataType::Int64) - lit(4i64)) / lit(7i64)) * lit(7i64) + lit(4i64)
         }
     };
-    let classified = tx.classify(&policy);
+    let classified = tx.classify(&policy)?;
     let periods = classified
         .clone()
         .filter(col(STATUS).eq(lit(RowStatus::Used.code())))

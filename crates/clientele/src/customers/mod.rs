@@ -317,7 +317,7 @@ fn rounded_quotient(numerator: i64, denominator: i64) -> Option<i64> {
 ///
 /// As [`aggregate`].
 pub fn aggregate_with_group_by(tx: &Transactions, policy: &RowPolicy) -> Result<CustomerTable> {
-    let classified = tx.classify(policy);
+    let classified = tx.classify(policy)?;
     let customers = customer_level(order_level(classified.clone()));
     let counts = status_counts(classified);
     let opt = customers.get_current_optimizations();

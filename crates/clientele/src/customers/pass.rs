@@ -78,6 +78,7 @@ pub(super) fn aggregate_in_windows(
     if let Some(outcome) = plain_csv::accumulate(tx, policy, sink, read) {
         match outcome? {
             Outcome::Done(accumulator, rejects) => {
+                tx.structure_is_clean();
                 return finish_pass(tx, policy, *accumulator, &DataType::String, rejects);
             }
             Outcome::NotPlain(why) => {
@@ -86,7 +87,7 @@ pub(super) fn aggregate_in_windows(
         }
     }
     let id_dtype = tx
-        .classify(policy)
+        .classify(policy)?
         .select([col(CUSTOMER_ID)])
         .collect_schema()
         .context(|| format!("{}: cannot read the schema", tx.source_name()))?
@@ -126,9 +127,9 @@ fn scans(
     let parts: Vec<LazyFrame> = match tx.parquet_rows()? {
         Some(rows) if rows > window_rows => (0..rows)
             .step_by(window_rows as usize)
-            .map(|offset| classified(tx.raw().slice(offset as i64, window_rows as IdxSize)))
-            .collect(),
-        _ => vec![classified(tx.rows())],
+            .map(|offset| Ok(classified(tx.raw()?.slice(offset as i64, window_rows as IdxSize))))
+            .collect::<Result<_>>()?,
+        _ => vec![classified(tx.rows()?)],
     };
     if log::log_enabled!(log::Level::Debug)
         && let Some(first) = parts.first()
@@ -149,7 +150,7 @@ fn scans(
 /// frame of the same columns otherwise (no read).
 fn polars_rejects(tx: &Transactions, policy: &RowPolicy, accumulator: &Accumulator) -> Result<DataFrame> {
     let counts = RowReconciliation::from_status_counts(accumulator.status_counts());
-    let query = tx.rejected_rows(policy);
+    let query = tx.rejected_rows(policy)?;
     if counts.rejected_rows() == 0 {
         let mut query = query;
         let schema = query

@@ -129,7 +129,7 @@ pub fn read(table: &Transactions, policy: &RowPolicy) -> Result<CustomerTable> {
     };
     let used = || col(STATUS).eq(lit(RowStatus::Used.code()));
     let classified = table
-        .classify_with(&row_policy, extra)
+        .classify_with(&row_policy, extra)?
         .collect()
         .context(|| format!("{}: cannot read the customer table", table.source_name()))?;
     let statuses = classified
@@ -221,7 +221,7 @@ pub fn btyd_columns(table: &Transactions, policy: &RowPolicy) -> Result<Option<D
         ..*policy
     };
     let frame = table
-        .classify_with(&row_policy, extra)
+        .classify_with(&row_policy, extra)?
         .filter(col(STATUS).eq(lit(RowStatus::Used.code())))
         .select([
             col(CUSTOMER_ID),

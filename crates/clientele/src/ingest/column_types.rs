@@ -119,15 +119,22 @@ impl Transactions {
                 )
                 .limit(time::SAMPLE_SIZE as IdxSize)
         };
-        let head_rows = (time::SAMPLE_SIZE * 100) as IdxSize;
-        let mut sample = sample_of(self.raw.clone().limit(head_rows))
+        // The first rows first: for a plain CSV input opened with its head checked only (see
+        // `ingest/reading.rs`), these are the checked rows; more rows need the whole check.
+        let error = |e| read_error(&self.source_name, "a sample of the timestamp column", e);
+        let head = time::HEAD_SAMPLE_ROWS as IdxSize;
+        let mut sample = sample_of(self.reading.raw.clone().limit(head))
             .collect()
-            .map_err(|e| read_error(&self.source_name, "a sample of the timestamp column", e))?;
+            .map_err(error)?;
         if sample.height() < time::SAMPLE_SIZE {
-            sample = sample_of(self.raw.clone())
+            let head_rows = (time::SAMPLE_SIZE * 100) as IdxSize;
+            sample = sample_of(self.raw()?.limit(head_rows)).collect().map_err(error)?;
+        }
+        if sample.height() < time::SAMPLE_SIZE {
+            sample = sample_of(self.raw()?)
                 .collect_with_engine(Engine::Streaming)
                 .map(|r| r.unwrap_single())
-                .map_err(|e| read_error(&self.source_name, "a sample of the timestamp column", e))?;
+                .map_err(error)?;
         }
         Ok(sample
             .column(column)

@@ -17,6 +17,7 @@
 mod column_types;
 mod open;
 pub(crate) mod plain_csv;
+mod reading;
 pub mod source;
 pub(crate) mod structure;
 pub mod time;
@@ -27,6 +28,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 pub use self::open::{from_frame, input_files, scan, scan_many};
+use self::reading::{PendingCheck, Reading};
 pub use self::source::{
     CsvOptions, CsvReaderChoice, DecimalSeparator, Delimiter, Encoding, Header, InputFiles, InputFormat,
 };
@@ -97,19 +99,18 @@ pub struct TimeParsing {
 #[derive(Clone)]
 pub struct Transactions {
     source_name: String,
-    raw: LazyFrame,
+    /// How the rows are read as far as known when the input was opened (for a plain CSV input
+    /// whose structure was checked at its head only, see `pending`).
+    reading: Reading,
+    /// The check of a plain CSV input's structure beyond its head, left to the plain reader.
+    pending: Option<Arc<PendingCheck>>,
     schema: SchemaRef,
     columns: ResolvedColumns,
     time: TimeParsing,
     decimal: DecimalSeparator,
     checks: Vec<ExtraCheck>,
-    /// The delimited text files behind `raw`, when it is a plain CSV scan.
-    delimited: Option<source::DelimitedFiles>,
-    /// The format of the files behind `raw`, when it is a file scan.
+    /// The format of the files behind the rows, when they are a file scan.
     format: Option<InputFormat>,
-    /// Records of a CSV input that are not rows (malformed, not UTF-8), sorted by row; `raw`
-    /// holds a row of empty fields in the place of each. `None` when there are none.
-    bad: Option<Arc<[structure::BadRecord]>>,
 }
 
 /// A check beyond the transaction log's, with the reason and column a failing row is
@@ -153,27 +154,33 @@ fn read_error(source_name: &str, what: &str, e: PolarsError) -> Error {
 
 impl Transactions {
     /// Rows rejected for their structure or encoding (`malformed_row`, `invalid_utf8`).
-    pub fn unreadable_rows(&self) -> u64 {
-        self.bad.as_ref().map_or(0, |bad| bad.len() as u64)
+    ///
+    /// # Errors
+    ///
+    /// As [`Transactions::raw`].
+    pub fn unreadable_rows(&self) -> Result<u64> {
+        Ok(self.reading()?.bad.as_ref().map_or(0, |bad| bad.len() as u64))
     }
 
     /// The raw rows that are rows of the table: without the empty rows that stand in for
     /// records rejected for their structure or encoding.
-    pub(crate) fn readable_raw(&self) -> LazyFrame {
-        match &self.bad {
-            None => self.raw.clone(),
+    pub(crate) fn readable_raw(&self) -> Result<LazyFrame> {
+        let reading = self.reading()?;
+        Ok(match &reading.bad {
+            None => reading.raw.clone(),
             Some(_) => {
                 let columns: Vec<Expr> = self.schema.iter_names().map(|n| col(n.clone())).collect();
-                self.rows().filter(col(internal::BAD).is_null()).select(columns)
+                self.rows()?.filter(col(internal::BAD).is_null()).select(columns)
             }
-        }
+        })
     }
 
     /// The raw rows with a `__bad` column (the status code of a record that is not a row, null
     /// otherwise), when the input has such records; the raw rows otherwise.
-    pub(crate) fn rows(&self) -> LazyFrame {
-        let Some(bad) = &self.bad else {
-            return self.raw.clone();
+    pub(crate) fn rows(&self) -> Result<LazyFrame> {
+        let reading = self.reading()?;
+        let Some(bad) = &reading.bad else {
+            return Ok(reading.raw.clone());
         };
         let rows_for = |reason: RejectReason| -> Series {
             let rows: Vec<IdxSize> = bad
@@ -192,7 +199,7 @@ impl Transactions {
             .otherwise(lit(NULL).cast(DataType::UInt8));
         let mut columns: Vec<Expr> = self.schema.iter_names().map(|n| col(n.clone())).collect();
         columns.push(status.alias(internal::BAD));
-        self.raw.clone().with_row_index("__row", None).select(columns)
+        Ok(reading.raw.clone().with_row_index("__row", None).select(columns))
     }
 
     /// The number of rows, when the input is Parquet files (read from their metadata).
@@ -201,8 +208,7 @@ impl Transactions {
             return Ok(None);
         }
         let counted = self
-            .raw
-            .clone()
+            .raw()?
             .select([len().cast(DataType::UInt64)])
             .collect()
             .map_err(|e| read_error(&self.source_name, "the row count", e))?;
@@ -232,7 +238,8 @@ impl Transactions {
         };
         let all_text =
             text(&c.customer) && text(&c.time) && amounts_text && c.order.as_ref().is_none_or(text);
-        self.delimited
+        self.current()
+            .delimited
             .as_ref()
             .filter(|_| all_text && self.checks.is_empty())
     }
@@ -258,8 +265,14 @@ impl Transactions {
     }
 
     /// The input as read, every column, nothing parsed.
-    pub fn raw(&self) -> LazyFrame {
-        self.raw.clone()
+    ///
+    /// # Errors
+    ///
+    /// For a plain CSV input whose structure only the plain reader has checked so far, the
+    /// errors of checking it (see `ingest/reading.rs`): read errors, a quoted field that never
+    /// closes, files with different headers.
+    pub fn raw(&self) -> Result<LazyFrame> {
+        Ok(self.reading()?.raw.clone())
     }
 
     /// The input's column names and types.
@@ -274,7 +287,11 @@ impl Transactions {
     }
 
     /// As [`Transactions::classify`], with more columns computed from the raw ones.
-    pub fn classify_with(&self, policy: &RowPolicy, extra: Vec<Expr>) -> LazyFrame {
+    ///
+    /// # Errors
+    ///
+    /// As [`Transactions::raw`].
+    pub fn classify_with(&self, policy: &RowPolicy, extra: Vec<Expr>) -> Result<LazyFrame> {
         use col_names::*;
         let mut columns = vec![
             col(internal::CUSTOMER_ID).alias(CUSTOMER_ID),
@@ -283,7 +300,7 @@ impl Transactions {
             col(internal::STATUS).alias(STATUS),
         ];
         columns.extend(extra);
-        self.flagged(self.rows(), policy).select(columns)
+        Ok(self.flagged(self.rows()?, policy).select(columns))
     }
 
     /// Parsing expressions for every role, over the raw columns.
@@ -336,8 +353,12 @@ impl Transactions {
     /// missing or invalid order id; then the policies: dated after the as-of date, a return under
     /// [`ReturnsPolicy::Exclude`](crate::ReturnsPolicy::Exclude); otherwise used (the rules of
     /// [`crate::rows::rules`]).
-    pub fn classify(&self, policy: &RowPolicy) -> LazyFrame {
-        self.classify_frame(self.rows(), policy)
+    ///
+    /// # Errors
+    ///
+    /// As [`Transactions::raw`].
+    pub fn classify(&self, policy: &RowPolicy) -> Result<LazyFrame> {
+        Ok(self.classify_frame(self.rows()?, policy))
     }
 
     /// [`Transactions::classify`] over other rows with the input's role columns (as the
@@ -371,7 +392,7 @@ impl Transactions {
             ])
             .with_column(RowRules::new(policy).status_expr().alias(internal::STATUS));
         // Records that are not rows come first: their fields are empty placeholders.
-        let frame = match self.bad {
+        let frame = match self.current().bad {
             Some(_) => frame.with_column(
                 when(col(internal::BAD).is_not_null())
                     .then(col(internal::BAD))
@@ -405,15 +426,21 @@ impl Transactions {
 
     /// The rejected rows with every input column, preceded by `reject_row` (1-based data row
     /// number, across files in order), `reject_reason`, `reject_column` and `reject_value`.
-    pub fn rejected_rows(&self, policy: &RowPolicy) -> LazyFrame {
-        self.rejected_rows_in(self.rows().with_row_index("reject_row", Some(1)), policy)
+    ///
+    /// # Errors
+    ///
+    /// As [`Transactions::raw`].
+    pub fn rejected_rows(&self, policy: &RowPolicy) -> Result<LazyFrame> {
+        let rows = self.rows()?.with_row_index("reject_row", Some(1));
+        Ok(self.rejected_rows_in(rows, policy))
     }
 
     /// [`Transactions::rejected_rows`] of other rows with the input's columns and their
     /// `reject_row`, e.g. rows a fast reader left to polars.
     pub(crate) fn rejected_rows_in(&self, indexed: LazyFrame, policy: &RowPolicy) -> LazyFrame {
         let (mut column, mut value) = self.parsed().blame_exprs(&self.columns, &self.checks);
-        if self.bad.is_some() {
+        let bad = &self.current().bad;
+        if bad.is_some() {
             // A record that is not a row has no column to blame; its value is its text.
             let bad = col(internal::BAD).is_not_null();
             column = when(bad.clone())
@@ -432,7 +459,7 @@ impl Transactions {
         let rejected = self
             .flagged(indexed, policy)
             .filter(status().gt_eq(lit(1u8)).and(status().lt(lit(32u8))));
-        let rejected = match &self.bad {
+        let rejected = match bad {
             None => rejected,
             Some(bad) => {
                 let rows: Vec<IdxSize> = bad.iter().map(|b| b.row as IdxSize + 1).collect();
@@ -465,7 +492,7 @@ impl Transactions {
     pub(crate) fn used_row_at(&self, policy: &RowPolicy, ts: i64) -> Result<Option<(u64, String)>> {
         let at = lit(ts).cast(DataType::Datetime(TimeUnit::Microseconds, None));
         let found = self
-            .flagged(self.raw.clone().with_row_index(internal::ROW, Some(1)), policy)
+            .flagged(self.raw()?.with_row_index(internal::ROW, Some(1)), policy)
             .filter(
                 col(internal::STATUS)
                     .eq(lit(RowStatus::Used.code()))

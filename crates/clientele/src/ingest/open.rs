@@ -6,14 +6,18 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
+use std::sync::Arc;
+
+use super::reading::{PendingCheck, Reading};
 use super::source::{self, InputFiles};
 use super::{IngestOptions, TimeParsing, TimeResolution, Transactions, empty_input, read_error};
 use crate::error::{Error, Result};
 
 /// Scans a CSV or Parquet input: a file, a directory of files, or a glob.
 ///
-/// Nothing but the header (and a sample of the timestamp column, to detect its format) is read
-/// here; the rows are read when a job collects.
+/// Nothing but the header and the first rows (a sample of the timestamp column, to detect its
+/// format; for a plain CSV file, the check of its head's structure) is read here; the rows are
+/// read when a job collects.
 ///
 /// # Errors
 ///
@@ -97,18 +101,25 @@ pub fn input_files(paths: &[PathBuf], options: &IngestOptions) -> Result<InputFi
 ///
 /// As [`scan`], except for file errors.
 pub fn from_frame(name: &str, frame: LazyFrame, options: &IngestOptions) -> Result<Transactions> {
-    Transactions::new(name.to_string(), frame, options)
+    Transactions::new(name.to_string(), Reading::of_frame(frame), None, options)
 }
 
 impl Transactions {
-    pub(super) fn new(source_name: String, mut raw: LazyFrame, options: &IngestOptions) -> Result<Self> {
-        let schema = raw
+    fn new(
+        source_name: String,
+        mut reading: Reading,
+        pending: Option<Arc<PendingCheck>>,
+        options: &IngestOptions,
+    ) -> Result<Self> {
+        let schema = reading
+            .raw
             .collect_schema()
             .map_err(|e| read_error(&source_name, "the header", e))?;
         let names: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
         crate::columns::check_unique_names(&source_name, &names)?;
         let columns = options.columns.resolve(&source_name, &names)?;
-        let first_row = raw
+        let first_row = reading
+            .raw
             .clone()
             .limit(1)
             .collect()
@@ -118,7 +129,8 @@ impl Transactions {
         }
         let mut tx = Transactions {
             source_name,
-            raw,
+            reading,
+            pending,
             schema,
             columns,
             time: TimeParsing {
@@ -128,9 +140,7 @@ impl Transactions {
             },
             decimal: options.csv.decimal,
             checks: Vec::new(),
-            delimited: None,
             format: None,
-            bad: None,
         };
         tx.check_types()?;
         tx.time = tx.settle_time_format(options.time_format.as_deref())?;
@@ -138,22 +148,13 @@ impl Transactions {
     }
 
     fn from_scan(input: InputFiles, scanned: source::Scanned, options: &IngestOptions) -> Result<Self> {
-        let mut tx = Transactions::new(input.name.clone(), scanned.lazy, options)?;
+        let pending = scanned
+            .unchecked
+            .clone()
+            .map(|unchecked| Arc::new(PendingCheck::new(unchecked)));
+        let reading = Reading::of_scan(scanned, &input.files);
+        let mut tx = Transactions::new(input.name.clone(), reading, pending, options)?;
         tx.format = Some(input.format);
-        tx.delimited = scanned.delimited;
-        if !scanned.bad.is_empty() {
-            for record in &scanned.bad {
-                log::debug!(
-                    "{}: line {}: row {} rejected ({}): {}",
-                    input.files[record.file].display(),
-                    record.line,
-                    record.row + 1,
-                    record.detail,
-                    record.value
-                );
-            }
-            tx.bad = Some(scanned.bad.into());
-        }
         Ok(tx)
     }
 }

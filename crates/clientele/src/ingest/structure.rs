@@ -290,6 +290,11 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// Data rows scanned so far.
+    pub(crate) fn rows(&self) -> u64 {
+        self.structure.rows
+    }
+
     /// What was found in the files scanned.
     pub(crate) fn finish(self) -> Structure {
         self.structure

@@ -46,6 +46,9 @@ pub const AUTO_FORMATS: &[&str] = &[
 
 /// How many non-empty values of the timestamp column are sampled to detect its format.
 pub const SAMPLE_SIZE: usize = 1000;
+/// The sample comes from this many rows at the head of the input when they hold enough
+/// values (the first [`SAMPLE_SIZE`] non-empty values either way).
+pub const HEAD_SAMPLE_ROWS: usize = 2 * SAMPLE_SIZE;
 
 /// Whether a format carries a time of day.
 pub fn resolution_of(format: &str) -> TimeResolution {

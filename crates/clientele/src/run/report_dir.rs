@@ -32,7 +32,7 @@ pub fn rejected_rows(
     if let Some(rejects) = &result.rejects {
         return Ok(Some(rejects.clone()));
     }
-    tx.rejected_rows(policy)
+    tx.rejected_rows(policy)?
         .collect_with_engine(Engine::Streaming)
         .map(|r| r.unwrap_single())
         .context(|| format!("collecting rejected rows of {}", tx.source_name()))

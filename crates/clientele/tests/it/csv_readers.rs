@@ -261,7 +261,11 @@ fn read(path: &std::path::Path, separator: u8, reader: CsvReaderChoice, policy: 
         OWN_READER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
     let table = customers::aggregate(&tx, policy).map_err(|e| e.to_string())?;
-    let rejected = tx.rejected_rows(policy).collect().map_err(|e| e.to_string())?;
+    let rejected = tx
+        .rejected_rows(policy)
+        .map_err(|e| e.to_string())?
+        .collect()
+        .map_err(|e| e.to_string())?;
     let rows = rejected
         .column("reject_row")
         .unwrap()

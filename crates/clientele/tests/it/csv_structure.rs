@@ -72,7 +72,7 @@ fn account(path: &Path, base: &IngestOptions) -> Account {
             summary.reconciliation.rejected, table.reconciliation.rejected,
             "CLV summary"
         );
-        let frame = tx.rejected_rows(&policy).collect().unwrap();
+        let frame = tx.rejected_rows(&policy).unwrap().collect().unwrap();
         let column = |name: &str| frame.column(name).unwrap().cast(&DataType::String).unwrap();
         let (rows, reasons, columns, values) = (
             frame
@@ -259,7 +259,11 @@ fn whitespace_separated_files_reject_bad_lines() {
     assert_eq!(rows.used_rows, 2);
     assert_eq!(rows.rejected_for(RejectReason::MalformedRow), 1);
     assert_eq!(rows.rejected_for(RejectReason::InvalidUtf8), 1);
-    let rejected = tx.rejected_rows(&RowPolicy::default()).collect().unwrap();
+    let rejected = tx
+        .rejected_rows(&RowPolicy::default())
+        .unwrap()
+        .collect()
+        .unwrap();
     let rows: Vec<Option<u32>> = rejected
         .column("reject_row")
         .unwrap()

@@ -158,7 +158,7 @@ customer_id,order_id,date,amount
     }
     assert!(rows.balances());
 
-    let rejected = tx.rejected_rows(&policy).collect().unwrap();
+    let rejected = tx.rejected_rows(&policy).unwrap().collect().unwrap();
     assert_eq!(rejected.height(), 8);
     let text = |name: &str, i: usize| {
         rejected
@@ -189,7 +189,11 @@ fn quantity_times_price_blames_the_column_at_fault() {
     let text = "CustomerID,InvoiceNo,InvoiceDate,Quantity,UnitPrice\n1,1,2024-01-01 10:00,2,3.5\n1,2,2024-01-02 10:00,x,3.5\n1,3,2024-01-03 10:00,2,\n";
     let path = write(&dir, "qp.csv", text);
     let tx = ingest::scan(&path, &IngestOptions::default()).unwrap();
-    let rejected = tx.rejected_rows(&RowPolicy::default()).collect().unwrap();
+    let rejected = tx
+        .rejected_rows(&RowPolicy::default())
+        .unwrap()
+        .collect()
+        .unwrap();
     let cols: Vec<Option<&str>> = rejected
         .column("reject_column")
         .unwrap()

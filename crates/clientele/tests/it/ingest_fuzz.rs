@@ -99,7 +99,7 @@ fn ingest(name: &'static str, bytes: Vec<u8>) -> Result<(), TestCaseError> {
                     let table = customers::aggregate(&tx, &policy)?;
                     assert!(table.reconciliation.balances());
                     let rejected =
-                        tx.rejected_rows(&policy)
+                        tx.rejected_rows(&policy)?
                             .collect()
                             .map_err(|e| clientele::Error::Polars {
                                 context: "rejected rows".into(),

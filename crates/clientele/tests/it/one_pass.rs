@@ -44,7 +44,7 @@ fn read(tx: &Transactions, policy: &RowPolicy, params: &ClvValidParams) -> Read 
     );
     assert_eq!(pass.table.reconciliation, alone.reconciliation);
     let rejects = pass.rejects.as_ref().expect("asked for");
-    let query = tx.rejected_rows(policy).collect().unwrap();
+    let query = tx.rejected_rows(policy).unwrap().collect().unwrap();
     assert!(
         rejects.equals_missing(&query),
         "{}: rejects of the pass\n{rejects}\nof the query\n{query}",
@@ -197,4 +197,111 @@ fn parquet_in_one_pass() {
     for (policy, params) in cases(calibration, last, calibration - chrono::Duration::days(30)) {
         read(&tx, &policy, &params);
     }
+}
+
+/// A plain CSV log of `rows` rows, larger than the head whose structure is checked when the
+/// file is opened (so that the rest is checked by the plain reader as it reads).
+fn long_log(rows: usize, header: &str) -> String {
+    let mut text = format!("{header}\n");
+    for i in 0..rows {
+        let day = 1 + i % 28;
+        text.push_str(&format!(
+            "c{},{},2024-0{}-{day:02} 10:00:00,{}.25,a note to make the line longer\n",
+            i % 700,
+            i / 2,
+            1 + i % 6,
+            i % 90
+        ));
+    }
+    text
+}
+
+#[test]
+fn records_that_are_not_rows_after_the_checked_head_are_found() {
+    let header = "customer_id,order_id,order_date,amount,note";
+    let mut text = long_log(30_000, header).into_bytes();
+    assert!(text.len() > 1 << 20, "longer than the checked head");
+    // After the first 25,000 rows: a stray quote, one field too many, bytes that are not UTF-8.
+    let at = |text: &[u8], row: usize| {
+        let mut lines = 0;
+        text.iter().position(|b| {
+            lines += usize::from(*b == b'\n');
+            lines == row + 1
+        })
+    };
+    let cut = at(&text, 25_000).unwrap() + 1;
+    let odd: &[u8] = b"c1,90001,2024-02-03 10:00:00,5,a 5\" screen\n\
+        c2,90002,2024-02-03 10:00:00,5,note,extra\n\
+        c3,90003,2024-02-03 10:00:00,5,caf\xe9\n";
+    text.splice(cut..cut, odd.iter().copied());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log.csv");
+    std::fs::write(&path, &text).unwrap();
+    let cases = cases(date(2024, 4, 30), date(2024, 6, 28), date(2024, 3, 31));
+    readers_agree(&path, &IngestOptions::default(), &cases[..2]);
+    let tx = ingest::scan(&path, &IngestOptions::default()).unwrap();
+    let table = customers::aggregate(&tx, &RowPolicy::default()).unwrap();
+    assert_eq!(tx.unreadable_rows().unwrap(), 3);
+    assert_eq!(table.reconciliation.rejected_rows(), 3);
+    assert!(!tx.uses_plain_csv_reader(), "checked: polars reads it");
+}
+
+#[test]
+fn a_file_with_another_header_after_a_checked_head_is_refused_as_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("a.csv");
+    let second = dir.path().join("b.csv");
+    std::fs::write(
+        &first,
+        long_log(30_000, "customer_id,order_id,order_date,amount,note"),
+    )
+    .unwrap();
+    std::fs::write(
+        &second,
+        long_log(10, "order_id,customer_id,order_date,amount,note"),
+    )
+    .unwrap();
+    let message = |reader| {
+        let options = IngestOptions {
+            csv: ingest::CsvOptions {
+                reader,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let tx = ingest::scan_many(&[first.clone(), second.clone()], &options);
+        match tx.and_then(|tx| customers::aggregate(&tx, &RowPolicy::default())) {
+            Ok(_) => panic!("two headers read as one input"),
+            Err(e) => e.to_string(),
+        }
+    };
+    let own = message(CsvReaderChoice::Auto);
+    assert!(own.contains("differs from that of"), "{own}");
+    assert_eq!(own, message(CsvReaderChoice::Polars));
+}
+
+#[test]
+fn a_quote_that_never_closes_after_the_checked_head_is_named_as_before() {
+    let mut text = long_log(30_000, "customer_id,order_id,order_date,amount,note");
+    text.push_str("c9,99999,2024-02-03 10:00:00,5,\"opens and never closes\nc9,1,2024-02-03,5,x\n");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log.csv");
+    std::fs::write(&path, text).unwrap();
+    let message = |reader| {
+        let options = IngestOptions {
+            csv: ingest::CsvOptions {
+                reader,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let tx = ingest::scan(&path, &options);
+        match tx.and_then(|tx| customers::aggregate(&tx, &RowPolicy::default())) {
+            Ok(_) => panic!("an unclosed quote read"),
+            Err(e) => e.to_string(),
+        }
+    };
+    let own = message(CsvReaderChoice::Auto);
+    assert!(own.contains("line 30002"), "{own}");
+    assert_eq!(own, message(CsvReaderChoice::Polars));
 }

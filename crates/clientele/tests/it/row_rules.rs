@@ -213,7 +213,7 @@ fn polars_statuses(df: &DataFrame, has_order: bool, policy: &RowPolicy) -> Vec<R
         ..IngestOptions::default()
     };
     let tx = ingest::from_frame("corpus", df.clone().lazy(), &options).unwrap();
-    let out = tx.classify(policy).collect().unwrap();
+    let out = tx.classify(policy).unwrap().collect().unwrap();
     let codes = out.column("status").unwrap().u8().unwrap().clone();
     codes
         .iter()

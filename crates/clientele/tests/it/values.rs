@@ -58,7 +58,11 @@ fn ids(table: &CustomerTable) -> Vec<String> {
 /// `(reject_row, reject_reason, reject_value)` of every rejected row.
 fn rejects(path: &Path) -> Vec<(u32, String, String)> {
     let tx = ingest::scan(path, &IngestOptions::default()).unwrap();
-    let frame = tx.rejected_rows(&RowPolicy::default()).collect().unwrap();
+    let frame = tx
+        .rejected_rows(&RowPolicy::default())
+        .unwrap()
+        .collect()
+        .unwrap();
     let text = |name: &str| -> Vec<String> {
         let c = frame.column(name).unwrap().cast(&DataType::String).unwrap();
         c.str()

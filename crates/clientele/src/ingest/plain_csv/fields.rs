@@ -137,11 +137,7 @@ pub(super) fn layout_of(
     } else {
         (1..=fields.len()).map(|i| format!("column_{i}")).collect()
     };
-    if settings
-        .all_fields
-        .as_ref()
-        .is_some_and(|expected| *expected != found)
-    {
+    if settings.header != found {
         return Err("names its columns otherwise than polars reads them".into());
     }
     let mut role_of_field = vec![NOT_A_ROLE; found.len()];
@@ -176,6 +172,7 @@ mod tests {
             has_price: false,
             keep_excluded: false,
             all_fields: None,
+            header: Vec::new(),
         }
     }
 

@@ -111,9 +111,11 @@ struct Settings {
     has_price: bool,
     /// Excluded rows are kept too, marked, for the purchase periods.
     keep_excluded: bool,
-    /// Odd rows keep every field, for the rejected rows: the header must name the columns
-    /// as polars does.
+    /// Odd rows keep every field, for the rejected rows.
     all_fields: Option<Vec<String>>,
+    /// The columns as polars names them: every file's header must name them so (the check of
+    /// the input's structure that reading once leaves to this reader).
+    header: Vec<String>,
 }
 
 /// The role columns, in the order odd rows keep them.
@@ -187,6 +189,7 @@ pub(crate) fn accumulate<S: RowSink>(
         all_fields: read
             .rejects
             .then(|| tx.schema().iter_names().map(|n| n.to_string()).collect()),
+        header: tx.schema().iter_names().map(|n| n.to_string()).collect(),
     };
     Some(run(tx, policy, files, &names, &settings, sink))
 }
