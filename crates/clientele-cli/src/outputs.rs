@@ -158,13 +158,35 @@ impl<'g> Outputs<'g> {
     ///
     /// Write errors.
     pub fn rejected_frame(&mut self, rejected: &DataFrame) -> anyhow::Result<()> {
+        self.rejected_frame_or_copy(rejected, None)
+    }
+
+    /// As [`Outputs::rejected_frame`], copying the CSV file already staged for `staged_csv`
+    /// (the same frame) instead of encoding the rows again when `--rejects` is CSV too.
+    ///
+    /// # Errors
+    ///
+    /// Write errors.
+    pub fn rejected_frame_or_copy(
+        &mut self,
+        rejected: &DataFrame,
+        staged_csv: Option<&Path>,
+    ) -> anyhow::Result<()> {
         let Some(path) = self.g.rejects.clone() else {
             return Ok(());
         };
         let format = OutputFormat::from_path(&path).unwrap_or(OutputFormat::Csv);
-        let staged = clientele::output::stage_frame(rejected, &path, format)?;
+        let copied = match staged_csv {
+            Some(source) if format == OutputFormat::Csv => self.set.stage_copy_of(source, &path)?,
+            _ => false,
+        };
+        if !copied {
+            let staged = clientele::output::stage_frame(rejected, &path, format)?;
+            self.set.push(staged);
+        }
         let rows = clientele::format::format_count(rejected.height() as u64);
-        self.stage(staged, format!("wrote {} ({rows} rejected rows)", path.display()));
+        self.notes
+            .push(format!("wrote {} ({rows} rejected rows)", path.display()));
         Ok(())
     }
 

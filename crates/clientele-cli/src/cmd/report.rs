@@ -36,9 +36,12 @@ pub fn run(g: &GlobalArgs, a: &ReportArgs) -> anyhow::Result<ExitCode> {
     outputs.model(&a.cluster, result.clusters.as_ref())?;
     // The rejected rows were read once, in the pass, for rejects.csv: --rejects gets the same
     // frame (maybe empty).
-    match report.rejects.as_ref().or(result.rejects.as_ref()) {
-        Some(rejected) => outputs.rejected_frame(rejected)?,
-        None => outputs.rejects(&tx, segmenter.row_policy())?,
+    // rejects.csv of the directory, when written, is copied rather than encoded again.
+    let in_dir = a.out_dir.join("rejects.csv");
+    match (&report.rejects, &result.rejects) {
+        (Some(rejected), _) => outputs.rejected_frame_or_copy(rejected, Some(&in_dir))?,
+        (None, Some(rejected)) => outputs.rejected_frame(rejected)?,
+        (None, None) => outputs.rejects(&tx, segmenter.row_policy())?,
     }
     outputs.commit()?;
     super::note(

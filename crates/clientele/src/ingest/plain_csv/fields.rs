@@ -173,6 +173,7 @@ mod tests {
             keep_excluded: false,
             all_fields: None,
             header: Vec::new(),
+            customer_column: String::new(),
         }
     }
 

@@ -33,10 +33,12 @@ use rayon::prelude::*;
 
 mod blocks;
 mod fields;
+mod rejects;
 mod values;
 
 use self::blocks::BlockReader;
 use self::fields::{Field, field_text, next_field};
+use self::rejects::{BlockRejects, customer_rejection};
 use self::values::{TimeShape, parse_decimal, parse_time, time_shape};
 use crate::columns::AmountColumns;
 use crate::error::{PolarsContext, Result};
@@ -44,7 +46,7 @@ use crate::ingest::source::{DecimalSeparator, DelimitedFiles};
 use crate::ingest::{Transactions, id_of_text};
 use crate::rows::ids::{canonical_integer, order_key_of_text};
 use crate::rows::rules::{RowFacts, RowRules, micros_of};
-use crate::rows::{ExclusionReason, RowPolicy, RowStatus};
+use crate::rows::{ExclusionReason, RejectReason, RowPolicy, RowStatus};
 
 /// Bytes per block handed to one parsing task.
 pub(crate) const BLOCK_BYTES: usize = 4 << 20;
@@ -116,6 +118,8 @@ struct Settings {
     /// The columns as polars names them: every file's header must name them so (the check of
     /// the input's structure that reading once leaves to this reader).
     header: Vec<String>,
+    /// The customer id's column, blamed in the rows its value rejects.
+    customer_column: String,
 }
 
 /// The role columns, in the order odd rows keep them.
@@ -147,10 +151,12 @@ struct OddRow {
     fields: Vec<Option<String>>,
 }
 
-/// Rows a block produced: understood rows, odd ones, and the number of rows read.
+/// Rows a block produced: understood rows, odd ones, the rejected rows whose customer id
+/// decided their fate (when rejected rows are asked for), and the number of rows read.
 struct Parsed {
     rows: ParsedRows,
     odd: Vec<OddRow>,
+    rejected: Option<DataFrame>,
     lines: u64,
 }
 
@@ -190,6 +196,7 @@ pub(crate) fn accumulate<S: RowSink>(
             .rejects
             .then(|| tx.schema().iter_names().map(|n| n.to_string()).collect()),
         header: tx.schema().iter_names().map(|n| n.to_string()).collect(),
+        customer_column: columns.customer.clone(),
     };
     Some(run(tx, policy, files, &names, &settings, sink))
 }
@@ -201,7 +208,10 @@ struct OddRows<'a> {
     names: &'a [Option<&'a str>; ROLES],
     all_fields: Option<&'a [String]>,
     pending: Vec<OddRow>,
+    /// Rejected rows polars classified, in input order.
     rejects: Vec<DataFrame>,
+    /// Rejected rows the reader classified itself (see `rejects.rs`), in input order.
+    known: Vec<DataFrame>,
 }
 
 fn run<S: RowSink>(
@@ -219,6 +229,7 @@ fn run<S: RowSink>(
         all_fields: settings.all_fields.as_deref(),
         pending: Vec::new(),
         rejects: Vec::new(),
+        known: Vec::new(),
     };
     let mut reader = BlockReader::new(files, names, settings);
     let round = 2 * rayon::current_num_threads().max(1);
@@ -249,6 +260,10 @@ fn run<S: RowSink>(
                 let mut rows = seen_rows;
                 for block in previous.drain(..) {
                     acc.add_parsed(&block.rows)?;
+                    if let Some(mut rejected) = block.rejected {
+                        rejects::number_from(&mut rejected, rows)?;
+                        odd.known.push(rejected);
+                    }
                     odd.pending.extend(block.odd.into_iter().map(|mut r| {
                         r.row += rows + 1;
                         r
@@ -343,7 +358,10 @@ impl OddRows<'_> {
         if self.all_fields.is_none() {
             return Ok(None);
         }
-        let mut frames = std::mem::take(&mut self.rejects).into_iter();
+        // Both lists are in input order; merged by row number when both have rows.
+        let known = std::mem::take(&mut self.known);
+        let interleaved = !self.rejects.is_empty() && !known.is_empty();
+        let mut frames = std::mem::take(&mut self.rejects).into_iter().chain(known);
         let Some(mut all) = frames.next() else {
             // No odd row at all: the columns of an empty result.
             let empty = self.frame(&[])?;
@@ -354,6 +372,11 @@ impl OddRows<'_> {
         for frame in frames {
             all.vstack_mut_owned(frame)
                 .context(|| "collecting rejected rows".into())?;
+        }
+        if interleaved {
+            all = all
+                .sort(["reject_row"], SortMultipleOptions::default())
+                .context(|| "ordering rejected rows".into())?;
         }
         Ok(Some(all))
     }
@@ -374,6 +397,11 @@ fn parse_block(block: &Block, settings: &Settings) -> std::result::Result<Parsed
     };
     let mut odd = Vec::new();
     let (mut used, mut after_as_of, mut returns) = (0u64, 0u64, 0u64);
+    let (mut missing_customer, mut invalid_customer) = (0u64, 0u64);
+    let mut rejected = settings
+        .all_fields
+        .as_ref()
+        .map(|names| BlockRejects::new(names.len()));
     let (mut pos, mut lines) = (0, 0u64);
     while pos < bytes.len() {
         let line_start = pos;
@@ -399,6 +427,17 @@ fn parse_block(block: &Block, settings: &Settings) -> std::result::Result<Parsed
         lines += 1;
         let value = |role: usize| spans[role].as_ref().map(|f| field_text(text, f, settings.quote));
         let Some(row) = understand(&value, settings) else {
+            let customer = value(CUSTOMER);
+            if let Some(reason) = customer_rejection(customer.as_deref()) {
+                match reason {
+                    RejectReason::MissingCustomerId => missing_customer += 1,
+                    _ => invalid_customer += 1,
+                }
+                if let Some(rejected) = rejected.as_mut() {
+                    rejected.push(lines - 1, reason, customer, text, line_start, settings)?;
+                }
+                continue;
+            }
             odd.push(OddRow {
                 row: lines - 1,
                 roles: std::array::from_fn(|role| nonempty(value(role))),
@@ -430,8 +469,29 @@ fn parse_block(block: &Block, settings: &Settings) -> std::result::Result<Parsed
             after_as_of,
         ),
         (RowStatus::Excluded(ExclusionReason::Return).code(), returns),
+        (
+            RowStatus::Rejected(RejectReason::MissingCustomerId).code(),
+            missing_customer,
+        ),
+        (
+            RowStatus::Rejected(RejectReason::InvalidCustomerId).code(),
+            invalid_customer,
+        ),
     ];
-    Ok(Parsed { rows, odd, lines })
+    let rejected = match (rejected, &settings.all_fields) {
+        (Some(rejected), Some(names)) => Some(
+            rejected
+                .frame(names, &settings.customer_column)
+                .map_err(|e| format!("cannot collect rejected rows: {e}"))?,
+        ),
+        _ => None,
+    };
+    Ok(Parsed {
+        rows,
+        odd,
+        rejected,
+        lines,
+    })
 }
 
 /// A field's text as polars reads it: empty is missing.
