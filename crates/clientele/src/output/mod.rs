@@ -7,6 +7,7 @@
 mod staged;
 mod targets;
 
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::Path;
 
@@ -89,20 +90,26 @@ pub fn unguard_text(frame: &DataFrame) -> DataFrame {
     map_text(frame, |v| v.strip_prefix('\'').map(str::to_string))
 }
 
-fn map_text(frame: &DataFrame, f: impl Fn(&str) -> Option<String>) -> DataFrame {
+fn map_text(frame: &DataFrame, f: impl Fn(&str) -> Option<String> + Sync) -> DataFrame {
+    use rayon::prelude::*;
+    // Column by column in parallel; a value left as it is is not copied twice.
+    let mapped: Vec<(PlSmallStr, StringChunked)> = frame
+        .get_column_names_owned()
+        .into_par_iter()
+        .filter_map(|name| {
+            let text = frame.column(&name).ok()?.str().ok()?;
+            text.iter().flatten().any(|v| f(v).is_some()).then(|| {
+                let values = text
+                    .iter()
+                    .map(|v| v.map(|v| f(v).map_or(Cow::Borrowed(v), Cow::Owned)));
+                let mapped = StringChunked::from_iter_options(name.clone(), values);
+                (name, mapped)
+            })
+        })
+        .collect();
     let mut out = frame.clone();
-    for name in frame.get_column_names_owned() {
-        let Ok(column) = frame.column(&name) else { continue };
-        let Ok(text) = column.str() else { continue };
-        if !text.iter().flatten().any(|v| f(v).is_some()) {
-            continue;
-        }
-        let mapped: StringChunked = text
-            .iter()
-            .map(|v| v.map(|v| f(v).unwrap_or_else(|| v.to_string())))
-            .collect::<StringChunked>()
-            .with_name(name.clone());
-        let _ = out.replace(&name, mapped.into_column());
+    for (name, column) in mapped {
+        let _ = out.replace(&name, column.into_column());
     }
     out
 }
@@ -185,11 +192,13 @@ pub fn stage_frame(frame: &DataFrame, path: impl AsRef<Path>, format: OutputForm
 /// error whose kind is [`std::io::ErrorKind::BrokenPipe`].
 pub fn write_frame_to(frame: &DataFrame, mut writer: impl Write, format: OutputFormat) -> Result<()> {
     let mut frame = if format == OutputFormat::Csv {
+        // polars' CSV writer rechunks the slices it encodes, in parallel.
         guard_text(frame)
     } else {
-        frame.clone()
+        let mut frame = frame.clone();
+        frame.rechunk_mut();
+        frame
     };
-    frame.rechunk_mut();
     let result = match format {
         OutputFormat::Csv => CsvWriter::new(&mut writer)
             .include_header(true)

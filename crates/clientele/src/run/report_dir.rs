@@ -9,7 +9,7 @@ use polars::prelude::*;
 use crate::error::{PolarsContext, Result};
 use crate::ingest::Transactions;
 use crate::migration::{self, Migration};
-use crate::output::{OutputFormat, OutputSet, select_columns, stage_bytes, stage_frame};
+use crate::output::{OutputFormat, OutputSet, StagedFile, select_columns, stage_bytes, stage_frame};
 use crate::rows::RowPolicy;
 use crate::segmenter::Segmentation;
 use crate::summary::Summary;
@@ -122,34 +122,45 @@ impl ReportFiles {
     ///
     /// I/O and encoding errors.
     pub fn stage(&self, dir: &Path, result: &Segmentation, set: &mut OutputSet) -> Result<()> {
-        for name in self.names(result) {
-            let path = dir.join(&name);
-            let staged = match name.as_str() {
-                "summary.md" => stage_bytes(&path, self.summary.to_markdown().as_bytes())?,
-                "summary.json" => stage_bytes(&path, self.summary.to_json().as_bytes())?,
-                "report.html" => stage_bytes(&path, self.summary.to_html().as_bytes())?,
-                "rejects.csv" => stage_frame(
-                    self.rejects.as_ref().expect("named when present"),
-                    &path,
-                    OutputFormat::Csv,
-                )?,
-                "migration.csv" => stage_frame(
-                    self.changes.as_ref().expect("named when present"),
-                    &path,
-                    OutputFormat::Csv,
-                )?,
-                "cluster_model.json" => {
-                    let model = &result.clusters.as_ref().expect("named when present").model;
-                    stage_bytes(&path, model.to_json().as_bytes())?
-                }
-                _ => match &self.columns {
-                    Some(names) => stage_frame(&select_columns(&result.frame, names)?, &path, self.format)?,
-                    None => stage_frame(&result.frame, &path, self.format)?,
-                },
-            };
-            set.push(staged);
+        use rayon::prelude::*;
+        // Each file is encoded on its own (the rejected rows can be most of the work).
+        let staged: Vec<Result<StagedFile>> = self
+            .names(result)
+            .par_iter()
+            .map(|name| self.stage_file(dir, name, result))
+            .collect();
+        for file in staged {
+            set.push(file?);
         }
         Ok(())
+    }
+
+    /// Stages the file `name` of the directory.
+    fn stage_file(&self, dir: &Path, name: &str, result: &Segmentation) -> Result<StagedFile> {
+        let path = dir.join(name);
+        Ok(match name {
+            "summary.md" => stage_bytes(&path, self.summary.to_markdown().as_bytes())?,
+            "summary.json" => stage_bytes(&path, self.summary.to_json().as_bytes())?,
+            "report.html" => stage_bytes(&path, self.summary.to_html().as_bytes())?,
+            "rejects.csv" => stage_frame(
+                self.rejects.as_ref().expect("named when present"),
+                &path,
+                OutputFormat::Csv,
+            )?,
+            "migration.csv" => stage_frame(
+                self.changes.as_ref().expect("named when present"),
+                &path,
+                OutputFormat::Csv,
+            )?,
+            "cluster_model.json" => {
+                let model = &result.clusters.as_ref().expect("named when present").model;
+                stage_bytes(&path, model.to_json().as_bytes())?
+            }
+            _ => match &self.columns {
+                Some(names) => stage_frame(&select_columns(&result.frame, names)?, &path, self.format)?,
+                None => stage_frame(&result.frame, &path, self.format)?,
+            },
+        })
     }
 
     /// Writes the files into `dir` and puts them in place together (see

@@ -398,10 +398,7 @@ fn parse_block(block: &Block, settings: &Settings) -> std::result::Result<Parsed
     let mut odd = Vec::new();
     let (mut used, mut after_as_of, mut returns) = (0u64, 0u64, 0u64);
     let (mut missing_customer, mut invalid_customer) = (0u64, 0u64);
-    let mut rejected = settings
-        .all_fields
-        .as_ref()
-        .map(|names| BlockRejects::new(names.len()));
+    let mut rejected = settings.all_fields.as_deref().map(BlockRejects::new);
     let (mut pos, mut lines) = (0, 0u64);
     while pos < bytes.len() {
         let line_start = pos;
@@ -434,6 +431,7 @@ fn parse_block(block: &Block, settings: &Settings) -> std::result::Result<Parsed
                     _ => invalid_customer += 1,
                 }
                 if let Some(rejected) = rejected.as_mut() {
+                    let customer = customer.as_deref();
                     rejected.push(lines - 1, reason, customer, text, line_start, settings)?;
                 }
                 continue;
@@ -478,13 +476,13 @@ fn parse_block(block: &Block, settings: &Settings) -> std::result::Result<Parsed
             invalid_customer,
         ),
     ];
-    let rejected = match (rejected, &settings.all_fields) {
-        (Some(rejected), Some(names)) => Some(
+    let rejected = match rejected {
+        Some(rejected) => Some(
             rejected
-                .frame(names, &settings.customer_column)
+                .frame(&settings.customer_column)
                 .map_err(|e| format!("cannot collect rejected rows: {e}"))?,
         ),
-        _ => None,
+        None => None,
     };
     Ok(Parsed {
         rows,

@@ -9,8 +9,6 @@
 //!
 //! [`Transactions::rejected_rows`]: crate::ingest::Transactions::rejected_rows
 
-use std::borrow::Cow;
-
 use polars::prelude::*;
 
 use super::Settings;
@@ -27,21 +25,25 @@ pub(super) fn customer_rejection(customer: Option<&str>) -> Option<RejectReason>
     }
 }
 
-/// The rejected rows of one block, column by column (text borrowed from the block).
-pub(super) struct BlockRejects<'t> {
+/// The rejected rows of one block, column by column.
+pub(super) struct BlockRejects {
     rows: Vec<IdxSize>,
     reasons: Vec<&'static str>,
-    values: Vec<Option<Cow<'t, str>>>,
-    fields: Vec<Vec<Option<Cow<'t, str>>>>,
+    values: StringChunkedBuilder,
+    fields: Vec<StringChunkedBuilder>,
 }
 
-impl<'t> BlockRejects<'t> {
-    pub(super) fn new(columns: usize) -> Self {
+impl BlockRejects {
+    /// Rejected rows with the columns `names`.
+    pub(super) fn new(names: &[String]) -> Self {
         BlockRejects {
             rows: Vec::new(),
             reasons: Vec::new(),
-            values: Vec::new(),
-            fields: (0..columns).map(|_| Vec::new()).collect(),
+            values: StringChunkedBuilder::new("reject_value".into(), 0),
+            fields: names
+                .iter()
+                .map(|name| StringChunkedBuilder::new(name.into(), 0))
+                .collect(),
         }
     }
 
@@ -51,8 +53,8 @@ impl<'t> BlockRejects<'t> {
         &mut self,
         row: u64,
         reason: RejectReason,
-        value: Option<Cow<'t, str>>,
-        text: &'t str,
+        value: Option<&str>,
+        text: &str,
         start: usize,
         settings: &Settings,
     ) -> std::result::Result<(), String> {
@@ -61,36 +63,26 @@ impl<'t> BlockRejects<'t> {
         for column in &mut self.fields {
             let field = next_field(bytes, pos, settings)?;
             let value = field_text(text, &field, settings.quote);
-            column.push((!value.is_empty()).then_some(value));
+            column.append_option((!value.is_empty()).then_some(value));
             pos = field.next;
         }
         self.rows.push(row as IdxSize);
         self.reasons.push(reason.as_str());
-        self.values.push(value.filter(|v| !v.is_empty()));
+        self.values.append_option(value.filter(|v| !v.is_empty()));
         Ok(())
     }
 
     /// The rejected rows as [`crate::ingest::Transactions::rejected_rows`] has them, numbered
     /// within the block (0-based; see [`number_from`]).
-    pub(super) fn frame(self, names: &[String], customer: &str) -> PolarsResult<DataFrame> {
+    pub(super) fn frame(self, customer: &str) -> PolarsResult<DataFrame> {
         let n = self.rows.len();
-        let text = |name: &str, values: Vec<Option<Cow<'t, str>>>| {
-            StringChunked::from_iter_options(name.into(), values.into_iter())
-                .into_series()
-                .into_column()
-        };
         let mut columns = vec![
             Column::new("reject_row".into(), self.rows),
             Column::new("reject_reason".into(), self.reasons),
             Column::new("reject_column".into(), vec![customer; n]),
-            text("reject_value", self.values),
+            self.values.finish().into_column(),
         ];
-        columns.extend(
-            names
-                .iter()
-                .zip(self.fields)
-                .map(|(name, values)| text(name, values)),
-        );
+        columns.extend(self.fields.into_iter().map(|b| b.finish().into_column()));
         DataFrame::new(n, columns)
     }
 }
