@@ -166,10 +166,16 @@ fn note_clv_diagnostics(g: &GlobalArgs, clv: &clientele::clv::ClvResult) {
     if let Some(comparison) = &clv.model.comparison
         && let Some(chosen) = comparison.models.iter().find(|m| m.chosen)
     {
-        note(g, &format!("lifetime value: --clv-model auto chose {}", chosen.model));
+        note(
+            g,
+            &format!("lifetime value: --clv-model auto chose {}", chosen.model),
+        );
     }
     for d in &clv.diagnostics {
-        note(g, &format!("lifetime value, warning {}: {}", d.code.name(), d.message));
+        note(
+            g,
+            &format!("lifetime value, warning {}: {}", d.code.name(), d.message),
+        );
     }
 }
 

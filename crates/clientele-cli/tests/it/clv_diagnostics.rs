@@ -41,7 +41,10 @@ fn diagnostics_and_the_model_comparison_reach_every_output() {
         .iter()
         .find(|d| d["code"] == "few_repeat_buyers")
         .unwrap_or_else(|| panic!("{diagnostics:?}"));
-    assert!(few["message"].as_str().unwrap().contains("fewer than 100"), "{few}");
+    assert!(
+        few["message"].as_str().unwrap().contains("fewer than 100"),
+        "{few}"
+    );
     let comparison = &json["clv"]["model"]["comparison"];
     assert_eq!(comparison["criterion"], "bic", "no holdout: BIC");
     let models = comparison["models"].as_array().unwrap();
@@ -51,7 +54,10 @@ fn diagnostics_and_the_model_comparison_reach_every_output() {
     assert!(json["clv"]["model"]["spend_frequency_correlation"].is_number());
 
     let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
-    assert!(html.contains("<b>Warning <code>few_repeat_buyers</code></b>"), "no diagnostic in the report");
+    assert!(
+        html.contains("<b>Warning <code>few_repeat_buyers</code></b>"),
+        "no diagnostic in the report"
+    );
     assert!(html.contains("<h3>Model comparison</h3>"));
     let markdown = std::fs::read_to_string(out_dir.join("summary.md")).unwrap();
     assert!(markdown.contains("**Warning `few_repeat_buyers`**"));
@@ -62,7 +68,8 @@ fn diagnostics_and_the_model_comparison_reach_every_output() {
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "{stderr}");
     assert!(
-        stderr.contains("MBG/NBD (purchases and dropout)") && stderr.contains("**Warning `few_repeat_buyers`**"),
+        stderr.contains("MBG/NBD (purchases and dropout)")
+            && stderr.contains("**Warning `few_repeat_buyers`**"),
         "{stderr}"
     );
 }

@@ -206,7 +206,10 @@ pub(crate) fn choose(
         return Err(first_error.unwrap_or_else(|| Error::Clv {
             detail: format!(
                 "no model could predict the holdout: {}",
-                rows.iter().filter_map(|r| r.error.clone()).collect::<Vec<_>>().join("; ")
+                rows.iter()
+                    .filter_map(|r| r.error.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ")
             ),
         }));
     };

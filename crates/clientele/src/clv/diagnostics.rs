@@ -142,8 +142,16 @@ pub fn diagnose(
 /// The `no_dropout` message of a transaction model whose dropout is below [`NO_DROPOUT_BELOW`].
 fn no_dropout(model: &FittedTransactions, unit: TimeUnit) -> Option<String> {
     let (what, value, params) = match model {
-        FittedTransactions::BgNbd(m) => ("a/(a+b), the mean probability of dropping out at a purchase,", m.a / (m.a + m.b), (m.a, m.b, "a", "b")),
-        FittedTransactions::MbgNbd(m) => ("a/(a+b), the mean probability of dropping out at a purchase,", m.a / (m.a + m.b), (m.a, m.b, "a", "b")),
+        FittedTransactions::BgNbd(m) => (
+            "a/(a+b), the mean probability of dropping out at a purchase,",
+            m.a / (m.a + m.b),
+            (m.a, m.b, "a", "b"),
+        ),
+        FittedTransactions::MbgNbd(m) => (
+            "a/(a+b), the mean probability of dropping out at a purchase,",
+            m.a / (m.a + m.b),
+            (m.a, m.b, "a", "b"),
+        ),
         FittedTransactions::ParetoNbd(m) => {
             let year = 365.25 / unit.days();
             (
@@ -209,4 +217,194 @@ fn holdout_bias(h: &HoldoutCheck) -> Option<String> {
             format_share(HOLDOUT_BIAS)
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::clv::{BgNbd, GammaGamma, MbgNbd, ParetoNbd};
+
+    fn fit(converged: bool) -> FitReport {
+        FitReport {
+            names: vec!["r", "alpha", "a", "b"],
+            params: vec![1.0; 4],
+            std_errors: vec![None; 4],
+            log_likelihood: -100.0,
+            customers: 1_000,
+            iterations: 1_000,
+            penalty: 0.0,
+            termination: "MaxItersReached".into(),
+            notes: Vec::new(),
+            converged,
+            max_gradient: if converged { 1e-8 } else { 3e-3 },
+        }
+    }
+
+    fn model(transactions: FittedTransactions) -> ClvModel {
+        ClvModel {
+            transactions,
+            transaction_fit: fit(true),
+            spend: GammaGamma {
+                p: 6.25,
+                q: 3.74,
+                gamma: 15.44,
+            },
+            spend_fit: fit(true),
+            spend_excluded: 0,
+            spend_frequency_correlation: Some(0.11),
+            comparison: None,
+        }
+    }
+
+    fn facts(repeat_buyers: usize) -> SummaryFacts {
+        SummaryFacts {
+            customers: 2_357,
+            repeat_buyers,
+            repeat_purchases: 1_000.0,
+            calibration_end: NaiveDate::from_ymd_opt(1997, 9, 30).unwrap(),
+            holdout_end: None,
+            first_purchase_after_calibration: 0,
+        }
+    }
+
+    fn holdout(predicted_total: f64, actual_total: f64) -> HoldoutCheck {
+        HoldoutCheck {
+            length: 39.0,
+            actual_total,
+            predicted_total,
+            mean_absolute_error: 0.5,
+            by_frequency: Vec::new(),
+        }
+    }
+
+    fn codes(model: &ClvModel, repeat: usize, h: Option<&HoldoutCheck>) -> Vec<DiagnosticCode> {
+        diagnose(model, &facts(repeat), h, TimeUnit::Week)
+            .iter()
+            .map(|d| d.code)
+            .collect()
+    }
+
+    const CDNOW_BG: BgNbd = BgNbd {
+        r: 0.243,
+        alpha: 4.414,
+        a: 0.793,
+        b: 2.426,
+    };
+
+    #[test]
+    fn a_sound_fit_has_none() {
+        let m = model(FittedTransactions::BgNbd(CDNOW_BG));
+        assert_eq!(codes(&m, 946, Some(&holdout(1_653.4, 1_882.0))), []);
+    }
+
+    #[test]
+    fn no_dropout_at_each_models_limit() {
+        // Online Retail's BG/NBD (issue 14): a = 3.7e-7, b = 16,416.
+        let bg = BgNbd {
+            a: 3.7e-7,
+            b: 16_416.0,
+            ..CDNOW_BG
+        };
+        assert_eq!(
+            codes(&model(FittedTransactions::BgNbd(bg)), 946, None),
+            [DiagnosticCode::NoDropout]
+        );
+        let mbg = MbgNbd {
+            r: 0.76,
+            alpha: 9.77,
+            a: 1e-3,
+            b: 1.5,
+        };
+        // a/(a+b) = 6.7e-4 is below 1e-3; a = 2e-3 (1.3e-3) is not.
+        assert_eq!(
+            codes(&model(FittedTransactions::MbgNbd(mbg)), 946, None),
+            [DiagnosticCode::NoDropout]
+        );
+        let mbg = MbgNbd { a: 2e-3, ..mbg };
+        assert_eq!(codes(&model(FittedTransactions::MbgNbd(mbg)), 946, None), []);
+        // Pareto/NBD: the share gone within a year (52.18 weeks), 1 − (β/(β+52.18))ˢ.
+        let pareto = ParetoNbd {
+            r: 0.76,
+            alpha: 9.77,
+            s: 5.4e-8,
+            beta: 285.8,
+        };
+        let m = model(FittedTransactions::ParetoNbd(pareto));
+        let d = diagnose(&m, &facts(946), None, TimeUnit::Week);
+        assert_eq!(d[0].code, DiagnosticCode::NoDropout);
+        assert!(
+            d[0].message.contains("s = 5.4000e-8") && d[0].message.contains("is 9.055e-9"),
+            "{}",
+            d[0].message
+        );
+        let published = ParetoNbd {
+            r: 0.553,
+            alpha: 10.578,
+            s: 0.606,
+            beta: 11.669,
+        };
+        assert_eq!(
+            codes(&model(FittedTransactions::ParetoNbd(published)), 946, None),
+            []
+        );
+    }
+
+    #[test]
+    fn not_converged_names_the_fit() {
+        let mut m = model(FittedTransactions::BgNbd(CDNOW_BG));
+        m.spend_fit = fit(false);
+        let d = diagnose(&m, &facts(946), None, TimeUnit::Week);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].code, DiagnosticCode::NotConverged);
+        assert!(
+            d[0].message
+                .starts_with("the Gamma-Gamma fit stopped after 1000 iterations (MaxItersReached)")
+        );
+    }
+
+    #[test]
+    fn few_repeat_buyers_below_100() {
+        let m = model(FittedTransactions::BgNbd(CDNOW_BG));
+        assert_eq!(codes(&m, 99, None), [DiagnosticCode::FewRepeatBuyers]);
+        assert_eq!(codes(&m, 100, None), []);
+    }
+
+    #[test]
+    fn spend_frequency_correlation_above_0_3_either_sign() {
+        let mut m = model(FittedTransactions::BgNbd(CDNOW_BG));
+        for (rho, flagged) in [(0.3, false), (0.31, true), (-0.45, true), (-0.2, false)] {
+            m.spend_frequency_correlation = Some(rho);
+            let expected: &[DiagnosticCode] = if flagged {
+                &[DiagnosticCode::SpendFrequencyCorrelated]
+            } else {
+                &[]
+            };
+            assert_eq!(codes(&m, 946, None), expected, "{rho}");
+        }
+    }
+
+    #[test]
+    fn holdout_bias_outside_20_percent() {
+        let m = model(FittedTransactions::BgNbd(CDNOW_BG));
+        for (predicted, actual, flagged) in [
+            (2_813.6, 3_791.0, true),
+            (80.0, 100.0, false),
+            (79.9, 100.0, true),
+            (120.0, 100.0, false),
+            (120.1, 100.0, true),
+            (1.0, 0.0, true),
+            (0.0, 0.0, false),
+        ] {
+            let d = diagnose(&m, &facts(946), Some(&holdout(predicted, actual)), TimeUnit::Week);
+            assert_eq!(!d.is_empty(), flagged, "{predicted} / {actual}: {d:?}");
+        }
+        let d = diagnose(&m, &facts(946), Some(&holdout(2_813.6, 3_791.0)), TimeUnit::Week);
+        assert!(
+            d[0].message.starts_with("the model under-predicts the holdout: 2813.6 repeat purchases predicted against 3,791 actual (25.8 % off"),
+            "{}",
+            d[0].message
+        );
+    }
 }

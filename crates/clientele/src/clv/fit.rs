@@ -230,7 +230,11 @@ pub(crate) fn maximize<L: Likelihood>(
         penalty,
         last: std::sync::Mutex::new(None),
     };
-    let max_gradient = problem.compute(&theta).1.iter().fold(0.0, |m: f64, g| m.max(g.abs()));
+    let max_gradient = problem
+        .compute(&theta)
+        .1
+        .iter()
+        .fold(0.0, |m: f64, g| m.max(g.abs()));
     Ok(FitReport {
         converged: termination != TerminationReason::MaxItersReached && max_gradient <= GRADIENT_TOLERANCE,
         max_gradient,

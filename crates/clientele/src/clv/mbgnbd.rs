@@ -132,7 +132,11 @@ mod tests {
     #[test]
     fn analytic_gradient_matches_finite_differences() {
         let h = MbgHistories(histories());
-        for p in [[0.4, 5.0, 0.9, 2.1], [2.5, 11.0, 0.05, 7.0], [0.25, 4.4, 3.0, 0.4]] {
+        for p in [
+            [0.4, 5.0, 0.9, 2.1],
+            [2.5, 11.0, 0.05, 7.0],
+            [0.25, 4.4, 3.0, 0.4],
+        ] {
             let (_, g) = ll_and_grad(&h, &p);
             for j in 0..4 {
                 let e = 1e-6 * p[j];

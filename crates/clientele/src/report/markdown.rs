@@ -599,7 +599,9 @@ fn clv_comparison_into(out: &mut String, m: &ModelComparison) -> std::fmt::Resul
             out,
             "| {} | {} | {} | {} | {} | {totals} | {} |",
             row.model,
-            row.error.as_ref().map_or(params.join(", "), |e| format!("failed: {}", cell(e))),
+            row.error
+                .as_ref()
+                .map_or(params.join(", "), |e| format!("failed: {}", cell(e))),
             num(row.log_likelihood, 2),
             num(row.bic, 2),
             num(row.holdout_rmse, 4),

@@ -92,7 +92,10 @@ fn mbgnbd_matches_lifetimes_modified_beta_geo_fitter_on_cdnow() {
     };
     let fit = &result.model.transaction_fit;
     assert!(fit.converged && fit.notes.is_empty(), "{fit:?}");
-    assert!(fit.std_errors.iter().all(|se| se.is_some_and(|s| s > 0.0)), "{fit:?}");
+    assert!(
+        fit.std_errors.iter().all(|se| se.is_some_and(|s| s > 0.0)),
+        "{fit:?}"
+    );
     let ours = [m.r, m.alpha, m.a, m.b];
     let (printed, table) = lifetimes(&python, &result, "mbgnbd", &ours);
     let (theirs, ll_theirs, ll_ours_by_lifetimes) = (&printed[..4], printed[4], printed[5]);
@@ -153,7 +156,10 @@ fn clv_follows_lifetimes_when_the_conventions_are_aligned() {
     let month = clv::DAYS_PER_MONTH / 7.0;
     let horizon = 12.0 * month;
     assert_eq!((horizon / month).ceil(), 12.0);
-    let p = params(TransactionModel::BgNbd).horizon(horizon).discount(0.01).margin(1.0);
+    let p = params(TransactionModel::BgNbd)
+        .horizon(horizon)
+        .discount(0.01)
+        .margin(1.0);
     let result = clv::run(&tx, &p.check().unwrap()).unwrap();
     let FittedTransactions::BgNbd(bg) = result.model.transactions else {
         panic!("not BG/NBD")
@@ -219,7 +225,11 @@ fn auto_chooses_by_holdout_error_and_says_so() {
     let single = clv::run(&tx, &params(TransactionModel::BgNbd).check().unwrap()).unwrap();
     let actual = column(&single.frame, "frequency_holdout");
     let predicted = column(&single.frame, "expected_purchases_holdout");
-    let rmse = (actual.iter().zip(&predicted).map(|(a, p)| (a - p).powi(2)).sum::<f64>()
+    let rmse = (actual
+        .iter()
+        .zip(&predicted)
+        .map(|(a, p)| (a - p).powi(2))
+        .sum::<f64>()
         / actual.len() as f64)
         .sqrt();
     assert!(relative(comparison.models[0].holdout_rmse.unwrap(), rmse) < 1e-12);
@@ -227,7 +237,12 @@ fn auto_chooses_by_holdout_error_and_says_so() {
     // The published fit: BG/NBD's log-likelihood, BIC = 4 ln 2357 − 2 ln L.
     let bg = &comparison.models[0];
     assert!((bg.log_likelihood.unwrap() - single.model.transaction_fit.log_likelihood).abs() < 1e-9);
-    assert!(relative(bg.bic.unwrap(), 4.0 * 2_357f64.ln() - 2.0 * bg.log_likelihood.unwrap()) < 1e-15);
+    assert!(
+        relative(
+            bg.bic.unwrap(),
+            4.0 * 2_357f64.ln() - 2.0 * bg.log_likelihood.unwrap()
+        ) < 1e-15
+    );
 
     // Without a holdout: by BIC.
     let no_holdout = ClvParams::new()
@@ -236,7 +251,11 @@ fn auto_chooses_by_holdout_error_and_says_so() {
     let result = clv::run(&tx, &no_holdout.check().unwrap()).unwrap();
     let comparison = result.model.comparison.unwrap();
     assert_eq!(comparison.criterion, clv::choose::Criterion::Bic);
-    let best = comparison.models.iter().map(|m| m.bic.unwrap()).fold(f64::INFINITY, f64::min);
+    let best = comparison
+        .models
+        .iter()
+        .map(|m| m.bic.unwrap())
+        .fold(f64::INFINITY, f64::min);
     assert!(comparison.models.iter().any(|m| m.chosen && m.bic == Some(best)));
     assert!(comparison.models.iter().all(|m| m.holdout_rmse.is_none()));
 }
@@ -246,6 +265,18 @@ fn cdnow_fits_raise_no_diagnostic_and_the_correlation_is_pearsons() {
     let Some(tx) = cdnow_sample() else { return };
     let result = clv::run(&tx, &params(TransactionModel::BgNbd).check().unwrap()).unwrap();
     assert!(result.diagnostics.is_empty(), "{:?}", result.diagnostics);
+    // Converged well within the tolerance of `not_converged` (1e-4): about 1e-8.
+    for m in [
+        TransactionModel::MbgNbd,
+        TransactionModel::ParetoNbd,
+        TransactionModel::BgNbd,
+    ] {
+        let r = clv::run(&tx, &params(m).check().unwrap()).unwrap();
+        for fit in [&r.model.transaction_fit, &r.model.spend_fit] {
+            assert!(fit.converged && fit.max_gradient < 1e-6, "{m:?}: {fit:?}");
+        }
+        assert!(r.diagnostics.is_empty(), "{m:?}: {:?}", r.diagnostics);
+    }
     let (x, m) = (
         column(&result.frame, "frequency"),
         column(&result.frame, "monetary_value"),
@@ -264,7 +295,9 @@ fn cdnow_fits_raise_no_diagnostic_and_the_correlation_is_pearsons() {
 
 #[test]
 fn a_short_holdout_with_the_christmas_peak_is_flagged_on_online_retail() {
-    let Some(datasets) = support::datasets() else { return };
+    let Some(datasets) = support::datasets() else {
+        return;
+    };
     let tx = ingest::scan(
         datasets.join("online_retail/online_retail.csv.gz"),
         &IngestOptions::default(),
@@ -275,8 +308,16 @@ fn a_short_holdout_with_the_christmas_peak_is_flagged_on_online_retail() {
         .holdout_end(NaiveDate::from_ymd_opt(2011, 12, 9).unwrap());
     let result = clv::run(&tx, &p.check().unwrap()).unwrap();
     let codes: Vec<DiagnosticCode> = result.diagnostics.iter().map(|d| d.code).collect();
-    assert!(codes.contains(&DiagnosticCode::NoDropout), "{:?}", result.diagnostics);
-    assert!(codes.contains(&DiagnosticCode::HoldoutBias), "{:?}", result.diagnostics);
+    assert!(
+        codes.contains(&DiagnosticCode::NoDropout),
+        "{:?}",
+        result.diagnostics
+    );
+    assert!(
+        codes.contains(&DiagnosticCode::HoldoutBias),
+        "{:?}",
+        result.diagnostics
+    );
     let h = result.holdout.unwrap();
     assert!(h.predicted_total / h.actual_total < 0.8, "{h:?}");
 }
