@@ -83,6 +83,25 @@ pub struct ComparedModel {
     pub error: Option<String>,
 }
 
+impl ComparedModel {
+    /// "r 0.2426, alpha 4.4136, a 9.202e-8, b 4.101e4": each estimate with 4 decimals, or in
+    /// scientific notation when it is below 0.001 or from 100,000 (a fit at a limit).
+    pub fn described_params(&self) -> String {
+        self.names
+            .iter()
+            .zip(&self.params)
+            .map(|(name, v)| {
+                if (1e-3..1e5).contains(&v.abs()) {
+                    format!("{name} {v:.4}")
+                } else {
+                    format!("{name} {v:.3e}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// Fits one transaction model (not [`TransactionModel::Auto`]) to the histories.
 ///
 /// # Errors

@@ -96,12 +96,18 @@ pub fn diagnose(
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let mut push = |code, message: String| out.push(Diagnostic { code, message });
-    if let Some(message) = no_dropout(&model.transactions, unit) {
+    // With `auto` the models were compared already.
+    let compare = if model.comparison.is_some() {
+        ""
+    } else {
+        "compare the models (--clv-model auto), "
+    };
+    if let Some(message) = no_dropout(&model.transactions, unit, compare) {
         push(DiagnosticCode::NoDropout, message);
     }
     let label = model.transactions.label();
     for (what, fit) in [(label, &model.transaction_fit), ("Gamma-Gamma", &model.spend_fit)] {
-        if let Some(message) = not_converged(what, fit) {
+        if let Some(message) = not_converged(what, fit, compare) {
             push(DiagnosticCode::NotConverged, message);
         }
     }
@@ -111,7 +117,7 @@ pub fn diagnose(
             format!(
                 "only {} of {} customers made a repeat purchase by {} (fewer than {FEW_REPEAT_BUYERS}): the \
                  dropout parameters and the whole spend model are estimated from repeat buyers alone, so their \
-                 estimates are loose (see the standard errors) and may sit at a limit. Use a longer calibration \
+                 estimates are loose (see the standard errors) and may sit at a limit. What to do: use a longer calibration \
                  period, more customers, or read CLV as a rough ranking only.",
                 format_count(facts.repeat_buyers as u64),
                 format_count(facts.customers as u64),
@@ -128,19 +134,19 @@ pub fn diagnose(
                 "Pearson's correlation of frequency and mean spend among the repeat buyers is {rho:.3} (|r| above \
                  {SPEND_FREQUENCY_CORRELATION}): Gamma-Gamma assumes a customer's spend per purchase does not \
                  depend on how often the customer buys, so the expected spends, and CLV, are biased for the most \
-                 and the least frequent buyers. Read CLV with care, or segment customers by frequency before \
+                 and the least frequent buyers. What to do: read CLV with care, or segment customers by frequency before \
                  comparing values."
             ),
         );
     }
-    if let Some(message) = holdout.and_then(holdout_bias) {
+    if let Some(message) = holdout.and_then(|h| holdout_bias(h, compare)) {
         push(DiagnosticCode::HoldoutBias, message);
     }
     out
 }
 
 /// The `no_dropout` message of a transaction model whose dropout is below [`NO_DROPOUT_BELOW`].
-fn no_dropout(model: &FittedTransactions, unit: TimeUnit) -> Option<String> {
+fn no_dropout(model: &FittedTransactions, unit: TimeUnit, compare: &str) -> Option<String> {
     let (what, value, params) = match model {
         FittedTransactions::BgNbd(m) => (
             "a/(a+b), the mean probability of dropping out at a purchase,",
@@ -164,11 +170,11 @@ fn no_dropout(model: &FittedTransactions, unit: TimeUnit) -> Option<String> {
     (value < NO_DROPOUT_BELOW).then(|| {
         format!(
             "{} fit: {} = {:.4e}, {} = {:.4e}, so {what} is {value:.3e} (below {NO_DROPOUT_BELOW}): the model sees \
-             almost no customer leaving, P(alive) is close to 1 for nearly everyone, the lifecycle stages \
+             almost no customer leaving, P(alive) is close to 1 for nearly everyone, lifecycle stages from P(alive) \
              show few lapsing or lost customers and CLV assumes customers keep buying. This is where the \
              likelihood of these data is highest, not a numerical accident: the calibration window may be too \
-             short for lapses to show. Compare the models (--clv-model auto), lengthen the calibration period, \
-             and judge churn by recency (the RFM segments) rather than P(alive).",
+             short for lapses to show. What to do: {compare}lengthen the calibration period, and judge \
+             churn by recency (the RFM segments) rather than P(alive).",
             model.label(),
             params.2,
             params.0,
@@ -179,20 +185,20 @@ fn no_dropout(model: &FittedTransactions, unit: TimeUnit) -> Option<String> {
 }
 
 /// The `not_converged` message of a fit that stopped before a maximum.
-fn not_converged(what: &str, fit: &FitReport) -> Option<String> {
+fn not_converged(what: &str, fit: &FitReport, compare: &str) -> Option<String> {
     (!fit.converged).then(|| {
         format!(
             "the {what} fit stopped after {} iterations ({}) with a gradient of {:.2e} (more than \
              {GRADIENT_TOLERANCE}): the estimates are not a maximum of the likelihood and the predictions may \
-             change if it is fitted again. Try a small penalty (--penalty 0.001), a longer calibration period, \
-             or another model (--clv-model auto).",
+             change if it is fitted again. What to do: {compare}try a small penalty (--penalty 0.001) or a longer \
+             calibration period.",
             fit.iterations, fit.termination, fit.max_gradient
         )
     })
 }
 
 /// The `holdout_bias` message when predicted / actual holdout purchases is outside 1 ± [`HOLDOUT_BIAS`].
-fn holdout_bias(h: &HoldoutCheck) -> Option<String> {
+fn holdout_bias(h: &HoldoutCheck, compare: &str) -> Option<String> {
     let ratio = h.predicted_total / h.actual_total;
     let biased = if h.actual_total > 0.0 {
         (ratio - 1.0).abs() > HOLDOUT_BIAS
@@ -205,8 +211,8 @@ fn holdout_bias(h: &HoldoutCheck) -> Option<String> {
             "the model {direction}-predicts the holdout: {:.1} repeat purchases predicted against {} actual \
              ({} off, more than {}): predictions over the horizon are likely off in the same direction. A \
              holdout with a seasonal peak (or trough) that the calibration period does not contain is a common \
-             cause; compare the models (--clv-model auto), move the calibration end so that both windows \
-             cover comparable seasons, or scale expectations accordingly.",
+             cause. What to do: {compare}move the calibration end so that both windows cover comparable \
+             seasons, or scale expectations accordingly.",
             h.predicted_total,
             format_count(h.actual_total.round() as u64),
             if h.actual_total > 0.0 {

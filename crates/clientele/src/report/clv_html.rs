@@ -37,13 +37,7 @@ pub(super) fn comparison(out: &mut String, m: &ModelComparison) -> std::fmt::Res
     for row in &m.models {
         let params = match &row.error {
             Some(e) => format!("failed: {}", escape(e)),
-            None => row
-                .names
-                .iter()
-                .zip(&row.params)
-                .map(|(n, v)| format!("{n} {v:.4}"))
-                .collect::<Vec<_>>()
-                .join(", "),
+            None => row.described_params(),
         };
         writeln!(
             out,

@@ -585,12 +585,6 @@ fn clv_comparison_into(out: &mut String, m: &ModelComparison) -> std::fmt::Resul
     )?;
     let num = |v: Option<f64>, decimals: usize| v.map_or("–".to_string(), |v| format!("{v:.decimals$}"));
     for row in &m.models {
-        let params: Vec<String> = row
-            .names
-            .iter()
-            .zip(&row.params)
-            .map(|(n, v)| format!("{n} {v:.4}"))
-            .collect();
         let totals = match (row.holdout_predicted, row.holdout_actual) {
             (Some(p), Some(a)) => format!("{p:.1} / {}", format_number(a)),
             _ => "–".to_string(),
@@ -601,7 +595,7 @@ fn clv_comparison_into(out: &mut String, m: &ModelComparison) -> std::fmt::Resul
             row.model,
             row.error
                 .as_ref()
-                .map_or(params.join(", "), |e| format!("failed: {}", cell(e))),
+                .map_or_else(|| row.described_params(), |e| format!("failed: {}", cell(e))),
             num(row.log_likelihood, 2),
             num(row.bic, 2),
             num(row.holdout_rmse, 4),
