@@ -154,7 +154,29 @@ pub fn run_segmentation(
             clientele::report::clusters_markdown(&clusters.summary()).trim_end(),
         );
     }
+    if let Some(clv) = &result.clv {
+        note_clv_diagnostics(g, clv);
+    }
     Ok((segmenter, tx, result))
+}
+
+/// Prints the lifetime-value diagnostics and `auto`'s model choice on stderr (the `clv`
+/// subcommand prints them within its whole summary).
+fn note_clv_diagnostics(g: &GlobalArgs, clv: &clientele::clv::ClvResult) {
+    if let Some(comparison) = &clv.model.comparison
+        && let Some(chosen) = comparison.models.iter().find(|m| m.chosen)
+    {
+        note(
+            g,
+            &format!("lifetime value: --clv-model auto chose {}", chosen.model),
+        );
+    }
+    for d in &clv.diagnostics {
+        note(
+            g,
+            &format!("lifetime value, warning {}: {}", d.code.name(), d.message),
+        );
+    }
 }
 
 /// Scans the input and aggregates customers under a spinner, then prints the row account.

@@ -2,6 +2,7 @@
 
 mod browser;
 mod cli;
+mod clv_diagnostics;
 mod corpus;
 mod runs;
 mod scaling;

@@ -184,17 +184,60 @@ impl Likelihood for Histories {
     }
 
     fn prepare(&self, p: &[f64]) -> BgNbdTables {
+        self.tables(p, Dropout::AfterRepeatPurchases)
+    }
+
+    fn add_ll_grad(
+        &self,
+        p: &[f64],
+        tables: &BgNbdTables,
+        range: std::ops::Range<usize>,
+        grad: &mut [f64],
+    ) -> f64 {
+        self.mixture_ll_grad(p, tables, range, grad)
+    }
+}
+
+/// When a customer may drop out: the one difference between BG/NBD and MBG/NBD.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dropout {
+    /// After each repeat purchase (BG/NBD): a customer without repeat purchases is alive.
+    AfterRepeatPurchases,
+    /// Also right after the first purchase (MBG/NBD, Batislam, Denizel & Filiztekin 2007).
+    AlsoAfterTheFirst,
+}
+
+impl Dropout {
+    /// Dropout opportunities before a customer with x repeat purchases is still alive at T,
+    /// beyond x: 0 (BG/NBD) or 1 (MBG/NBD, the first purchase is one too).
+    pub(crate) fn extra(self) -> f64 {
+        match self {
+            Dropout::AfterRepeatPurchases => 0.0,
+            Dropout::AlsoAfterTheFirst => 1.0,
+        }
+    }
+}
+
+impl Histories {
+    /// The tables of the BG/NBD or MBG/NBD likelihood at p = (r, α, a, b). With e = 0 (BG/NBD)
+    /// or 1 (MBG/NBD) extra dropout opportunities, the likelihood of a history is
+    ///
+    /// ```text
+    /// Γ(r+x) αʳ / Γ(r) · B(a, b+x+e) / B(a, b) · [ (α+T)^−(r+x) + 1{x+e>0} · a/(b+x+e−1) · (α+t_x)^−(r+x) ]
+    /// ```
+    pub(crate) fn tables(&self, p: &[f64], dropout: Dropout) -> BgNbdTables {
         let (r, alpha, a, b) = (p[0], p[1], p[2], p[3]);
+        let e = dropout.extra();
         let by_x = self
             .x_values
             .iter()
             .map(|&x| {
-                // B(a, b+x)/B(a, b) = (b)ₓ / (a+b)ₓ.
-                let d_ab = digamma_rising(a + b, x);
-                let gamma_part = ln_rising(r, x) + ln_rising(b, x) - ln_rising(a + b, x);
-                // b + (x − 1), not (b + x) − 1: exact in x, so a small b keeps its digits.
-                let (ln_ratio, d_b4) = if x > 0.0 {
-                    (a.ln() - (b + (x - 1.0)).ln(), -1.0 / (b + (x - 1.0)))
+                // B(a, b+x+e)/B(a, b) = (b)ₓ₊ₑ / (a+b)ₓ₊ₑ.
+                let d_ab = digamma_rising(a + b, x + e);
+                let gamma_part = ln_rising(r, x) + ln_rising(b, x + e) - ln_rising(a + b, x + e);
+                // b + (x + e − 1), not (b + x) − 1: exact in x, so a small b keeps its digits.
+                let (ln_ratio, d_b4) = if x + e > 0.0 {
+                    (a.ln() - (b + (x + e - 1.0)).ln(), -1.0 / (b + (x + e - 1.0)))
                 } else {
                     (f64::NEG_INFINITY, 0.0)
                 };
@@ -202,7 +245,7 @@ impl Likelihood for Histories {
                     gamma_part,
                     digamma_rising(r, x),
                     -d_ab,
-                    digamma_rising(b, x) - d_ab,
+                    digamma_rising(b, x + e) - d_ab,
                     ln_ratio,
                     d_b4,
                 ]
@@ -216,7 +259,10 @@ impl Likelihood for Histories {
         }
     }
 
-    fn add_ll_grad(
+    /// The weighted log-likelihood of histories `range` and its gradient (added to `grad`),
+    /// from [`Histories::tables`]: a history whose dropout term is present (its `ln_ratio` is
+    /// finite) mixes the alive and the dropped-out terms.
+    pub(crate) fn mixture_ll_grad(
         &self,
         p: &[f64],
         tables: &BgNbdTables,
@@ -236,7 +282,7 @@ impl Likelihood for Histories {
             let w = self.weight[i];
             let (a3, dr3, dalpha3) = scaled(x, tables.by_t[self.t_index[i] as usize]);
             // ∂(A1 + A2) plus the derivative of the A3 / A4 mixture, with weights w3 + w4 = 1.
-            let (ll, w4, dr4, dalpha4) = if x > 0.0 {
+            let (ll, w4, dr4, dalpha4) = if ln_ratio > f64::NEG_INFINITY {
                 let (a4, dr4, dalpha4) = scaled(x, tables.by_t_x[self.t_x_index[i] as usize]);
                 let a4 = ln_ratio + a4;
                 // ln(e^a3 + e^a4) and the share of the a4 term, with one exp and one ln_1p.

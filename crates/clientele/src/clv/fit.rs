@@ -104,7 +104,19 @@ pub struct FitReport {
     /// limit of the parameter space, or flat along a ray of two parameters, where only a
     /// combination of them is identified.
     pub notes: Vec<String>,
+    /// Whether the optimiser stopped at a maximum: before its iteration limit, with every
+    /// component of the gradient within [`GRADIENT_TOLERANCE`].
+    #[serde(skip)]
+    pub converged: bool,
+    /// The largest |∂ objective / ∂ ln(parameter)| at the estimates, the objective being the
+    /// mean negative log-likelihood per customer plus the penalty.
+    #[serde(skip)]
+    pub max_gradient: f64,
 }
+
+/// The largest gradient component (of the mean negative log-likelihood per customer, in the
+/// logarithms of the parameters) a converged fit may have.
+pub const GRADIENT_TOLERANCE: f64 = 1e-4;
 
 /// A point θ with its cost and gradient.
 type Evaluation = (Vec<f64>, f64, Vec<f64>);
@@ -181,8 +193,9 @@ const WARM_START_SIZE: usize = 20_000;
 ///
 /// # Errors
 ///
-/// [`Error::Clv`] when there is nothing to fit, the optimiser fails or does not converge, or
-/// the estimates are not finite.
+/// [`Error::Clv`] when there is nothing to fit, the optimiser fails, or the estimates are not
+/// finite. A fit that stops at the iteration limit or with a gradient above
+/// [`GRADIENT_TOLERANCE`] is returned with `converged` false (see [`super::diagnostics`]).
 pub(crate) fn maximize<L: Likelihood>(
     model: &L,
     start: &[f64],
@@ -202,11 +215,6 @@ pub(crate) fn maximize<L: Likelihood>(
         .map(|(theta, _, _)| theta.iter().map(|t| t.exp()).collect::<Vec<f64>>());
     let start = warm.as_deref().unwrap_or(start);
     let (theta, iterations, termination) = optimize(model, start, penalty).map_err(fail)?;
-    if termination == TerminationReason::MaxItersReached {
-        return Err(fail(format!(
-            "did not converge in {iterations} iterations; try a penalty (--penalty) or check the data"
-        )));
-    }
     let params: Vec<f64> = theta.iter().map(|t| t.exp()).collect();
     if params.iter().any(|p| !p.is_finite() || *p <= 0.0) {
         return Err(fail(format!(
@@ -217,7 +225,19 @@ pub(crate) fn maximize<L: Likelihood>(
     if !log_likelihood.is_finite() {
         return Err(fail("the log-likelihood at the estimates is not finite".into()));
     }
+    let problem = Problem {
+        model,
+        penalty,
+        last: std::sync::Mutex::new(None),
+    };
+    let max_gradient = problem
+        .compute(&theta)
+        .1
+        .iter()
+        .fold(0.0, |m: f64, g| m.max(g.abs()));
     Ok(FitReport {
+        converged: termination != TerminationReason::MaxItersReached && max_gradient <= GRADIENT_TOLERANCE,
+        max_gradient,
         names: L::names().to_vec(),
         std_errors: standard_errors(model, &params),
         params,

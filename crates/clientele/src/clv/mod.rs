@@ -24,9 +24,12 @@
 //! Customer equity is the sum of all customers' CLV.
 
 pub mod bgnbd;
+pub mod choose;
+pub mod diagnostics;
 pub mod fit;
 pub mod gamma_gamma;
 mod limits;
+pub mod mbgnbd;
 pub mod params;
 pub mod pareto_nbd;
 pub mod special;
@@ -37,8 +40,11 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 pub use self::bgnbd::{BgNbd, Histories};
+pub use self::choose::{ComparedModel, ModelComparison};
+pub use self::diagnostics::{Diagnostic, DiagnosticCode};
 pub use self::fit::FitReport;
 pub use self::gamma_gamma::{GammaGamma, Spends};
+pub use self::mbgnbd::MbgNbd;
 pub use self::params::{ClvParams, ClvValidParams, Lifecycle, Period, TimeUnit, TransactionModel};
 pub use self::pareto_nbd::ParetoNbd;
 use self::summary::col_names as summary_cols;
@@ -75,6 +81,8 @@ pub enum FittedTransactions {
     BgNbd(BgNbd),
     /// Pareto/NBD.
     ParetoNbd(ParetoNbd),
+    /// MBG/NBD.
+    MbgNbd(MbgNbd),
 }
 
 impl FittedTransactions {
@@ -83,6 +91,7 @@ impl FittedTransactions {
         match self {
             FittedTransactions::BgNbd(m) => Some(m.p_alive(x, t_x, t)),
             FittedTransactions::ParetoNbd(m) => m.p_alive(x, t_x, t),
+            FittedTransactions::MbgNbd(m) => Some(m.p_alive(x, t_x, t)),
         }
     }
 
@@ -91,20 +100,35 @@ impl FittedTransactions {
         match self {
             FittedTransactions::BgNbd(m) => m.expected_purchases(x, t_x, t, horizon),
             FittedTransactions::ParetoNbd(m) => m.expected_purchases(x, t_x, t, horizon),
+            FittedTransactions::MbgNbd(m) => m.expected_purchases(x, t_x, t, horizon),
+        }
+    }
+
+    /// The model's name: "BG/NBD", "Pareto/NBD" or "MBG/NBD".
+    pub fn label(&self) -> &'static str {
+        match self {
+            FittedTransactions::BgNbd(_) => "BG/NBD",
+            FittedTransactions::ParetoNbd(_) => "Pareto/NBD",
+            FittedTransactions::MbgNbd(_) => "MBG/NBD",
         }
     }
 
     /// Why [`FittedTransactions::p_alive`] or [`FittedTransactions::expected_purchases`]
     /// over `horizon` time units returned `None`, for a message.
     fn why_not(&self, x: f64, t: f64, horizon: f64, unit: &str) -> String {
+        let (r, alpha) = match self {
+            FittedTransactions::BgNbd(m) => (m.r, m.alpha),
+            FittedTransactions::MbgNbd(m) => (m.r, m.alpha),
+            FittedTransactions::ParetoNbd(m) => (m.r, m.alpha),
+        };
         match self {
-            FittedTransactions::BgNbd(m) => format!(
+            FittedTransactions::BgNbd(_) | FittedTransactions::MbgNbd(_) => format!(
                 "the series of its expected purchases over {horizon} {unit}s did not converge within {} terms; \
                  their number grows in proportion to horizon/(alpha + T) = {:.4e} and to (r + x)·horizon/(alpha + T) \
                  = {:.4e}, so the horizon is too long for these parameters",
                 crate::format::format_count(special::MAX_TERMS as u64),
-                horizon / (m.alpha + t),
-                (m.r + x) * horizon / (m.alpha + t),
+                horizon / (alpha + t),
+                (r + x) * horizon / (alpha + t),
             ),
             FittedTransactions::ParetoNbd(_) => {
                 "its P(alive) cannot be evaluated at these parameters: a ₂F₁ series \
@@ -128,6 +152,12 @@ pub struct ClvModel {
     pub spend_fit: FitReport,
     /// Repeat buyers left out of the spend fit because their repeat periods net to ≤ 0.
     pub spend_excluded: usize,
+    /// Pearson's correlation of frequency and mean spend over the repeat buyers of the spend
+    /// fit, which Gamma-Gamma assumes independent; `None` when either does not vary.
+    pub spend_frequency_correlation: Option<f64>,
+    /// With `--clv-model auto`: every model fitted and why this one was chosen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<ModelComparison>,
 }
 
 /// Fits the transaction model and the spend model to a summary.
@@ -150,19 +180,11 @@ pub fn fit(summary: &BtydSummary, params: &ClvValidParams) -> Result<ClvModel> {
         });
     }
     let histories = Histories::new(&x, &t_x, &t);
-    let unit = params.time_unit().name();
-    let (transactions, transaction_fit) = match params.model() {
-        TransactionModel::BgNbd => {
-            let fit = limits::maximize(&histories, params.penalty(), "BG/NBD", &limits::bgnbd(unit))?;
-            (FittedTransactions::BgNbd(BgNbd::from_slice(&fit.params)), fit)
-        }
-        TransactionModel::ParetoNbd => {
-            let model = pareto_nbd::ParetoHistories(&histories);
-            let fit = limits::maximize(&model, params.penalty(), "Pareto/NBD", &limits::pareto_nbd(unit))?;
-            (
-                FittedTransactions::ParetoNbd(ParetoNbd::from_slice(&fit.params)),
-                fit,
-            )
+    let (transactions, transaction_fit, comparison) = match params.model() {
+        TransactionModel::Auto => choose::choose(&histories, summary, params)?,
+        model => {
+            let (transactions, fit) = choose::fit_transactions(model, &histories, params)?;
+            (transactions, fit, None)
         }
     };
     let (mut sx, mut sm) = (Vec::new(), Vec::new());
@@ -185,6 +207,7 @@ pub fn fit(summary: &BtydSummary, params: &ClvValidParams) -> Result<ClvModel> {
             ),
         });
     }
+    let spend_frequency_correlation = diagnostics::pearson(&sx, &sm);
     let spends = Spends::new(sx, sm);
     let spend_fit = limits::maximize(&spends, params.penalty(), "Gamma-Gamma", &limits::gamma_gamma())?;
     let spend = GammaGamma::from_slice(&spend_fit.params);
@@ -203,6 +226,8 @@ pub fn fit(summary: &BtydSummary, params: &ClvValidParams) -> Result<ClvModel> {
         spend,
         spend_fit,
         spend_excluded,
+        spend_frequency_correlation,
+        comparison,
     })
 }
 
@@ -262,6 +287,8 @@ pub struct ClvResult {
     pub facts: SummaryFacts,
     /// The parameters used.
     pub params: ClvValidParams,
+    /// What to know before trusting the fit.
+    pub diagnostics: Vec<Diagnostic>,
 }
 
 /// What a report says about lifetime value.
@@ -279,6 +306,8 @@ pub struct ClvSummary {
     pub stages: Vec<StageSummary>,
     /// Holdout check.
     pub holdout: Option<HoldoutCheck>,
+    /// What to know before trusting the fit.
+    pub diagnostics: Vec<Diagnostic>,
 }
 
 impl ClvResult {
@@ -291,6 +320,7 @@ impl ClvResult {
             customer_equity: self.equity,
             stages: self.stages.clone(),
             holdout: self.holdout.clone(),
+            diagnostics: self.diagnostics.clone(),
         }
     }
 }
@@ -358,14 +388,17 @@ pub fn predict(summary: &BtydSummary, model: &ClvModel, params: &ClvValidParams)
             clv: predictions.iter().filter(|p| p.stage == s).map(|p| p.clv).sum(),
         })
         .collect();
+    let facts = summary.facts()?;
+    let diagnostics = diagnostics::diagnose(model, &facts, holdout.as_ref(), params.time_unit());
     Ok(ClvResult {
         frame,
         model: model.clone(),
         equity,
         holdout,
         stages,
-        facts: summary.facts()?,
+        facts,
         params: params.clone(),
+        diagnostics,
     })
 }
 

@@ -54,6 +54,11 @@ pub enum TransactionModel {
     BgNbd,
     /// Pareto/NBD: dropout can happen at any time.
     ParetoNbd,
+    /// MBG/NBD: dropout happens right after a purchase, the first one included.
+    MbgNbd,
+    /// Every model fitted, the one with the lowest holdout error chosen (by BIC without a
+    /// holdout).
+    Auto,
 }
 
 /// Lifecycle stage thresholds.

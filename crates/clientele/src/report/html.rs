@@ -7,7 +7,6 @@ use std::fmt::Write;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::clv::FittedTransactions;
 use crate::format::{format_count, format_money, format_share};
 use crate::migration::{Migration, Transition};
 use crate::rfm::score::format_number;
@@ -642,14 +641,16 @@ fn clv_section(out: &mut String, s: &Summary) -> std::fmt::Result {
     let Some(c) = &s.clv else {
         return Ok(());
     };
-    let model = match c.model.transactions {
-        FittedTransactions::BgNbd(_) => "BG/NBD",
-        FittedTransactions::ParetoNbd(_) => "Pareto/NBD",
-    };
-    writeln!(
+    let model = c.model.transactions.label();
+    write!(
         out,
-        "<section id=\"clv\"><h2>Lifetime value ({model} + Gamma-Gamma)</h2><div class=\"charts\">"
+        "<section id=\"clv\"><h2>Lifetime value ({model} + Gamma-Gamma)</h2>"
     )?;
+    super::clv_html::diagnostics(out, c)?;
+    if let Some(comparison) = &c.model.comparison {
+        super::clv_html::comparison(out, comparison)?;
+    }
+    writeln!(out, "<div class=\"charts\">")?;
     if let Some(h) = &s.charts.clv {
         out.push_str(&histogram_svg("CLV per customer", h, palette(3)));
     }

@@ -4,7 +4,8 @@ use std::fmt::Write;
 
 use crate::abc::{AbcBasis, AbcClassSummary};
 use crate::cluster::{ClusterSummary, KChosenBy, Scale, Transform};
-use crate::clv::{ClvSummary, FittedTransactions, HoldoutCheck};
+use crate::clv::choose::Criterion;
+use crate::clv::{ClvSummary, HoldoutCheck, ModelComparison};
 use crate::format::{format_count, format_money, format_share};
 use crate::migration::Migration;
 use crate::rfm::Binning;
@@ -511,10 +512,7 @@ fn clv_into(out: &mut String, c: &ClvSummary) -> std::fmt::Result {
     let p = &c.params;
     let f = &c.facts;
     let unit = p.time_unit().name();
-    let model = match c.model.transactions {
-        FittedTransactions::BgNbd(_) => "BG/NBD",
-        FittedTransactions::ParetoNbd(_) => "Pareto/NBD",
-    };
+    let model = c.model.transactions.label();
     writeln!(out, "## Lifetime value\n")?;
     writeln!(
         out,
@@ -540,6 +538,10 @@ fn clv_into(out: &mut String, c: &ClvSummary) -> std::fmt::Result {
         "**Customer equity: {}** (Σ CLV).\n",
         format_money(c.customer_equity)
     )?;
+    clv_diagnostics_into(out, c)?;
+    if let Some(comparison) = &c.model.comparison {
+        clv_comparison_into(out, comparison)?;
+    }
     clv_fits_into(out, c, model)?;
     writeln!(
         out,
@@ -559,6 +561,48 @@ fn clv_into(out: &mut String, c: &ClvSummary) -> std::fmt::Result {
         clv_holdout_into(out, h, unit, f.calibration_end)?;
     }
     Ok(())
+}
+
+/// The diagnostics, one paragraph each, code first.
+fn clv_diagnostics_into(out: &mut String, c: &ClvSummary) -> std::fmt::Result {
+    for d in &c.diagnostics {
+        writeln!(out, "**Warning `{}`**: {}\n", d.code.name(), d.message)?;
+    }
+    Ok(())
+}
+
+/// `--clv-model auto`'s table: every model, its fit and holdout error, and the one chosen.
+fn clv_comparison_into(out: &mut String, m: &ModelComparison) -> std::fmt::Result {
+    let by = match m.criterion {
+        Criterion::HoldoutRmse => "the lowest root mean squared error of per-customer holdout purchases",
+        Criterion::Bic => "the lowest BIC (no holdout)",
+    };
+    writeln!(out, "Model chosen by {by}:\n")?;
+    writeln!(
+        out,
+        "| model | parameters | log-likelihood | BIC | holdout RMSE | holdout predicted / actual | chosen |\n\
+         | --- | --- | ---: | ---: | ---: | ---: | --- |"
+    )?;
+    let num = |v: Option<f64>, decimals: usize| v.map_or("–".to_string(), |v| format!("{v:.decimals$}"));
+    for row in &m.models {
+        let totals = match (row.holdout_predicted, row.holdout_actual) {
+            (Some(p), Some(a)) => format!("{p:.1} / {}", format_number(a)),
+            _ => "–".to_string(),
+        };
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {totals} | {} |",
+            row.model,
+            row.error
+                .as_ref()
+                .map_or_else(|| row.described_params(), |e| format!("failed: {}", cell(e))),
+            num(row.log_likelihood, 2),
+            num(row.bic, 2),
+            num(row.holdout_rmse, 4),
+            if row.chosen { "**yes**" } else { "" }
+        )?;
+    }
+    writeln!(out)
 }
 
 /// The parameters of both fits with their standard errors, their log-likelihoods and notes.
@@ -601,6 +645,14 @@ fn clv_fits_into(out: &mut String, c: &ClvSummary, model: &str) -> std::fmt::Res
         .chain(c.model.spend_fit.notes.iter().map(|n| ("Gamma-Gamma", n)))
     {
         writeln!(out, "Note on the {} fit: {}.\n", note.0, note.1)?;
+    }
+    if let Some(rho) = c.model.spend_frequency_correlation {
+        writeln!(
+            out,
+            "Correlation of frequency and mean spend among the repeat buyers (Pearson): {rho:.3} (Gamma-Gamma \
+             assumes none; a warning above {}).\n",
+            crate::clv::diagnostics::SPEND_FREQUENCY_CORRELATION
+        )?;
     }
     Ok(())
 }

@@ -10,7 +10,7 @@
 //!
 //! assert_eq!(TransactionModel::ParetoNbd.name(), "pareto-nbd");
 //! assert_eq!(TransactionModel::from_name("pareto_nbd"), Some(TransactionModel::ParetoNbd));
-//! assert_eq!(TransactionModel::expected(), "bg-nbd or pareto-nbd");
+//! assert_eq!(TransactionModel::expected(), "bg-nbd, pareto-nbd, mbg-nbd or auto");
 //! ```
 
 use crate::abc::AbcBasis;
@@ -147,6 +147,16 @@ impl Choice for TransactionModel {
             TransactionModel::ParetoNbd,
             "pareto-nbd",
             "Pareto/NBD (Schmittlein, Morrison & Colombo 1987)",
+        ),
+        (
+            TransactionModel::MbgNbd,
+            "mbg-nbd",
+            "MBG/NBD (Batislam, Denizel & Filiztekin 2007)",
+        ),
+        (
+            TransactionModel::Auto,
+            "auto",
+            "Every model; the lowest holdout error, or BIC without a holdout",
         ),
     ];
 }

@@ -298,7 +298,7 @@ pub struct ClvSettings {
     /// Purchases in the same `day` or `week` count as one.
     #[serde(with = "named")]
     pub period: Period,
-    /// Purchase and dropout model: `bg-nbd` or `pareto-nbd`.
+    /// Purchase and dropout model: `bg-nbd`, `pareto-nbd`, `mbg-nbd` or `auto`.
     #[serde(with = "named")]
     pub model: TransactionModel,
     /// Horizon of expected purchases and CLV, in the time unit.

@@ -179,7 +179,7 @@ mod tests {
         );
         let err = parse("[clv]\nmodel = \"bgnbd\"\n").unwrap_err().to_string();
         assert!(
-            err.contains("clv.model") && err.contains("bg-nbd or pareto-nbd"),
+            err.contains("clv.model") && err.contains("bg-nbd, pareto-nbd, mbg-nbd or auto"),
             "{err}"
         );
         let err = parse("[input]\npaths = \"a.csv\"\n").unwrap_err().to_string();

@@ -3,6 +3,7 @@
 mod aggregation;
 mod clusters;
 mod clv;
+mod clv_models;
 mod csv_readers;
 mod csv_structure;
 mod ingest_edges;
