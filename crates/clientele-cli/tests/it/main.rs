@@ -3,6 +3,7 @@
 mod browser;
 mod cli;
 mod corpus;
+mod presets;
 mod runs;
 mod scaling;
 mod settings;

@@ -108,6 +108,13 @@ impl Horizon {
     }
 }
 
+/// A horizon equals a number when it is that many time units.
+impl PartialEq<f64> for Horizon {
+    fn eq(&self, other: &f64) -> bool {
+        self.unit.is_none() && self.value == *other
+    }
+}
+
 const HORIZON_SUFFIXES: [(&str, HorizonUnit); 9] = [
     ("months", HorizonUnit::Month),
     ("month", HorizonUnit::Month),
