@@ -272,10 +272,20 @@ fn presets() {
         "preset = \"pandas-qcut\"\n[analysis]\nbinning = \"rank\"\n",
     );
     assert_eq!(job.rfm.binning(), Binning::Rank);
-    assert_eq!(from_toml("preset = \"pandas-qcut\"\n").analysis.binning, Binning::Rank);
+    assert_eq!(
+        from_toml("preset = \"pandas-qcut\"\n").analysis.binning,
+        Binning::Rank
+    );
     let job = same(
         &[
-            "clv", "x.csv", "--preset", "lifetimes", "--time-unit", "day", "--horizon", "12mo",
+            "clv",
+            "x.csv",
+            "--preset",
+            "lifetimes",
+            "--time-unit",
+            "day",
+            "--horizon",
+            "12mo",
         ],
         "preset = \"lifetimes\"\n[clv]\ntime_unit = \"day\"\nhorizon = \"12mo\"\n",
     );
@@ -286,10 +296,21 @@ fn presets() {
 
 #[test]
 fn settings_a_preset_cannot_follow_are_errors() {
-    let mut argv = vec!["clientele", "segment", "x.csv", "--preset", "pandas-qcut", "--binning", "quantile"];
+    let mut argv = vec![
+        "clientele",
+        "segment",
+        "x.csv",
+        "--preset",
+        "pandas-qcut",
+        "--binning",
+        "quantile",
+    ];
     let cli = Cli::try_parse_from(&argv).unwrap();
     let err = settings(&cli.global, Flags::default()).unwrap_err().to_string();
-    assert!(err.contains("analysis.binning") && err.contains("pandas-qcut"), "{err}");
+    assert!(
+        err.contains("analysis.binning") && err.contains("pandas-qcut"),
+        "{err}"
+    );
     argv[6] = "fixed";
     let cli = Cli::try_parse_from(&argv).unwrap();
     assert!(settings(&cli.global, Flags::default()).is_err());
@@ -300,23 +321,51 @@ fn settings_a_preset_cannot_follow_are_errors() {
     .unwrap_err()
     .to_string();
     assert!(err.contains("pandas-qcut"), "{err}");
-    let cli = Cli::try_parse_from(["clientele", "segment", "x.csv", "--preset", "rfm-r", "--binning", "rank"]).unwrap();
+    let cli = Cli::try_parse_from([
+        "clientele",
+        "segment",
+        "x.csv",
+        "--preset",
+        "rfm-r",
+        "--binning",
+        "rank",
+    ])
+    .unwrap();
     let err = settings(&cli.global, Flags::default()).unwrap_err().to_string();
     assert!(err.contains("never at ranks"), "{err}");
     // A file's rank binning under a flag's rfm-r: found when the settings are checked.
     let mut s = from_toml("[analysis]\nbinning = \"rank\"\n");
     s.preset = Some(clientele::presets::Preset::RfmR);
     assert!(s.check().unwrap_err().to_string().contains("never at ranks"));
-    let err = from_flags(&["segment", "x.csv", "--preset", "lifetimes"]).check().unwrap_err();
+    let err = from_flags(&["segment", "x.csv", "--preset", "lifetimes"])
+        .check()
+        .unwrap_err();
     assert!(err.to_string().contains("add --clv"), "{err}");
     // Parameters stay free: rfm-r with its custom thresholds, 4 bins and one's own rules.
     let s = from_flags(&[
-        "segment", "x.csv", "--preset", "rfm-r", "--binning", "fixed", "--r-thresholds", "30,90,180",
-        "--f-thresholds", "1,2,4", "--m-thresholds", "50,100,500", "--bins", "4", "--rules",
+        "segment",
+        "x.csv",
+        "--preset",
+        "rfm-r",
+        "--binning",
+        "fixed",
+        "--r-thresholds",
+        "30,90,180",
+        "--f-thresholds",
+        "1,2,4",
+        "--m-thresholds",
+        "50,100,500",
+        "--bins",
+        "4",
+        "--rules",
         "my.toml",
     ]);
     assert_eq!(s.analysis.bins, 4);
-    assert!(s.explain().unwrap().differences[1].preset.contains("your thresholds"));
+    assert!(
+        s.explain().unwrap().differences[1]
+            .preset
+            .contains("your thresholds")
+    );
 }
 
 #[test]
@@ -338,7 +387,10 @@ fn horizons_take_units() {
         "[clv]\ntime_unit = \"day\"\nhorizon = \"39w\"\n",
     );
     assert_eq!(job.clv.as_ref().unwrap().horizon(), 273.0);
-    let job = same(&["clv", "x.csv", "--horizon", "365d"], "[clv]\nhorizon = \"365d\"\n");
+    let job = same(
+        &["clv", "x.csv", "--horizon", "365d"],
+        "[clv]\nhorizon = \"365d\"\n",
+    );
     assert_eq!(job.clv.as_ref().unwrap().horizon(), 365.0 / 7.0);
     let cli = Cli::try_parse_from(["clientele", "clv", "x.csv", "--horizon", "3 fortnights"]);
     assert!(cli.is_err());

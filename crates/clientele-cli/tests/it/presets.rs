@@ -17,7 +17,14 @@ fn pandas_qcut_is_rank_binning_under_its_name() {
     let own = stdout(&run_ok(&["segment", &input, "-q"]));
     assert_ne!(preset, own);
     let out = clientele()
-        .args(["segment", &input, "--preset", "pandas-qcut", "--binning", "quantile"])
+        .args([
+            "segment",
+            &input,
+            "--preset",
+            "pandas-qcut",
+            "--binning",
+            "quantile",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
@@ -27,15 +34,49 @@ fn pandas_qcut_is_rank_binning_under_its_name() {
 #[test]
 fn explain_prints_one_line_per_difference() {
     let input = sample_dataset();
-    let out = run_ok(&["segment", &input, "--preset", "rfm-r", "--explain", "-q", "-o", "-"]);
+    let out = run_ok(&[
+        "segment",
+        &input,
+        "--preset",
+        "rfm-r",
+        "--explain",
+        "-q",
+        "-o",
+        "-",
+    ]);
     let text = stderr(&out);
     let lines: Vec<&str> = text.lines().collect();
-    assert!(lines[0].starts_with("preset rfm-r: 5 definitions differ"), "{text}");
-    for topic in ["frequency score", "cut points", "rfm_score", "segments", "analysis date"] {
-        assert!(lines.iter().any(|l| l.trim_start().starts_with(topic)), "{topic}: {text}");
+    assert!(
+        lines[0].starts_with("preset rfm-r: 5 definitions differ"),
+        "{text}"
+    );
+    for topic in [
+        "frequency score",
+        "cut points",
+        "rfm_score",
+        "segments",
+        "analysis date",
+    ] {
+        assert!(
+            lines.iter().any(|l| l.trim_start().starts_with(topic)),
+            "{topic}: {text}"
+        );
     }
-    let out = run_ok(&["clv", &input, "--preset", "lifetimes", "--explain", "-q", "-o", "-"]);
-    assert!(stderr(&out).contains("customer_lifetime_value"), "{}", stderr(&out));
+    let out = run_ok(&[
+        "clv",
+        &input,
+        "--preset",
+        "lifetimes",
+        "--explain",
+        "-q",
+        "-o",
+        "-",
+    ]);
+    assert!(
+        stderr(&out).contains("customer_lifetime_value"),
+        "{}",
+        stderr(&out)
+    );
     let out = run_ok(&["segment", &input, "--explain", "-q"]);
     assert!(stderr(&out).starts_with("no preset"), "{}", stderr(&out));
 }
@@ -50,11 +91,28 @@ fn the_preset_is_in_config_show_the_summary_and_the_report() {
     // What config show prints runs as it is.
     let config = dir.path().join("job.toml");
     std::fs::write(&config, &shown).unwrap();
-    let from_file = stdout(&run_ok(&["segment", &input, "--config", config.to_str().unwrap(), "-q"]));
-    assert_eq!(from_file, stdout(&run_ok(&["segment", &input, "--binning", "rank", "-q"])));
+    let from_file = stdout(&run_ok(&[
+        "segment",
+        &input,
+        "--config",
+        config.to_str().unwrap(),
+        "-q",
+    ]));
+    assert_eq!(
+        from_file,
+        stdout(&run_ok(&["segment", &input, "--binning", "rank", "-q"]))
+    );
 
     let out = dir.path().join("report");
-    run_ok(&["report", &input, "--preset", "rfm-r", "--out-dir", out.to_str().unwrap(), "-q"]);
+    run_ok(&[
+        "report",
+        &input,
+        "--preset",
+        "rfm-r",
+        "--out-dir",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     let preset = &json["settings"]["preset"];

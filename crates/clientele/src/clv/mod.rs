@@ -21,7 +21,9 @@
 //! horizon is cut into months i = 1, 2, … (t₀ = 0, tᵢ = i months, the last step ending at the
 //! horizon), E(X(t)) is the expected number of purchases in (T, T + t] given the customer's
 //! history, d is the monthly discount rate and E(spend) the Gamma-Gamma expected mean spend.
-//! Customer equity is the sum of all customers' CLV.
+//! Customer equity is the sum of all customers' CLV. Under lifetimes' conventions
+//! ([`ClvConvention::Lifetimes`], `--preset lifetimes`) the summary and the CLV follow the
+//! Python package lifetimes instead ([`lifetimes`], [`summary`]).
 
 pub mod bgnbd;
 pub mod fit;
@@ -41,7 +43,8 @@ pub use self::bgnbd::{BgNbd, Histories};
 pub use self::fit::FitReport;
 pub use self::gamma_gamma::{GammaGamma, Spends};
 pub use self::params::{
-    ClvConvention, ClvParams, ClvValidParams, Horizon, HorizonUnit, Lifecycle, Period, TimeUnit, TransactionModel,
+    ClvConvention, ClvParams, ClvValidParams, Horizon, HorizonUnit, Lifecycle, Period, TimeUnit,
+    TransactionModel,
 };
 pub use self::pareto_nbd::ParetoNbd;
 use self::summary::col_names as summary_cols;
@@ -393,7 +396,10 @@ struct Horizons<'a> {
 impl Horizons<'_> {
     /// Σᵢ (E[X(tᵢ)] − E[X(tᵢ₋₁)]) / (1 + d)ⁱ over the months of the horizon, the last one
     /// ending at the horizon (clientele's convention).
-    fn discounted(&self, expected_over: &impl Fn(f64) -> std::result::Result<f64, String>) -> std::result::Result<f64, String> {
+    fn discounted(
+        &self,
+        expected_over: &impl Fn(f64) -> std::result::Result<f64, String>,
+    ) -> std::result::Result<f64, String> {
         let params = self.params;
         let mut discounted = 0.0;
         let mut previous = 0.0;

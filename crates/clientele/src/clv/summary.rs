@@ -15,6 +15,13 @@
 //!
 //! Customers whose first purchase is after the calibration end are not in the summary; they
 //! are counted.
+//!
+//! Under lifetimes' conventions ([`ClvConvention::Lifetimes`]), as its
+//! `summary_data_from_transaction_data`: every period with a used row counts (one of refunds
+//! only too), with weekly periods T runs to the Monday of the calibration end's week and every
+//! row of that week counts, and a period's value is its rows' amounts summed as floats in the
+//! order of timestamp and amount as pandas sums them ([`super::lifetimes::numpy_group_sum`]),
+//! the mean over repeat periods as pandas' compensated mean ([`super::lifetimes::KahanSum`]).
 
 use chrono::NaiveDate;
 use polars::prelude::*;
@@ -430,7 +437,8 @@ fn build(
         (ClvConvention::Lifetimes, Period::Week) => week_start(epoch_days(calibration_end)),
         _ => epoch_days(calibration_end),
     };
-    let calibration_end = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(cal_end);
+    let calibration_end =
+        NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(cal_end);
     let ids = periods.column(CUSTOMER_ID).context(|| "customer ids".into())?;
     let value = i64_values(periods, "value")?;
     let starts = customer_starts(ids)?;

@@ -191,9 +191,10 @@ impl RfmParams {
         if self.convention == RfmConvention::RfmR && self.binning == Binning::Rank {
             return Err(ParamError::Setting {
                 setting: "analysis.binning (--binning)",
-                detail: "preset rfm-r: R's rfm cuts at quantiles (binning \"quantile\") or at your thresholds \
+                detail:
+                    "preset rfm-r: R's rfm cuts at quantiles (binning \"quantile\") or at your thresholds \
                          (\"fixed\"), never at ranks"
-                    .into(),
+                        .into(),
             });
         }
         if self.binning == Binning::Fixed {

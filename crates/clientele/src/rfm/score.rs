@@ -309,13 +309,7 @@ struct Scored {
 
 /// Which intervals hold no value, e.g. "frequency has 3 distinct values; no customer falls in
 /// score 2 = (1, 1.2] or score 4 = (2, 2]".
-fn empty_note(
-    scored: &Scored,
-    cut_points: &[f64],
-    values: &[f64],
-    empty: &[u8],
-    bins: usize,
-) -> String {
+fn empty_note(scored: &Scored, cut_points: &[f64], values: &[f64], empty: &[u8], bins: usize) -> String {
     let mut distinct: Vec<f64> = values.to_vec();
     distinct.sort_by(f64::total_cmp);
     distinct.dedup();

@@ -28,7 +28,9 @@ fn column_f64s(frame: &DataFrame, name: &str) -> Vec<f64> {
 
 #[test]
 fn rfm_r_reproduces_the_readme_of_the_r_package() {
-    let Some(datasets) = support::datasets() else { return };
+    let Some(datasets) = support::datasets() else {
+        return;
+    };
     let settings = Settings {
         preset: Some(Preset::RfmR),
         analysis: clientele::settings::AnalysisSettings {
@@ -48,11 +50,39 @@ fn rfm_r_reproduces_the_readme_of_the_r_package() {
     let segments = column_strings(frame, "segment");
     // rfm's README: customer, recency_days, transaction_count, amount, scores, segment.
     let readme = [
-        ("Abbey O'Reilly", 205.0, 6.0, 472.0, [3.0, 4.0, 3.0], "Potential Loyalist"),
+        (
+            "Abbey O'Reilly",
+            205.0,
+            6.0,
+            472.0,
+            [3.0, 4.0, 3.0],
+            "Potential Loyalist",
+        ),
         ("Add Senger", 140.0, 3.0, 340.0, [4.0, 1.0, 2.0], "New Customers"),
-        ("Aden Lesch", 194.0, 4.0, 405.0, [3.0, 2.0, 3.0], "Loyal Customers"),
-        ("Aden Murphy", 98.0, 7.0, 596.0, [5.0, 4.0, 4.0], "Potential Loyalist"),
-        ("Admiral Senger", 132.0, 5.0, 448.0, [4.0, 3.0, 3.0], "Potential Loyalist"),
+        (
+            "Aden Lesch",
+            194.0,
+            4.0,
+            405.0,
+            [3.0, 2.0, 3.0],
+            "Loyal Customers",
+        ),
+        (
+            "Aden Murphy",
+            98.0,
+            7.0,
+            596.0,
+            [5.0, 4.0, 4.0],
+            "Potential Loyalist",
+        ),
+        (
+            "Admiral Senger",
+            132.0,
+            5.0,
+            448.0,
+            [4.0, 3.0, 3.0],
+            "Potential Loyalist",
+        ),
     ];
     for (id, recency, count, amount, [r, f, m], segment) in readme {
         let i = row(id);
@@ -76,7 +106,10 @@ fn rfm_r_reproduces_the_readme_of_the_r_package() {
     let cuts: Vec<Vec<f64>> = result.rfm.scoring.iter().map(|s| s.cut_points.clone()).collect();
     assert_eq!(cuts[1], [4.0, 5.0, 6.0, 8.0]);
     assert_eq!(cuts[0][..2], [115.0, 181.0]);
-    assert_eq!(result.summary().unwrap().settings.preset.unwrap().preset, Preset::RfmR);
+    assert_eq!(
+        result.summary().unwrap().settings.preset.unwrap().preset,
+        Preset::RfmR
+    );
 }
 
 /// R's `quantile(x, probs, type = 7)` (quantile.default in R's stats package), transcribed.
@@ -217,10 +250,19 @@ fn assert_same(ours: &BTreeMap<String, Vec<f64>>, theirs: &BTreeMap<String, Vec<
     assert_eq!(ours.len(), theirs.len(), "{case}: customers");
     for ((id, a), (their_id, b)) in ours.iter().zip(theirs) {
         assert_eq!(id, their_id, "{case}");
-        assert_eq!(a[..4], b[..4], "{case}: customer {id}: frequency, recency, T, monetary_value");
+        assert_eq!(
+            a[..4],
+            b[..4],
+            "{case}: customer {id}: frequency, recency, T, monetary_value"
+        );
         if a.len() > 4 {
             let relative = (a[4] - b[4]).abs() / b[4].abs().max(1e-300);
-            assert!(relative <= 1e-6, "{case}: customer {id}: CLV {} vs lifetimes {}", a[4], b[4]);
+            assert!(
+                relative <= 1e-6,
+                "{case}: customer {id}: CLV {} vs lifetimes {}",
+                a[4],
+                b[4]
+            );
         }
     }
 }
@@ -279,7 +321,13 @@ fn lifetimes_preset_equals_the_python_package_on_cdnow() {
         assert_same(&clientele_rows(&result.frame, &columns), &theirs, &case);
         // The same through a segmentation, whose single pass collects the periods.
         let segmentation = job.segmenter().run(&tx).unwrap();
-        let prefixed = ["btyd_frequency", "btyd_recency", "btyd_T", "btyd_monetary_value", "clv"];
+        let prefixed = [
+            "btyd_frequency",
+            "btyd_recency",
+            "btyd_T",
+            "btyd_monetary_value",
+            "clv",
+        ];
         let mut ours = clientele_rows(&segmentation.frame, &prefixed);
         ours.retain(|id, _| theirs.contains_key(id));
         assert_same(&ours, &theirs, &format!("{case}, segmentation"));
@@ -288,7 +336,9 @@ fn lifetimes_preset_equals_the_python_package_on_cdnow() {
 
 #[test]
 fn lifetimes_preset_counts_periods_of_returns_as_lifetimes_does() {
-    let Some(python) = support::python_with("lifetimes") else { return };
+    let Some(python) = support::python_with("lifetimes") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("orders.csv");
     // b's 03-05 holds only a return, c buys once and returns later, d only returns.
