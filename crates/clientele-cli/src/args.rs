@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use clientele::abc::AbcBasis;
 use clientele::cluster::{Scale, Transform};
-use clientele::clv::{Period, TimeUnit, TransactionModel};
+use clientele::clv::{Horizon, Period, TimeUnit, TransactionModel};
 use clientele::ingest::{CsvReaderChoice, Encoding, InputFormat};
+use clientele::presets::Preset;
 use clientele::settings::ClusterK;
 use clientele::sql::Dialect;
 use clientele::{Binning, InputKind, OutputFormat, ReturnsPolicy};
@@ -207,9 +208,10 @@ pub struct ClvOptions {
     /// Purchase and dropout model.
     #[arg(long, value_parser = choice::<TransactionModel>(), help_heading = "Lifetime value")]
     pub clv_model: Option<TransactionModel>,
-    /// Horizon of expected purchases and CLV, in the time unit.
-    #[arg(long, help_heading = "Lifetime value")]
-    pub horizon: Option<f64>,
+    /// Horizon of expected purchases and CLV: a number of time units, or of days, weeks or
+    /// months (365d, 39w, 12mo).
+    #[arg(long, value_parser = |s: &str| s.parse::<Horizon>(), help_heading = "Lifetime value")]
+    pub horizon: Option<Horizon>,
     /// Monthly discount rate (0.01 = 1 % a month).
     #[arg(long, help_heading = "Lifetime value")]
     pub discount: Option<f64>,
@@ -344,6 +346,14 @@ pub struct GlobalArgs {
         help_heading = "Settings"
     )]
     pub config: Option<PathBuf>,
+    /// Another tool's definitions, to get its numbers (docs/presets.md); the other settings
+    /// keep their values, and one the preset cannot follow is an error.
+    #[arg(long, global = true, value_parser = choice::<Preset>(), help_heading = "Settings")]
+    pub preset: Option<Preset>,
+    /// Print, on stderr, which definitions the preset changes from clientele's, one line each
+    /// with the reason.
+    #[arg(long, global = true, help_heading = "Settings")]
+    pub explain: bool,
 
     /// Customer id column [detected: customer_id, CustomerID, Customer ID, ...].
     #[arg(long, global = true, value_name = "COL", help_heading = "Columns")]

@@ -64,7 +64,23 @@ pub fn settings(g: &GlobalArgs, flags: Flags<'_>) -> anyhow::Result<Settings> {
         None => Settings::default(),
     };
     apply_flags(&mut s, g, flags)?;
+    if g.explain {
+        explain(&s);
+    }
     Ok(s)
+}
+
+/// `--explain`: the preset's definitions that differ from clientele's, on stderr (asked for,
+/// so printed also with --quiet).
+fn explain(s: &Settings) {
+    match s.explain() {
+        Some(explained) => {
+            for line in explained.lines() {
+                eprintln!("{line}");
+            }
+        }
+        None => eprintln!("no preset: clientele's own definitions (docs/definitions.md, docs/clv.md)"),
+    }
 }
 
 /// Puts every flag given on the command line over `s` (a file's settings, or the defaults).
@@ -73,7 +89,9 @@ pub fn settings(g: &GlobalArgs, flags: Flags<'_>) -> anyhow::Result<Settings> {
 ///
 /// Flag values that do not parse.
 pub fn apply_flags(s: &mut Settings, g: &GlobalArgs, flags: Flags<'_>) -> anyhow::Result<()> {
+    s.preset = g.preset.or(s.preset);
     apply_global(s, g)?;
+    s.settle_preset(g.binning)?;
     if let Some((options, k, always)) = flags.clusters {
         let asked = always || k.is_some() || options.model.is_some();
         if asked && s.clusters.is_none() {

@@ -62,6 +62,7 @@ pub mod generate;
 pub mod ingest;
 pub mod migration;
 pub mod output;
+pub mod presets;
 pub mod quality;
 mod ranking;
 pub mod report;

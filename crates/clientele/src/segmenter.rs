@@ -29,6 +29,7 @@ use crate::clv::{self, ClvResult, ClvValidParams};
 use crate::customers::{self, Collect, CustomerTable, PurchasePeriods};
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::Transactions;
+use crate::presets::Explained;
 use crate::rfm::{self, RfmParams, RfmScored, RfmValidParams, SegmentRules};
 use crate::rows::{AsOf, ReturnsPolicy, RowPolicy};
 
@@ -43,6 +44,7 @@ pub struct Segmenter {
     clusters: Option<ClusterJob>,
     clv: Option<ClvValidParams>,
     rejects: bool,
+    preset: Option<Explained>,
 }
 
 impl Default for Segmenter {
@@ -59,6 +61,7 @@ impl Default for Segmenter {
             clusters: None,
             clv: None,
             rejects: false,
+            preset: None,
         }
     }
 }
@@ -128,6 +131,13 @@ impl Segmenter {
         self
     }
 
+    /// Records the preset whose definitions the parameters follow, for the summary (the
+    /// parameters carry the definitions themselves: see [`crate::presets`]).
+    pub fn preset(mut self, preset: Option<Explained>) -> Self {
+        self.preset = preset;
+        self
+    }
+
     /// Keeps the rejected rows, read in the same pass, in [`Segmentation::rejects`].
     pub fn collect_rejects(mut self, yes: bool) -> Self {
         self.rejects = yes;
@@ -151,7 +161,12 @@ impl Segmenter {
         // One read of the input: the customers, and as asked the purchase periods for lifetime
         // value and the rejected rows.
         let collect = Collect {
-            periods: self.clv.as_ref().map(clv::summary::period_request),
+            // lifetimes' summary needs every row's amount: it reads them itself.
+            periods: self
+                .clv
+                .as_ref()
+                .filter(|p| p.convention() == clv::ClvConvention::Clientele)
+                .map(clv::summary::period_request),
             rejects: self.rejects,
         };
         let pass = customers::aggregate_with(tx, &self.policy, &collect)?;
@@ -260,6 +275,7 @@ impl Segmenter {
             clv,
             frame,
             rejects: None,
+            preset: self.preset.clone(),
         })
     }
 }
@@ -348,4 +364,6 @@ pub struct Segmentation {
     /// The rejected input rows (maybe none), read in the same pass, when asked for (see
     /// [`Segmenter::collect_rejects`]).
     pub rejects: Option<DataFrame>,
+    /// The preset the job followed, with the definitions it changes.
+    pub preset: Option<Explained>,
 }

@@ -3,18 +3,23 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use clientele::rfm::BUILTIN_RULES_TOML;
+use clientele::presets::Preset;
+use clientele::rfm::{BUILTIN_RULES_TOML, RFM_R_RULES_TOML};
 
 use crate::args::{GlobalArgs, RulesArgs};
 use crate::settings::{self, Flags};
 
 /// Runs the subcommand: exits 2 when the rules leave score cells without a segment.
 pub fn run(g: &GlobalArgs, a: &RulesArgs) -> anyhow::Result<ExitCode> {
+    let settings = settings::settings(g, Flags::default())?;
     if a.show_builtin {
-        print!("{BUILTIN_RULES_TOML}");
+        // With --preset rfm-r, its built-in rules: R rfm's segments.
+        match settings.preset {
+            Some(Preset::RfmR) => print!("{RFM_R_RULES_TOML}"),
+            _ => print!("{BUILTIN_RULES_TOML}"),
+        }
         return Ok(ExitCode::SUCCESS);
     }
-    let settings = settings::settings(g, Flags::default())?;
     let job = settings.check()?;
     let bins = job.rfm.bins();
     let map = job.rules.check(bins)?;

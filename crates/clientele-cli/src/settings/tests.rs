@@ -258,6 +258,145 @@ fn flags_override_the_file() {
 }
 
 #[test]
+fn presets() {
+    use clientele::presets::Preset;
+    use clientele::rfm::{Binning, RfmConvention};
+
+    let job = same(&["segment", "x.csv", "--preset", "rfm-r"], "preset = \"rfm-r\"\n");
+    assert_eq!(job.rfm.convention(), RfmConvention::RfmR);
+    assert_eq!(job.rules.origin, "R rfm's segments");
+    assert_eq!(job.preset.as_ref().unwrap().preset, Preset::RfmR);
+    // pandas-qcut's default binning is rank, written out so that `config show` says so.
+    let job = same(
+        &["segment", "x.csv", "--preset", "pandas-qcut"],
+        "preset = \"pandas-qcut\"\n[analysis]\nbinning = \"rank\"\n",
+    );
+    assert_eq!(job.rfm.binning(), Binning::Rank);
+    assert_eq!(
+        from_toml("preset = \"pandas-qcut\"\n").analysis.binning,
+        Binning::Rank
+    );
+    let job = same(
+        &[
+            "clv",
+            "x.csv",
+            "--preset",
+            "lifetimes",
+            "--time-unit",
+            "day",
+            "--horizon",
+            "12mo",
+        ],
+        "preset = \"lifetimes\"\n[clv]\ntime_unit = \"day\"\nhorizon = \"12mo\"\n",
+    );
+    let clv = job.clv.unwrap();
+    assert_eq!(clv.convention(), clientele::clv::ClvConvention::Lifetimes);
+    assert_eq!((clv.horizon(), clv.horizon_months()), (360.0, 12.0));
+}
+
+#[test]
+fn settings_a_preset_cannot_follow_are_errors() {
+    let mut argv = vec![
+        "clientele",
+        "segment",
+        "x.csv",
+        "--preset",
+        "pandas-qcut",
+        "--binning",
+        "quantile",
+    ];
+    let cli = Cli::try_parse_from(&argv).unwrap();
+    let err = settings(&cli.global, Flags::default()).unwrap_err().to_string();
+    assert!(
+        err.contains("analysis.binning") && err.contains("pandas-qcut"),
+        "{err}"
+    );
+    argv[6] = "fixed";
+    let cli = Cli::try_parse_from(&argv).unwrap();
+    assert!(settings(&cli.global, Flags::default()).is_err());
+    let err = Settings::from_toml_str(
+        "preset = \"pandas-qcut\"\n[analysis]\nbinning = \"quantile\"\n",
+        Path::new(""),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("pandas-qcut"), "{err}");
+    let cli = Cli::try_parse_from([
+        "clientele",
+        "segment",
+        "x.csv",
+        "--preset",
+        "rfm-r",
+        "--binning",
+        "rank",
+    ])
+    .unwrap();
+    let err = settings(&cli.global, Flags::default()).unwrap_err().to_string();
+    assert!(err.contains("never at ranks"), "{err}");
+    // A file's rank binning under a flag's rfm-r: found when the settings are checked.
+    let mut s = from_toml("[analysis]\nbinning = \"rank\"\n");
+    s.preset = Some(clientele::presets::Preset::RfmR);
+    assert!(s.check().unwrap_err().to_string().contains("never at ranks"));
+    let err = from_flags(&["segment", "x.csv", "--preset", "lifetimes"])
+        .check()
+        .unwrap_err();
+    assert!(err.to_string().contains("add --clv"), "{err}");
+    // Parameters stay free: rfm-r with its custom thresholds, 4 bins and one's own rules.
+    let s = from_flags(&[
+        "segment",
+        "x.csv",
+        "--preset",
+        "rfm-r",
+        "--binning",
+        "fixed",
+        "--r-thresholds",
+        "30,90,180",
+        "--f-thresholds",
+        "1,2,4",
+        "--m-thresholds",
+        "50,100,500",
+        "--bins",
+        "4",
+        "--rules",
+        "my.toml",
+    ]);
+    assert_eq!(s.analysis.bins, 4);
+    assert!(
+        s.explain().unwrap().differences[1]
+            .preset
+            .contains("your thresholds")
+    );
+}
+
+#[test]
+fn a_flag_preset_replaces_the_file_s() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("job.toml");
+    std::fs::write(&path, "preset = \"rfm-r\"\n[analysis]\nbins = 4\n").unwrap();
+    let config = path.to_str().unwrap();
+    let s = from_flags(&["segment", "x.csv", "--config", config, "--preset", "pandas-qcut"]);
+    assert_eq!(s.preset, Some(clientele::presets::Preset::PandasQcut));
+    assert_eq!(s.analysis.binning, clientele::rfm::Binning::Rank);
+    assert_eq!(s.analysis.bins, 4);
+}
+
+#[test]
+fn horizons_take_units() {
+    let job = same(
+        &["clv", "x.csv", "--time-unit", "day", "--horizon", "39w"],
+        "[clv]\ntime_unit = \"day\"\nhorizon = \"39w\"\n",
+    );
+    assert_eq!(job.clv.as_ref().unwrap().horizon(), 273.0);
+    let job = same(
+        &["clv", "x.csv", "--horizon", "365d"],
+        "[clv]\nhorizon = \"365d\"\n",
+    );
+    assert_eq!(job.clv.as_ref().unwrap().horizon(), 365.0 / 7.0);
+    let cli = Cli::try_parse_from(["clientele", "clv", "x.csv", "--horizon", "3 fortnights"]);
+    assert!(cli.is_err());
+}
+
+#[test]
 fn help_shows_the_library_defaults() {
     let mut command = super::with_defaults(<Cli as clap::CommandFactory>::command());
     let help = command

@@ -4,6 +4,7 @@ mod browser;
 mod cli;
 mod clv_diagnostics;
 mod corpus;
+mod presets;
 mod runs;
 mod scaling;
 mod settings;

@@ -21,13 +21,16 @@
 //! horizon is cut into months i = 1, 2, … (t₀ = 0, tᵢ = i months, the last step ending at the
 //! horizon), E(X(t)) is the expected number of purchases in (T, T + t] given the customer's
 //! history, d is the monthly discount rate and E(spend) the Gamma-Gamma expected mean spend.
-//! Customer equity is the sum of all customers' CLV.
+//! Customer equity is the sum of all customers' CLV. Under lifetimes' conventions
+//! ([`ClvConvention::Lifetimes`], `--preset lifetimes`) the summary and the CLV follow the
+//! Python package lifetimes instead ([`lifetimes`], [`summary`]).
 
 pub mod bgnbd;
 pub mod choose;
 pub mod diagnostics;
 pub mod fit;
 pub mod gamma_gamma;
+pub mod lifetimes;
 mod limits;
 pub mod mbgnbd;
 pub mod params;
@@ -45,7 +48,10 @@ pub use self::diagnostics::{Diagnostic, DiagnosticCode};
 pub use self::fit::FitReport;
 pub use self::gamma_gamma::{GammaGamma, Spends};
 pub use self::mbgnbd::MbgNbd;
-pub use self::params::{ClvParams, ClvValidParams, Lifecycle, Period, TimeUnit, TransactionModel};
+pub use self::params::{
+    ClvConvention, ClvParams, ClvValidParams, Horizon, HorizonUnit, Lifecycle, Period, TimeUnit,
+    TransactionModel,
+};
 pub use self::pareto_nbd::ParetoNbd;
 use self::summary::col_names as summary_cols;
 pub use self::summary::{BtydSummary, SummaryFacts, summarize};
@@ -347,8 +353,11 @@ pub fn predict(summary: &BtydSummary, model: &ClvModel, params: &ClvValidParams)
     let t = summary.values(summary_cols::T)?;
     let m = summary.values(summary_cols::MONETARY_VALUE)?;
     let unit_days = params.time_unit().days();
-    let month = DAYS_PER_MONTH / unit_days;
-    let steps = (params.horizon() / month).ceil() as usize;
+    let month = params.month();
+    let steps = match params.convention() {
+        ClvConvention::Clientele => params.horizon_months().ceil() as usize,
+        ClvConvention::Lifetimes => lifetimes::steps(params.horizon_months()),
+    };
     let holdout_length = summary
         .holdout_end
         .map(|h| (h - summary.calibration_end).num_days() as f64 / unit_days);
@@ -418,6 +427,24 @@ struct Horizons<'a> {
 }
 
 impl Horizons<'_> {
+    /// Σᵢ (E[X(tᵢ)] − E[X(tᵢ₋₁)]) / (1 + d)ⁱ over the months of the horizon, the last one
+    /// ending at the horizon (clientele's convention).
+    fn discounted(
+        &self,
+        expected_over: &impl Fn(f64) -> std::result::Result<f64, String>,
+    ) -> std::result::Result<f64, String> {
+        let params = self.params;
+        let mut discounted = 0.0;
+        let mut previous = 0.0;
+        for step in 1..=self.steps {
+            let until = (step as f64 * self.month).min(params.horizon());
+            let cumulative = expected_over(until)?;
+            discounted += (cumulative - previous) / (1.0 + params.discount()).powi(step as i32);
+            previous = cumulative;
+        }
+        Ok(discounted)
+    }
+
     /// The prediction of a customer with frequency `xi`, recency `txi`, age `ti` and mean
     /// repeat spend `mi`, or why there is none.
     fn predict(&self, xi: f64, txi: f64, ti: f64, mi: f64) -> std::result::Result<Prediction, String> {
@@ -431,20 +458,27 @@ impl Horizons<'_> {
         let p_alive = tm
             .p_alive(xi, txi, ti)
             .ok_or_else(|| tm.why_not(xi, ti, 0.0, unit))?;
-        let spend = if xi > 0.0 {
-            model.spend.expected_average_spend(xi, mi.max(0.0))
-        } else {
-            model.spend.population_mean()
+        let (spend, clv) = match params.convention() {
+            ClvConvention::Clientele => {
+                let spend = if xi > 0.0 {
+                    model.spend.expected_average_spend(xi, mi.max(0.0))
+                } else {
+                    model.spend.population_mean()
+                };
+                (spend, params.margin() * spend * self.discounted(&expected_over)?)
+            }
+            ClvConvention::Lifetimes => {
+                let spend = lifetimes::expected_average_profit(&model.spend, xi, mi);
+                let value = lifetimes::customer_lifetime_value(
+                    spend,
+                    self.month,
+                    self.steps,
+                    params.discount(),
+                    expected_over,
+                )?;
+                (spend, params.margin() * value)
+            }
         };
-        let mut discounted = 0.0;
-        let mut previous = 0.0;
-        for step in 1..=self.steps {
-            let until = (step as f64 * self.month).min(params.horizon());
-            let cumulative = expected_over(until)?;
-            discounted += (cumulative - previous) / (1.0 + params.discount()).powi(step as i32);
-            previous = cumulative;
-        }
-        let clv = params.margin() * spend * discounted;
         let stage = if ti * unit_days <= lifecycle.new_within_days {
             0
         } else if p_alive >= lifecycle.active_from {

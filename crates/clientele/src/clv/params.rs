@@ -61,6 +61,111 @@ pub enum TransactionModel {
     Auto,
 }
 
+/// Whose conventions the summary and the CLV follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClvConvention {
+    /// clientele's (docs/clv.md).
+    #[default]
+    Clientele,
+    /// The Python package lifetimes 0.11.3's (`--preset lifetimes`, docs/presets.md): every
+    /// period with a row counts (a period of returns only too), weekly periods keep whole
+    /// weeks, and CLV sums whole months of lifetimes' length (30 days, 4.345 weeks).
+    Lifetimes,
+}
+
+/// The unit a horizon is given in, when it is not the time unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HorizonUnit {
+    /// Days (`365d`).
+    Day,
+    /// Weeks of 7 days (`39w`).
+    Week,
+    /// Months (`12mo`): 365.25/12 days, or lifetimes' month under its conventions.
+    Month,
+}
+
+/// A horizon: a number of time units (`52`), or of days, weeks or months (`365d`, `39w`,
+/// `12mo`).
+///
+/// ```
+/// use clientele::clv::{Horizon, HorizonUnit};
+///
+/// let h: Horizon = "12mo".parse()?;
+/// assert_eq!(h, Horizon { value: 12.0, unit: Some(HorizonUnit::Month) });
+/// assert_eq!("52".parse::<Horizon>()?.to_string(), "52");
+/// assert!("12 parsecs".parse::<Horizon>().is_err());
+/// # Ok::<(), String>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Horizon {
+    /// How many.
+    pub value: f64,
+    /// Of what; `None`: the time unit.
+    pub unit: Option<HorizonUnit>,
+}
+
+impl Horizon {
+    /// A number of time units.
+    pub fn units(value: f64) -> Self {
+        Horizon { value, unit: None }
+    }
+}
+
+/// A horizon equals a number when it is that many time units.
+impl PartialEq<f64> for Horizon {
+    fn eq(&self, other: &f64) -> bool {
+        self.unit.is_none() && self.value == *other
+    }
+}
+
+const HORIZON_SUFFIXES: [(&str, HorizonUnit); 9] = [
+    ("months", HorizonUnit::Month),
+    ("month", HorizonUnit::Month),
+    ("mo", HorizonUnit::Month),
+    ("weeks", HorizonUnit::Week),
+    ("week", HorizonUnit::Week),
+    ("w", HorizonUnit::Week),
+    ("days", HorizonUnit::Day),
+    ("day", HorizonUnit::Day),
+    ("d", HorizonUnit::Day),
+];
+
+impl std::str::FromStr for Horizon {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let trimmed = text.trim();
+        let lower = trimmed.to_ascii_lowercase();
+        let (number, unit) = HORIZON_SUFFIXES
+            .iter()
+            .find_map(|(suffix, unit)| lower.strip_suffix(suffix).map(|n| (n, Some(*unit))))
+            .unwrap_or((lower.as_str(), None));
+        number
+            .trim()
+            .parse::<f64>()
+            .map(|value| Horizon { value, unit })
+            .map_err(|_| {
+                format!(
+                    "expected a number of time units (52) or of days, weeks or months (365d, 39w, 12mo), got {trimmed:?}"
+                )
+            })
+    }
+}
+
+impl std::fmt::Display for Horizon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let suffix = match self.unit {
+            None => "",
+            Some(HorizonUnit::Day) => "d",
+            Some(HorizonUnit::Week) => "w",
+            Some(HorizonUnit::Month) => "mo",
+        };
+        write!(f, "{}{suffix}", self.value)
+    }
+}
+
 /// Lifecycle stage thresholds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Lifecycle {
@@ -106,10 +211,18 @@ pub struct ClvParams {
     period: Period,
     model: TransactionModel,
     horizon: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    horizon_unit: Option<HorizonUnit>,
     discount: f64,
     margin: f64,
     penalty: f64,
     lifecycle: Lifecycle,
+    #[serde(skip_serializing_if = "is_clientele")]
+    convention: ClvConvention,
+}
+
+fn is_clientele(c: &ClvConvention) -> bool {
+    *c == ClvConvention::Clientele
 }
 
 impl Default for ClvParams {
@@ -129,10 +242,12 @@ impl ClvParams {
             period: Period::Day,
             model: TransactionModel::BgNbd,
             horizon: 52.0,
+            horizon_unit: None,
             discount: 0.01,
             margin: 1.0,
             penalty: 0.0,
             lifecycle: Lifecycle::default(),
+            convention: ClvConvention::Clientele,
         }
     }
 
@@ -170,6 +285,20 @@ impl ClvParams {
     /// Sets the horizon of expected purchases and CLV, in the time unit.
     pub fn horizon(mut self, horizon: f64) -> Self {
         self.horizon = horizon;
+        self.horizon_unit = None;
+        self
+    }
+
+    /// Sets the horizon in days, weeks, months or (unit `None`) time units.
+    pub fn horizon_in(mut self, horizon: Horizon) -> Self {
+        self.horizon = horizon.value;
+        self.horizon_unit = horizon.unit;
+        self
+    }
+
+    /// Sets whose conventions the summary and the CLV follow.
+    pub fn convention(mut self, convention: ClvConvention) -> Self {
+        self.convention = convention;
         self
     }
 
@@ -273,7 +402,45 @@ impl ClvValidParams {
     }
     /// Horizon in the time unit.
     pub fn horizon(&self) -> f64 {
-        self.0.horizon
+        let p = &self.0;
+        let unit_days = p.time_unit.days();
+        match p.horizon_unit {
+            None => p.horizon,
+            Some(HorizonUnit::Day) => p.horizon / unit_days,
+            Some(HorizonUnit::Week) => p.horizon * 7.0 / unit_days,
+            Some(HorizonUnit::Month) => p.horizon * self.month(),
+        }
+    }
+
+    /// The horizon as given: a number and its unit (`None`: the time unit).
+    pub fn horizon_as_given(&self) -> Horizon {
+        Horizon {
+            value: self.0.horizon,
+            unit: self.0.horizon_unit,
+        }
+    }
+
+    /// The horizon in months of [`ClvValidParams::month`] (exactly the number given in months).
+    pub fn horizon_months(&self) -> f64 {
+        match self.0.horizon_unit {
+            Some(HorizonUnit::Month) => self.0.horizon,
+            _ => self.horizon() / self.month(),
+        }
+    }
+
+    /// A month in the time unit: 365.25/12 days; under lifetimes' conventions its
+    /// `customer_lifetime_value` factor, 30 days or 4.345 weeks.
+    pub fn month(&self) -> f64 {
+        match (self.0.convention, self.0.time_unit) {
+            (ClvConvention::Clientele, unit) => super::DAYS_PER_MONTH / unit.days(),
+            (ClvConvention::Lifetimes, TimeUnit::Day) => 30.0,
+            (ClvConvention::Lifetimes, TimeUnit::Week) => 4.345,
+        }
+    }
+
+    /// Whose conventions the summary and the CLV follow.
+    pub fn convention(&self) -> ClvConvention {
+        self.0.convention
     }
     /// Monthly discount rate.
     pub fn discount(&self) -> f64 {

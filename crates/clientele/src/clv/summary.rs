@@ -15,15 +15,23 @@
 //!
 //! Customers whose first purchase is after the calibration end are not in the summary; they
 //! are counted.
+//!
+//! Under lifetimes' conventions ([`ClvConvention::Lifetimes`]), as its
+//! `summary_data_from_transaction_data`: every period with a used row counts (one of refunds
+//! only too), with weekly periods T runs to the Monday of the calibration end's week and every
+//! row of that week counts, and a period's value is its rows' amounts summed as floats in the
+//! order of timestamp and amount as pandas sums them ([`super::lifetimes::numpy_group_sum`]),
+//! the mean over repeat periods as pandas' compensated mean ([`super::lifetimes::KahanSum`]).
 
 use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::params::{ClvValidParams, Period};
+use super::lifetimes::{KahanSum, numpy_group_sum};
+use super::params::{ClvConvention, ClvValidParams, Period};
 use crate::customers::{PeriodRequest, PurchasePeriods, integer_ids_if_lossless, sort_by_customer};
 use crate::error::{Error, PolarsContext, Result};
-use crate::ingest::col_names::{AMOUNT_MICROS, CUSTOMER_ID, DAY, STATUS};
+use crate::ingest::col_names::{AMOUNT_MICROS, CUSTOMER_ID, DAY, STATUS, TS};
 use crate::ingest::time::epoch_days;
 use crate::ingest::{MICROS_PER_UNIT, Transactions};
 use crate::rows::{AsOf, ReturnsPolicy, RowPolicy, RowReconciliation, RowStatus};
@@ -92,6 +100,14 @@ pub fn from_btyd_columns(
     reconciliation: RowReconciliation,
 ) -> Result<BtydSummary> {
     use crate::columns::btyd_cols::*;
+    if params.convention() == ClvConvention::Lifetimes {
+        return Err(Error::Clv {
+            detail: format!(
+                "{source_name}: the btyd_* columns count purchase periods by clientele's conventions; \
+                 lifetimes' (--preset lifetimes) need the transaction log"
+            ),
+        });
+    }
     let days = |name: &str| -> Result<Vec<Option<i64>>> {
         let c = btyd
             .column(name)
@@ -127,6 +143,7 @@ pub fn from_btyd_columns(
             repeat_value: repeat[row].unwrap_or(0),
             holdout: hold[row].unwrap_or(0),
             holdout_value: hold_value[row].unwrap_or(0),
+            repeat_floats: None,
         };
         columns.push(row, periods, cal_end, unit);
     }
@@ -213,6 +230,8 @@ struct CustomerPeriods {
     repeat_value: i64,
     holdout: i64,
     holdout_value: i64,
+    /// Under lifetimes' conventions, the repeat periods' values summed as pandas does.
+    repeat_floats: Option<KahanSum>,
 }
 
 impl SummaryColumns {
@@ -228,7 +247,10 @@ impl SummaryColumns {
         self.x.push(p.repeats as f64);
         self.t_x.push((p.last - p.first) as f64 / unit);
         self.t.push((cal_end - p.first) as f64 / unit);
-        self.m.push(mean(p.repeat_value, p.repeats));
+        self.m.push(match p.repeat_floats {
+            Some(sum) if p.repeats > 0 => sum.sum() / p.repeats as f64,
+            _ => mean(p.repeat_value, p.repeats),
+        });
         self.x_h.push(p.holdout as f64);
         self.m_h.push(mean(p.holdout_value, p.holdout));
     }
@@ -278,9 +300,32 @@ impl SummaryColumns {
 /// calibration end.
 pub fn period_request(params: &ClvValidParams) -> PeriodRequest {
     PeriodRequest {
-        last_day: params.holdout_end().or(params.calibration_end()).map(epoch_days),
+        last_day: last_day(params).map(epoch_days),
         weeks: params.period() == Period::Week,
     }
+}
+
+/// The last day of the rows the summary uses: the holdout end, else the calibration end (under
+/// lifetimes' conventions with weekly periods, the last day of its week: lifetimes keeps every
+/// row of the observation period's week).
+fn last_day(params: &ClvValidParams) -> Option<NaiveDate> {
+    if let Some(h) = params.holdout_end() {
+        return Some(h);
+    }
+    let end = params.calibration_end()?;
+    Some(match (params.convention(), params.period()) {
+        (ClvConvention::Lifetimes, Period::Week) => {
+            end + chrono::Duration::days(week_start(epoch_days(end)) + 6 - epoch_days(end))
+        }
+        _ => end,
+    })
+}
+
+/// The first day (a Monday) of the week of `day` (days since the epoch). 1970-01-05 was a
+/// Monday, day 4; the division truncates, as the period keys of the pass and of
+/// [`summarize`] do.
+fn week_start(day: i64) -> i64 {
+    (day - 4) / 7 * 7 + 4
 }
 
 /// The summary from the purchase periods a pass collected with [`period_request`]: the same
@@ -288,12 +333,21 @@ pub fn period_request(params: &ClvValidParams) -> PeriodRequest {
 ///
 /// # Errors
 ///
-/// [`Error::NoCustomers`] when nobody purchased in the calibration window.
+/// [`Error::NoCustomers`] when nobody purchased in the calibration window; [`Error::Clv`]
+/// under lifetimes' conventions, which need every row's amount ([`summarize`] reads them).
 pub fn from_periods(
     source_name: &str,
     periods: &PurchasePeriods,
     params: &ClvValidParams,
 ) -> Result<BtydSummary> {
+    if params.convention() == ClvConvention::Lifetimes {
+        return Err(Error::Clv {
+            detail: format!(
+                "{source_name}: lifetimes' summary sums the rows' amounts as floats, in order: it is read by \
+                 clv::summarize, not from a pass's purchase periods"
+            ),
+        });
+    }
     let reconciliation = RowReconciliation::from_status_counts(periods.status_counts.iter().copied());
     build(source_name, &periods.frame, params, reconciliation)
 }
@@ -304,7 +358,7 @@ pub fn from_periods(
 ///
 /// Read errors; [`Error::NoCustomers`] when nobody purchased in the calibration window.
 pub fn summarize(tx: &Transactions, params: &ClvValidParams) -> Result<BtydSummary> {
-    let last_day = params.holdout_end().or(params.calibration_end());
+    let last_day = last_day(params);
     let policy = RowPolicy {
         as_of: last_day.map_or(AsOf::DayAfterLatest, AsOf::Date),
         returns: ReturnsPolicy::Net,
@@ -317,17 +371,29 @@ pub fn summarize(tx: &Transactions, params: &ClvValidParams) -> Result<BtydSumma
         }
     };
     let classified = tx.classify(&policy)?;
+    let lifetimes = params.convention() == ClvConvention::Lifetimes;
+    let mut aggregates = vec![
+        col(AMOUNT_MICROS).gt_eq(lit(0i64)).any(true).alias("purchase"),
+        col(AMOUNT_MICROS).sum().alias("value"),
+    ];
+    let mut kept = vec![col(CUSTOMER_ID), col("period"), col("value")];
+    if lifetimes {
+        // lifetimes sorts the rows by customer, timestamp and amount, then sums each period.
+        aggregates.push(
+            col(AMOUNT_MICROS)
+                .sort_by([col(TS), col(AMOUNT_MICROS)], SortMultipleOptions::default())
+                .alias("amounts"),
+        );
+        kept.push(col("amounts"));
+    }
     let periods = classified
         .clone()
         .filter(col(STATUS).eq(lit(RowStatus::Used.code())))
         .with_column(period_key.alias("period"))
         .group_by([col(CUSTOMER_ID), col("period")])
-        .agg([
-            col(AMOUNT_MICROS).gt_eq(lit(0i64)).any(true).alias("purchase"),
-            col(AMOUNT_MICROS).sum().alias("value"),
-        ])
-        .filter(col("purchase"))
-        .select([col(CUSTOMER_ID), col("period"), col("value")])
+        .agg(aggregates)
+        .filter(col("purchase").or(lit(lifetimes)))
+        .select(kept)
         .sort(
             [CUSTOMER_ID, "period"],
             SortMultipleOptions::default().with_maintain_order(true),
@@ -366,11 +432,21 @@ fn build(
             }
         },
     };
-    let cal_end = epoch_days(calibration_end);
+    let cal_end = match (params.convention(), params.period()) {
+        // lifetimes measures T to the start of the observation end's period.
+        (ClvConvention::Lifetimes, Period::Week) => week_start(epoch_days(calibration_end)),
+        _ => epoch_days(calibration_end),
+    };
+    let calibration_end =
+        NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(cal_end);
     let ids = periods.column(CUSTOMER_ID).context(|| "customer ids".into())?;
     let value = i64_values(periods, "value")?;
     let starts = customer_starts(ids)?;
 
+    let floats = match params.convention() {
+        ClvConvention::Lifetimes => Some(period_floats(periods)?),
+        ClvConvention::Clientele => None,
+    };
     let mut columns = SummaryColumns::default();
     let mut after = 0usize;
     for w in starts.windows(2) {
@@ -387,12 +463,16 @@ fn build(
             repeat_value: 0,
             holdout: 0,
             holdout_value: 0,
+            repeat_floats: floats.as_ref().map(|_| KahanSum::default()),
         };
         for i in lo + 1..hi {
             if day[i] <= cal_end {
                 periods.repeats += 1;
                 periods.last = day[i];
                 periods.repeat_value += value[i];
+                if let (Some(sum), Some(floats)) = (&mut periods.repeat_floats, &floats) {
+                    sum.add(floats[i]);
+                }
             } else {
                 periods.holdout += 1;
                 periods.holdout_value += value[i];
@@ -401,6 +481,28 @@ fn build(
         columns.push(lo, periods, cal_end, unit);
     }
     columns.finish(source_name, ids, params, calibration_end, after, reconciliation)
+}
+
+/// Each period's value as lifetimes has it: its rows' amounts as floats, in the order of
+/// timestamp and amount, summed as pandas does ([`numpy_group_sum`]).
+fn period_floats(periods: &DataFrame) -> Result<Vec<f64>> {
+    let amounts = periods
+        .column("amounts")
+        .context(|| "amounts".into())?
+        .list()
+        .context(|| "amounts".into())?
+        .clone();
+    let mut out = Vec::with_capacity(amounts.len());
+    let mut values = Vec::new();
+    for list in amounts.amortized_iter() {
+        values.clear();
+        if let Some(series) = list {
+            let micros = series.as_ref().i64().context(|| "amounts".into())?.clone();
+            values.extend(micros.iter().flatten().map(|m| m as f64 / MICROS_PER_UNIT));
+        }
+        out.push(numpy_group_sum(&values));
+    }
+    Ok(out)
 }
 
 /// A column of whole numbers, missing values as 0.

@@ -445,6 +445,9 @@ fn render_into(out: &mut String, s: &Summary) -> std::fmt::Result {
         s.settings.as_of, s.clientele_version
     )?;
     overview_section(out, s)?;
+    if let Some(p) = &s.settings.preset {
+        preset_section(out, p)?;
+    }
     writeln!(out, "<section id=\"rows\"><h2>Rows</h2>")?;
     rows_table(out, s)?;
     writeln!(out, "</section>")?;
@@ -467,6 +470,28 @@ fn render_into(out: &mut String, s: &Summary) -> std::fmt::Result {
         escape(&s.settings.segment_rules)
     )?;
     writeln!(out, "</main></body></html>")
+}
+
+/// The preset and the definitions it changes from clientele's.
+fn preset_section(out: &mut String, p: &crate::presets::Explained) -> std::fmt::Result {
+    writeln!(
+        out,
+        "<section id=\"preset\"><h2>Preset {}</h2><p class=\"note\">These definitions follow the preset \
+         instead of clientele's (docs/presets.md).</p><table><thead><tr><th></th><th>preset</th>\
+         <th>clientele</th><th>why</th></tr></thead><tbody>",
+        escape(p.preset.name())
+    )?;
+    for d in &p.differences {
+        writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(d.topic),
+            escape(&d.preset),
+            escape(&d.clientele),
+            escape(&d.why)
+        )?;
+    }
+    writeln!(out, "</tbody></table></section>")
 }
 
 /// Key figures: customers, monetary value, rows used, as-of date, customer equity.

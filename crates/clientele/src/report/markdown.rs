@@ -49,6 +49,9 @@ fn render_into(out: &mut String, s: &Summary) -> std::fmt::Result {
         s.clientele_version
     )?;
 
+    if let Some(p) = &s.settings.preset {
+        preset_into(out, p)?;
+    }
     writeln!(out, "## Input\n")?;
     if s.input.kind == crate::segmenter::InputKind::Customers {
         writeln!(
@@ -84,6 +87,27 @@ fn render_into(out: &mut String, s: &Summary) -> std::fmt::Result {
 
     render_rows(out, s)?;
     render_tail(out, s)
+}
+
+/// The preset and the definitions it changes (docs/presets.md).
+fn preset_into(out: &mut String, p: &crate::presets::Explained) -> std::fmt::Result {
+    writeln!(
+        out,
+        "## Preset {}\n\nThese definitions follow the preset instead of clientele's (docs/presets.md):\n",
+        p.preset.name()
+    )?;
+    writeln!(out, "| | preset | clientele | why |\n| --- | --- | --- | --- |")?;
+    for d in &p.differences {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            cell(d.topic),
+            cell(&d.preset),
+            cell(&d.clientele),
+            cell(&d.why)
+        )?;
+    }
+    writeln!(out)
 }
 
 fn render_tail(out: &mut String, s: &Summary) -> std::fmt::Result {

@@ -17,15 +17,16 @@
 //! ```
 
 pub mod params;
+pub mod rfm_r;
 pub mod score;
 pub mod segments;
 
 use polars::prelude::*;
 use serde::Serialize;
 
-pub use self::params::{Binning, FixedThresholds, Measure, RfmParams, RfmValidParams};
+pub use self::params::{Binning, FixedThresholds, Measure, RfmConvention, RfmParams, RfmValidParams};
 pub use self::score::MeasureScoring;
-pub use self::segments::{BUILTIN_RULES_TOML, SegmentMap, SegmentRules};
+pub use self::segments::{BUILTIN_RULES_TOML, RFM_R_RULES_TOML, SegmentMap, SegmentRules};
 use crate::customers::col_names::{FREQUENCY, MONETARY, RECENCY_DAYS};
 use crate::error::{PolarsContext, Result};
 use crate::frame::{column_f64, ratio};
@@ -40,7 +41,7 @@ pub mod col_names {
     pub const M_SCORE: &str = "m_score";
     /// The three scores as digits, e.g. `"545"`.
     pub const RFM_CELL: &str = "rfm_cell";
-    /// `r_score + f_score + m_score`.
+    /// `r_score + f_score + m_score` (under R rfm's definitions `100·r + 10·f + m`).
     pub const RFM_SCORE: &str = "rfm_score";
     /// The named segment.
     pub const SEGMENT: &str = "segment";
@@ -111,14 +112,25 @@ pub fn score(customers: &DataFrame, params: &RfmValidParams, rules: &SegmentRule
             )
         },
     );
-    let sums: Vec<u8> = (0..r.len()).map(|i| r[i] + f[i] + m[i]).collect();
+    let rfm_score = match params.convention() {
+        RfmConvention::Clientele => {
+            let sums: Vec<u8> = (0..r.len()).map(|i| r[i] + f[i] + m[i]).collect();
+            Column::new(col_names::RFM_SCORE.into(), sums)
+        }
+        RfmConvention::RfmR => {
+            let digits: Vec<u16> = (0..r.len())
+                .map(|i| 100 * u16::from(r[i]) + 10 * u16::from(f[i]) + u16::from(m[i]))
+                .collect();
+            Column::new(col_names::RFM_SCORE.into(), digits)
+        }
+    };
     let mut frame = customers.clone();
     for column in [
         Column::new(col_names::R_SCORE.into(), r),
         Column::new(col_names::F_SCORE.into(), f),
         Column::new(col_names::M_SCORE.into(), m),
         cells.into_column(),
-        Column::new(col_names::RFM_SCORE.into(), sums),
+        rfm_score,
         names.into_column(),
     ] {
         frame.with_column(column).context(|| "adding RFM scores".into())?;

@@ -20,6 +20,20 @@ pub enum Binning {
     Fixed,
 }
 
+/// Whose definitions the scores follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RfmConvention {
+    /// clientele's (docs/definitions.md).
+    #[default]
+    Clientele,
+    /// The R package rfm 0.3's `rfm_table_order` (`--preset rfm-r`, [`super::rfm_r`]): F scores
+    /// the customer's transaction rows (`transactions`), cut points are R's type-7 quantiles
+    /// plus 1 with classes closed below, and `rfm_score` is 100·R + 10·F + M. Quantile binning
+    /// uses rfm's breaks, fixed binning its custom thresholds; rank binning does not apply.
+    RfmR,
+}
+
 /// The three measures that are scored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -109,6 +123,12 @@ pub struct RfmParams {
     bins: usize,
     binning: Binning,
     fixed: Option<FixedThresholds>,
+    #[serde(skip_serializing_if = "is_clientele")]
+    convention: RfmConvention,
+}
+
+fn is_clientele(c: &RfmConvention) -> bool {
+    *c == RfmConvention::Clientele
 }
 
 impl Default for RfmParams {
@@ -129,6 +149,7 @@ impl RfmParams {
             bins: 5,
             binning: Binning::Quantile,
             fixed: None,
+            convention: RfmConvention::Clientele,
         }
     }
 
@@ -151,6 +172,12 @@ impl RfmParams {
         self
     }
 
+    /// Sets whose definitions the scores follow.
+    pub fn convention(mut self, convention: RfmConvention) -> Self {
+        self.convention = convention;
+        self
+    }
+
     /// Validates the parameters.
     ///
     /// # Errors
@@ -160,6 +187,15 @@ impl RfmParams {
     pub fn check(self) -> Result<RfmValidParams, ParamError> {
         if !(2..=9).contains(&self.bins) {
             return Err(ParamError::Bins { got: self.bins });
+        }
+        if self.convention == RfmConvention::RfmR && self.binning == Binning::Rank {
+            return Err(ParamError::Setting {
+                setting: "analysis.binning (--binning)",
+                detail:
+                    "preset rfm-r: R's rfm cuts at quantiles (binning \"quantile\") or at your thresholds \
+                         (\"fixed\"), never at ranks"
+                        .into(),
+            });
         }
         if self.binning == Binning::Fixed {
             let Some(fixed) = &self.fixed else {
@@ -220,6 +256,20 @@ impl RfmValidParams {
     /// Fixed thresholds, when the binning is fixed.
     pub fn fixed(&self) -> Option<&FixedThresholds> {
         self.0.fixed.as_ref()
+    }
+
+    /// Whose definitions the scores follow.
+    pub fn convention(&self) -> RfmConvention {
+        self.0.convention
+    }
+
+    /// The customer-table column a measure is scored on: [`Measure::column`], except that
+    /// under R rfm's definitions frequency is the number of transaction rows.
+    pub fn column(&self, measure: Measure) -> &'static str {
+        match (self.0.convention, measure) {
+            (RfmConvention::RfmR, Measure::Frequency) => crate::customers::col_names::TRANSACTIONS,
+            _ => measure.column(),
+        }
     }
 }
 

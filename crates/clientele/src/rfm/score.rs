@@ -13,7 +13,8 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::params::{Binning, Measure, RfmValidParams};
+use super::params::{Binning, Measure, RfmConvention, RfmValidParams};
+use super::rfm_r;
 use crate::error::Result;
 use crate::ranking;
 
@@ -167,7 +168,7 @@ fn score_measure(
     bins: usize,
 ) -> Result<(Vec<u8>, MeasureScoring)> {
     {
-        let values = crate::frame::column_f64_view(customers, measure.column())?;
+        let values = crate::frame::column_f64_view(customers, params.column(measure))?;
         let bin_to_score = |bin: u8| {
             if measure.higher_is_better() {
                 bin
@@ -181,7 +182,28 @@ fn score_measure(
                 .map(|x| bin_to_score(bin_of(*x, cut_points)))
                 .collect()
         };
+        let by_classes = |breaks: &[f64]| -> Vec<u8> {
+            values
+                .iter()
+                .map(|x| bin_to_score(rfm_r::class_of(*x, breaks)))
+                .collect()
+        };
+        let r_rule = params.convention() == RfmConvention::RfmR;
         let (scores, cut_points) = match params.binning() {
+            Binning::Quantile if r_rule => {
+                let mut sorted = values.to_vec();
+                sorted.sort_unstable_by(f64::total_cmp);
+                let breaks = rfm_r::breaks(&sorted, bins);
+                (by_classes(&breaks), breaks)
+            }
+            Binning::Fixed if r_rule => {
+                let breaks = params
+                    .fixed()
+                    .expect("checked params have thresholds")
+                    .of(measure)
+                    .to_vec();
+                (by_classes(&breaks), breaks)
+            }
             Binning::Quantile => {
                 let mut sorted = values.to_vec();
                 // Equal keys are identical values: an unstable sort gives the same order.
@@ -202,7 +224,7 @@ fn score_measure(
                 (by_cut_points(&values, &cuts), cuts)
             }
         };
-        let scoring = report(measure, params.binning(), cut_points, &values, &scores, bins);
+        let scoring = report(measure, params, cut_points, &values, &scores);
         Ok((scores, scoring))
     }
 }
@@ -232,12 +254,12 @@ pub fn first_ranks(values: &[f64]) -> Vec<f64> {
 
 fn report(
     measure: Measure,
-    binning: Binning,
+    params: &RfmValidParams,
     cut_points: Vec<f64>,
     values: &[f64],
     scores: &[u8],
-    bins: usize,
 ) -> MeasureScoring {
+    let (binning, bins) = (params.binning(), params.bins());
     let mut bins_out: Vec<ScoreBin> = (1..=bins as u8)
         .map(|score| ScoreBin {
             score,
@@ -257,8 +279,15 @@ fn report(
         .filter(|b| b.customers == 0)
         .map(|b| b.score)
         .collect();
-    let note = (!empty_scores.is_empty())
-        .then(|| empty_note(measure, binning, &cut_points, values, &empty_scores, bins));
+    let note = (!empty_scores.is_empty()).then(|| {
+        let measure = Scored {
+            measure,
+            column: params.column(measure),
+            binning,
+            closed_below: params.convention() == RfmConvention::RfmR,
+        };
+        empty_note(&measure, &cut_points, values, &empty_scores, bins)
+    });
     MeasureScoring {
         measure,
         binning,
@@ -269,19 +298,22 @@ fn report(
     }
 }
 
+/// A measure as it was scored: its column, and whether its intervals are closed below (R's
+/// rfm) rather than above.
+struct Scored {
+    measure: Measure,
+    column: &'static str,
+    binning: Binning,
+    closed_below: bool,
+}
+
 /// Which intervals hold no value, e.g. "frequency has 3 distinct values; no customer falls in
 /// score 2 = (1, 1.2] or score 4 = (2, 2]".
-fn empty_note(
-    measure: Measure,
-    binning: Binning,
-    cut_points: &[f64],
-    values: &[f64],
-    empty: &[u8],
-    bins: usize,
-) -> String {
+fn empty_note(scored: &Scored, cut_points: &[f64], values: &[f64], empty: &[u8], bins: usize) -> String {
     let mut distinct: Vec<f64> = values.to_vec();
     distinct.sort_by(f64::total_cmp);
     distinct.dedup();
+    let (measure, binning) = (scored.measure, scored.binning);
     let interval = |score: u8| {
         let bin = if measure.higher_is_better() {
             score as usize
@@ -298,7 +330,11 @@ fn empty_note(
         } else {
             format_number(cut_points[bin - 1])
         };
-        format!("score {score} = ({low}, {high}]")
+        if scored.closed_below {
+            format!("score {score} = [{low}, {high})")
+        } else {
+            format!("score {score} = ({low}, {high}]")
+        }
     };
     let list: Vec<String> = empty.iter().map(|s| interval(*s)).collect();
     let unit = if binning == Binning::Rank {
@@ -308,7 +344,7 @@ fn empty_note(
     };
     format!(
         "{} has {} distinct values; no customer falls in {}{unit}",
-        measure.column(),
+        scored.column,
         distinct.len(),
         list.join(" or ")
     )

@@ -28,6 +28,10 @@ use crate::error::{Error, PolarsContext, Result};
 /// for rules of one's own (`clientele rules --show-builtin`).
 pub const BUILTIN_RULES_TOML: &str = include_str!("default_segments.toml");
 
+/// The ten segments of the R package rfm 0.3 (`rfm_segment` with the bounds of its README),
+/// then "Others": the default rules of `--preset rfm-r` ([`SegmentRules::rfm_r`]).
+pub const RFM_R_RULES_TOML: &str = include_str!("rfm_r_segments.toml");
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RulesFile {
@@ -134,6 +138,11 @@ impl SegmentRules {
     /// The built-in rules (documented in docs/segments.md).
     pub fn builtin() -> Self {
         Self::from_toml_str(BUILTIN_RULES_TOML, "built-in rules").expect("the built-in rules parse")
+    }
+
+    /// R rfm's segments ([`RFM_R_RULES_TOML`]).
+    pub fn rfm_r() -> Self {
+        Self::from_toml_str(RFM_R_RULES_TOML, "R rfm's segments").expect("R rfm's rules parse")
     }
 
     /// Parses rules from TOML text; `origin` names them in errors.

@@ -18,6 +18,7 @@ use crate::cluster::{Scale, Transform};
 use crate::clv::{Period, TimeUnit, TransactionModel};
 use crate::ingest::{CsvReaderChoice, Encoding, InputFormat};
 use crate::output::OutputFormat;
+use crate::presets::Preset;
 use crate::rfm::Binning;
 use crate::rows::ReturnsPolicy;
 use crate::segmenter::InputKind;
@@ -233,6 +234,26 @@ impl Choice for Dialect {
     ];
 }
 
+impl Choice for Preset {
+    const CHOICES: &'static [(Self, &'static str, &'static str)] = &[
+        (
+            Preset::RfmR,
+            Preset::RfmR.name(),
+            "R package rfm 0.3: rfm_table_order's scores, rfm_segment's segments",
+        ),
+        (
+            Preset::PandasQcut,
+            Preset::PandasQcut.name(),
+            "pandas: pd.qcut(x.rank(method=\"first\"), bins) on customers sorted by id",
+        ),
+        (
+            Preset::Lifetimes,
+            Preset::Lifetimes.name(),
+            "Python lifetimes 0.11.3: its summary_data_from_transaction_data and customer_lifetime_value",
+        ),
+    ];
+}
+
 /// Serde for a [`Choice`] field: its name out, any of its names in.
 pub mod named {
     use serde::{Deserialize, Deserializer, Serializer};
@@ -312,6 +333,7 @@ mod tests {
         round_trip::<InputKind>();
         round_trip::<OutputFormat>();
         round_trip::<Dialect>();
+        round_trip::<Preset>();
     }
 
     #[test]

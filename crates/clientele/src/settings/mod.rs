@@ -47,14 +47,19 @@ use crate::columns::Columns;
 use crate::error::{Error, ParamError, Result};
 use crate::ingest::{CsvOptions, DecimalSeparator, Header, IngestOptions};
 use crate::output::OutputFormat;
+use crate::presets::{self, Explained, Preset};
 use crate::rfm::{Binning, RfmParams, RfmValidParams, SegmentRules};
-use crate::rows::RowPolicy;
+use crate::rows::{AsOf, RowPolicy};
 use crate::segmenter::{ClusterJob, InputKind, Segmenter};
 
 /// Every setting of a job, unchecked. Sections and keys are those of the TOML configuration.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
+    /// `preset`: another tool's definitions (`rfm-r`, `pandas-qcut`, `lifetimes`;
+    /// docs/presets.md); clientele's own when left out.
+    #[serde(with = "choice::named::option", skip_serializing_if = "Option::is_none")]
+    pub preset: Option<Preset>,
     /// `[input]`: how the input files are read.
     pub input: InputSettings,
     /// `[columns]`: which column is which; roles left out are detected.
@@ -95,6 +100,8 @@ pub struct ValidSettings {
     pub output_format: Option<OutputFormat>,
     /// The table's columns, in order, when given (else all).
     pub output_columns: Option<Vec<String>>,
+    /// The preset, with the definitions it changes.
+    pub preset: Option<Explained>,
 }
 
 impl ValidSettings {
@@ -104,7 +111,8 @@ impl ValidSettings {
             .policy(self.policy)
             .rfm(self.rfm.clone())
             .rules(self.rules.clone())
-            .abc(self.abc.clone());
+            .abc(self.abc.clone())
+            .preset(self.preset.clone());
         if let Some(job) = &self.clusters {
             segmenter = segmenter.clusters(job.clone());
         }
@@ -124,9 +132,11 @@ impl Settings {
     /// [`Error::Param`] naming the setting (and its flag) for an invalid value; rules and
     /// model file errors.
     pub fn check(&self) -> Result<ValidSettings> {
+        self.check_preset()?;
         let rfm = self.rfm_params()?;
         let rules = match &self.analysis.rules {
             Some(path) => SegmentRules::from_file(path)?,
+            None if self.preset == Some(Preset::RfmR) => SegmentRules::rfm_r(),
             None => SegmentRules::builtin(),
         };
         rules.check(rfm.bins())?;
@@ -150,7 +160,62 @@ impl Settings {
             clv: self.clv_params()?,
             output_format: self.output.format,
             output_columns,
+            preset: self.explain(),
         })
+    }
+
+    /// The preset and the definitions it changes from clientele's (what `--explain` prints).
+    pub fn explain(&self) -> Option<Explained> {
+        let preset = self.preset?;
+        let context = presets::Context {
+            binning: self.analysis.binning,
+            own_rules: self.analysis.rules.is_some(),
+            as_of_given: self.analysis.as_of != AsOf::DayAfterLatest,
+            clv: self.clv.as_ref().map(|c| (c.time_unit, c.period, c.horizon)),
+        };
+        Some(Explained {
+            preset,
+            differences: preset.differences(&context),
+        })
+    }
+
+    /// Settles the binning under a preset, once the settings are read: with `pandas-qcut` the
+    /// default binning becomes `rank`, so that the settings say what runs (and `config show`
+    /// prints it). `given` is the binning the user wrote (a flag, a key), if any: one the preset
+    /// cannot follow is an error, even the default's name.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Param`] naming `analysis.binning` when the preset cannot follow `given`.
+    pub fn settle_preset(&mut self, given: Option<Binning>) -> Result<()> {
+        let Some(preset) = self.preset else { return Ok(()) };
+        if let Some(detail) = given.and_then(|b| preset_conflict(preset, b)) {
+            return Err(invalid("analysis.binning (--binning)", detail));
+        }
+        if preset == Preset::PandasQcut && given.is_none() && self.analysis.binning == Binning::Quantile {
+            self.analysis.binning = Binning::Rank;
+        }
+        Ok(())
+    }
+
+    /// The preset fits the other settings: its binning, and lifetime value for `lifetimes`.
+    fn check_preset(&self) -> Result<()> {
+        let Some(preset) = self.preset else { return Ok(()) };
+        let binning = match (preset, self.analysis.binning) {
+            // The default binning stands for the preset's own.
+            (Preset::PandasQcut, Binning::Quantile) => Binning::Rank,
+            (_, binning) => binning,
+        };
+        if let Some(detail) = preset_conflict(preset, binning) {
+            return Err(invalid("analysis.binning (--binning)", detail));
+        }
+        if preset == Preset::Lifetimes && self.clv.is_none() {
+            return Err(invalid(
+                "preset (--preset)",
+                "preset lifetimes defines lifetime value: add --clv (or a [clv] section)".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// The column mapping and CSV options.
@@ -199,8 +264,15 @@ impl Settings {
 
     fn rfm_params(&self) -> Result<RfmValidParams> {
         let a = &self.analysis;
-        let params = RfmParams::new().bins(a.bins);
-        let params = match (a.binning, &a.thresholds) {
+        let mut params = RfmParams::new().bins(a.bins);
+        if let Some(preset) = self.preset {
+            params = params.convention(preset.rfm_convention());
+        }
+        let binning = match (self.preset, a.binning) {
+            (Some(Preset::PandasQcut), Binning::Quantile) => Binning::Rank,
+            (_, binning) => binning,
+        };
+        let params = match (binning, &a.thresholds) {
             (Binning::Fixed, Some(t)) => params.fixed_thresholds(t.clone()),
             (Binning::Fixed, None) => {
                 return Err(invalid(
@@ -274,10 +346,13 @@ impl Settings {
             .time_unit(c.time_unit)
             .period(c.period)
             .model(c.model)
-            .horizon(c.horizon)
+            .horizon_in(c.horizon)
             .discount(c.discount)
             .margin(c.margin)
             .penalty(c.penalty);
+        if let Some(preset) = self.preset {
+            params = params.convention(preset.clv_convention());
+        }
         if let Some(d) = c.calibration_end {
             params = params.calibration_end(d);
         }
@@ -301,6 +376,34 @@ impl Settings {
         if let Some(p) = self.clusters.as_mut().and_then(|c| c.model.as_mut()) {
             resolve(p);
         }
+    }
+}
+
+/// Why a preset cannot follow a binning, when it cannot: pandas-qcut scores by rank only,
+/// rfm-r never by rank.
+///
+/// ```
+/// use clientele::presets::Preset;
+/// use clientele::rfm::Binning;
+/// use clientele::settings::preset_conflict;
+///
+/// assert!(preset_conflict(Preset::PandasQcut, Binning::Rank).is_none());
+/// assert!(preset_conflict(Preset::PandasQcut, Binning::Quantile).is_some());
+/// assert!(preset_conflict(Preset::RfmR, Binning::Fixed).is_none());
+/// ```
+pub fn preset_conflict(preset: Preset, binning: Binning) -> Option<String> {
+    match (preset, binning) {
+        (Preset::PandasQcut, Binning::Quantile | Binning::Fixed) => Some(format!(
+            "preset pandas-qcut scores by rank (pd.qcut of rank \"first\"), not with binning \"{}\"; leave the \
+             binning out",
+            binning.name()
+        )),
+        (Preset::RfmR, Binning::Rank) => Some(
+            "preset rfm-r cuts at R's quantiles (binning \"quantile\") or at your thresholds (\"fixed\"), never \
+             at ranks"
+                .into(),
+        ),
+        _ => None,
     }
 }
 

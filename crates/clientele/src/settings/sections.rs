@@ -10,7 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::choice::named;
 use crate::abc::AbcBasis;
 use crate::cluster::{ClusterCount, ClusterParams, Scale, Transform};
-use crate::clv::{ClvParams, Period, TimeUnit, TransactionModel};
+use crate::clv::{ClvParams, Horizon, Period, TimeUnit, TransactionModel};
 use crate::error::ParamError;
 use crate::ingest::{CsvReaderChoice, Delimiter, Encoding, InputFormat};
 use crate::output::OutputFormat;
@@ -301,8 +301,10 @@ pub struct ClvSettings {
     /// Purchase and dropout model: `bg-nbd`, `pareto-nbd`, `mbg-nbd` or `auto`.
     #[serde(with = "named")]
     pub model: TransactionModel,
-    /// Horizon of expected purchases and CLV, in the time unit.
-    pub horizon: f64,
+    /// Horizon of expected purchases and CLV: a number of time units (`52`), or of days,
+    /// weeks or months (`"365d"`, `"39w"`, `"12mo"`).
+    #[serde(with = "horizon")]
+    pub horizon: Horizon,
     /// Monthly discount rate.
     pub discount: f64,
     /// Profit margin applied to revenue.
@@ -322,7 +324,7 @@ impl Default for ClvSettings {
             time_unit: p.time_unit(),
             period: p.period(),
             model: p.model(),
-            horizon: p.horizon(),
+            horizon: p.horizon_as_given(),
             discount: p.discount(),
             margin: p.margin(),
             penalty: p.penalty(),
@@ -386,6 +388,33 @@ mod as_of {
                 super::AS_OF_DEFAULT
             ))
         })
+    }
+}
+
+mod horizon {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::clv::Horizon;
+
+    /// A number of time units as a number (as before units existed), others as text (`"12mo"`).
+    pub fn serialize<S: Serializer>(value: &Horizon, serializer: S) -> Result<S::Ok, S::Error> {
+        match value.unit {
+            None => serializer.serialize_f64(value.value),
+            Some(_) => serializer.collect_str(value),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Horizon, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(f64),
+            Text(String),
+        }
+        match Raw::deserialize(deserializer)? {
+            Raw::Number(value) => Ok(Horizon::units(value)),
+            Raw::Text(text) => text.parse().map_err(serde::de::Error::custom),
+        }
     }
 }
 

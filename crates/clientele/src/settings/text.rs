@@ -60,9 +60,17 @@ impl ConfigFile {
             ),
         };
         let dir = take_path(&mut table, Some("output"), "dir")?;
+        let binning = table
+            .get("analysis")
+            .and_then(|a| a.get("binning"))
+            .and_then(|b| b.as_str())
+            .and_then(<crate::rfm::Binning as super::Choice>::from_name);
         let mut settings: Settings = toml::Value::Table(table)
             .try_into()
             .map_err(|e| config_error(keyed(&e.to_string())))?;
+        settings
+            .settle_preset(binning)
+            .map_err(|e| config_error(e.to_string()))?;
         let resolve = |p: PathBuf| if p.is_relative() { base.join(p) } else { p };
         settings.resolve_paths(base);
         Ok(ConfigFile {

@@ -16,6 +16,7 @@ use crate::customers::CustomerFacts;
 use crate::error::Result;
 use crate::ingest::TimeResolution;
 use crate::migration::Migration;
+use crate::presets::Explained;
 use crate::rfm::{Binning, MeasureScoring, SegmentSummary};
 use crate::rows::{AsOf, ReturnsPolicy, RowReconciliation};
 use crate::segmenter::Segmentation;
@@ -87,6 +88,9 @@ pub struct Settings {
     pub abc_basis: AbcBasis,
     /// ABC splits in %.
     pub abc_splits: Vec<f64>,
+    /// The compatibility preset, with the definitions it changes (docs/presets.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preset: Option<Explained>,
 }
 
 impl Summary {
@@ -111,6 +115,7 @@ impl Summary {
                 segment_rules: s.rfm.segments.origin.clone(),
                 abc_basis: s.abc.params.basis(),
                 abc_splits: s.abc.params.splits().to_vec(),
+                preset: s.preset.clone(),
             },
             rows: s.customers.reconciliation.clone(),
             customers: s.customers.facts(),

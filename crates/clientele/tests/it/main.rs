@@ -9,6 +9,7 @@ mod csv_structure;
 mod ingest_edges;
 mod ingest_fuzz;
 mod one_pass;
+mod presets;
 mod properties;
 mod real_data;
 mod row_rules;
