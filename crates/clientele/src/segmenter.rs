@@ -26,6 +26,7 @@ use polars::prelude::*;
 use crate::abc::{self, AbcParams, AbcTiers, AbcValidParams};
 use crate::cluster::{self, ClusterModel, ClusterValidParams, Clustering};
 use crate::clv::{self, ClvResult, ClvValidParams};
+use crate::cohorts::{self, CohortPeriod, CohortTable};
 use crate::customers::{self, Collect, CustomerTable, PurchasePeriods};
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::Transactions;
@@ -43,6 +44,7 @@ pub struct Segmenter {
     clusters: Option<ClusterJob>,
     clv: Option<ClvValidParams>,
     rejects: bool,
+    cohorts: Option<CohortPeriod>,
 }
 
 impl Default for Segmenter {
@@ -59,6 +61,7 @@ impl Default for Segmenter {
             clusters: None,
             clv: None,
             rejects: false,
+            cohorts: None,
         }
     }
 }
@@ -134,6 +137,14 @@ impl Segmenter {
         self
     }
 
+    /// Adds cohort retention by the period of the first purchase (see [`cohorts`]), in
+    /// [`Segmentation::cohorts`]: one more query over the used rows of a transaction log
+    /// (none for a customer table aggregated elsewhere, which has no purchase dates).
+    pub fn cohorts(mut self, period: Option<CohortPeriod>) -> Self {
+        self.cohorts = period;
+        self
+    }
+
     /// The row policy.
     pub fn row_policy(&self) -> &RowPolicy {
         &self.policy
@@ -161,6 +172,9 @@ impl Segmenter {
         };
         let mut result = self.segment_with(tx, pass.table, InputKind::Transactions, btyd)?;
         result.rejects = pass.rejects;
+        if let Some(period) = self.cohorts {
+            result.cohorts = Some(cohorts::compute(tx, &self.policy, period)?);
+        }
         Ok(result)
     }
 
@@ -260,6 +274,7 @@ impl Segmenter {
             clv,
             frame,
             rejects: None,
+            cohorts: None,
         })
     }
 }
@@ -348,4 +363,6 @@ pub struct Segmentation {
     /// The rejected input rows (maybe none), read in the same pass, when asked for (see
     /// [`Segmenter::collect_rejects`]).
     pub rejects: Option<DataFrame>,
+    /// Cohort retention, when asked for (see [`Segmenter::cohorts`]).
+    pub cohorts: Option<CohortTable>,
 }

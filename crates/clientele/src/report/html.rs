@@ -14,6 +14,8 @@ use crate::rfm::score::format_number;
 use crate::summary::Summary;
 use crate::summary::charts::Histogram;
 
+mod cohorts;
+
 /// Escapes text for HTML content and attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -454,6 +456,7 @@ fn render_into(out: &mut String, s: &Summary) -> std::fmt::Result {
     scores_section(out, s)?;
     clusters_section(out, s)?;
     clv_section(out, s)?;
+    cohorts::section(out, s)?;
     if let Some(m) = &s.migration {
         migration_section(out, m)?;
     }

@@ -11,6 +11,7 @@ use self::charts::Charts;
 use crate::abc::{AbcBasis, AbcClassSummary};
 use crate::cluster::ClusterSummary;
 use crate::clv::ClvSummary;
+use crate::cohorts::CohortTable;
 use crate::columns::ResolvedColumns;
 use crate::customers::CustomerFacts;
 use crate::error::Result;
@@ -49,6 +50,9 @@ pub struct Summary {
     pub migration: Option<Migration>,
     /// The data behind the report's charts.
     pub charts: Charts,
+    /// Cohort retention, when the job had it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cohorts: Option<CohortTable>,
 }
 
 /// The input and its column mapping.
@@ -122,6 +126,7 @@ impl Summary {
             clv: s.clv.as_ref().map(|c| c.summary()),
             migration: None,
             charts: Charts::of(s)?,
+            cohorts: s.cohorts.clone(),
         })
     }
 
