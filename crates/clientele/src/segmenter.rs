@@ -260,7 +260,7 @@ impl Segmenter {
                     }
                 };
                 frame = join_clv(frame, &result)?;
-                Some(result)
+                Some(stage_unmodelled(&mut frame, result)?)
             }
             None => None,
         };
@@ -328,6 +328,30 @@ fn join_clv(frame: DataFrame, result: &ClvResult) -> Result<DataFrame> {
         )
         .collect()
         .context(|| "joining lifetime values".into())
+}
+
+/// Customers of the segment table without lifetime-value predictions (first seen after the
+/// calibration end) are `new`: their stage is filled in and counted in the stage table.
+fn stage_unmodelled(frame: &mut DataFrame, mut result: ClvResult) -> Result<ClvResult> {
+    use crate::clv::col_names::LIFECYCLE_STAGE;
+    use crate::clv::lifecycle::{NEW, STAGES};
+    let stages = frame.column(LIFECYCLE_STAGE).context(|| "lifecycle stages".into())?;
+    let unmodelled = stages.null_count();
+    if unmodelled > 0 {
+        let filled: StringChunked = stages
+            .str()
+            .context(|| "lifecycle stages".into())?
+            .iter()
+            .map(|v| Some(v.unwrap_or(STAGES[NEW])))
+            .collect();
+        frame
+            .with_column(filled.with_name(LIFECYCLE_STAGE.into()).into_column())
+            .context(|| "lifecycle stages".into())?;
+        let new = &mut result.stages[NEW];
+        new.customers += unmodelled;
+        new.first_purchase_after_calibration += unmodelled;
+    }
+    Ok(result)
 }
 
 /// What a job's input holds.

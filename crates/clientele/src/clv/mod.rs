@@ -24,8 +24,10 @@
 //! Customer equity is the sum of all customers' CLV.
 
 pub mod bgnbd;
+pub mod churn;
 pub mod fit;
 pub mod gamma_gamma;
+pub mod lifecycle;
 mod limits;
 pub mod params;
 pub mod pareto_nbd;
@@ -219,6 +221,9 @@ pub struct HoldoutCheck {
     pub mean_absolute_error: f64,
     /// By calibration frequency: 0, 1, …, 6, 7+.
     pub by_frequency: Vec<FrequencyGroup>,
+    /// Churn (no purchase in the holdout) against P(alive): AUC, gains and calibration.
+    #[serde(flatten)]
+    pub churn: churn::ChurnEvaluation,
 }
 
 /// One calibration-frequency group of the holdout check.
@@ -243,6 +248,8 @@ pub struct StageSummary {
     pub customers: usize,
     /// Σ CLV.
     pub clv: f64,
+    /// Of `customers`, those first seen after the calibration end (`new`, without predictions).
+    pub first_purchase_after_calibration: usize,
 }
 
 /// Per-customer predictions and the totals.
@@ -295,7 +302,7 @@ impl ClvResult {
     }
 }
 
-const STAGES: [&str; 4] = ["new", "active", "lapsing", "lost"];
+use self::lifecycle::STAGES;
 
 struct Prediction {
     expected: f64,
@@ -329,6 +336,7 @@ pub fn predict(summary: &BtydSummary, model: &ClvModel, params: &ClvValidParams)
         month,
         steps,
         holdout_length,
+        population_rhythm: lifecycle::population_rhythm(&x, &t_x).unwrap_or(0.0),
     };
     let predictions: Vec<std::result::Result<Prediction, String>> = (0..x.len())
         .into_par_iter()
@@ -356,6 +364,7 @@ pub fn predict(summary: &BtydSummary, model: &ClvModel, params: &ClvValidParams)
             stage: STAGES[s],
             customers: predictions.iter().filter(|p| p.stage == s).count(),
             clv: predictions.iter().filter(|p| p.stage == s).map(|p| p.clv).sum(),
+            first_purchase_after_calibration: 0,
         })
         .collect();
     Ok(ClvResult {
@@ -382,6 +391,8 @@ struct Horizons<'a> {
     steps: usize,
     /// The holdout window in the time unit, when there is one.
     holdout_length: Option<f64>,
+    /// The median time between purchases of repeat buyers (see [`lifecycle`]).
+    population_rhythm: f64,
 }
 
 impl Horizons<'_> {
@@ -412,15 +423,7 @@ impl Horizons<'_> {
             previous = cumulative;
         }
         let clv = params.margin() * spend * discounted;
-        let stage = if ti * unit_days <= lifecycle.new_within_days {
-            0
-        } else if p_alive >= lifecycle.active_from {
-            1
-        } else if p_alive >= lifecycle.lost_below {
-            2
-        } else {
-            3
-        };
+        let stage = lifecycle::stage(&lifecycle, unit_days, xi, txi, ti, p_alive, self.population_rhythm);
         let holdout = match self.holdout_length {
             Some(length) => expected_over(length)?,
             None => 0.0,
@@ -473,14 +476,25 @@ fn predictions_frame(
                 .with_column(column(col_names::EXPECTED_PURCHASES_HOLDOUT, &|p| p.holdout))
                 .context(|| "adding holdout predictions".into())?;
             let actual = summary.values(summary_cols::FREQUENCY_HOLDOUT)?;
-            Some(holdout_check(length, x, &actual, predictions))
+            let (t_x, t) = (summary.values(summary_cols::RECENCY)?, summary.values(summary_cols::T)?);
+            let population = lifecycle::population_rhythm(x, &t_x).unwrap_or(0.0);
+            let overdue: Vec<f64> = (0..x.len())
+                .map(|i| lifecycle::overdue(x[i], t_x[i], t[i], population))
+                .collect();
+            Some(holdout_check(length, x, &actual, &overdue, predictions))
         }
         None => None,
     };
     Ok((frame, holdout))
 }
 
-fn holdout_check(length: f64, x: &[f64], actual: &[f64], predictions: &[Prediction]) -> HoldoutCheck {
+fn holdout_check(
+    length: f64,
+    x: &[f64],
+    actual: &[f64],
+    overdue: &[f64],
+    predictions: &[Prediction],
+) -> HoldoutCheck {
     let n = x.len().max(1) as f64;
     let group_of = |x: f64| (x as usize).min(7);
     let by_frequency = (0..=7)
@@ -506,6 +520,12 @@ fn holdout_check(length: f64, x: &[f64], actual: &[f64], predictions: &[Predicti
             .sum::<f64>()
             / n,
         by_frequency,
+        churn: churn::evaluate(
+            &predictions.iter().map(|p| p.p_alive).collect::<Vec<f64>>(),
+            &predictions.iter().map(|p| p.holdout).collect::<Vec<f64>>(),
+            overdue,
+            actual,
+        ),
     }
 }
 

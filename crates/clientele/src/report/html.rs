@@ -673,6 +673,10 @@ fn clv_section(out: &mut String, s: &Summary) -> std::fmt::Result {
         )?;
     }
     writeln!(out, "</table>")?;
+    if let Some(text) = super::evaluation::unmodelled_sentence(c) {
+        writeln!(out, "<p class=\"note\">{}</p>", escape(&text))?;
+    }
+    super::evaluation::disagreements_html(out, s)?;
     if let Some(h) = &c.holdout {
         writeln!(
             out,
@@ -680,6 +684,7 @@ fn clv_section(out: &mut String, s: &Summary) -> std::fmt::Result {
             format_number(h.actual_total),
             h.predicted_total
         )?;
+        super::evaluation::churn_html(out, &h.churn)?;
     }
     writeln!(out, "</section>")?;
     Ok(())

@@ -1,6 +1,7 @@
 //! The renderings of a job's [`Summary`]: a Markdown document and a self-contained HTML page
 //! with charts, and the Markdown tables of its parts.
 
+mod evaluation;
 pub mod html;
 mod markdown;
 

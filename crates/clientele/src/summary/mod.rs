@@ -3,6 +3,7 @@
 //! charts. [`crate::report`] renders it as Markdown and HTML; it serializes to JSON itself.
 
 pub mod charts;
+pub mod lifecycle;
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -50,6 +51,9 @@ pub struct Summary {
     pub migration: Option<Migration>,
     /// The data behind the report's charts.
     pub charts: Charts,
+    /// Where lifecycle stages and RFM segments disagree, with lifetime value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lifecycle_vs_rfm: Option<Vec<lifecycle::StageDisagreement>>,
     /// Cohort retention, when the job had it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cohorts: Option<CohortTable>,
@@ -126,6 +130,7 @@ impl Summary {
             clv: s.clv.as_ref().map(|c| c.summary()),
             migration: None,
             charts: Charts::of(s)?,
+            lifecycle_vs_rfm: lifecycle::disagreements(s)?,
             cohorts: s.cohorts.clone(),
         })
     }

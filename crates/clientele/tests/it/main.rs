@@ -5,6 +5,7 @@ mod clusters;
 mod clv;
 mod csv_readers;
 mod csv_structure;
+mod evaluation;
 mod ingest_edges;
 mod ingest_fuzz;
 mod one_pass;
