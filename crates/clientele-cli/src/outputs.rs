@@ -102,8 +102,17 @@ impl<'g> Outputs<'g> {
     }
 
     /// The file of `--cohorts`, when given.
-    pub fn cohort_files(path: &Option<std::path::PathBuf>) -> Vec<NamedFile> {
-        path.iter().map(|p| NamedFile::new(p, "--cohorts")).collect()
+    ///
+    /// # Errors
+    ///
+    /// A usage error when the input is a customer table, which has no purchase dates.
+    pub fn cohort_files(path: &Option<std::path::PathBuf>, settings: &Settings) -> anyhow::Result<Vec<NamedFile>> {
+        if path.is_some() && settings.input.kind == clientele::InputKind::Customers {
+            return Err(usage(
+                "--cohorts needs a transaction log: a customer table (--input-kind customers) has no purchase dates",
+            ));
+        }
+        Ok(path.iter().map(|p| NamedFile::new(p, "--cohorts")).collect())
     }
 
     /// The cohort retention table for `--cohorts FILE` (when given), in the format of its

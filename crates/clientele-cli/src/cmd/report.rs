@@ -23,7 +23,7 @@ pub fn run(g: &GlobalArgs, a: &ReportArgs) -> anyhow::Result<ExitCode> {
         &clientele::run::report_file_names(format, true, true, true),
     );
     files.extend(Outputs::cluster_files(&a.cluster));
-    files.extend(Outputs::cohort_files(&a.cohorts));
+    files.extend(Outputs::cohort_files(&a.cohorts, &settings)?);
     let mut outputs = Outputs::check(g, Some(&settings), Some(&a.input), files)?;
     let job = settings.check()?;
     let (segmenter, tx, result) = super::run_segmentation(g, &job, &a.input, true, true)?;

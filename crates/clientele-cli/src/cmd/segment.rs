@@ -13,7 +13,7 @@ pub fn run(g: &GlobalArgs, a: &SegmentArgs) -> anyhow::Result<ExitCode> {
         Flags::segmentation(&a.cluster, a.clusters, &a.clv_options, a.clv),
     )?;
     let mut files = Outputs::cluster_files(&a.cluster);
-    files.extend(Outputs::cohort_files(&a.cohorts));
+    files.extend(Outputs::cohort_files(&a.cohorts, &settings)?);
     let mut outputs = Outputs::check(g, Some(&settings), Some(&a.input), files)?;
     let job = settings.check()?;
     let (segmenter, tx, result) = super::run_segmentation(g, &job, &a.input, g.rejects.is_some(), a.cohorts.is_some())?;

@@ -2,6 +2,7 @@
 
 mod browser;
 mod cli;
+mod cohorts;
 mod corpus;
 mod runs;
 mod scaling;

@@ -42,7 +42,7 @@ fn heatmap_svg(table: &CohortTable) -> String {
         let _ = root.fill(&WHITE);
         let Ok(mut chart) = ChartBuilder::on(&root)
             .caption(
-                format!("Share of each cohort buying, by {} since the first", table.period.name()),
+                format!("Share of each cohort buying, by {} since the first purchase", table.period.name()),
                 ("sans-serif", 15),
             )
             .margin(10)
@@ -55,7 +55,7 @@ fn heatmap_svg(table: &CohortTable) -> String {
         let _ = chart
             .configure_mesh()
             .disable_mesh()
-            .x_desc(format!("{}s since the cohort's first", table.period.name()))
+            .x_desc(format!("{}s since the first purchase", table.period.name()))
             .x_labels(columns.min(LABELLED_CELLS))
             .y_labels(rows.min(40))
             .x_label_formatter(&|v| format!("{v:.0}"))
