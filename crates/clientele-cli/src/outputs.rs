@@ -106,7 +106,10 @@ impl<'g> Outputs<'g> {
     /// # Errors
     ///
     /// A usage error when the input is a customer table, which has no purchase dates.
-    pub fn cohort_files(path: &Option<std::path::PathBuf>, settings: &Settings) -> anyhow::Result<Vec<NamedFile>> {
+    pub fn cohort_files(
+        path: &Option<std::path::PathBuf>,
+        settings: &Settings,
+    ) -> anyhow::Result<Vec<NamedFile>> {
         if path.is_some() && settings.input.kind == clientele::InputKind::Customers {
             return Err(usage(
                 "--cohorts needs a transaction log: a customer table (--input-kind customers) has no purchase dates",
@@ -122,7 +125,11 @@ impl<'g> Outputs<'g> {
     ///
     /// A usage error when the table was not computed (a customer table as input has no
     /// purchase dates); write errors.
-    pub fn cohorts(&mut self, path: Option<&Path>, table: Option<&clientele::cohorts::CohortTable>) -> anyhow::Result<()> {
+    pub fn cohorts(
+        &mut self,
+        path: Option<&Path>,
+        table: Option<&clientele::cohorts::CohortTable>,
+    ) -> anyhow::Result<()> {
         let Some(path) = path else { return Ok(()) };
         let table = table.ok_or_else(|| {
             usage("--cohorts needs a transaction log: a customer table has no purchase dates per period")
@@ -131,7 +138,14 @@ impl<'g> Outputs<'g> {
         let format = OutputFormat::from_path(path).unwrap_or(OutputFormat::Csv);
         let staged = clientele::output::stage_frame(&frame, path, format)?;
         let cohorts = clientele::format::format_count(table.cohorts.len() as u64);
-        self.stage(staged, format!("wrote {} ({cohorts} cohorts by {})", path.display(), clientele::settings::Choice::name(table.period)));
+        self.stage(
+            staged,
+            format!(
+                "wrote {} ({cohorts} cohorts by {})",
+                path.display(),
+                clientele::settings::Choice::name(table.period)
+            ),
+        );
         Ok(())
     }
 

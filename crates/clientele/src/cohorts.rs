@@ -211,7 +211,12 @@ fn from_days(days: &DataFrame, period: CohortPeriod) -> Result<CohortTable> {
         let mut last_active = None;
         for i in rows {
             let offset = (period.index(day[i]) - cohort).max(0) as usize;
-            cells.add(cohort, offset, value[i], purchase[i] && last_active != Some(offset));
+            cells.add(
+                cohort,
+                offset,
+                value[i],
+                purchase[i] && last_active != Some(offset),
+            );
             if purchase[i] {
                 last_active = Some(offset);
             }
@@ -342,16 +347,31 @@ mod tests {
     #[test]
     fn periods_index_label_and_start_agree() {
         for p in [CohortPeriod::Week, CohortPeriod::Month, CohortPeriod::Quarter] {
-            for d in ["1969-12-31", "2010-12-01", "2011-01-02", "2011-12-09", "2024-02-29"] {
+            for d in [
+                "1969-12-31",
+                "2010-12-01",
+                "2011-01-02",
+                "2011-12-09",
+                "2024-02-29",
+            ] {
                 let i = p.index(day(d));
                 assert!(p.start(i) <= NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap());
                 assert_eq!(p.index(day(&p.start(i).to_string())), i, "{p:?} {d}");
                 assert_eq!(p.index(day(&p.start(i + 1).to_string())), i + 1, "{p:?} {d}");
             }
         }
-        assert_eq!(CohortPeriod::Week.label(CohortPeriod::Week.index(day("2011-01-02"))), "2010-12-27");
-        assert_eq!(CohortPeriod::Month.label(CohortPeriod::Month.index(day("2011-01-02"))), "2011-01");
-        assert_eq!(CohortPeriod::Quarter.label(CohortPeriod::Quarter.index(day("2011-12-09"))), "2011-Q4");
+        assert_eq!(
+            CohortPeriod::Week.label(CohortPeriod::Week.index(day("2011-01-02"))),
+            "2010-12-27"
+        );
+        assert_eq!(
+            CohortPeriod::Month.label(CohortPeriod::Month.index(day("2011-01-02"))),
+            "2011-01"
+        );
+        assert_eq!(
+            CohortPeriod::Quarter.label(CohortPeriod::Quarter.index(day("2011-12-09"))),
+            "2011-Q4"
+        );
     }
 
     #[test]
@@ -369,7 +389,10 @@ mod tests {
         assert_eq!((jan.cohort.as_str(), jan.customers), ("2024-01", 1));
         assert_eq!(jan.active, vec![1, 1, 0]);
         assert_eq!(jan.revenue, vec![5.0, 21.0, 0.0]);
-        assert_eq!((feb.active.clone(), feb.revenue.clone()), (vec![1, 0], vec![8.0, 0.0]));
+        assert_eq!(
+            (feb.active.clone(), feb.revenue.clone()),
+            (vec![1, 0], vec![8.0, 0.0])
+        );
         assert_eq!(t.last_period, "2024-03");
         let frame = t.to_frame().unwrap();
         assert_eq!(frame.height(), 5);

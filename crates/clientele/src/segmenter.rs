@@ -335,7 +335,9 @@ fn join_clv(frame: DataFrame, result: &ClvResult) -> Result<DataFrame> {
 fn stage_unmodelled(frame: &mut DataFrame, mut result: ClvResult) -> Result<ClvResult> {
     use crate::clv::col_names::LIFECYCLE_STAGE;
     use crate::clv::lifecycle::{NEW, STAGES};
-    let stages = frame.column(LIFECYCLE_STAGE).context(|| "lifecycle stages".into())?;
+    let stages = frame
+        .column(LIFECYCLE_STAGE)
+        .context(|| "lifecycle stages".into())?;
     let unmodelled = stages.null_count();
     if unmodelled > 0 {
         let filled: StringChunked = stages

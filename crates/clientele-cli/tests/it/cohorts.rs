@@ -23,7 +23,9 @@ fn cohorts_table_summary_and_heat_map() {
     let text = std::fs::read_to_string(&table).unwrap();
     assert_eq!(
         text.lines().next(),
-        Some("cohort,cohort_start,customers,offset,period_start,active_customers,retention,revenue,revenue_per_customer")
+        Some(
+            "cohort,cohort_start,customers,offset,period_start,active_customers,retention,revenue,revenue_per_customer"
+        )
     );
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap()).unwrap();
@@ -45,11 +47,20 @@ fn cohorts_table_summary_and_heat_map() {
         .sum();
     assert_eq!(text.lines().count(), cells + 1);
     let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
-    assert!(html.contains("<section id=\"cohorts\">") && html.contains("<svg"), "a heat map");
+    assert!(
+        html.contains("<section id=\"cohorts\">") && html.contains("<svg"),
+        "a heat map"
+    );
 
     // segment writes the table only when asked, in the format of its extension.
     let parquet = dir.path().join("cohorts.parquet");
-    let out = run(&["segment", &data("orders.csv"), "-q", "--cohorts", parquet.to_str().unwrap()]);
+    let out = run(&[
+        "segment",
+        &data("orders.csv"),
+        "-q",
+        "--cohorts",
+        parquet.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(std::fs::read(&parquet).unwrap().starts_with(b"PAR1"));
 }
@@ -67,6 +78,10 @@ fn cohorts_need_a_transaction_log() {
         table.to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("--cohorts needs a transaction log"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--cohorts needs a transaction log"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!table.exists());
 }

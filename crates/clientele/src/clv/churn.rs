@@ -161,7 +161,10 @@ fn gains(p_alive: &[f64], bought: &[bool]) -> Vec<GainsRow> {
                 decile: d,
                 customers: members.len(),
                 p_alive_min: members.iter().map(|i| p_alive[*i]).fold(f64::INFINITY, f64::min),
-                p_alive_max: members.iter().map(|i| p_alive[*i]).fold(f64::NEG_INFINITY, f64::max),
+                p_alive_max: members
+                    .iter()
+                    .map(|i| p_alive[*i])
+                    .fold(f64::NEG_INFINITY, f64::max),
                 holdout_buyers: buyers,
                 buyer_rate: rate,
                 cumulative_gain: if all_buyers > 0 {
@@ -202,7 +205,10 @@ mod tests {
         assert_eq!(auc(&[0.1, 0.2, 0.8, 0.9], &[true, true, false, false]), Some(0.0));
         assert_eq!(auc(&[0.5, 0.5, 0.5], &[true, false, false]), Some(0.5));
         // Pairs (pos, neg): (0.8, 0.5) 1, (0.8, 0.8) ½, (0.3, 0.5) 0, (0.3, 0.8) 0 → 1.5 / 4.
-        assert_eq!(auc(&[0.8, 0.3, 0.5, 0.8], &[true, true, false, false]), Some(0.375));
+        assert_eq!(
+            auc(&[0.8, 0.3, 0.5, 0.8], &[true, true, false, false]),
+            Some(0.375)
+        );
         assert_eq!(auc(&[0.1, 0.2], &[true, true]), None);
     }
 
@@ -210,9 +216,17 @@ mod tests {
     fn equal_scores_share_a_decile() {
         let score = [0.9, 0.5, 0.5, 0.5, 0.1, 0.1, 0.0, 0.0, 0.0, 0.0];
         assert_eq!(deciles(&score), vec![1, 2, 2, 2, 5, 5, 7, 7, 7, 7]);
-        let e = evaluate(&score, &score, &score, &[1.0, 0.0, 2.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
+        let e = evaluate(
+            &score,
+            &score,
+            &score,
+            &[1.0, 0.0, 2.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0],
+        );
         assert_eq!((e.churned, e.holdout_buyers), (7, 3));
-        assert_eq!(e.gains.iter().map(|g| g.customers).collect::<Vec<_>>(), vec![1, 3, 2, 4]);
+        assert_eq!(
+            e.gains.iter().map(|g| g.customers).collect::<Vec<_>>(),
+            vec![1, 3, 2, 4]
+        );
         assert_eq!(e.gains.last().unwrap().cumulative_gain, 1.0);
         assert!((e.gains[0].lift - 1.0 / 0.3).abs() < 1e-12);
         assert_eq!(e.calibration[1].actual_mean, 2.0 / 3.0);

@@ -59,7 +59,15 @@ pub fn overdue(x: f64, t_x: f64, t: f64, population: f64) -> f64 {
 
 /// The stage index (into [`STAGES`]) of a customer with summary (x, t_x, T) in a time unit of
 /// `unit_days` days, probability alive `p_alive`, and the population rhythm.
-pub fn stage(l: &Lifecycle, unit_days: f64, x: f64, t_x: f64, t: f64, p_alive: f64, population: f64) -> usize {
+pub fn stage(
+    l: &Lifecycle,
+    unit_days: f64,
+    x: f64,
+    t_x: f64,
+    t: f64,
+    p_alive: f64,
+    population: f64,
+) -> usize {
     if t * unit_days <= l.new_within_days {
         return NEW;
     }
@@ -79,7 +87,10 @@ mod tests {
 
     #[test]
     fn the_median_rhythm_of_repeat_buyers_stands_in_for_one_time_buyers() {
-        assert_eq!(population_rhythm(&[0.0, 1.0, 2.0, 4.0], &[0.0, 3.0, 10.0, 4.0]), Some(3.0));
+        assert_eq!(
+            population_rhythm(&[0.0, 1.0, 2.0, 4.0], &[0.0, 3.0, 10.0, 4.0]),
+            Some(3.0)
+        );
         assert_eq!(population_rhythm(&[0.0, 0.0], &[0.0, 0.0]), None);
         assert_eq!(overdue(0.0, 0.0, 9.0, 3.0), 3.0);
         assert_eq!(overdue(2.0, 10.0, 30.0, 3.0), 4.0);

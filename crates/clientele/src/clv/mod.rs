@@ -423,7 +423,15 @@ impl Horizons<'_> {
             previous = cumulative;
         }
         let clv = params.margin() * spend * discounted;
-        let stage = lifecycle::stage(&lifecycle, unit_days, xi, txi, ti, p_alive, self.population_rhythm);
+        let stage = lifecycle::stage(
+            &lifecycle,
+            unit_days,
+            xi,
+            txi,
+            ti,
+            p_alive,
+            self.population_rhythm,
+        );
         let holdout = match self.holdout_length {
             Some(length) => expected_over(length)?,
             None => 0.0,
@@ -476,7 +484,10 @@ fn predictions_frame(
                 .with_column(column(col_names::EXPECTED_PURCHASES_HOLDOUT, &|p| p.holdout))
                 .context(|| "adding holdout predictions".into())?;
             let actual = summary.values(summary_cols::FREQUENCY_HOLDOUT)?;
-            let (t_x, t) = (summary.values(summary_cols::RECENCY)?, summary.values(summary_cols::T)?);
+            let (t_x, t) = (
+                summary.values(summary_cols::RECENCY)?,
+                summary.values(summary_cols::T)?,
+            );
             let population = lifecycle::population_rhythm(x, &t_x).unwrap_or(0.0);
             let overdue: Vec<f64> = (0..x.len())
                 .map(|i| lifecycle::overdue(x[i], t_x[i], t[i], population))

@@ -11,7 +11,9 @@ use crate::format::{format_count, format_share};
 use crate::summary::Summary;
 
 fn auc_text(auc: Option<f64>) -> String {
-    auc.map_or("undefined (everyone or no one churned)".to_string(), |a| format!("{a:.3}"))
+    auc.map_or("undefined (everyone or no one churned)".to_string(), |a| {
+        format!("{a:.3}")
+    })
 }
 
 /// One sentence on the AUCs, with a warning when P(alive) ranks worse than chance.
@@ -91,7 +93,11 @@ fn p_alive(p: f64) -> String {
 
 /// The churn evaluation as HTML.
 pub(super) fn churn_html(out: &mut String, c: &ChurnEvaluation) -> std::fmt::Result {
-    writeln!(out, "<h3>Churn in the holdout</h3><p class=\"note\">{}</p>", escape(&auc_sentence(c)))?;
+    writeln!(
+        out,
+        "<h3>Churn in the holdout</h3><p class=\"note\">{}</p>",
+        escape(&auc_sentence(c))
+    )?;
     writeln!(
         out,
         "<div class=\"charts\"><table><tr><th>P(alive) decile</th><th>customers</th><th>P(alive) from</th><th>to</th>\
@@ -164,7 +170,10 @@ pub(super) fn disagreements_html(out: &mut String, s: &Summary) -> std::fmt::Res
     let Some(list) = s.lifecycle_vs_rfm.as_ref().filter(|l| !l.is_empty()) else {
         return Ok(());
     };
-    writeln!(out, "<h3>Lifecycle stages and RFM segments</h3><ul class=\"note\">")?;
+    writeln!(
+        out,
+        "<h3>Lifecycle stages and RFM segments</h3><ul class=\"note\">"
+    )?;
     for d in list {
         writeln!(out, "<li>{}</li>", escape(&d.explanation))?;
     }

@@ -50,14 +50,21 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
     }
     v.sort_by(f64::total_cmp);
     let n = v.len();
-    Some(if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 })
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
 }
 
 /// The disagreements of a segmentation with lifetime value, most customers first.
 pub(crate) fn disagreements(s: &Segmentation) -> Result<Option<Vec<StageDisagreement>>> {
     let Some(clv) = &s.clv else { return Ok(None) };
     let f = &s.frame;
-    let (segment, stage) = (column_text(f, SEGMENT)?, column_text(f, clv_cols::LIFECYCLE_STAGE)?);
+    let (segment, stage) = (
+        column_text(f, SEGMENT)?,
+        column_text(f, clv_cols::LIFECYCLE_STAGE)?,
+    );
     let (r, recency) = (column_f64(f, R_SCORE)?, column_f64(f, RECENCY_DAYS)?);
     let p_alive = f.column(clv_cols::P_ALIVE).map(|c| c.is_not_null()).ok();
     let predicted: Vec<bool> = match &p_alive {
@@ -66,7 +73,11 @@ pub(crate) fn disagreements(s: &Segmentation) -> Result<Option<Vec<StageDisagree
     };
     let p = column_f64(f, clv_cols::P_ALIVE)?;
     let btyd = |name: &str| column_f64(f, &format!("btyd_{name}"));
-    let (x, t_x, t) = (btyd(clv_cols::FREQUENCY)?, btyd(clv_cols::RECENCY)?, btyd(clv_cols::T)?);
+    let (x, t_x, t) = (
+        btyd(clv_cols::FREQUENCY)?,
+        btyd(clv_cols::RECENCY)?,
+        btyd(clv_cols::T)?,
+    );
     let population = lifecycle::population_rhythm(
         &crate::frame::column_f64(&clv.frame, clv_cols::FREQUENCY)?,
         &crate::frame::column_f64(&clv.frame, clv_cols::RECENCY)?,
@@ -79,7 +90,9 @@ pub(crate) fn disagreements(s: &Segmentation) -> Result<Option<Vec<StageDisagree
     let half = (bins / 2.0).floor();
     let mut pairs: std::collections::BTreeMap<(String, String), Vec<usize>> = Default::default();
     for i in 0..f.height() {
-        let (Some(seg), Some(st)) = (&segment[i], &stage[i]) else { continue };
+        let (Some(seg), Some(st)) = (&segment[i], &stage[i]) else {
+            continue;
+        };
         let low = r[i] <= half && matches!(st.as_str(), "active" | "new");
         let high = r[i] > bins - half && matches!(st.as_str(), "lapsing" | "lost");
         if low || high {
@@ -118,7 +131,12 @@ pub(crate) fn disagreements(s: &Segmentation) -> Result<Option<Vec<StageDisagree
     Ok(Some(out))
 }
 
-fn explain(d: &StageDisagreement, s: &Segmentation, calibration_end: chrono::NaiveDate, half: usize) -> String {
+fn explain(
+    d: &StageDisagreement,
+    s: &Segmentation,
+    calibration_end: chrono::NaiveDate,
+    half: usize,
+) -> String {
     let recent = matches!(d.stage.as_str(), "lapsing" | "lost");
     let bins = s.rfm.segments.bins;
     let as_of = s.customers.as_of;
@@ -132,7 +150,11 @@ fn explain(d: &StageDisagreement, s: &Segmentation, calibration_end: chrono::Nai
         reasons.push(format!(
             "the stage is judged at the calibration end {calibration_end}, and {} of them {} it",
             format_count(d.dated_apart as u64),
-            if recent { "bought again after" } else { "have not bought since" }
+            if recent {
+                "bought again after"
+            } else {
+                "have not bought since"
+            }
         ));
     }
     if d.stage == "new" {

@@ -90,7 +90,10 @@ fn check_against_reference(python: &str, result: &ClvResult) -> clv::churn::Chur
     ] {
         let sklearn = expected[name].as_f64().unwrap();
         let ours = ours.unwrap();
-        assert!((ours - sklearn).abs() < 1e-12, "{name}: ours {ours}, scikit-learn {sklearn}");
+        assert!(
+            (ours - sklearn).abs() < 1e-12,
+            "{name}: ours {ours}, scikit-learn {sklearn}"
+        );
     }
     let gains: Vec<[u64; 3]> = churn
         .gains
@@ -104,7 +107,11 @@ fn check_against_reference(python: &str, result: &ClvResult) -> clv::churn::Chur
         .map(|r| [0, 1, 2].map(|i| r[i].as_u64().unwrap()))
         .collect();
     assert_eq!(gains, pandas, "deciles: [decile, customers, holdout buyers]");
-    assert_eq!(expected["stages_differ"], 0, "lifecycle stages: {}", expected["stage_counts"]);
+    assert_eq!(
+        expected["stages_differ"], 0,
+        "lifecycle stages: {}",
+        expected["stage_counts"]
+    );
     churn
 }
 
@@ -122,8 +129,15 @@ fn churn_auc_gains_and_stages_match_scikit_learn_and_pandas_on_cdnow() {
     assert_eq!(churn.gains[0].customers, 1_411);
     assert!(churn.auc.unwrap() < 0.5);
     assert!(churn.auc_rhythm.unwrap() > 0.65);
-    let total: f64 = churn.calibration.iter().map(|r| r.actual_mean * r.customers as f64).sum();
-    assert!((total - 1_882.0).abs() < 1e-9, "the calibration table holds every holdout purchase: {total}");
+    let total: f64 = churn
+        .calibration
+        .iter()
+        .map(|r| r.actual_mean * r.customers as f64)
+        .sum();
+    assert!(
+        (total - 1_882.0).abs() < 1e-9,
+        "the calibration table holds every holdout purchase: {total}"
+    );
 }
 
 #[test]
@@ -148,14 +162,23 @@ fn every_online_retail_customer_is_staged_and_churn_matches_scikit_learn() {
     let after = frame
         .clone()
         .lazy()
-        .filter(col("first_purchase").cast(DataType::Date).gt(lit(date("2011-09-30"))))
+        .filter(
+            col("first_purchase")
+                .cast(DataType::Date)
+                .gt(lit(date("2011-09-30"))),
+        )
         .select([col("lifecycle_stage"), col("p_alive")])
         .collect()
         .unwrap();
     assert_eq!(after.height(), 723);
     assert_eq!(clv.stages[0].first_purchase_after_calibration, 723);
     assert_eq!(after.column("p_alive").unwrap().null_count(), 723);
-    let new = after.column("lifecycle_stage").unwrap().str().unwrap().equal("new");
+    let new = after
+        .column("lifecycle_stage")
+        .unwrap()
+        .str()
+        .unwrap()
+        .equal("new");
     assert_eq!(new.sum(), Some(723));
     // With its dropout at the boundary, P(alive) is ≈ 1 for everyone: the rhythm stages them.
     let lost = clv.stages.iter().find(|s| s.stage == "lost").unwrap();
@@ -165,7 +188,11 @@ fn every_online_retail_customer_is_staged_and_churn_matches_scikit_learn() {
         .iter()
         .find(|d| d.segment == "Lost" && d.stage == "active")
         .expect("RFM Lost, lifecycle active");
-    assert!(lost_active.explanation.starts_with(&format!("{} customers are Lost by RFM", lost_active.customers)));
+    assert!(
+        lost_active
+            .explanation
+            .starts_with(&format!("{} customers are Lost by RFM", lost_active.customers))
+    );
 }
 
 #[test]
@@ -198,8 +225,18 @@ fn online_retail_cohorts_match_pandas() {
         let sizes: usize = table.cohorts.iter().map(|c| c.customers).sum();
         assert_eq!(sizes, customers.len(), "{name}: every customer in one cohort");
         let revenue: f64 = table.cohorts.iter().flat_map(|c| &c.revenue).sum();
-        let monetary: f64 = customers.frame.column("monetary").unwrap().f64().unwrap().sum().unwrap();
-        assert!((revenue - monetary).abs() < 1e-6, "{name}: revenue {revenue} against monetary {monetary}");
+        let monetary: f64 = customers
+            .frame
+            .column("monetary")
+            .unwrap()
+            .f64()
+            .unwrap()
+            .sum()
+            .unwrap();
+        assert!(
+            (revenue - monetary).abs() < 1e-6,
+            "{name}: revenue {revenue} against monetary {monetary}"
+        );
         let pandas = expected
             .clone()
             .lazy()
@@ -209,7 +246,13 @@ fn online_retail_cohorts_match_pandas() {
         let cell = |row: usize, column: &str| pandas.column(column).unwrap().get(row).unwrap();
         let mut cells = std::collections::HashMap::new();
         for row in 0..pandas.height() {
-            let key = (cell(row, "cohort_start").to_string().trim_matches('"').to_string(), cell(row, "offset").try_extract::<usize>().unwrap());
+            let key = (
+                cell(row, "cohort_start")
+                    .to_string()
+                    .trim_matches('"')
+                    .to_string(),
+                cell(row, "offset").try_extract::<usize>().unwrap(),
+            );
             let values = (
                 cell(row, "customers").try_extract::<usize>().unwrap(),
                 cell(row, "active").try_extract::<f64>().unwrap() as usize,
@@ -224,10 +267,18 @@ fn online_retail_cohorts_match_pandas() {
                 let (size, active, revenue) = cells.get(&key).copied().unwrap_or((c.customers, 0, 0.0));
                 matched += usize::from(cells.contains_key(&key));
                 assert_eq!((c.customers, c.active[offset]), (size, active), "{name} {key:?}");
-                assert!((c.revenue[offset] - revenue).abs() < 1e-5, "{name} {key:?}: {} against {revenue}", c.revenue[offset]);
+                assert!(
+                    (c.revenue[offset] - revenue).abs() < 1e-5,
+                    "{name} {key:?}: {} against {revenue}",
+                    c.revenue[offset]
+                );
                 assert_eq!(c.retention[offset], active as f64 / size as f64);
             }
         }
-        assert_eq!(matched, pandas.height(), "{name}: every pandas cell is in the matrix");
+        assert_eq!(
+            matched,
+            pandas.height(),
+            "{name}: every pandas cell is in the matrix"
+        );
     }
 }

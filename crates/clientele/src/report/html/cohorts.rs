@@ -17,7 +17,11 @@ const LABELLED_CELLS: usize = 18;
 /// The colour of a retention share: white at 0, dark blue at the largest share after the
 /// cohort's own period (offset 0 is 100 % by definition and would wash out the rest).
 fn shade(share: f64, top: f64) -> (RGBColor, RGBColor) {
-    let t = if top > 0.0 { (share / top).clamp(0.0, 1.0) } else { 0.0 };
+    let t = if top > 0.0 {
+        (share / top).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let fill = RGBColor(
         (247.0 - 211.0 * t) as u8,
         (251.0 - 192.0 * t) as u8,
@@ -42,7 +46,10 @@ fn heatmap_svg(table: &CohortTable) -> String {
         let _ = root.fill(&WHITE);
         let Ok(mut chart) = ChartBuilder::on(&root)
             .caption(
-                format!("Share of each cohort buying, by {} since the first purchase", table.period.name()),
+                format!(
+                    "Share of each cohort buying, by {} since the first purchase",
+                    table.period.name()
+                ),
                 ("sans-serif", 15),
             )
             .margin(10)
