@@ -36,7 +36,7 @@
 //! let january = &table.cohorts[0];
 //! assert_eq!((january.cohort.as_str(), january.customers), ("2024-01", 2));
 //! assert_eq!(january.retention, vec![1.0, 0.0, 0.5]); // a bought again in March
-//! assert_eq!(table.cohorts[1].revenue_per_customer, vec![100.0]);
+//! assert_eq!(table.cohorts[1].revenue_per_customer, vec![100.0, 0.0]); // c, February
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

@@ -144,8 +144,8 @@ pub(super) fn unmodelled_sentence(c: &ClvSummary) -> Option<String> {
     let n: usize = c.stages.iter().map(|s| s.first_purchase_after_calibration).sum();
     (n > 0).then(|| {
         format!(
-            "`{}` includes {} customers whose first purchase is after the calibration end {}: they have no \
-             prediction (P(alive), CLV) and count in no total.",
+            "The stage {} includes {} customers whose first purchase is after the calibration end {}: they \
+             have no prediction (P(alive), CLV) and count in no total.",
             lifecycle::STAGES[lifecycle::NEW],
             format_count(n as u64),
             c.facts.calibration_end
