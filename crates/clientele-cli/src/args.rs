@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand};
 use clientele::abc::AbcBasis;
 use clientele::cluster::{Scale, Transform};
 use clientele::clv::{Horizon, Period, TimeUnit, TransactionModel};
+use clientele::cohorts::CohortPeriod;
 use clientele::ingest::{CsvReaderChoice, Encoding, InputFormat};
 use clientele::presets::Preset;
 use clientele::settings::ClusterK;
@@ -131,6 +132,9 @@ pub struct SegmentArgs {
     /// Lifetime-value settings.
     #[command(flatten)]
     pub clv_options: ClvOptions,
+    /// Write the cohort retention table (one row per cohort and period offset) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub cohorts: Option<PathBuf>,
 }
 
 /// `report` arguments.
@@ -157,6 +161,9 @@ pub struct ReportArgs {
     /// summaries and report, and migration.csv with every customer's movement.
     #[arg(long, value_name = "DIR")]
     pub previous: Option<PathBuf>,
+    /// Also write the cohort retention table (one row per cohort and period offset) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub cohorts: Option<PathBuf>,
 }
 
 /// `cluster` arguments.
@@ -445,6 +452,9 @@ pub struct GlobalArgs {
     /// ABC class shares in % [5,15,80 by customers; 80,15,5 by revenue].
     #[arg(long, global = true, value_name = "LIST", help_heading = "Analysis")]
     pub abc_splits: Option<String>,
+    /// Cohorts (report, --cohorts) by the period of the customers' first purchase.
+    #[arg(long, global = true, value_parser = choice::<CohortPeriod>(), help_heading = "Analysis")]
+    pub cohort_period: Option<CohortPeriod>,
 
     /// Output file; "-" or absent writes to stdout (report: see --out-dir).
     #[arg(short, long, global = true, value_name = "FILE", help_heading = "Output")]

@@ -101,6 +101,54 @@ impl<'g> Outputs<'g> {
             .collect()
     }
 
+    /// The file of `--cohorts`, when given.
+    ///
+    /// # Errors
+    ///
+    /// A usage error when the input is a customer table, which has no purchase dates.
+    pub fn cohort_files(
+        path: &Option<std::path::PathBuf>,
+        settings: &Settings,
+    ) -> anyhow::Result<Vec<NamedFile>> {
+        if path.is_some() && settings.input.kind == clientele::InputKind::Customers {
+            return Err(usage(
+                "--cohorts needs a transaction log: a customer table (--input-kind customers) has no purchase dates",
+            ));
+        }
+        Ok(path.iter().map(|p| NamedFile::new(p, "--cohorts")).collect())
+    }
+
+    /// The cohort retention table for `--cohorts FILE` (when given), in the format of its
+    /// extension (CSV otherwise).
+    ///
+    /// # Errors
+    ///
+    /// A usage error when the table was not computed (a customer table as input has no
+    /// purchase dates); write errors.
+    pub fn cohorts(
+        &mut self,
+        path: Option<&Path>,
+        table: Option<&clientele::cohorts::CohortTable>,
+    ) -> anyhow::Result<()> {
+        let Some(path) = path else { return Ok(()) };
+        let table = table.ok_or_else(|| {
+            usage("--cohorts needs a transaction log: a customer table has no purchase dates per period")
+        })?;
+        let frame = table.to_frame()?;
+        let format = OutputFormat::from_path(path).unwrap_or(OutputFormat::Csv);
+        let staged = clientele::output::stage_frame(&frame, path, format)?;
+        let cohorts = clientele::format::format_count(table.cohorts.len() as u64);
+        self.stage(
+            staged,
+            format!(
+                "wrote {} ({cohorts} cohorts by {})",
+                path.display(),
+                clientele::settings::Choice::name(table.period)
+            ),
+        );
+        Ok(())
+    }
+
     /// Adds a staged file, with the note printed once it is in place.
     pub fn stage(&mut self, file: StagedFile, note: String) {
         self.set.push(file);

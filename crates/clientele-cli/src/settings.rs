@@ -197,6 +197,7 @@ fn apply_analysis(s: &mut Settings, g: &GlobalArgs) -> anyhow::Result<()> {
     if let Some(text) = &g.abc_splits {
         a.abc_splits = Some(numbers("--abc-splits", text)?);
     }
+    a.cohort_period = g.cohort_period.unwrap_or(a.cohort_period);
     Ok(())
 }
 
@@ -315,6 +316,7 @@ fn defaults() -> Vec<(&'static str, String)> {
         ("binning", s.analysis.binning.name().into()),
         ("bins", s.analysis.bins.to_string()),
         ("abc_by", s.analysis.abc_by.name().into()),
+        ("cohort_period", s.analysis.cohort_period.name().into()),
         ("k", ClusterK::default().to_string()),
         ("features", c.features.join(",")),
         ("transform", c.transform.name().into()),

@@ -52,6 +52,7 @@
 pub mod abc;
 pub mod cluster;
 pub mod clv;
+pub mod cohorts;
 pub mod columns;
 pub mod config;
 pub mod customers;

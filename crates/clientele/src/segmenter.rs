@@ -26,6 +26,7 @@ use polars::prelude::*;
 use crate::abc::{self, AbcParams, AbcTiers, AbcValidParams};
 use crate::cluster::{self, ClusterModel, ClusterValidParams, Clustering};
 use crate::clv::{self, ClvResult, ClvValidParams};
+use crate::cohorts::{self, CohortPeriod, CohortTable};
 use crate::customers::{self, Collect, CustomerTable, PurchasePeriods};
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::Transactions;
@@ -45,6 +46,7 @@ pub struct Segmenter {
     clv: Option<ClvValidParams>,
     rejects: bool,
     preset: Option<Explained>,
+    cohorts: Option<CohortPeriod>,
 }
 
 impl Default for Segmenter {
@@ -62,6 +64,7 @@ impl Default for Segmenter {
             clv: None,
             rejects: false,
             preset: None,
+            cohorts: None,
         }
     }
 }
@@ -144,6 +147,14 @@ impl Segmenter {
         self
     }
 
+    /// Adds cohort retention by the period of the first purchase (see [`cohorts`]), in
+    /// [`Segmentation::cohorts`]: one more query over the used rows of a transaction log
+    /// (none for a customer table aggregated elsewhere, which has no purchase dates).
+    pub fn cohorts(mut self, period: Option<CohortPeriod>) -> Self {
+        self.cohorts = period;
+        self
+    }
+
     /// The row policy.
     pub fn row_policy(&self) -> &RowPolicy {
         &self.policy
@@ -176,6 +187,9 @@ impl Segmenter {
         };
         let mut result = self.segment_with(tx, pass.table, InputKind::Transactions, btyd)?;
         result.rejects = pass.rejects;
+        if let Some(period) = self.cohorts {
+            result.cohorts = Some(cohorts::compute(tx, &self.policy, period)?);
+        }
         Ok(result)
     }
 
@@ -261,7 +275,7 @@ impl Segmenter {
                     }
                 };
                 frame = join_clv(frame, &result)?;
-                Some(result)
+                Some(stage_unmodelled(&mut frame, result)?)
             }
             None => None,
         };
@@ -276,6 +290,7 @@ impl Segmenter {
             frame,
             rejects: None,
             preset: self.preset.clone(),
+            cohorts: None,
         })
     }
 }
@@ -331,6 +346,32 @@ fn join_clv(frame: DataFrame, result: &ClvResult) -> Result<DataFrame> {
         .context(|| "joining lifetime values".into())
 }
 
+/// Customers of the segment table without lifetime-value predictions (first seen after the
+/// calibration end) are `new`: their stage is filled in and counted in the stage table.
+fn stage_unmodelled(frame: &mut DataFrame, mut result: ClvResult) -> Result<ClvResult> {
+    use crate::clv::col_names::LIFECYCLE_STAGE;
+    use crate::clv::lifecycle::{NEW, STAGES};
+    let stages = frame
+        .column(LIFECYCLE_STAGE)
+        .context(|| "lifecycle stages".into())?;
+    let unmodelled = stages.null_count();
+    if unmodelled > 0 {
+        let filled: StringChunked = stages
+            .str()
+            .context(|| "lifecycle stages".into())?
+            .iter()
+            .map(|v| Some(v.unwrap_or(STAGES[NEW])))
+            .collect();
+        frame
+            .with_column(filled.with_name(LIFECYCLE_STAGE.into()).into_column())
+            .context(|| "lifecycle stages".into())?;
+        let new = &mut result.stages[NEW];
+        new.customers += unmodelled;
+        new.first_purchase_after_calibration += unmodelled;
+    }
+    Ok(result)
+}
+
 /// What a job's input holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -366,4 +407,6 @@ pub struct Segmentation {
     pub rejects: Option<DataFrame>,
     /// The preset the job followed, with the definitions it changes.
     pub preset: Option<Explained>,
+    /// Cohort retention, when asked for (see [`Segmenter::cohorts`]).
+    pub cohorts: Option<CohortTable>,
 }

@@ -129,15 +129,19 @@ pub fn note_rows(g: &GlobalArgs, source: &str, table: &clientele::customers::Cus
 }
 
 /// Scans the input and runs the whole job under a spinner (collecting the rejected rows in the
-/// same pass when `rejects`), then prints the row account, the cut points and the clusters on
+/// same pass when `rejects`, and cohort retention when `cohorts`), then prints the row account, the cut points and the clusters on
 /// stderr.
 pub fn run_segmentation(
     g: &GlobalArgs,
     job: &ValidSettings,
     input: &Path,
     rejects: bool,
+    cohorts: bool,
 ) -> anyhow::Result<(Segmenter, Transactions, Segmentation)> {
-    let segmenter = job.segmenter().collect_rejects(rejects);
+    let segmenter = job
+        .segmenter()
+        .collect_rejects(rejects)
+        .cohorts(cohorts.then_some(job.cohort_period));
     let tx = scan(job, input)?;
     let result = {
         let _progress = Progress::start(g, format!("reading {}", tx.source_name()));

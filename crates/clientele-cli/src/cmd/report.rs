@@ -23,9 +23,10 @@ pub fn run(g: &GlobalArgs, a: &ReportArgs) -> anyhow::Result<ExitCode> {
         &clientele::run::report_file_names(format, true, true, true),
     );
     files.extend(Outputs::cluster_files(&a.cluster));
+    files.extend(Outputs::cohort_files(&a.cohorts, &settings)?);
     let mut outputs = Outputs::check(g, Some(&settings), Some(&a.input), files)?;
     let job = settings.check()?;
-    let (segmenter, tx, result) = super::run_segmentation(g, &job, &a.input, true)?;
+    let (segmenter, tx, result) = super::run_segmentation(g, &job, &a.input, true, true)?;
     let mut report = clientele::run::ReportFiles::new(&result, format)?;
     report.columns = job.output_columns.clone();
     if let Some(path) = &a.previous {
@@ -34,6 +35,7 @@ pub fn run(g: &GlobalArgs, a: &ReportArgs) -> anyhow::Result<ExitCode> {
     report.rejects = clientele::run::rejected_rows(&tx, segmenter.row_policy(), &result)?;
     report.stage(&a.out_dir, &result, outputs.set())?;
     outputs.model(&a.cluster, result.clusters.as_ref())?;
+    outputs.cohorts(a.cohorts.as_deref(), result.cohorts.as_ref())?;
     // The rejected rows were read once, in the pass, for rejects.csv: --rejects gets the same
     // frame (maybe empty).
     // rejects.csv of the directory, when written, is copied rather than encoded again.

@@ -12,11 +12,14 @@ pub fn run(g: &GlobalArgs, a: &SegmentArgs) -> anyhow::Result<ExitCode> {
         g,
         Flags::segmentation(&a.cluster, a.clusters, &a.clv_options, a.clv),
     )?;
-    let files = Outputs::cluster_files(&a.cluster);
+    let mut files = Outputs::cluster_files(&a.cluster);
+    files.extend(Outputs::cohort_files(&a.cohorts, &settings)?);
     let mut outputs = Outputs::check(g, Some(&settings), Some(&a.input), files)?;
     let job = settings.check()?;
-    let (segmenter, tx, result) = super::run_segmentation(g, &job, &a.input, g.rejects.is_some())?;
+    let (segmenter, tx, result) =
+        super::run_segmentation(g, &job, &a.input, g.rejects.is_some(), a.cohorts.is_some())?;
     outputs.model(&a.cluster, result.clusters.as_ref())?;
+    outputs.cohorts(a.cohorts.as_deref(), result.cohorts.as_ref())?;
     outputs.table(&result.frame)?;
     // The rejected rows come from the pass that read the input.
     match &result.rejects {

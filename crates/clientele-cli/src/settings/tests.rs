@@ -397,6 +397,17 @@ fn horizons_take_units() {
 }
 
 #[test]
+fn cohorts() {
+    let job = same(
+        &["segment", "x.csv", "--cohort-period", "quarter"],
+        "[analysis]\ncohort_period = \"quarter\"\n",
+    );
+    assert_eq!(job.cohort_period, clientele::cohorts::CohortPeriod::Quarter);
+    let default = same(&["segment", "x.csv"], "");
+    assert_eq!(default.cohort_period, clientele::cohorts::CohortPeriod::Month);
+}
+
+#[test]
 fn help_shows_the_library_defaults() {
     let mut command = super::with_defaults(<Cli as clap::CommandFactory>::command());
     let help = command

@@ -3,6 +3,7 @@
 mod browser;
 mod cli;
 mod clv_diagnostics;
+mod cohorts;
 mod corpus;
 mod presets;
 mod runs;

@@ -282,6 +282,15 @@ mod tests {
             predicted_total,
             mean_absolute_error: 0.5,
             by_frequency: Vec::new(),
+            churn: crate::clv::churn::ChurnEvaluation {
+                churned: 0,
+                holdout_buyers: 0,
+                auc: None,
+                auc_expected_purchases: None,
+                auc_rhythm: None,
+                gains: Vec::new(),
+                calibration: Vec::new(),
+            },
         }
     }
 

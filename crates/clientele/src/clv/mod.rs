@@ -27,9 +27,11 @@
 
 pub mod bgnbd;
 pub mod choose;
+pub mod churn;
 pub mod diagnostics;
 pub mod fit;
 pub mod gamma_gamma;
+pub mod lifecycle;
 pub mod lifetimes;
 mod limits;
 pub mod mbgnbd;
@@ -250,6 +252,9 @@ pub struct HoldoutCheck {
     pub mean_absolute_error: f64,
     /// By calibration frequency: 0, 1, …, 6, 7+.
     pub by_frequency: Vec<FrequencyGroup>,
+    /// Churn (no purchase in the holdout) against P(alive): AUC, gains and calibration.
+    #[serde(flatten)]
+    pub churn: churn::ChurnEvaluation,
 }
 
 /// One calibration-frequency group of the holdout check.
@@ -274,6 +279,8 @@ pub struct StageSummary {
     pub customers: usize,
     /// Σ CLV.
     pub clv: f64,
+    /// Of `customers`, those first seen after the calibration end (`new`, without predictions).
+    pub first_purchase_after_calibration: usize,
 }
 
 /// Per-customer predictions and the totals.
@@ -331,7 +338,7 @@ impl ClvResult {
     }
 }
 
-const STAGES: [&str; 4] = ["new", "active", "lapsing", "lost"];
+use self::lifecycle::STAGES;
 
 struct Prediction {
     expected: f64,
@@ -368,6 +375,7 @@ pub fn predict(summary: &BtydSummary, model: &ClvModel, params: &ClvValidParams)
         month,
         steps,
         holdout_length,
+        population_rhythm: lifecycle::population_rhythm(&x, &t_x).unwrap_or(0.0),
     };
     let predictions: Vec<std::result::Result<Prediction, String>> = (0..x.len())
         .into_par_iter()
@@ -395,6 +403,7 @@ pub fn predict(summary: &BtydSummary, model: &ClvModel, params: &ClvValidParams)
             stage: STAGES[s],
             customers: predictions.iter().filter(|p| p.stage == s).count(),
             clv: predictions.iter().filter(|p| p.stage == s).map(|p| p.clv).sum(),
+            first_purchase_after_calibration: 0,
         })
         .collect();
     let facts = summary.facts()?;
@@ -424,6 +433,8 @@ struct Horizons<'a> {
     steps: usize,
     /// The holdout window in the time unit, when there is one.
     holdout_length: Option<f64>,
+    /// The median time between purchases of repeat buyers (see [`lifecycle`]).
+    population_rhythm: f64,
 }
 
 impl Horizons<'_> {
@@ -479,15 +490,15 @@ impl Horizons<'_> {
                 (spend, params.margin() * value)
             }
         };
-        let stage = if ti * unit_days <= lifecycle.new_within_days {
-            0
-        } else if p_alive >= lifecycle.active_from {
-            1
-        } else if p_alive >= lifecycle.lost_below {
-            2
-        } else {
-            3
-        };
+        let stage = lifecycle::stage(
+            &lifecycle,
+            unit_days,
+            xi,
+            txi,
+            ti,
+            p_alive,
+            self.population_rhythm,
+        );
         let holdout = match self.holdout_length {
             Some(length) => expected_over(length)?,
             None => 0.0,
@@ -540,14 +551,28 @@ fn predictions_frame(
                 .with_column(column(col_names::EXPECTED_PURCHASES_HOLDOUT, &|p| p.holdout))
                 .context(|| "adding holdout predictions".into())?;
             let actual = summary.values(summary_cols::FREQUENCY_HOLDOUT)?;
-            Some(holdout_check(length, x, &actual, predictions))
+            let (t_x, t) = (
+                summary.values(summary_cols::RECENCY)?,
+                summary.values(summary_cols::T)?,
+            );
+            let population = lifecycle::population_rhythm(x, &t_x).unwrap_or(0.0);
+            let overdue: Vec<f64> = (0..x.len())
+                .map(|i| lifecycle::overdue(x[i], t_x[i], t[i], population))
+                .collect();
+            Some(holdout_check(length, x, &actual, &overdue, predictions))
         }
         None => None,
     };
     Ok((frame, holdout))
 }
 
-fn holdout_check(length: f64, x: &[f64], actual: &[f64], predictions: &[Prediction]) -> HoldoutCheck {
+fn holdout_check(
+    length: f64,
+    x: &[f64],
+    actual: &[f64],
+    overdue: &[f64],
+    predictions: &[Prediction],
+) -> HoldoutCheck {
     let n = x.len().max(1) as f64;
     let group_of = |x: f64| (x as usize).min(7);
     let by_frequency = (0..=7)
@@ -573,6 +598,12 @@ fn holdout_check(length: f64, x: &[f64], actual: &[f64], predictions: &[Predicti
             .sum::<f64>()
             / n,
         by_frequency,
+        churn: churn::evaluate(
+            &predictions.iter().map(|p| p.p_alive).collect::<Vec<f64>>(),
+            &predictions.iter().map(|p| p.holdout).collect::<Vec<f64>>(),
+            overdue,
+            actual,
+        ),
     }
 }
 

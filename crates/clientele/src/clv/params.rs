@@ -176,6 +176,11 @@ pub struct Lifecycle {
     pub active_from: f64,
     /// Probability alive below which a customer is `lost` (between the two: `lapsing`).
     pub lost_below: f64,
+    /// Time since the last purchase, in the customer's mean times between purchases, beyond
+    /// which a customer is at least `lapsing` (see [`crate::clv::lifecycle`]).
+    pub lapsing_after: f64,
+    /// ... and beyond which it is `lost`.
+    pub lost_after: f64,
 }
 
 impl Default for Lifecycle {
@@ -184,6 +189,8 @@ impl Default for Lifecycle {
             new_within_days: 90.0,
             active_from: 0.7,
             lost_below: 0.3,
+            lapsing_after: 2.0,
+            lost_after: 4.0,
         }
     }
 }
@@ -362,11 +369,13 @@ impl ClvParams {
         if !(l.new_within_days >= 0.0
             && 0.0 <= l.lost_below
             && l.lost_below <= l.active_from
-            && l.active_from <= 1.0)
+            && l.active_from <= 1.0
+            && 0.0 < l.lapsing_after
+            && l.lapsing_after <= l.lost_after)
         {
             return range(
                 "lifecycle thresholds",
-                "new ≥ 0 days and 0 ≤ lost < active ≤ 1",
+                "new ≥ 0 days, 0 ≤ lost < active ≤ 1 and 0 < lapsing after ≤ lost after",
                 format!("{l:?}"),
             );
         }

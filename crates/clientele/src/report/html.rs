@@ -13,6 +13,8 @@ use crate::rfm::score::format_number;
 use crate::summary::Summary;
 use crate::summary::charts::Histogram;
 
+mod cohorts;
+
 /// Escapes text for HTML content and attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -456,6 +458,7 @@ fn render_into(out: &mut String, s: &Summary) -> std::fmt::Result {
     scores_section(out, s)?;
     clusters_section(out, s)?;
     clv_section(out, s)?;
+    cohorts::section(out, s)?;
     if let Some(m) = &s.migration {
         migration_section(out, m)?;
     }
@@ -696,6 +699,10 @@ fn clv_section(out: &mut String, s: &Summary) -> std::fmt::Result {
         )?;
     }
     writeln!(out, "</table>")?;
+    if let Some(text) = super::evaluation::unmodelled_sentence(c) {
+        writeln!(out, "<p class=\"note\">{}</p>", escape(&text))?;
+    }
+    super::evaluation::disagreements_html(out, s)?;
     if let Some(h) = &c.holdout {
         writeln!(
             out,
@@ -703,6 +710,7 @@ fn clv_section(out: &mut String, s: &Summary) -> std::fmt::Result {
             format_number(h.actual_total),
             h.predicted_total
         )?;
+        super::evaluation::churn_html(out, &h.churn)?;
     }
     writeln!(out, "</section>")?;
     Ok(())

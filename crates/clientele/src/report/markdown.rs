@@ -138,6 +138,7 @@ fn render_tail(out: &mut String, s: &Summary) -> std::fmt::Result {
     }
     if let Some(clv) = &s.clv {
         out.push_str(&clv_markdown(clv));
+        super::evaluation::disagreements_markdown(out, s)?;
     }
     if let Some(m) = &s.migration {
         out.push_str(&migration_markdown(m));
@@ -581,8 +582,12 @@ fn clv_into(out: &mut String, c: &ClvSummary) -> std::fmt::Result {
         )?;
     }
     writeln!(out)?;
+    if let Some(text) = super::evaluation::unmodelled_sentence(c) {
+        writeln!(out, "{text}\n")?;
+    }
     if let Some(h) = &c.holdout {
         clv_holdout_into(out, h, unit, f.calibration_end)?;
+        super::evaluation::churn_markdown(out, &h.churn)?;
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! with charts, and the Markdown tables of its parts.
 
 mod clv_html;
+mod evaluation;
 pub mod html;
 mod markdown;
 

@@ -99,7 +99,10 @@ pub fn execute(config: &RunConfig, options: &RunOptions) -> Result<RunOutcome> {
     let job = config.settings.check()?;
     let format = job.output_format.unwrap_or(OutputFormat::Parquet);
     // The rejected rows come from the pass that reads the input (see `rejected_rows`).
-    let segmenter = job.segmenter().collect_rejects(true);
+    let segmenter = job
+        .segmenter()
+        .collect_rejects(true)
+        .cohorts(Some(job.cohort_period));
     let files = ingest::input_files(&config.paths, &job.ingest)?;
     check_inputs_outside(&files.files, &out)?;
     let workspace = Workspace::open(&out)?;

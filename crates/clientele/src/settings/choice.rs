@@ -16,6 +16,7 @@
 use crate::abc::AbcBasis;
 use crate::cluster::{Scale, Transform};
 use crate::clv::{Period, TimeUnit, TransactionModel};
+use crate::cohorts::CohortPeriod;
 use crate::ingest::{CsvReaderChoice, Encoding, InputFormat};
 use crate::output::OutputFormat;
 use crate::presets::Preset;
@@ -159,6 +160,14 @@ impl Choice for TransactionModel {
             "auto",
             "Every model; the lowest holdout error, or BIC without a holdout",
         ),
+    ];
+}
+
+impl Choice for CohortPeriod {
+    const CHOICES: &'static [(Self, &'static str, &'static str)] = &[
+        (CohortPeriod::Week, "week", "Monday-to-Sunday weeks"),
+        (CohortPeriod::Month, "month", "Calendar months"),
+        (CohortPeriod::Quarter, "quarter", "Calendar quarters"),
     ];
 }
 
@@ -327,6 +336,7 @@ mod tests {
         round_trip::<TimeUnit>();
         round_trip::<Period>();
         round_trip::<TransactionModel>();
+        round_trip::<CohortPeriod>();
         round_trip::<Encoding>();
         round_trip::<CsvReaderChoice>();
         round_trip::<InputFormat>();

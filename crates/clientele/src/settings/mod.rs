@@ -43,6 +43,7 @@ pub use text::ConfigFile;
 use crate::abc::{AbcBasis, AbcParams, AbcValidParams};
 use crate::cluster::{ClusterCount, ClusterModel, ClusterParams};
 use crate::clv::{ClvParams, ClvValidParams};
+use crate::cohorts::CohortPeriod;
 use crate::columns::Columns;
 use crate::error::{Error, ParamError, Result};
 use crate::ingest::{CsvOptions, DecimalSeparator, Header, IngestOptions};
@@ -96,6 +97,8 @@ pub struct ValidSettings {
     pub clusters: Option<ClusterJob>,
     /// Lifetime value.
     pub clv: Option<ClvValidParams>,
+    /// The period of the report's cohorts.
+    pub cohort_period: CohortPeriod,
     /// The table's format, when given (else told from the file name).
     pub output_format: Option<OutputFormat>,
     /// The table's columns, in order, when given (else all).
@@ -158,6 +161,7 @@ impl Settings {
             abc: self.abc_params()?,
             clusters: self.cluster_job()?,
             clv: self.clv_params()?,
+            cohort_period: self.analysis.cohort_period,
             output_format: self.output.format,
             output_columns,
             preset: self.explain(),

@@ -11,6 +11,7 @@ use super::choice::named;
 use crate::abc::AbcBasis;
 use crate::cluster::{ClusterCount, ClusterParams, Scale, Transform};
 use crate::clv::{ClvParams, Horizon, Period, TimeUnit, TransactionModel};
+use crate::cohorts::CohortPeriod;
 use crate::error::ParamError;
 use crate::ingest::{CsvReaderChoice, Delimiter, Encoding, InputFormat};
 use crate::output::OutputFormat;
@@ -88,6 +89,9 @@ pub struct AnalysisSettings {
     /// ABC class shares in %; the basis' defaults when left out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub abc_splits: Option<Vec<f64>>,
+    /// Cohorts of the report by the `week`, `month` or `quarter` of the first purchase.
+    #[serde(with = "named")]
+    pub cohort_period: CohortPeriod,
 }
 
 impl Default for AnalysisSettings {
@@ -104,6 +108,7 @@ impl Default for AnalysisSettings {
             rules: None,
             abc_by: AbcBasis::default(),
             abc_splits: None,
+            cohort_period: CohortPeriod::default(),
         }
     }
 }

@@ -3,6 +3,7 @@
 //! charts. [`crate::report`] renders it as Markdown and HTML; it serializes to JSON itself.
 
 pub mod charts;
+pub mod lifecycle;
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -11,6 +12,7 @@ use self::charts::Charts;
 use crate::abc::{AbcBasis, AbcClassSummary};
 use crate::cluster::ClusterSummary;
 use crate::clv::ClvSummary;
+use crate::cohorts::CohortTable;
 use crate::columns::ResolvedColumns;
 use crate::customers::CustomerFacts;
 use crate::error::Result;
@@ -50,6 +52,12 @@ pub struct Summary {
     pub migration: Option<Migration>,
     /// The data behind the report's charts.
     pub charts: Charts,
+    /// Where lifecycle stages and RFM segments disagree, with lifetime value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lifecycle_vs_rfm: Option<Vec<lifecycle::StageDisagreement>>,
+    /// Cohort retention, when the job had it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cohorts: Option<CohortTable>,
 }
 
 /// The input and its column mapping.
@@ -127,6 +135,8 @@ impl Summary {
             clv: s.clv.as_ref().map(|c| c.summary()),
             migration: None,
             charts: Charts::of(s)?,
+            lifecycle_vs_rfm: lifecycle::disagreements(s)?,
+            cohorts: s.cohorts.clone(),
         })
     }
 

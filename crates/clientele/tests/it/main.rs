@@ -6,6 +6,7 @@ mod clv;
 mod clv_models;
 mod csv_readers;
 mod csv_structure;
+mod evaluation;
 mod ingest_edges;
 mod ingest_fuzz;
 mod one_pass;
