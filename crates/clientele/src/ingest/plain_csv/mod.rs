@@ -46,7 +46,7 @@ use crate::ingest::source::{DecimalSeparator, DelimitedFiles};
 use crate::ingest::{Transactions, id_of_text};
 use crate::rows::ids::{canonical_integer, order_key_of_text};
 use crate::rows::rules::{RowFacts, RowRules, micros_of};
-use crate::rows::{ExclusionReason, RejectReason, RowPolicy, RowStatus};
+use crate::rows::{RowPolicy, RowStatus};
 
 /// Bytes per block handed to one parsing task.
 pub(crate) const BLOCK_BYTES: usize = 4 << 20;
@@ -256,22 +256,7 @@ fn run<S: RowSink>(
                     },
                 )
             },
-            || -> PolarsResult<u64> {
-                let mut rows = seen_rows;
-                for block in previous.drain(..) {
-                    acc.add_parsed(&block.rows)?;
-                    if let Some(mut rejected) = block.rejected {
-                        rejects::number_from(&mut rejected, rows)?;
-                        odd.known.push(rejected);
-                    }
-                    odd.pending.extend(block.odd.into_iter().map(|mut r| {
-                        r.row += rows + 1;
-                        r
-                    }));
-                    rows += block.lines;
-                }
-                Ok(rows)
-            },
+            || odd.add_blocks(&mut acc, previous.drain(..), seen_rows),
         );
         seen_rows = added.map_err(|e| crate::ingest::aggregate_error(tx.source_name(), e))?;
         match (read?, parsed) {
@@ -299,6 +284,29 @@ fn run<S: RowSink>(
 }
 
 impl OddRows<'_> {
+    /// Hands parsed blocks to the accumulator, keeping their odd and rejected rows numbered
+    /// in the input (after `rows` rows). Returns the rows read so far.
+    fn add_blocks<S: RowSink>(
+        &mut self,
+        acc: &mut S,
+        blocks: impl Iterator<Item = Parsed>,
+        mut rows: u64,
+    ) -> PolarsResult<u64> {
+        for block in blocks {
+            acc.add_parsed(&block.rows)?;
+            if let Some(mut rejected) = block.rejected {
+                rejects::number_from(&mut rejected, rows)?;
+                self.known.push(rejected);
+            }
+            self.pending.extend(block.odd.into_iter().map(|mut r| {
+                r.row += rows + 1;
+                r
+            }));
+            rows += block.lines;
+        }
+        Ok(rows)
+    }
+
     /// Classifies the pending odd rows with the polars expressions of the normal path, adds
     /// them, and keeps the rejected ones when asked.
     fn classify<S: RowSink>(&mut self, acc: &mut S) -> Result<()> {
@@ -396,40 +404,19 @@ fn parse_block(block: &Block, settings: &Settings) -> std::result::Result<Parsed
         ..ParsedRows::default()
     };
     let mut odd = Vec::new();
-    let (mut used, mut after_as_of, mut returns) = (0u64, 0u64, 0u64);
-    let (mut missing_customer, mut invalid_customer) = (0u64, 0u64);
+    let mut counts = [0u64; 256];
     let mut rejected = settings.all_fields.as_deref().map(BlockRejects::new);
     let (mut pos, mut lines) = (0, 0u64);
     while pos < bytes.len() {
         let line_start = pos;
-        let mut spans: [Option<Field>; ROLES] = [None, None, None, None, None];
-        let mut index = 0;
-        loop {
-            let field = next_field(bytes, pos, settings)?;
-            pos = field.next;
-            let line_ends = field.line_ends;
-            match roles.get(index) {
-                Some(role) if *role != NOT_A_ROLE => spans[*role as usize] = Some(field),
-                Some(_) => {}
-                None => return Err(format!("a line has more than {} fields", roles.len())),
-            }
-            index += 1;
-            if line_ends {
-                break;
-            }
-        }
-        if index != roles.len() {
-            return Err(format!("a line has {index} fields, the header {}", roles.len()));
-        }
+        let spans;
+        (spans, pos) = line_spans(bytes, pos, roles, settings)?;
         lines += 1;
         let value = |role: usize| spans[role].as_ref().map(|f| field_text(text, f, settings.quote));
         let Some(row) = understand(&value, settings) else {
             let customer = value(CUSTOMER);
             if let Some(reason) = customer_rejection(customer.as_deref()) {
-                match reason {
-                    RejectReason::MissingCustomerId => missing_customer += 1,
-                    _ => invalid_customer += 1,
-                }
+                counts[RowStatus::Rejected(reason).code() as usize] += 1;
                 if let Some(rejected) = rejected.as_mut() {
                     let customer = customer.as_deref();
                     rejected.push(lines - 1, reason, customer, text, line_start, settings)?;
@@ -447,12 +434,11 @@ fn parse_block(block: &Block, settings: &Settings) -> std::result::Result<Parsed
             continue;
         };
         let status = settings.rules.status(&RowFacts::read(row.day(), row.micros));
-        match status {
-            RowStatus::Used => used += 1,
-            RowStatus::Excluded(ExclusionReason::AfterAsOf) => after_as_of += 1,
-            RowStatus::Excluded(ExclusionReason::Return) => returns += 1,
-            other => unreachable!("a row of understood values is not {other:?}"),
-        }
+        debug_assert!(
+            matches!(status, RowStatus::Used | RowStatus::Excluded(_)),
+            "a row of understood values is not {status:?}"
+        );
+        counts[status.code() as usize] += 1;
         if status == RowStatus::Used || settings.keep_excluded {
             if settings.keep_excluded {
                 rows.used.push(status == RowStatus::Used);
@@ -460,22 +446,7 @@ fn parse_block(block: &Block, settings: &Settings) -> std::result::Result<Parsed
             push_row(&mut rows, row);
         }
     }
-    rows.status_counts = vec![
-        (RowStatus::Used.code(), used),
-        (
-            RowStatus::Excluded(ExclusionReason::AfterAsOf).code(),
-            after_as_of,
-        ),
-        (RowStatus::Excluded(ExclusionReason::Return).code(), returns),
-        (
-            RowStatus::Rejected(RejectReason::MissingCustomerId).code(),
-            missing_customer,
-        ),
-        (
-            RowStatus::Rejected(RejectReason::InvalidCustomerId).code(),
-            invalid_customer,
-        ),
-    ];
+    rows.status_counts = (0..=u8::MAX).zip(counts).filter(|(_, n)| *n > 0).collect();
     let rejected = match rejected {
         Some(rejected) => Some(
             rejected
@@ -490,6 +461,37 @@ fn parse_block(block: &Block, settings: &Settings) -> std::result::Result<Parsed
         rejected,
         lines,
     })
+}
+
+/// The role fields of the line at `pos`, and where the next line starts; an error when the
+/// line does not have the header's number of fields.
+#[inline]
+fn line_spans(
+    bytes: &[u8],
+    mut pos: usize,
+    roles: &[u8],
+    settings: &Settings,
+) -> std::result::Result<([Option<Field>; ROLES], usize), String> {
+    let mut spans: [Option<Field>; ROLES] = [None, None, None, None, None];
+    let mut index = 0;
+    loop {
+        let field = next_field(bytes, pos, settings)?;
+        pos = field.next;
+        let line_ends = field.line_ends;
+        match roles.get(index) {
+            Some(role) if *role != NOT_A_ROLE => spans[*role as usize] = Some(field),
+            Some(_) => {}
+            None => return Err(format!("a line has more than {} fields", roles.len())),
+        }
+        index += 1;
+        if line_ends {
+            break;
+        }
+    }
+    if index != roles.len() {
+        return Err(format!("a line has {index} fields, the header {}", roles.len()));
+    }
+    Ok((spans, pos))
 }
 
 /// A field's text as polars reads it: empty is missing.
