@@ -1,8 +1,8 @@
 //! The streaming accumulator against the pure polars group-by plan: same tables, same rows.
 
 use clientele::customers::{aggregate, aggregate_with_group_by};
-use clientele::ingest::{self, CsvOptions, Delimiter, Header, IngestOptions};
-use clientele::{Columns, ReturnsPolicy, RowPolicy};
+use clientele::ingest::{self, IngestOptions};
+use clientele::{ReturnsPolicy, RowPolicy};
 
 use crate::support;
 
@@ -52,18 +52,7 @@ fn accumulator_matches_the_group_by_plan_on_real_data() {
         &IngestOptions::default(),
         &net,
     );
-    let sample = IngestOptions {
-        columns: Columns::default()
-            .customer("column_2")
-            .time("column_3")
-            .amount("column_5"),
-        csv: CsvOptions {
-            delimiter: Delimiter::Whitespace,
-            header: Header::Absent,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
+    let sample = crate::support::cdnow_options();
     both_agree(datasets.join("cdnow/CDNOW_sample.txt"), &sample, &net);
 }
 

@@ -1,29 +1,10 @@
 //! Lifetime-value models on CDNOW against the published estimates (Fader, Hardie & Lee 2005).
 
 use chrono::NaiveDate;
-use clientele::Columns;
 use clientele::clv::{self, BgNbd, ClvParams, ClvResult, Period, TimeUnit, TransactionModel};
-use clientele::ingest::{self, CsvOptions, Delimiter, Header, IngestOptions, Transactions};
+use clientele::ingest::{self, IngestOptions, Transactions};
 
-use crate::support;
-
-fn cdnow_sample() -> Option<Transactions> {
-    let datasets = support::datasets()?;
-    // CDNOW_sample.txt: master id, sample id (1..2357), date YYYYMMDD, CDs, dollars.
-    let options = IngestOptions {
-        columns: Columns::default()
-            .customer("column_2")
-            .time("column_3")
-            .amount("column_5"),
-        csv: CsvOptions {
-            delimiter: Delimiter::Whitespace,
-            header: Header::Absent,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    Some(ingest::scan(datasets.join("cdnow/CDNOW_sample.txt"), &options).unwrap())
-}
+use crate::support::cdnow_sample;
 
 fn run(tx: &Transactions, model: TransactionModel) -> ClvResult {
     let params = ClvParams::new()

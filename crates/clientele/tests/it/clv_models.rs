@@ -4,29 +4,13 @@
 use std::process::Command;
 
 use chrono::NaiveDate;
-use clientele::Columns;
 use clientele::clv::{self, ClvParams, ClvResult, DiagnosticCode, FittedTransactions, TransactionModel};
-use clientele::ingest::{self, CsvOptions, Delimiter, Header, IngestOptions, Transactions};
+use clientele::ingest::{self, IngestOptions};
 use clientele::polars::prelude::*;
 
 use crate::support;
 
-fn cdnow_sample() -> Option<Transactions> {
-    let datasets = support::datasets()?;
-    let options = IngestOptions {
-        columns: Columns::default()
-            .customer("column_2")
-            .time("column_3")
-            .amount("column_5"),
-        csv: CsvOptions {
-            delimiter: Delimiter::Whitespace,
-            header: Header::Absent,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    Some(ingest::scan(datasets.join("cdnow/CDNOW_sample.txt"), &options).unwrap())
-}
+use crate::support::cdnow_sample;
 
 fn params(model: TransactionModel) -> ClvParams {
     ClvParams::new()

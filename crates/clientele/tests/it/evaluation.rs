@@ -8,9 +8,9 @@ use std::process::Command;
 use chrono::NaiveDate;
 use clientele::clv::{self, ClvParams, ClvResult};
 use clientele::cohorts::{self, CohortPeriod};
-use clientele::ingest::{self, CsvOptions, Delimiter, Header, IngestOptions, Transactions};
+use clientele::ingest::{self, IngestOptions, Transactions};
 use clientele::polars::prelude::*;
-use clientele::{Columns, RowPolicy, Segmenter};
+use clientele::{RowPolicy, Segmenter};
 
 use crate::support;
 
@@ -19,19 +19,7 @@ fn date(text: &str) -> NaiveDate {
 }
 
 fn cdnow_sample(datasets: &Path) -> Transactions {
-    let options = IngestOptions {
-        columns: Columns::default()
-            .customer("column_2")
-            .time("column_3")
-            .amount("column_5"),
-        csv: CsvOptions {
-            delimiter: Delimiter::Whitespace,
-            header: Header::Absent,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    ingest::scan(datasets.join("cdnow/CDNOW_sample.txt"), &options).unwrap()
+    ingest::scan(datasets.join("cdnow/CDNOW_sample.txt"), &support::cdnow_options()).unwrap()
 }
 
 fn online_retail(datasets: &Path) -> Transactions {

@@ -60,3 +60,27 @@ pub fn script(name: &str) -> PathBuf {
         .join("tests/support")
         .join(name)
 }
+
+/// How `cdnow/CDNOW_sample.txt` is read: whitespace-separated, no header; master id, sample id
+/// (1..2357, the customer), date YYYYMMDD, CDs, dollars.
+pub fn cdnow_options() -> clientele::ingest::IngestOptions {
+    use clientele::ingest::{CsvOptions, Delimiter, Header, IngestOptions};
+    IngestOptions {
+        columns: clientele::columns::Columns::default()
+            .customer("column_2")
+            .time("column_3")
+            .amount("column_5"),
+        csv: CsvOptions {
+            delimiter: Delimiter::Whitespace,
+            header: Header::Absent,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+/// The CDNOW sample (see [`cdnow_options`]); `None` without the datasets.
+pub fn cdnow_sample() -> Option<clientele::ingest::Transactions> {
+    let path = datasets()?.join("cdnow/CDNOW_sample.txt");
+    Some(clientele::ingest::scan(path, &cdnow_options()).unwrap())
+}
