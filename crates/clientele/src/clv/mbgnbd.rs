@@ -12,7 +12,7 @@
 //! ```
 //!
 //! The likelihood shares its tables and its stable evaluation with BG/NBD
-//! ([`Histories::tables`] with one extra dropout opportunity), and the expectation is the
+//! (`Histories::tables`, with one extra dropout opportunity), and the expectation is the
 //! series of positive terms of [`purchases_while_alive`] for a customer alive at T, whose
 //! dropout probability then follows Beta(a, b+x+1).
 
