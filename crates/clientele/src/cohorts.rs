@@ -172,16 +172,7 @@ fn from_days(days: &DataFrame, period: CohortPeriod) -> Result<CohortTable> {
             SortMultipleOptions::default().with_maintain_order(true),
         )
         .context(|| "sorting the purchases of cohorts".into())?;
-    let ints = |name: &str| -> Result<Vec<i64>> {
-        Ok(sorted
-            .column(name)
-            .context(|| name.to_string())?
-            .i64()
-            .context(|| name.to_string())?
-            .iter()
-            .map(|v| v.unwrap_or(0))
-            .collect())
-    };
+    let ints = |name: &str| crate::frame::column_i64(&sorted, name);
     let (day, value) = (ints("day")?, ints("value")?);
     let purchase: Vec<bool> = sorted
         .column("purchase")

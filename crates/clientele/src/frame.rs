@@ -28,6 +28,18 @@ pub(crate) fn column_f64(frame: &DataFrame, name: &str) -> Result<Vec<f64>> {
     Ok(values.iter().map(|v| v.unwrap_or(0.0)).collect())
 }
 
+/// A column of whole numbers (`Int64`), nulls as 0.
+pub(crate) fn column_i64(frame: &DataFrame, name: &str) -> Result<Vec<i64>> {
+    Ok(frame
+        .column(name)
+        .context(|| format!("column {name}"))?
+        .i64()
+        .context(|| format!("column {name}"))?
+        .iter()
+        .map(|v| v.unwrap_or(0))
+        .collect())
+}
+
 /// [`column_f64`] without a copy when the column already is contiguous `Float64` without
 /// nulls (as `monetary` is), a copy otherwise.
 pub(crate) fn column_f64_view<'f>(frame: &'f DataFrame, name: &str) -> Result<std::borrow::Cow<'f, [f64]>> {

@@ -419,7 +419,7 @@ fn build(
     reconciliation: RowReconciliation,
 ) -> Result<BtydSummary> {
     let unit = params.time_unit().days();
-    let day = i64_values(periods, "period")?;
+    let day = crate::frame::column_i64(periods, "period")?;
     let calibration_end = match params.calibration_end() {
         Some(date) => date,
         None => match day.iter().max() {
@@ -440,7 +440,7 @@ fn build(
     let calibration_end =
         NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(cal_end);
     let ids = periods.column(CUSTOMER_ID).context(|| "customer ids".into())?;
-    let value = i64_values(periods, "value")?;
+    let value = crate::frame::column_i64(periods, "value")?;
     let starts = customer_starts(ids)?;
 
     let floats = match params.convention() {
@@ -503,18 +503,6 @@ fn period_floats(periods: &DataFrame) -> Result<Vec<f64>> {
         out.push(numpy_group_sum(&values));
     }
     Ok(out)
-}
-
-/// A column of whole numbers, missing values as 0.
-fn i64_values(frame: &DataFrame, name: &str) -> Result<Vec<i64>> {
-    Ok(frame
-        .column(name)
-        .context(|| name.to_string())?
-        .i64()
-        .context(|| name.to_string())?
-        .iter()
-        .map(|v| v.unwrap_or(0))
-        .collect())
 }
 
 /// The first row of each customer in rows sorted by customer, then the number of rows.

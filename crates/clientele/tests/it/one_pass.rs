@@ -246,6 +246,22 @@ fn records_that_are_not_rows_after_the_checked_head_are_found() {
     assert!(!tx.uses_plain_csv_reader(), "checked: polars reads it");
 }
 
+/// The error of reading `paths` as one input with `reader` (it must fail).
+fn read_error(paths: &[std::path::PathBuf], reader: CsvReaderChoice) -> String {
+    let options = IngestOptions {
+        csv: ingest::CsvOptions {
+            reader,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let tx = ingest::scan_many(paths, &options);
+    match tx.and_then(|tx| customers::aggregate(&tx, &RowPolicy::default())) {
+        Ok(_) => panic!("{paths:?} read"),
+        Err(e) => e.to_string(),
+    }
+}
+
 #[test]
 fn a_file_with_another_header_after_a_checked_head_is_refused_as_before() {
     let dir = tempfile::tempdir().unwrap();
@@ -261,23 +277,10 @@ fn a_file_with_another_header_after_a_checked_head_is_refused_as_before() {
         long_log(10, "order_id,customer_id,order_date,amount,note"),
     )
     .unwrap();
-    let message = |reader| {
-        let options = IngestOptions {
-            csv: ingest::CsvOptions {
-                reader,
-                ..Default::default()
-            },
-            ..Default::default()
-        };
-        let tx = ingest::scan_many(&[first.clone(), second.clone()], &options);
-        match tx.and_then(|tx| customers::aggregate(&tx, &RowPolicy::default())) {
-            Ok(_) => panic!("two headers read as one input"),
-            Err(e) => e.to_string(),
-        }
-    };
-    let own = message(CsvReaderChoice::Auto);
+    let paths = [first, second];
+    let own = read_error(&paths, CsvReaderChoice::Auto);
     assert!(own.contains("differs from that of"), "{own}");
-    assert_eq!(own, message(CsvReaderChoice::Polars));
+    assert_eq!(own, read_error(&paths, CsvReaderChoice::Polars));
 }
 
 #[test]
@@ -287,21 +290,8 @@ fn a_quote_that_never_closes_after_the_checked_head_is_named_as_before() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("log.csv");
     std::fs::write(&path, text).unwrap();
-    let message = |reader| {
-        let options = IngestOptions {
-            csv: ingest::CsvOptions {
-                reader,
-                ..Default::default()
-            },
-            ..Default::default()
-        };
-        let tx = ingest::scan(&path, &options);
-        match tx.and_then(|tx| customers::aggregate(&tx, &RowPolicy::default())) {
-            Ok(_) => panic!("an unclosed quote read"),
-            Err(e) => e.to_string(),
-        }
-    };
-    let own = message(CsvReaderChoice::Auto);
+    let paths = [path];
+    let own = read_error(&paths, CsvReaderChoice::Auto);
     assert!(own.contains("line 30002"), "{own}");
-    assert_eq!(own, message(CsvReaderChoice::Polars));
+    assert_eq!(own, read_error(&paths, CsvReaderChoice::Polars));
 }
