@@ -69,14 +69,8 @@ impl CohortPeriod {
         match self {
             // 1970-01-05 was a Monday, day 4 since the epoch.
             CohortPeriod::Week => (day - 4).div_euclid(7),
-            CohortPeriod::Month | CohortPeriod::Quarter => {
-                let date = epoch() + chrono::Duration::days(day);
-                let month = date.year() as i64 * 12 + date.month0() as i64;
-                match self {
-                    CohortPeriod::Month => month,
-                    _ => month.div_euclid(3),
-                }
-            }
+            CohortPeriod::Month => month_index(day),
+            CohortPeriod::Quarter => month_index(day).div_euclid(3),
         }
     }
 
@@ -102,6 +96,24 @@ impl CohortPeriod {
             CohortPeriod::Quarter => format!("{}-Q{}", start.year(), start.month0() / 3 + 1),
         }
     }
+}
+
+/// Months since January of year 0 (year × 12 + month − 1) of a day since the epoch, in
+/// integer arithmetic (Howard Hinnant's `civil_from_days`): the pass calls it on every row.
+fn month_index(day: i64) -> i64 {
+    let z = day + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    // mp counts months from March: January and February belong to the next year.
+    let (year, month0) = if mp < 10 {
+        (yoe + era * 400, mp + 2)
+    } else {
+        (yoe + era * 400 + 1, mp - 10)
+    };
+    year * 12 + month0
 }
 
 fn epoch() -> NaiveDate {
@@ -188,34 +200,49 @@ fn from_days(days: &DataFrame, period: CohortPeriod) -> Result<CohortTable> {
         .shift(1)
         .equal_missing(ids.as_materialized_series())
         .context(|| "customer boundaries".into())?;
-    let mut starts: Vec<usize> = (0..sorted.height())
-        .filter(|i| same.get(*i) != Some(true))
-        .collect();
-    starts.push(sorted.height());
+    let mut customer = 0u32;
+    let records = (0..sorted.height()).map(|i| {
+        if i > 0 && same.get(i) != Some(true) {
+            customer += 1;
+        }
+        (customer, period.index(day[i]), value[i], purchase[i])
+    });
+    let last = day.iter().max().map_or(0, |d| period.index(*d));
+    Ok(from_periods(records, last, period))
+}
+
+/// The matrix from `(customer, period index, value, purchase)` records: grouped by customer
+/// (any number), periods ascending within a customer, maybe several records per period;
+/// `last` is the index of the latest used row's period.
+pub(crate) fn from_periods(
+    records: impl Iterator<Item = (u32, i64, i64, bool)>,
+    last: i64,
+    period: CohortPeriod,
+) -> CohortTable {
     let mut cells = Cells::default();
-    for w in starts.windows(2) {
-        let rows = w[0]..w[1];
-        let Some(first) = rows.clone().find(|i| purchase[*i]).map(|i| day[i]) else {
+    let mut records = records.peekable();
+    let mut rows = Vec::new();
+    while let Some(first) = records.next() {
+        rows.clear();
+        rows.push(first);
+        while let Some(next) = records.next_if(|r| r.0 == first.0) {
+            rows.push(next);
+        }
+        let Some(cohort) = rows.iter().find(|r| r.3).map(|r| r.1) else {
             continue; // only returns: in no customer table, in no cohort
         };
-        let cohort = period.index(first);
         let mut last_active = None;
-        for i in rows {
-            let offset = (period.index(day[i]) - cohort).max(0) as usize;
-            cells.add(
-                cohort,
-                offset,
-                value[i],
-                purchase[i] && last_active != Some(offset),
-            );
-            if purchase[i] {
+        for &(_, index, value, purchase) in &rows {
+            let offset = (index - cohort).max(0) as usize;
+            cells.add(cohort, offset, value, purchase && last_active != Some(offset));
+            if purchase {
                 last_active = Some(offset);
             }
         }
         cells.customer(cohort);
     }
-    let last = day.iter().max().map_or(0, |d| period.index(*d));
-    Ok(cells.table(period, last))
+    let last = if last == i64::MIN { 0 } else { last };
+    cells.table(period, last)
 }
 
 /// Sums per (cohort, offset) as customers are read.
@@ -333,6 +360,18 @@ mod tests {
 
     fn day(text: &str) -> i64 {
         (NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap() - epoch()).num_days()
+    }
+
+    #[test]
+    fn month_index_is_the_calendar_s() {
+        for d in (-800_000..800_000).step_by(7).chain(-1_000..1_000) {
+            let date = epoch() + chrono::Duration::days(d);
+            assert_eq!(
+                month_index(d),
+                date.year() as i64 * 12 + date.month0() as i64,
+                "{date}"
+            );
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::columns::ResolvedColumns;
-use crate::customers;
+use crate::customers::{self, Collect, SignedAmounts};
 use crate::error::{Error, PolarsContext, Result};
 use crate::format::{format_count, format_money};
 use crate::ingest::col_names::{AMOUNT_MICROS, CUSTOMER_ID, ORDER_KEY, STATUS, TS};
@@ -77,13 +77,78 @@ pub struct QualityReport {
     pub reject_examples: Vec<RejectExample>,
 }
 
-/// Assesses an input under a row policy.
+/// Assesses an input under a row policy, in one read of the input (the pass that aggregates
+/// customers collects the statistics; on polars' path the rejected rows are a query of their
+/// own when there are any, as for a segmentation).
 ///
 /// # Errors
 ///
 /// Read errors from the input. An input where every row is rejected is *not* an error here:
 /// the report says so.
 pub fn assess(tx: &Transactions, policy: &RowPolicy) -> Result<QualityReport> {
+    let collect = Collect {
+        rejects: true,
+        quality: true,
+        ..Collect::default()
+    };
+    let parts = customers::read_once(tx, policy, &collect)?;
+    let (rows, customers) = match parts.table {
+        Ok(table) => (table.reconciliation.clone(), table.len()),
+        Err(Error::NoCustomers { .. }) => (parts.reconciliation, 0),
+        Err(e) => return Err(e),
+    };
+    let stats = parts.quality.expect("the statistics were asked for");
+    let examples = match parts.rejects {
+        Some(rejects) => rejects
+            .head(Some(REJECT_EXAMPLES))
+            .lazy()
+            .select(example_columns())
+            .collect()
+            .context(|| "examples of rejected rows".into())?,
+        None => unreachable!("the rejected rows were asked for"),
+    };
+    let amounts = |a: SignedAmounts| AmountStats {
+        rows: a.rows,
+        total: a.micros as f64 / MICROS_PER_UNIT,
+    };
+    let timestamp = |micros: Option<i64>| {
+        micros.and_then(|m| chrono::DateTime::from_timestamp_micros(m).map(|d| d.naive_utc()))
+    };
+    Ok(QualityReport {
+        source: tx.source_name().to_string(),
+        columns: tx.columns().clone(),
+        time_format: tx.time_parsing().format.clone(),
+        rows,
+        customers,
+        distinct_customer_ids: stats.distinct_customer_ids,
+        distinct_orders: stats.distinct_orders,
+        duplicate_rows: stats.duplicate_rows,
+        negative_amounts: amounts(stats.negative),
+        zero_amounts: amounts(stats.zero),
+        positive_amounts: amounts(stats.positive),
+        first_timestamp: timestamp(stats.first_ts),
+        last_timestamp: timestamp(stats.last_ts),
+        reject_examples: reject_examples(&examples)?,
+    })
+}
+
+/// The columns of a rejected row that an example shows.
+fn example_columns() -> [Expr; 4] {
+    [
+        col("reject_row").cast(DataType::UInt64),
+        col("reject_reason"),
+        col("reject_column"),
+        col("reject_value"),
+    ]
+}
+
+/// [`assess`] by separate queries over the input, as before the pass collected the
+/// statistics: the reference the tests hold the pass to.
+///
+/// # Errors
+///
+/// As [`assess`].
+pub fn assess_by_queries(tx: &Transactions, policy: &RowPolicy) -> Result<QualityReport> {
     let (rows, customers) = match customers::aggregate(tx, policy) {
         Ok(table) => (table.reconciliation.clone(), table.len()),
         Err(Error::NoCustomers { .. }) => (reconcile_only(tx, policy)?, 0),
@@ -99,12 +164,7 @@ pub fn assess(tx: &Transactions, policy: &RowPolicy) -> Result<QualityReport> {
     let examples = tx
         .rejected_rows(policy)?
         .limit(REJECT_EXAMPLES as IdxSize)
-        .select([
-            col("reject_row").cast(DataType::UInt64),
-            col("reject_reason"),
-            col("reject_column"),
-            col("reject_value"),
-        ]);
+        .select(example_columns());
     let opt = stats.get_current_optimizations();
     let frames = LazyFrame::collect_all_with_engine(
         vec![

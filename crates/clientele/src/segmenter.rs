@@ -26,7 +26,7 @@ use polars::prelude::*;
 use crate::abc::{self, AbcParams, AbcTiers, AbcValidParams};
 use crate::cluster::{self, ClusterModel, ClusterValidParams, Clustering};
 use crate::clv::{self, ClvResult, ClvValidParams};
-use crate::cohorts::{self, CohortPeriod, CohortTable};
+use crate::cohorts::{CohortPeriod, CohortTable};
 use crate::customers::{self, Collect, CustomerTable, PurchasePeriods};
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::Transactions;
@@ -148,8 +148,8 @@ impl Segmenter {
     }
 
     /// Adds cohort retention by the period of the first purchase (see [`cohorts`]), in
-    /// [`Segmentation::cohorts`]: one more query over the used rows of a transaction log
-    /// (none for a customer table aggregated elsewhere, which has no purchase dates).
+    /// [`Segmentation::cohorts`], collected in the pass over a transaction log (none for a
+    /// customer table aggregated elsewhere, which has no purchase dates).
     pub fn cohorts(mut self, period: Option<CohortPeriod>) -> Self {
         self.cohorts = period;
         self
@@ -179,6 +179,8 @@ impl Segmenter {
                 .filter(|p| p.convention() == clv::ClvConvention::Clientele)
                 .map(clv::summary::period_request),
             rejects: self.rejects,
+            cohorts: self.cohorts,
+            quality: false,
         };
         let pass = customers::aggregate_with(tx, &self.policy, &collect)?;
         let btyd = match &pass.periods {
@@ -187,9 +189,7 @@ impl Segmenter {
         };
         let mut result = self.segment_with(tx, pass.table, InputKind::Transactions, btyd)?;
         result.rejects = pass.rejects;
-        if let Some(period) = self.cohorts {
-            result.cohorts = Some(cohorts::compute(tx, &self.policy, period)?);
-        }
+        result.cohorts = pass.cohorts;
         Ok(result)
     }
 

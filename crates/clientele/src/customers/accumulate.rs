@@ -32,10 +32,13 @@ use rayon::prelude::*;
 
 use super::order_keys::{Claim, Owners, Pairs, order_keys};
 use super::periods::{PeriodRequest, Periods};
+use super::valid_stats::{ValidRowStats, ValidStats};
+use crate::cohorts::{CohortPeriod, CohortTable};
 use crate::error::{PolarsContext, Result};
 use crate::ingest::col_names::{AMOUNT_MICROS, CUSTOMER_ID, ORDER_KEY, STATUS, TS};
 use crate::ingest::plain_csv::{ParsedRows, RowSink};
-use crate::rows::RowStatus;
+use crate::ingest::row_hash::{raw_text_column, text_row_hashes};
+use crate::rows::{RejectReason, RowStatus};
 
 /// Customer ids, mapped to dense indices in order of first appearance.
 enum Ids {
@@ -153,6 +156,10 @@ pub(crate) struct Accumulator {
     status_counts: [u64; 256],
     /// The purchase periods, when asked for.
     periods: Option<Periods>,
+    /// The periods of cohort retention, when asked for.
+    cohorts: Option<Periods>,
+    /// The data-quality statistics, when asked for.
+    stats: Option<ValidStats>,
 }
 
 impl Accumulator {
@@ -165,6 +172,8 @@ impl Accumulator {
             pairs: Pairs::Packed(Vec::new()),
             status_counts: [0; 256],
             periods: None,
+            cohorts: None,
+            stats: None,
         }
     }
 
@@ -172,6 +181,24 @@ impl Accumulator {
     pub(crate) fn with_periods(mut self, request: Option<PeriodRequest>) -> Self {
         self.periods = request.map(Periods::new);
         self
+    }
+
+    /// Collects the periods of cohort retention too (see [`crate::cohorts`]).
+    pub(crate) fn with_cohorts(mut self, period: Option<CohortPeriod>) -> Self {
+        self.cohorts = period.map(Periods::cohorts);
+        self
+    }
+
+    /// Collects the data-quality statistics too (`Some(whether the input has an order
+    /// column)`), from every valid row.
+    pub(crate) fn with_stats(mut self, has_order: Option<bool>) -> Self {
+        self.stats = has_order.map(ValidStats::new);
+        self
+    }
+
+    /// Whether excluded rows are added too (for the periods or the statistics).
+    fn takes_excluded(&self) -> bool {
+        self.periods.is_some() || self.stats.is_some()
     }
 
     fn new_customer(&mut self) -> u32 {
@@ -184,10 +211,13 @@ impl Accumulator {
     pub(crate) fn add(&mut self, batch: &DataFrame) -> PolarsResult<()> {
         let status = batch.column(STATUS)?.u8()?;
         self.count_statuses(status);
+        if self.stats.is_some() && batch.column(&raw_text_column(0)).is_ok() {
+            self.add_row_hashes(batch, status)?;
+        }
         let used_code = RowStatus::Used.code();
-        let wanted = match self.periods {
-            None => status.equal(used_code),
-            Some(_) => status.equal(used_code) | status.gt_eq(FIRST_EXCLUSION),
+        let wanted = match self.takes_excluded() {
+            false => status.equal(used_code),
+            true => status.equal(used_code) | status.gt_eq(FIRST_EXCLUSION),
         };
         let wanted_rows = wanted.sum().unwrap_or(0) as usize;
         if wanted_rows == 0 {
@@ -201,9 +231,9 @@ impl Accumulator {
             &filtered
         };
         // Which of the rows are used, when some are only for the periods.
-        let used: Option<Vec<bool>> = match self.periods {
-            None => None,
-            Some(_) => Some(
+        let used: Option<Vec<bool>> = match self.takes_excluded() {
+            false => None,
+            true => Some(
                 batch
                     .column(STATUS)?
                     .u8()?
@@ -234,6 +264,23 @@ impl Accumulator {
         self.add_rows(&indices, ts, amount, &orders, used.as_deref())
     }
 
+    /// The hashes of the batch's rows from their raw columns as text (polars' path), but
+    /// for the records that are not rows of the table.
+    fn add_row_hashes(&mut self, batch: &DataFrame, status: &UInt8Chunked) -> PolarsResult<()> {
+        let raw: Vec<&StringChunked> = (0..)
+            .map_while(|i| batch.column(&raw_text_column(i)).ok())
+            .map(|c| c.str())
+            .collect::<PolarsResult<_>>()?;
+        let unreadable = [RejectReason::MalformedRow, RejectReason::InvalidUtf8]
+            .map(|r| Some(RowStatus::Rejected(r).code()));
+        let status = status.rechunk();
+        let hashes = text_row_hashes(&raw, |i| unreadable.contains(&status.get(i)));
+        if let Some(stats) = &mut self.stats {
+            stats.add_hashes(&hashes);
+        }
+        Ok(())
+    }
+
     fn count_statuses(&mut self, status: &UInt8Chunked) {
         for chunk in status.downcast_iter() {
             if chunk.validity().is_none_or(|v| v.unset_bits() == 0) {
@@ -252,6 +299,9 @@ impl Accumulator {
     pub(crate) fn add_parsed(&mut self, rows: &ParsedRows) -> PolarsResult<()> {
         for (code, n) in &rows.status_counts {
             self.status_counts[*code as usize] += n;
+        }
+        if let Some(stats) = &mut self.stats {
+            stats.add_hashes(&rows.row_hashes);
         }
         let mut text_ids = rows.text_ids.iter().peekable();
         let mut indices = Vec::with_capacity(rows.ids.len());
@@ -291,6 +341,12 @@ impl Accumulator {
     fn add_valid(&mut self, c: u32, t: i64, a: i64, o: u64, used: bool) -> PolarsResult<()> {
         if used {
             self.add_row(c, t, a, o)?;
+            if let Some(cohorts) = &mut self.cohorts {
+                cohorts.add(c, t, a);
+            }
+        }
+        if let Some(stats) = &mut self.stats {
+            stats.add(t, a, o);
         }
         if let Some(periods) = &mut self.periods {
             periods.add(c, t, a);
@@ -411,9 +467,9 @@ impl Accumulator {
     /// The customer-level frame: `customer_id, first_ts, last_ts, frequency, net_micros,
     /// gross_micros, returned_micros, transactions`, as [`super::customer_level`] gives it, but
     /// already sorted by customer id, with text ids that are all canonical integers converted
-    /// (see [`super::integer_ids_if_lossless`]); and the purchase periods when collected. Built
-    /// column by column in sorted order, without an intermediate frame.
-    pub(crate) fn finish(self, id_dtype: &DataType) -> Result<(DataFrame, Option<DataFrame>)> {
+    /// (see [`super::integer_ids_if_lossless`]); and the purchase periods and the cohorts when
+    /// collected. Built column by column in sorted order, without an intermediate frame.
+    pub(crate) fn finish(self, id_dtype: &DataType) -> Result<Finished> {
         // Each state vector is released as soon as its column is built, and the id map and the
         // order pairs before any: peak memory stays near the state's own size.
         let Accumulator {
@@ -424,8 +480,12 @@ impl Accumulator {
             pairs,
             status_counts: _,
             periods,
+            cohorts,
+            stats,
         } = self;
         drop(owners);
+        let cohorts = cohorts.map(Periods::finish_cohorts);
+        let stats = stats.map(|s| s.finish(customers.len()));
         let n = customers.len();
         let mut frequency: Vec<i64> = customers.iter().map(|c| c.orders as i64).collect();
         pairs.add_distinct(&mut frequency);
@@ -457,8 +517,25 @@ impl Accumulator {
         } else {
             frame
         };
-        Ok((frame, periods))
+        Ok(Finished {
+            customers: frame,
+            periods,
+            cohorts,
+            stats,
+        })
     }
+}
+
+/// What an accumulator gives when the input is read.
+pub(crate) struct Finished {
+    /// The customer-level frame.
+    pub(crate) customers: DataFrame,
+    /// The purchase periods, when asked for.
+    pub(crate) periods: Option<DataFrame>,
+    /// The cohort matrix, when asked for.
+    pub(crate) cohorts: Option<CohortTable>,
+    /// The data-quality statistics, when asked for.
+    pub(crate) stats: Option<ValidRowStats>,
 }
 
 /// The customer indices in id order, and the sorted id column.
@@ -601,12 +678,18 @@ pub(crate) fn added_columns() -> [Expr; 5] {
 
 /// Streams each of `parts` in turn through one accumulator with polars' streaming engine,
 /// collecting the purchase periods too when asked.
+/// With the statistics asked for, the parts carry `raw_columns` raw columns as text (see
+/// `Transactions::classify_frame_with_raw`), for the duplicate rows.
 pub(crate) fn accumulate(
     parts: Vec<LazyFrame>,
-    text_ids: bool,
-    periods: Option<PeriodRequest>,
+    accumulator: Accumulator,
+    raw_columns: usize,
 ) -> PolarsResult<Accumulator> {
-    let state = Arc::new(Mutex::new(Accumulator::new(text_ids).with_periods(periods)));
+    let mut columns = added_columns().to_vec();
+    if accumulator.stats.is_some() {
+        columns.extend((0..raw_columns).map(|i| col(raw_text_column(i))));
+    }
+    let state = Arc::new(Mutex::new(accumulator));
     for classified in parts {
         let sink_state = Arc::clone(&state);
         let callback = PlanCallback::new(move |batch: DataFrame| {
@@ -615,7 +698,7 @@ pub(crate) fn accumulate(
             Ok(false)
         });
         classified
-            .select(added_columns())
+            .select(columns.clone())
             .sink_batches(callback, false, None)?
             .collect_with_engine(Engine::Streaming)?;
     }
@@ -706,7 +789,7 @@ mod tests {
         let orders = Column::new("o".into(), [10i64, 10, 10, 11, -1, 12, 10, 1 << 40, 1 << 40]);
         acc.add(&batch(customers, orders, &[5, 5, 5, 5, 5, -5, 5, 1, 1]))
             .unwrap();
-        let frame = acc.finish(&DataType::Int64).unwrap().0;
+        let frame = acc.finish(&DataType::Int64).unwrap().customers;
         assert_eq!(
             frequencies(&frame),
             vec![("1".into(), 3), ("2".into(), 1), ("3".into(), 1)]
@@ -732,7 +815,7 @@ mod tests {
                 &[1, 1, 1, 1],
             ))
             .unwrap();
-        let frame = all_integers.finish(&DataType::String).unwrap().0;
+        let frame = all_integers.finish(&DataType::String).unwrap().customers;
         assert_eq!(frame.column(CUSTOMER_ID).unwrap().dtype(), &DataType::Int64);
         assert_eq!(frequencies(&frame), vec![("3".into(), 2), ("20".into(), 2)]);
 
@@ -742,7 +825,7 @@ mod tests {
             &[1, 1],
         ))
         .unwrap();
-        let frame = acc.finish(&DataType::String).unwrap().0;
+        let frame = acc.finish(&DataType::String).unwrap().customers;
         assert_eq!(frame.column(CUSTOMER_ID).unwrap().dtype(), &DataType::String);
         assert_eq!(
             frequencies(&frame),

@@ -28,9 +28,12 @@ mod periods;
 #[cfg(test)]
 mod plain_reader_tests;
 pub mod pre_aggregated;
+mod valid_stats;
 
+pub(crate) use pass::read_once;
 pub use pass::{Collect, Pass, aggregate, aggregate_with};
 pub use periods::{PeriodRequest, PurchasePeriods};
+pub use valid_stats::{SignedAmounts, ValidRowStats};
 
 use chrono::{Duration, NaiveDate};
 use polars::prelude::*;

@@ -1,5 +1,5 @@
 //! One pass over the input: the customer table and the row reconciliation, and as asked the
-//! purchase periods of the lifetime-value summary and the rejected rows.
+//! purchase periods of the lifetime-value summary, cohort retention and the rejected rows.
 //!
 //! Plain CSV files go through clientele's own reader (`ingest/plain_csv/`), anything else
 //! through polars' streaming engine; both feed the same accumulator, which collects the
@@ -12,7 +12,9 @@ use polars::prelude::*;
 
 use super::accumulate::{self, Accumulator};
 use super::periods::{PeriodRequest, PurchasePeriods};
+use super::valid_stats::ValidRowStats;
 use super::{CustomerTable, aggregate_error, finish_table};
+use crate::cohorts::{CohortPeriod, CohortTable};
 use crate::error::{PolarsContext, Result};
 use crate::ingest::Transactions;
 use crate::ingest::col_names::CUSTOMER_ID;
@@ -27,6 +29,10 @@ pub struct Collect {
     pub periods: Option<PeriodRequest>,
     /// The rejected rows, as [`Transactions::rejected_rows`] gives them.
     pub rejects: bool,
+    /// Cohort retention by this period (see [`crate::cohorts`]).
+    pub cohorts: Option<CohortPeriod>,
+    /// The data-quality statistics (see [`crate::quality`]).
+    pub quality: bool,
 }
 
 /// What one pass collected.
@@ -38,6 +44,34 @@ pub struct Pass {
     pub periods: Option<PurchasePeriods>,
     /// The rejected rows (maybe none), when asked for.
     pub rejects: Option<DataFrame>,
+    /// Cohort retention, when asked for.
+    pub cohorts: Option<CohortTable>,
+    /// The data-quality statistics, when asked for.
+    pub quality: Option<ValidRowStats>,
+}
+
+/// What one pass collected, with or without customers.
+pub(crate) struct Parts {
+    /// The customer table: [`crate::Error::NoCustomers`] when no customer has a used purchase.
+    pub(crate) table: Result<CustomerTable>,
+    /// The row reconciliation (in the table too, when there is one).
+    pub(crate) reconciliation: RowReconciliation,
+    pub(crate) periods: Option<PurchasePeriods>,
+    pub(crate) rejects: Option<DataFrame>,
+    pub(crate) cohorts: Option<CohortTable>,
+    pub(crate) quality: Option<ValidRowStats>,
+}
+
+impl Parts {
+    fn into_pass(self) -> Result<Pass> {
+        Ok(Pass {
+            table: self.table?,
+            periods: self.periods,
+            rejects: self.rejects,
+            cohorts: self.cohorts,
+            quality: self.quality,
+        })
+    }
 }
 
 /// Rows per scan of Parquet input (about 50 MB of a typical file).
@@ -60,20 +94,43 @@ pub fn aggregate(tx: &Transactions, policy: &RowPolicy) -> Result<CustomerTable>
 ///
 /// As [`aggregate`].
 pub fn aggregate_with(tx: &Transactions, policy: &RowPolicy, collect: &Collect) -> Result<Pass> {
-    aggregate_in_windows(tx, policy, collect, PARQUET_WINDOW_ROWS)
+    read_in_windows(tx, policy, collect, PARQUET_WINDOW_ROWS)?.into_pass()
+}
+
+/// [`aggregate_with`], keeping what the pass collected when no customer has a used purchase.
+pub(crate) fn read_once(tx: &Transactions, policy: &RowPolicy, collect: &Collect) -> Result<Parts> {
+    read_in_windows(tx, policy, collect, PARQUET_WINDOW_ROWS)
 }
 
 /// [`aggregate_with`] with Parquet input scanned `window_rows` rows at a time.
+#[cfg(test)]
 pub(super) fn aggregate_in_windows(
     tx: &Transactions,
     policy: &RowPolicy,
     collect: &Collect,
     window_rows: u64,
 ) -> Result<Pass> {
-    let sink = Accumulator::new(true).with_periods(collect.periods);
+    read_in_windows(tx, policy, collect, window_rows)?.into_pass()
+}
+
+fn read_in_windows(
+    tx: &Transactions,
+    policy: &RowPolicy,
+    collect: &Collect,
+    window_rows: u64,
+) -> Result<Parts> {
+    let has_order = tx.columns().order.is_some();
+    let accumulator = |text_ids| {
+        Accumulator::new(text_ids)
+            .with_periods(collect.periods)
+            .with_cohorts(collect.cohorts)
+            .with_stats(collect.quality.then_some(has_order))
+    };
+    let sink = accumulator(true);
     let read = ReadOptions {
-        keep_excluded: collect.periods.is_some(),
+        keep_excluded: collect.periods.is_some() || collect.quality,
         rejects: collect.rejects,
+        hash_rows: collect.quality,
     };
     if let Some(outcome) = plain_csv::accumulate(tx, policy, sink, read) {
         match outcome? {
@@ -95,8 +152,9 @@ pub(super) fn aggregate_in_windows(
         .cloned()
         .unwrap_or(DataType::String);
     let integer_ids = id_dtype.is_integer() && id_dtype != DataType::UInt64;
-    let parts = scans(tx, policy, integer_ids, window_rows)?;
-    let accumulator = accumulate::accumulate(parts, !integer_ids, collect.periods)
+    let parts = scans(tx, policy, integer_ids, window_rows, collect.quality)?;
+    let raw_columns = tx.schema().len();
+    let accumulator = accumulate::accumulate(parts, accumulator(!integer_ids), raw_columns)
         .map_err(|e| aggregate_error(tx.source_name(), e))?;
     let rejects = match collect.rejects {
         true => Some(polars_rejects(tx, policy, &accumulator)?),
@@ -112,9 +170,13 @@ fn scans(
     policy: &RowPolicy,
     integer_ids: bool,
     window_rows: u64,
+    with_raw: bool,
 ) -> Result<Vec<LazyFrame>> {
     let classified = |raw: LazyFrame| {
-        let classified = tx.classify_frame(raw, policy);
+        let classified = match with_raw {
+            true => tx.classify_frame_with_raw(raw, policy),
+            false => tx.classify_frame(raw, policy),
+        };
         if integer_ids {
             classified
         } else {
@@ -170,17 +232,20 @@ fn finish_pass(
     accumulator: Accumulator,
     id_dtype: &DataType,
     rejects: Option<DataFrame>,
-) -> Result<Pass> {
+) -> Result<Parts> {
     let reconciliation = RowReconciliation::from_status_counts(accumulator.status_counts());
     let period_counts = accumulator.period_status_counts();
-    let (customers, periods) = accumulator.finish(id_dtype)?;
-    let periods = match (periods, period_counts) {
+    let finished = accumulator.finish(id_dtype)?;
+    let periods = match (finished.periods, period_counts) {
         (Some(frame), Some(status_counts)) => Some(PurchasePeriods { frame, status_counts }),
         _ => None,
     };
-    Ok(Pass {
-        table: finish_table(tx, policy, customers, reconciliation)?,
+    Ok(Parts {
+        table: finish_table(tx, policy, finished.customers, reconciliation.clone()),
+        reconciliation,
         periods,
         rejects,
+        cohorts: finished.cohorts,
+        quality: finished.stats,
     })
 }

@@ -9,9 +9,13 @@
 //! period)` sums as they come: a customer's current period is kept open and closed when
 //! another begins, so a log in time order stores each period once; the closed periods are
 //! sorted and merged at the end.
+//!
+//! The same state collects the cohort periods of cohort retention (`cohorts`): the used rows
+//! only, by week, month or quarter, returns kept (a cohort's revenue nets them).
 
 use polars::prelude::*;
 
+use crate::cohorts::{CohortPeriod, CohortTable};
 use crate::error::{PolarsContext, Result};
 use crate::rows::{ExclusionReason, RowStatus};
 
@@ -54,23 +58,47 @@ const NOT_OPEN: Open = Open {
 /// A period closed by a later one: `(customer, period, value, purchase)`.
 type Closed = (u32, i64, i64, bool);
 
+/// What a row's day is grouped into.
+#[derive(Clone, Copy)]
+enum Bucket {
+    /// The summary's periods: days, or weeks (their Monday, as days since the epoch).
+    Summary { weeks: bool },
+    /// A cohort period's index ([`CohortPeriod::index`]).
+    Cohort(CohortPeriod),
+}
+
 /// The running state of the periods of one pass.
 pub(crate) struct Periods {
-    request: PeriodRequest,
+    last_day: Option<i64>,
+    bucket: Bucket,
     open: Vec<Open>,
     closed: Vec<Closed>,
     used: u64,
     after: u64,
+    /// The latest period of any row added.
+    latest: i64,
 }
 
 impl Periods {
+    /// The summary's purchase periods.
     pub(crate) fn new(request: PeriodRequest) -> Self {
+        Self::with_bucket(request.last_day, Bucket::Summary { weeks: request.weeks })
+    }
+
+    /// The cohort periods: fed the used rows only.
+    pub(crate) fn cohorts(period: CohortPeriod) -> Self {
+        Self::with_bucket(None, Bucket::Cohort(period))
+    }
+
+    fn with_bucket(last_day: Option<i64>, bucket: Bucket) -> Self {
         Periods {
-            request,
+            last_day,
+            bucket,
             open: Vec::new(),
             closed: Vec::new(),
             used: 0,
             after: 0,
+            latest: i64::MIN,
         }
     }
 
@@ -78,18 +106,19 @@ impl Periods {
     #[inline]
     pub(crate) fn add(&mut self, customer: u32, ts: i64, amount: i64) {
         let day = ts.div_euclid(MICROS_PER_DAY);
-        if self.request.last_day.is_some_and(|last| day > last) {
+        if self.last_day.is_some_and(|last| day > last) {
             self.after += 1;
             return;
         }
         self.used += 1;
-        // Weeks start on Monday: 1970-01-05 was a Monday, day 4 since the epoch. The division
-        // truncates, as the polars expression of `clv::summary::summarize` does.
-        let period = if self.request.weeks {
-            (day - 4) / 7 * 7 + 4
-        } else {
-            day
+        let period = match self.bucket {
+            // Weeks start on Monday: 1970-01-05 was a Monday, day 4 since the epoch. The
+            // division truncates, as the polars expression of `clv::summary::summarize` does.
+            Bucket::Summary { weeks: true } => (day - 4) / 7 * 7 + 4,
+            Bucket::Summary { weeks: false } => day,
+            Bucket::Cohort(cohort) => cohort.index(day),
         };
+        self.latest = self.latest.max(period);
         let c = customer as usize;
         if c >= self.open.len() {
             self.open.resize((c + 1).max(self.open.len() * 3 / 2), NOT_OPEN);
@@ -122,9 +151,8 @@ impl Periods {
         counts
     }
 
-    /// The periods with a purchase, ids from `ids` (the customers' ids in id order, `order`
-    /// the customer index at each position).
-    pub(crate) fn finish(self, order: &[u32], ids: &Column) -> Result<DataFrame> {
+    /// Every period of every customer, closed, in customer-index order.
+    fn all_closed(self) -> Vec<Closed> {
         let Periods { open, mut closed, .. } = self;
         closed.extend(
             open.iter()
@@ -132,7 +160,25 @@ impl Periods {
                 .filter(|(_, o)| o.period != NOT_OPEN.period)
                 .map(|(c, o)| (c as u32, o.period, o.value, o.purchase)),
         );
-        drop(open);
+        closed
+    }
+
+    /// The cohort matrix of the periods collected by [`Periods::cohorts`] (customer indices
+    /// group the rows; the matrix does not depend on their order).
+    pub(crate) fn finish_cohorts(self) -> CohortTable {
+        let Bucket::Cohort(period) = self.bucket else {
+            unreachable!("finish_cohorts is called on the periods of cohorts only")
+        };
+        let latest = self.latest;
+        let mut closed = self.all_closed();
+        closed.sort_unstable_by_key(|r| (r.0, r.1));
+        crate::cohorts::from_periods(merged(closed), latest, period)
+    }
+
+    /// The periods with a purchase, ids from `ids` (the customers' ids in id order, `order`
+    /// the customer index at each position).
+    pub(crate) fn finish(self, order: &[u32], ids: &Column) -> Result<DataFrame> {
+        let mut closed = self.all_closed();
         let mut position = vec![u32::MAX; order.len()];
         for (at, c) in order.iter().enumerate() {
             position[*c as usize] = at as u32;
@@ -142,12 +188,7 @@ impl Periods {
         }
         closed.sort_unstable_by_key(|r| (r.0, r.1));
         let (mut take, mut period, mut value) = (Vec::new(), Vec::new(), Vec::new());
-        let mut records = closed.into_iter().peekable();
-        while let Some((at, day, mut sum, mut purchase)) = records.next() {
-            while let Some(next) = records.next_if(|r| r.0 == at && r.1 == day) {
-                sum += next.2;
-                purchase |= next.3;
-            }
+        for (at, day, sum, purchase) in merged(closed) {
             if purchase {
                 take.push(at as IdxSize);
                 period.push(day);
@@ -168,4 +209,17 @@ impl Periods {
         )
         .context(|| "building the purchase periods".into())
     }
+}
+
+/// Sorted records with the records of one customer and period merged into one.
+fn merged(sorted: Vec<Closed>) -> impl Iterator<Item = Closed> {
+    let mut records = sorted.into_iter().peekable();
+    std::iter::from_fn(move || {
+        let (at, period, mut sum, mut purchase) = records.next()?;
+        while let Some(next) = records.next_if(|r| r.0 == at && r.1 == period) {
+            sum += next.2;
+            purchase |= next.3;
+        }
+        Some((at, period, sum, purchase))
+    })
 }

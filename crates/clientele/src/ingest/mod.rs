@@ -18,6 +18,7 @@ mod column_types;
 mod open;
 pub(crate) mod plain_csv;
 mod reading;
+pub(crate) mod row_hash;
 pub mod source;
 pub(crate) mod structure;
 pub mod time;
@@ -365,20 +366,43 @@ impl Transactions {
     /// input's types), e.g. rows a fast reader left to polars. Rows of the input itself must
     /// come from [`Transactions::rows`] (which marks the records that are not rows).
     pub(crate) fn classify_frame(&self, raw: LazyFrame, policy: &RowPolicy) -> LazyFrame {
+        self.classified_with(raw, policy, Vec::new())
+    }
+
+    /// [`Transactions::classify_frame`] with every raw column too, as text, named by
+    /// [`row_hash::raw_text_column`] (for the duplicate rows of the data-quality statistics).
+    pub(crate) fn classify_frame_with_raw(&self, raw: LazyFrame, policy: &RowPolicy) -> LazyFrame {
+        let raw_text = self
+            .schema
+            .iter_names()
+            .enumerate()
+            .map(|(i, n)| {
+                col(n.clone())
+                    .cast(DataType::String)
+                    .alias(row_hash::raw_text_column(i))
+            })
+            .collect();
+        self.classified_with(raw, policy, raw_text)
+    }
+
+    /// The classified columns, then `extra` (expressions of the raw columns).
+    fn classified_with(&self, raw: LazyFrame, policy: &RowPolicy, extra: Vec<Expr>) -> LazyFrame {
         use col_names::*;
         let order_key = if self.columns.order.is_some() {
             col(internal::ORDER_KEY)
         } else {
             col(internal::DAY).to_physical()
         };
-        self.flagged(raw, policy).select([
+        let mut columns = vec![
             col(internal::CUSTOMER_ID).alias(CUSTOMER_ID),
             col(internal::TS).alias(TS),
             col(internal::DAY).alias(DAY),
             col(internal::AMOUNT_MICROS).alias(AMOUNT_MICROS),
             order_key.alias(ORDER_KEY),
             col(internal::STATUS).alias(STATUS),
-        ])
+        ];
+        columns.extend(extra);
+        self.flagged(raw, policy).select(columns)
     }
 
     /// `frame` (the raw columns, maybe with more) plus the parsed values, check flags and

@@ -10,6 +10,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use clientele::clv::summary::{self, BtydSummary};
 use clientele::clv::{ClvParams, ClvValidParams, Period};
+use clientele::cohorts::{self, CohortPeriod};
 use clientele::customers::{self, Collect, Pass};
 use clientele::ingest::{self, CsvReaderChoice, IngestOptions, Transactions};
 use clientele::polars::prelude::*;
@@ -29,11 +30,19 @@ struct Read {
     quality: String,
 }
 
-/// The pass, checked against the separate reads it replaces.
+/// The pass, checked against the separate reads it replaces (cohorts by a period that
+/// changes with the case).
 fn read(tx: &Transactions, policy: &RowPolicy, params: &ClvValidParams) -> Read {
+    let period = match (policy.returns, params.calibration_end()) {
+        (ReturnsPolicy::Exclude, _) => CohortPeriod::Week,
+        (ReturnsPolicy::Net, Some(_)) => CohortPeriod::Month,
+        (ReturnsPolicy::Net, None) => CohortPeriod::Quarter,
+    };
     let collect = Collect {
         periods: Some(summary::period_request(params)),
         rejects: true,
+        cohorts: Some(period),
+        quality: true,
     };
     let pass = customers::aggregate_with(tx, policy, &collect).unwrap();
     let alone = customers::aggregate(tx, policy).unwrap();
@@ -52,6 +61,13 @@ fn read(tx: &Transactions, policy: &RowPolicy, params: &ClvValidParams) -> Read 
     );
     assert_eq!(rejects.schema(), query.schema());
     assert_eq!(rejects.height() as u64, pass.table.reconciliation.rejected_rows());
+    let retention = pass.cohorts.as_ref().expect("asked for");
+    assert_eq!(
+        retention,
+        &cohorts::compute(tx, policy, period).unwrap(),
+        "{}: cohorts by {period:?}",
+        tx.source_name()
+    );
     let periods = pass.periods.as_ref().expect("asked for");
     let summary = summary::from_periods(tx.source_name(), periods, params).unwrap();
     same_summary(
@@ -59,7 +75,25 @@ fn read(tx: &Transactions, policy: &RowPolicy, params: &ClvValidParams) -> Read 
         &summary::summarize(tx, params).unwrap(),
         tx.source_name(),
     );
+    // The data-quality statistics: from the pass (`assess` reads once) as from the queries.
     let quality = quality::assess(tx, policy).unwrap().to_json();
+    let by_queries = quality::assess_by_queries(tx, policy).unwrap();
+    assert_eq!(quality, by_queries.to_json(), "{}: quality", tx.source_name());
+    let stats = pass.quality.as_ref().expect("asked for");
+    assert_eq!(
+        (
+            stats.duplicate_rows,
+            stats.distinct_customer_ids,
+            stats.distinct_orders
+        ),
+        (
+            by_queries.duplicate_rows,
+            by_queries.distinct_customer_ids,
+            by_queries.distinct_orders
+        ),
+        "{}",
+        tx.source_name()
+    );
     Read {
         pass,
         summary,

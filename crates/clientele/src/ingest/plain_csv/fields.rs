@@ -172,6 +172,7 @@ mod tests {
             has_price: false,
             keep_excluded: false,
             all_fields: None,
+            hash_rows: false,
             header: Vec::new(),
             customer_column: String::new(),
         }

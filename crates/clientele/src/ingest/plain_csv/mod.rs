@@ -42,6 +42,7 @@ use self::rejects::{BlockRejects, customer_rejection};
 use self::values::{TimeShape, parse_decimal, parse_time, time_shape};
 use crate::columns::AmountColumns;
 use crate::error::{PolarsContext, Result};
+use crate::ingest::row_hash::RowHasher;
 use crate::ingest::source::{DecimalSeparator, DelimitedFiles};
 use crate::ingest::{Transactions, id_of_text};
 use crate::rows::ids::{canonical_integer, order_key_of_text};
@@ -72,6 +73,8 @@ pub(crate) struct ParsedRows {
     /// Whether each row is used, when the rows are every valid row (for the periods); empty
     /// when all are used.
     pub used: Vec<bool>,
+    /// The hash of every line's fields (see `ingest::row_hash`), when asked for.
+    pub row_hashes: Vec<u128>,
 }
 
 /// Where the reader puts the rows it reads: the customer aggregation implements it (the reader
@@ -92,6 +95,8 @@ pub(crate) struct ReadOptions {
     pub keep_excluded: bool,
     /// The rejected rows are collected with every field.
     pub rejects: bool,
+    /// Every line's fields are hashed, for the duplicate rows.
+    pub hash_rows: bool,
 }
 
 /// What the reader did: the sink with every row (and the rejected rows, when asked for), or
@@ -115,6 +120,8 @@ struct Settings {
     keep_excluded: bool,
     /// Odd rows keep every field, for the rejected rows.
     all_fields: Option<Vec<String>>,
+    /// Every line's fields are hashed.
+    hash_rows: bool,
     /// The columns as polars names them: every file's header must name them so (the check of
     /// the input's structure that reading once leaves to this reader).
     header: Vec<String>,
@@ -195,6 +202,7 @@ pub(crate) fn accumulate<S: RowSink>(
         all_fields: read
             .rejects
             .then(|| tx.schema().iter_names().map(|n| n.to_string()).collect()),
+        hash_rows: read.hash_rows,
         header: tx.schema().iter_names().map(|n| n.to_string()).collect(),
         customer_column: columns.customer.clone(),
     };
@@ -412,6 +420,9 @@ fn parse_block(block: &Block, settings: &Settings) -> std::result::Result<Parsed
         let spans;
         (spans, pos) = line_spans(bytes, pos, roles, settings)?;
         lines += 1;
+        if settings.hash_rows {
+            rows.row_hashes.push(line_hash(text, line_start, settings)?);
+        }
         let value = |role: usize| spans[role].as_ref().map(|f| field_text(text, f, settings.quote));
         let Some(row) = understand(&value, settings) else {
             let customer = value(CUSTOMER);
@@ -497,6 +508,21 @@ fn line_spans(
 /// A field's text as polars reads it: empty is missing.
 fn nonempty(value: Option<Cow<'_, str>>) -> Option<String> {
     value.filter(|v| !v.is_empty()).map(|v| v.into_owned())
+}
+
+/// The hash of the fields of the line at `start`, empty ones missing (as in [`all_fields`]).
+fn line_hash(text: &str, start: usize, settings: &Settings) -> std::result::Result<u128, String> {
+    let bytes = text.as_bytes();
+    let (mut pos, mut hasher) = (start, RowHasher::new());
+    loop {
+        let field = next_field(bytes, pos, settings)?;
+        let value = field_text(text, &field, settings.quote);
+        hasher.field((!value.is_empty()).then_some(value.as_bytes()));
+        pos = field.next;
+        if field.line_ends {
+            return Ok(hasher.finish());
+        }
+    }
 }
 
 /// Every field of the line at `start`.
