@@ -37,7 +37,7 @@ use crate::cohorts::{CohortPeriod, CohortTable};
 use crate::error::{PolarsContext, Result};
 use crate::ingest::col_names::{AMOUNT_MICROS, CUSTOMER_ID, ORDER_KEY, STATUS, TS};
 use crate::ingest::plain_csv::{ParsedRows, RowSink};
-use crate::ingest::row_hash::{raw_text_column, text_row_hashes};
+use crate::ingest::row_hash::{raw_column, row_hashes};
 use crate::rows::{RejectReason, RowStatus};
 
 /// Customer ids, mapped to dense indices in order of first appearance.
@@ -211,7 +211,7 @@ impl Accumulator {
     pub(crate) fn add(&mut self, batch: &DataFrame) -> PolarsResult<()> {
         let status = batch.column(STATUS)?.u8()?;
         self.count_statuses(status);
-        if self.stats.is_some() && batch.column(&raw_text_column(0)).is_ok() {
+        if self.stats.is_some() && batch.column(&raw_column(0)).is_ok() {
             self.add_row_hashes(batch, status)?;
         }
         let used_code = RowStatus::Used.code();
@@ -264,17 +264,14 @@ impl Accumulator {
         self.add_rows(&indices, ts, amount, &orders, used.as_deref())
     }
 
-    /// The hashes of the batch's rows from their raw columns as text (polars' path), but
-    /// for the records that are not rows of the table.
+    /// The hashes of the batch's rows from their raw columns (polars' path), but for the
+    /// records that are not rows of the table.
     fn add_row_hashes(&mut self, batch: &DataFrame, status: &UInt8Chunked) -> PolarsResult<()> {
-        let raw: Vec<&StringChunked> = (0..)
-            .map_while(|i| batch.column(&raw_text_column(i)).ok())
-            .map(|c| c.str())
-            .collect::<PolarsResult<_>>()?;
+        let raw: Vec<&Column> = (0..).map_while(|i| batch.column(&raw_column(i)).ok()).collect();
         let unreadable = [RejectReason::MalformedRow, RejectReason::InvalidUtf8]
             .map(|r| Some(RowStatus::Rejected(r).code()));
         let status = status.rechunk();
-        let hashes = text_row_hashes(&raw, |i| unreadable.contains(&status.get(i)));
+        let hashes = row_hashes(&raw, |i| unreadable.contains(&status.get(i)))?;
         if let Some(stats) = &mut self.stats {
             stats.add_hashes(&hashes);
         }
@@ -678,7 +675,7 @@ pub(crate) fn added_columns() -> [Expr; 5] {
 
 /// Streams each of `parts` in turn through one accumulator with polars' streaming engine,
 /// collecting the purchase periods too when asked.
-/// With the statistics asked for, the parts carry `raw_columns` raw columns as text (see
+/// With the statistics asked for, the parts carry `raw_columns` raw columns (see
 /// `Transactions::classify_frame_with_raw`), for the duplicate rows.
 pub(crate) fn accumulate(
     parts: Vec<LazyFrame>,
@@ -687,7 +684,7 @@ pub(crate) fn accumulate(
 ) -> PolarsResult<Accumulator> {
     let mut columns = added_columns().to_vec();
     if accumulator.stats.is_some() {
-        columns.extend((0..raw_columns).map(|i| col(raw_text_column(i))));
+        columns.extend((0..raw_columns).map(|i| col(raw_column(i))));
     }
     let state = Arc::new(Mutex::new(accumulator));
     for classified in parts {

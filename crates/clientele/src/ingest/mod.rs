@@ -369,20 +369,16 @@ impl Transactions {
         self.classified_with(raw, policy, Vec::new())
     }
 
-    /// [`Transactions::classify_frame`] with every raw column too, as text, named by
-    /// [`row_hash::raw_text_column`] (for the duplicate rows of the data-quality statistics).
+    /// [`Transactions::classify_frame`] with every raw column too, named by
+    /// [`row_hash::raw_column`] (for the duplicate rows of the data-quality statistics).
     pub(crate) fn classify_frame_with_raw(&self, raw: LazyFrame, policy: &RowPolicy) -> LazyFrame {
-        let raw_text = self
+        let raw_columns = self
             .schema
             .iter_names()
             .enumerate()
-            .map(|(i, n)| {
-                col(n.clone())
-                    .cast(DataType::String)
-                    .alias(row_hash::raw_text_column(i))
-            })
+            .map(|(i, n)| col(n.clone()).alias(row_hash::raw_column(i)))
             .collect();
-        self.classified_with(raw, policy, raw_text)
+        self.classified_with(raw, policy, raw_columns)
     }
 
     /// The classified columns, then `extra` (expressions of the raw columns).

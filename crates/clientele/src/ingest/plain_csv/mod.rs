@@ -415,13 +415,15 @@ fn parse_block(block: &Block, settings: &Settings) -> std::result::Result<Parsed
     let mut counts = [0u64; 256];
     let mut rejected = settings.all_fields.as_deref().map(BlockRejects::new);
     let (mut pos, mut lines) = (0, 0u64);
+    let mut hasher = RowHasher::new();
     while pos < bytes.len() {
         let line_start = pos;
         let spans;
         (spans, pos) = line_spans(bytes, pos, roles, settings)?;
         lines += 1;
         if settings.hash_rows {
-            rows.row_hashes.push(line_hash(text, line_start, settings)?);
+            rows.row_hashes
+                .push(line_hash(text, line_start, settings, &mut hasher)?);
         }
         let value = |role: usize| spans[role].as_ref().map(|f| field_text(text, f, settings.quote));
         let Some(row) = understand(&value, settings) else {
@@ -511,9 +513,13 @@ fn nonempty(value: Option<Cow<'_, str>>) -> Option<String> {
 }
 
 /// The hash of the fields of the line at `start`, empty ones missing (as in [`all_fields`]).
-fn line_hash(text: &str, start: usize, settings: &Settings) -> std::result::Result<u128, String> {
-    let bytes = text.as_bytes();
-    let (mut pos, mut hasher) = (start, RowHasher::new());
+fn line_hash(
+    text: &str,
+    start: usize,
+    settings: &Settings,
+    hasher: &mut RowHasher,
+) -> std::result::Result<u128, String> {
+    let (bytes, mut pos) = (text.as_bytes(), start);
     loop {
         let field = next_field(bytes, pos, settings)?;
         let value = field_text(text, &field, settings.quote);
