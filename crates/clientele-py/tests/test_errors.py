@@ -43,8 +43,12 @@ def test_bad_settings_give_the_librarys_message(cli, tmp_path):
         clientele.segment(SAMPLE, format="csv")
     with pytest.raises(clientele.UsageError, match="clv=True"):
         clientele.segment(SAMPLE, horizon=52)
-    with pytest.raises(clientele.UsageError):
+    with pytest.raises(clientele.IoError):
         clientele.segment(SAMPLE, settings=tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[analysis]\nbins = 12\nreturn = 1\n")
+    with pytest.raises(clientele.UsageError, match="bad.toml"):
+        clientele.segment(SAMPLE, settings=bad)
     with pytest.raises(TypeError):
         clientele.segment(42)
 
