@@ -59,7 +59,10 @@ pub fn panic_error(payload: Box<dyn std::any::Any + Send>) -> PyErr {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic without a message".to_string());
-    with_kind(InternalError::new_err(format!("internal error: {message}")), "internal")
+    with_kind(
+        InternalError::new_err(format!("internal error: {message}")),
+        "internal",
+    )
 }
 
 fn with_kind(err: PyErr, kind: &str) -> PyErr {

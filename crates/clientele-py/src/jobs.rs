@@ -197,7 +197,12 @@ fn per_customer(command: Command, job: &ValidSettings, tx: &Transactions) -> PyR
 }
 
 /// The whole job, as `cmd::run_segmentation`.
-pub fn segmentation(job: &ValidSettings, tx: &Transactions, rejects: bool, cohorts: bool) -> PyResult<Segmentation> {
+pub fn segmentation(
+    job: &ValidSettings,
+    tx: &Transactions,
+    rejects: bool,
+    cohorts: bool,
+) -> PyResult<Segmentation> {
     let segmenter = job
         .segmenter()
         .collect_rejects(rejects)

@@ -88,16 +88,19 @@ fn sql(
     settings: Option<&Bound<'_, PyAny>>,
     kwargs: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<String> {
-    let dialect = clientele::sql::Dialect::from_name(dialect)
-        .ok_or_else(|| usage_error(format!("dialect: {dialect:?} is not one of {}", names::<clientele::sql::Dialect>())))?;
-    let always = Always {
-        clusters: false,
-        clv,
-    };
+    let dialect = clientele::sql::Dialect::from_name(dialect).ok_or_else(|| {
+        usage_error(format!(
+            "dialect: {dialect:?} is not one of {}",
+            names::<clientele::sql::Dialect>()
+        ))
+    })?;
+    let always = Always { clusters: false, clv };
     let s = settings::settings(settings, kwargs, always)?;
     let job = s.check().map_err(library_error)?;
     let sample = sample.filter(|s| !s.is_none()).map(Data::extract).transpose()?;
-    jobs::detached(py, || report::sql_query(&s, &job, sample.as_ref(), table, dialect))
+    jobs::detached(py, || {
+        report::sql_query(&s, &job, sample.as_ref(), table, dialect)
+    })
 }
 
 /// The settings of a call as TOML, as `clientele config show` prints them.
@@ -117,8 +120,12 @@ fn names<T: Choice>() -> String {
 #[pyo3(signature = (frame, path, format=None))]
 fn write_table(py: Python<'_>, frame: PyDataFrame, path: PathBuf, format: Option<&str>) -> PyResult<()> {
     let format = match format {
-        Some(name) => OutputFormat::from_name(name)
-            .ok_or_else(|| usage_error(format!("format: {name:?} is not one of {}", names::<OutputFormat>())))?,
+        Some(name) => OutputFormat::from_name(name).ok_or_else(|| {
+            usage_error(format!(
+                "format: {name:?} is not one of {}",
+                names::<OutputFormat>()
+            ))
+        })?,
         None => OutputFormat::from_path(&path).ok_or_else(|| {
             usage_error(format!(
                 "cannot tell the format of {} from its name: pass format= ({})",
@@ -142,7 +149,11 @@ fn _handover_probe() -> PyResult<(PyDataFrame, usize)> {
     let frame = df!("x" => values).map_err(|e| usage_error(e.to_string()))?;
     let address = frame
         .column("x")
-        .and_then(|c| c.as_materialized_series().f64().map(|ca| ca.data_views().next().map(|s| s.as_ptr() as usize)))
+        .and_then(|c| {
+            c.as_materialized_series()
+                .f64()
+                .map(|ca| ca.data_views().next().map(|s| s.as_ptr() as usize))
+        })
         .map_err(|e| usage_error(e.to_string()))?
         .unwrap_or(0);
     Ok((PyDataFrame(frame), address))

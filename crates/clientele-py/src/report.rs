@@ -44,7 +44,9 @@ impl Report {
     /// The segment table (with `[output] columns` applied, as in the directory).
     fn frame(&self) -> PyResult<PyDataFrame> {
         Ok(PyDataFrame(match &self.files.columns {
-            Some(names) => clientele::output::select_columns(&self.result.frame, names).map_err(library_error)?,
+            Some(names) => {
+                clientele::output::select_columns(&self.result.frame, names).map_err(library_error)?
+            }
             None => self.result.frame.clone(),
         }))
     }
@@ -134,7 +136,8 @@ pub fn sql_query(
             SqlJob::for_sample(table, &tx)
         }
         None => {
-            let table = table.ok_or_else(|| usage_error("name the table with table= (or give a sample export)".into()))?;
+            let table = table
+                .ok_or_else(|| usage_error("name the table with table= (or give a sample export)".into()))?;
             SqlJob::for_named_columns(table, &valid.ingest.columns, s.input.time_format.clone()).ok_or_else(|| {
                 usage_error(
                     "without a sample, name the columns: customer=, time=, and amount= or quantity= and price="

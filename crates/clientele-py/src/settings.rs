@@ -12,7 +12,8 @@ use std::path::Path;
 
 use clientele::Columns;
 use clientele::settings::{
-    AnalysisSettings, ClusterK, ClusterSettings, ClvSettings, ConfigFile, InputSettings, OutputSettings, Settings,
+    AnalysisSettings, ClusterK, ClusterSettings, ClvSettings, ConfigFile, InputSettings, OutputSettings,
+    Settings,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
@@ -82,7 +83,11 @@ pub struct Always {
 ///
 /// `UsageError` for unknown keywords and bad values (the library's messages); the library's
 /// errors for a configuration file.
-pub fn settings(base: Option<&Bound<'_, PyAny>>, kwargs: Option<&Bound<'_, PyDict>>, always: Always) -> PyResult<Settings> {
+pub fn settings(
+    base: Option<&Bound<'_, PyAny>>,
+    kwargs: Option<&Bound<'_, PyDict>>,
+    always: Always,
+) -> PyResult<Settings> {
     let mut settings = match base {
         None => Settings::default(),
         Some(b) if b.is_none() => Settings::default(),

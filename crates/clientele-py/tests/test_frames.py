@@ -83,3 +83,11 @@ def test_the_gil_is_released_during_the_computation(datasets):
         time.sleep(0.001)
     worker.join()
     assert ticks > 20  # this thread kept running Python code while the other computed
+
+
+def test_a_duckdb_relation_through_the_pycapsule_interface(from_path):
+    duckdb = pytest.importorskip("duckdb")
+    relation = duckdb.sql(f"select * from read_csv('{SAMPLE}')")
+    table = clientele.segment(relation)
+    assert table.rows == from_path.rows
+    assert table.select("customer_id", "segment").equals(from_path.select("customer_id", "segment"))
