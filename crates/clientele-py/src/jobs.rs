@@ -99,7 +99,9 @@ fn to_json<T: serde::Serialize>(value: &T) -> Value {
 pub fn scan(job: &ValidSettings, data: &Data) -> PyResult<Transactions> {
     lib(match (data, job.input_kind) {
         (Data::Path(path), InputKind::Transactions) => ingest::scan(path, &job.ingest),
-        (Data::Path(path), InputKind::Customers) => pre_aggregated::scan(&[path.clone()], &job.ingest),
+        (Data::Path(path), InputKind::Customers) => {
+            pre_aggregated::scan(std::slice::from_ref(path), &job.ingest)
+        }
         (Data::Frame(frame), InputKind::Transactions) => {
             ingest::from_frame(FRAME_NAME, frame.clone().lazy(), &job.ingest)
         }
