@@ -110,6 +110,15 @@ fn config_show(settings: Option<&Bound<'_, PyAny>>, kwargs: Option<&Bound<'_, Py
     Ok(settings::settings(settings, kwargs, Always::default())?.to_toml())
 }
 
+/// Every key of every section of the settings (for `help()`), defaults or not.
+#[pyfunction]
+fn settings_keys() -> Vec<(&'static str, Vec<&'static str>)> {
+    settings::sections()
+        .into_iter()
+        .map(|(name, keys)| (name, keys.to_vec()))
+        .collect()
+}
+
 /// The names of a choice, for messages.
 fn names<T: Choice>() -> String {
     T::CHOICES.iter().map(|c| c.1).collect::<Vec<_>>().join(", ")
@@ -168,6 +177,7 @@ fn _clientele(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sql, m)?)?;
     m.add_function(wrap_pyfunction!(write_table, m)?)?;
     m.add_function(wrap_pyfunction!(config_show, m)?)?;
+    m.add_function(wrap_pyfunction!(settings_keys, m)?)?;
     m.add_function(wrap_pyfunction!(_handover_probe, m)?)?;
     m.add_function(wrap_pyfunction!(report::report, m)?)?;
     m.add_class::<report::Report>()?;

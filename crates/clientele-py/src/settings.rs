@@ -22,7 +22,7 @@ use serde::de::{self, Deserialize, Deserializer, Visitor};
 use crate::errors::{library_error, usage_error};
 
 /// The sections of [`Settings`] and the keys each holds, as serde reads them.
-fn sections() -> [(&'static str, &'static [&'static str]); 6] {
+pub fn sections() -> [(&'static str, &'static [&'static str]); 6] {
     [
         ("input", fields::<InputSettings>()),
         ("columns", fields::<Columns>()),

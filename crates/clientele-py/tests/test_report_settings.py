@@ -55,3 +55,12 @@ def test_clusters_model_round_trip_and_sql(tmp_path):
     report = clientele.validate(SAMPLE)
     assert report.rows.input_rows == 30_000 and report.customers == 2_000
     assert "30,000" in report.markdown
+
+
+def test_help_lists_every_settings_key_and_default():
+    doc = clientele.segment.__doc__
+    for key in ["[analysis] as_of", "calibration_end", "holdout_end", "time_format", "bins = 5"]:
+        assert key in doc, key
+    import pydoc
+
+    assert "as_of" in pydoc.render_doc(clientele.rfm)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import html as _html
 import os
+import textwrap
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Union
 
@@ -292,3 +293,22 @@ def report(
     Display it in a notebook, or ``.save(dir)``."""
     prev = os.fspath(previous) if previous is not None else None
     return Report(_native.report(_data(data), prev, settings, **kwargs))
+
+
+def _settings_help() -> str:
+    """The settings: every key by section, and the defaults (``clientele config show``)."""
+    keys = "\n".join(f"[{name}] " + ", ".join(names) for name, names in _native.settings_keys())
+    text = (
+        "\nSettings: these keys as keywords (a section's keys also as ``section={...}``):\n\n"
+        + textwrap.indent(keys, "    ")
+        + "\n\nand their defaults, as ``clientele.config_show()`` prints them (keys left out have\n"
+        "no default: detected, or off):\n\n"
+        + textwrap.indent(_native.config_show(None).rstrip(), "    ")
+    )
+    return "\n" + textwrap.indent(text, "    ") + "\n"
+
+
+_HELP = _settings_help()
+for _f in (segment, customers, rfm, abc, clusters, clv, validate, sql, report, config_show):
+    _f.__doc__ = (_f.__doc__ or "") + _HELP
+del _f
