@@ -91,3 +91,22 @@ def test_a_duckdb_relation_through_the_pycapsule_interface(from_path):
     table = clientele.segment(relation)
     assert table.rows == from_path.rows
     assert table.select("customer_id", "segment").equals(from_path.select("customer_id", "segment"))
+
+
+def test_a_customer_table_as_a_frame_or_a_file(from_path, cli, tmp_path):
+    table = clientele.customers(SAMPLE)
+    cols = ["customer_id", "r_score", "f_score", "m_score", "segment", "abc_class"]
+    # A frame read as a customer table aggregated elsewhere (pre_aggregated::from_frame).
+    again = clientele.segment(table, kind="customers")
+    assert again.select(cols).equals(from_path.select(cols))
+    assert again.rows.input_rows == table.height
+    # The same table as a file: the CLI's bytes.
+    clientele.write_table(table, tmp_path / "customers.csv")
+    ours = clientele.segment(tmp_path / "customers.csv", kind="customers")
+    clientele.write_table(ours, tmp_path / "py.csv")
+    from conftest import run_cli
+
+    out = run_cli(cli, "segment", tmp_path / "customers.csv", "--input-kind", "customers",
+                  "-o", tmp_path / "cli.csv")
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "py.csv").read_bytes() == (tmp_path / "cli.csv").read_bytes()
