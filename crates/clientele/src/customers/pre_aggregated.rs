@@ -47,7 +47,21 @@ pub fn ingest_options(base: &IngestOptions) -> IngestOptions {
 /// As [`ingest::scan_many`], and [`Error::ColumnNotFound`] naming the first required column
 /// the table lacks.
 pub fn scan(paths: &[std::path::PathBuf], base: &IngestOptions) -> Result<Transactions> {
-    let table = ingest::scan_many(paths, &ingest_options(base))?;
+    with_checks(ingest::scan_many(paths, &ingest_options(base))?)
+}
+
+/// A customer table in memory (a frame with the columns of a scanned file), as [`scan`] reads
+/// files: the Python module's `input_kind="customers"` over a data frame.
+///
+/// # Errors
+///
+/// As [`ingest::from_frame`], and [`Error::ColumnNotFound`] as [`scan`].
+pub fn from_frame(name: &str, frame: LazyFrame, base: &IngestOptions) -> Result<Transactions> {
+    with_checks(ingest::from_frame(name, frame, &ingest_options(base))?)
+}
+
+/// The required columns checked, and the row checks of a customer table added.
+fn with_checks(table: Transactions) -> Result<Transactions> {
     check_columns(&table)?;
     let (first_ts, first_missing, first_bad) = table.time_exprs(FIRST_PURCHASE);
     let (last_ts, _, _) = table.time_exprs(LAST_PURCHASE);
