@@ -1,6 +1,6 @@
 //! clientele's own k-means iterations: Lloyd's algorithm with Hamerly's bounds.
 //!
-//! linfa seeds each run (k-means++, see [`super::kmeans`]); from there this module iterates
+//! Each run starts from greedy k-means++ seeds ([`super::seeding`]); from there this module iterates
 //! exactly as scikit-learn's `KMeans(algorithm="lloyd")` does: assign every customer to its
 //! nearest centroid, move every centroid to the mean of its customers, and stop when no customer
 //! changed cluster or when the squared movement of the centroids (summed over all coordinates) is

@@ -3,9 +3,8 @@
 //!
 //! The features (default `recency_days`, `frequency`, `monetary`) are transformed (`log1p` by
 //! default, extended to negative values as `sign(x)·ln(1 + |x|)`) and scaled (z-score by
-//! default); k-means (`n_init` runs, each seeded by linfa's k-means++ and iterated by
-//! clientele's own Lloyd iterations with Hamerly's bounds; the lowest inertia kept) runs on that
-//! matrix. Clusters are then renumbered so cluster 0 has the highest mean monetary value. With
+//! default); k-means (`n_init` runs, each seeded by greedy k-means++ and iterated by Lloyd's
+//! algorithm with Hamerly's bounds; the lowest inertia kept) runs on that matrix. Clusters are then renumbered so cluster 0 has the highest mean monetary value. With
 //! [`ClusterCount::Auto`] every k of the range is fitted and scored, and the knee of the inertia
 //! curve wins. See [`choose_k`] for the quality measures and the rule.
 //!
@@ -31,6 +30,7 @@ pub mod kmeans;
 mod lloyd;
 pub mod params;
 pub mod profile;
+mod seeding;
 
 use ndarray::Array2;
 use polars::prelude::*;
