@@ -171,7 +171,7 @@ pub struct ReportArgs {
 pub struct ClusterArgs {
     /// Transactions (see `segment`).
     pub input: PathBuf,
-    /// Number of clusters, or "auto" for the best silhouette of --k-range.
+    /// Number of clusters, or "auto" for the knee of the inertia curve over --k-range.
     #[arg(long, value_name = "K|auto", help_heading = "Clusters")]
     pub k: Option<ClusterK>,
     /// Cluster settings.

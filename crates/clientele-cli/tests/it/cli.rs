@@ -554,7 +554,8 @@ fn clusters_from_the_command_line() {
     assert!(out.status.success(), "{}", stderr(&out));
     let summary = std::fs::read_to_string(report.join("summary.md")).unwrap();
     assert!(
-        summary.contains("k chosen by the best silhouette of k = 2..=4"),
+        // `auto` now takes the knee of the inertia curve (issue 12), no longer the best silhouette.
+        summary.contains("k chosen by the knee of the inertia curve over k = 2..=4"),
         "{summary}"
     );
     let json: serde_json::Value =

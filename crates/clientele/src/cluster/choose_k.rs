@@ -12,6 +12,9 @@
 //!   dispersion; higher is better;
 //! - **Davies-Bouldin**: the mean over clusters of `max_j (s_i + s_j) / d(c_i, c_j)`, `s` the
 //!   mean distance of members to their centroid; lower is better.
+//!
+//! `--k auto` takes the **knee of the inertia curve** ([`best_by_knee`]); what the other
+//! measures would choose is reported beside it ([`KAlternatives`]).
 
 use ndarray::{Array2, ArrayView2};
 use rand::SeedableRng;
@@ -66,6 +69,83 @@ pub fn best_by_silhouette(scores: &[KScore]) -> Option<usize> {
             _ => Some(s),
         })
         .map(|s| s.k)
+}
+
+/// The height of every k's inertia below the chord of the inertia curve, both axes scaled to
+/// 0..1 (the "Kneedle" construction of Satopää, Albrecht, Irwin & Raghavan, 2011): with
+/// `x = (k − k_min) / (k_max − k_min)` and `y = (I_k − I_min) / (I_max − I_min)`, the height is
+/// `(1 − x) − y`, the vertical distance below the straight line from the first k's inertia to the
+/// last k's. The ends of the range have height 0; a flat curve gives 0 everywhere.
+pub fn knee_heights(scores: &[KScore]) -> Vec<f64> {
+    let (Some(first), Some(last)) = (scores.first(), scores.last()) else {
+        return Vec::new();
+    };
+    let span_k = (last.k - first.k) as f64;
+    let (low, high) = scores
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), s| {
+            (lo.min(s.inertia), hi.max(s.inertia))
+        });
+    if span_k == 0.0 || high <= low {
+        return vec![0.0; scores.len()];
+    }
+    scores
+        .iter()
+        .map(|s| {
+            let x = (s.k - first.k) as f64 / span_k;
+            let y = (s.inertia - low) / (high - low);
+            (1.0 - x) - y
+        })
+        .collect()
+}
+
+/// The knee of the inertia curve: the k whose inertia lies furthest below the chord
+/// ([`knee_heights`]); the smaller k on a tie. Inertia always falls as k grows; the knee is where
+/// it stops falling fast, so one more cluster buys less than the ones before. Never an end of the
+/// range unless no k lies below the chord (then the smallest k).
+pub fn best_by_knee(scores: &[KScore]) -> Option<usize> {
+    let heights = knee_heights(scores);
+    best_by(scores, |i| heights[i])
+}
+
+/// The k of the highest `value(i)` (index into `scores`), the smaller k on a tie.
+fn best_by(scores: &[KScore], value: impl Fn(usize) -> f64) -> Option<usize> {
+    let mut best: Option<(usize, f64)> = None;
+    for (i, s) in scores.iter().enumerate() {
+        let v = value(i);
+        if best.is_none_or(|(_, b)| v > b) {
+            best = Some((s.k, v));
+        }
+    }
+    best.map(|(k, _)| k)
+}
+
+/// What each rule chooses over a sweep of k, printed beside the choice.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KAlternatives {
+    /// Per k of the sweep (in order), the height below the chord of the inertia curve.
+    pub knee_heights: Vec<f64>,
+    /// The knee of the inertia curve (the rule `auto` applies).
+    pub inertia_knee: usize,
+    /// The highest silhouette.
+    pub silhouette: usize,
+    /// The highest Calinski-Harabasz index.
+    pub calinski_harabasz: usize,
+    /// The lowest Davies-Bouldin index.
+    pub davies_bouldin: usize,
+}
+
+impl KAlternatives {
+    /// Every rule's choice over `scores` (`None` when empty).
+    pub fn of(scores: &[KScore]) -> Option<Self> {
+        Some(KAlternatives {
+            knee_heights: knee_heights(scores),
+            inertia_knee: best_by_knee(scores)?,
+            silhouette: best_by_silhouette(scores)?,
+            calinski_harabasz: best_by(scores, |i| scores[i].calinski_harabasz)?,
+            davies_bouldin: best_by(scores, |i| -scores[i].davies_bouldin)?,
+        })
+    }
 }
 
 fn distance(a: ndarray::ArrayView1<'_, f64>, b: ndarray::ArrayView1<'_, f64>) -> f64 {
@@ -266,6 +346,42 @@ mod tests {
         };
         assert_eq!(best_by_silhouette(&[mk(2, 0.4), mk(3, 0.6), mk(4, 0.6)]), Some(3));
         assert_eq!(best_by_silhouette(&[]), None);
+    }
+
+    #[test]
+    fn the_knee_is_the_k_furthest_below_the_chord() {
+        let mk = |k, inertia| KScore {
+            k,
+            inertia,
+            silhouette: 0.0,
+            silhouette_customers: 1,
+            calinski_harabasz: 0.0,
+            davies_bouldin: 0.0,
+        };
+        // 1/k from 2 to 9: scaled, x = (k − 2)/7 and y = (1/k − 1/9)/(1/2 − 1/9); (1 − x) − y
+        // is 0, 0.2857, 0.3571, 0.3429, 0.2857, 0.2041, 0.1071, 0 (numpy).
+        let curve: Vec<KScore> = (2..=9).map(|k| mk(k, 1.0 / k as f64)).collect();
+        let h = knee_heights(&curve);
+        let expected = [0.0, 0.2857, 0.3571, 0.3429, 0.2857, 0.2041, 0.1071, 0.0];
+        assert!(h.iter().zip(expected).all(|(a, b)| (a - b).abs() < 1e-4), "{h:?}");
+        assert_eq!(best_by_knee(&curve), Some(4));
+        // A sharp elbow at 5: heights 0, 0.268, 0.428, 0.478, 0.323, 0.161, 0.
+        let elbow: Vec<KScore> = [100.0, 60.0, 30.0, 10.0, 9.0, 8.5, 8.0]
+            .iter()
+            .enumerate()
+            .map(|(i, v)| mk(i + 2, *v))
+            .collect();
+        assert_eq!(best_by_knee(&elbow), Some(5));
+        // A curve above its chord (falling faster and faster) has no knee: the smallest k.
+        let concave: Vec<KScore> = [10.0, 9.5, 8.5, 4.0]
+            .iter()
+            .enumerate()
+            .map(|(i, v)| mk(i + 3, *v))
+            .collect();
+        assert_eq!(best_by_knee(&concave), Some(3));
+        assert_eq!(best_by_knee(&[]), None);
+        let alt = KAlternatives::of(&elbow).unwrap();
+        assert_eq!((alt.inertia_knee, alt.knee_heights.len()), (5, 7));
     }
 
     #[test]

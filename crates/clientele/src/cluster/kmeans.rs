@@ -1,20 +1,16 @@
-//! k-means with linfa, value-ordered labels, and the saved model.
+//! k-means runs (greedy k-means++ seeding, Lloyd iterations with Hamerly's bounds), value-ordered
+//! labels, and the saved model.
 
 use std::path::Path;
 
-use linfa::DatasetBase;
-use linfa::prelude::*;
-use linfa_clustering::{KMeans, KMeansInit};
-use linfa_nn::distance::Distance;
-use ndarray::{Array2, ArrayView, ArrayView1, ArrayView2, Axis, Dimension};
+use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 use polars::prelude::*;
-use rand_xoshiro::Xoshiro256Plus;
-use rand_xoshiro::rand_core::SeedableRng;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::features::FeatureTransform;
+use super::lloyd::{self, LloydFit, PhaseTimes};
 use super::params::ClusterValidParams;
+use super::seeding;
 use crate::customers::col_names::MONETARY;
 use crate::error::{Error, Result};
 use crate::output::write_bytes;
@@ -30,50 +26,23 @@ pub(crate) struct Solution {
     pub inertia: f64,
 }
 
-/// Squared Euclidean distance over contiguous rows: linfa's `L2Dist` goes through
-/// `ndarray_stats`' shape-checked, generic `sq_l2_dist` for every (customer, centroid) pair,
-/// which was 88 % of k-means' time on 3 features (docs/benchmarks.md). Same numbers, computed in
-/// a plain loop over the two slices.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct SquaredEuclidean;
-
-impl Distance<f64> for SquaredEuclidean {
-    #[inline]
-    fn distance<D: Dimension>(&self, a: ArrayView<'_, f64, D>, b: ArrayView<'_, f64, D>) -> f64 {
-        self.rdistance(a, b).sqrt()
-    }
-
-    #[inline]
-    fn rdistance<D: Dimension>(&self, a: ArrayView<'_, f64, D>, b: ArrayView<'_, f64, D>) -> f64 {
-        match (a.as_slice(), b.as_slice()) {
-            (Some(x), Some(y)) => x.iter().zip(y).map(|(p, q)| (p - q) * (p - q)).sum(),
-            _ => a.iter().zip(b.iter()).map(|(p, q)| (p - q) * (p - q)).sum(),
-        }
-    }
-
-    #[inline]
-    fn rdist_to_dist(&self, rdist: f64) -> f64 {
-        rdist.sqrt()
-    }
-
-    #[inline]
-    fn dist_to_rdist(&self, dist: f64) -> f64 {
-        dist * dist
-    }
+/// scikit-learn's tolerance rule: a run stops when the squared movement of the centroids
+/// (summed over all their coordinates) is at most `tolerance` × the mean variance of the
+/// features. This is that absolute bound for a given matrix.
+pub(crate) fn absolute_tolerance(matrix: ArrayView2<'_, f64>, tolerance: f64) -> f64 {
+    tolerance * matrix.var_axis(Axis(0), 0.0).mean().unwrap_or(1.0)
 }
 
-/// linfa stops a run when the Euclidean norm of the centroids' movement is below its tolerance;
-/// clientele's tolerance is scikit-learn's: the *squared* movement relative to the mean feature
-/// variance. This converts one into the other for a given matrix.
-pub(crate) fn linfa_tolerance(matrix: ArrayView2<'_, f64>, tolerance: f64) -> f64 {
-    let mean_variance = matrix.var_axis(Axis(0), 0.0).mean().unwrap_or(1.0);
-    (tolerance * mean_variance).sqrt().max(f64::MIN_POSITIVE)
+/// Whether to print where k-means' time goes (`CLIENTELE_KMEANS_TIMING` set): seeding,
+/// assignment and update, summed over the runs. A debugging aid; results never depend on it.
+pub(crate) fn timing_enabled() -> bool {
+    std::env::var_os("CLIENTELE_KMEANS_TIMING").is_some()
 }
 
-/// Runs k-means with linfa: `n_init` independent runs (k-means++ initialisation, then Lloyd
-/// iterations), each from its own seed and run in parallel; the run with the lowest inertia
-/// (then the lowest run number) is kept and every customer is assigned to its nearest centroid.
-/// The result depends on the seed, never on the number of threads.
+/// Runs k-means: `n_init` runs, each seeded by greedy k-means++ ([`super::seeding`]) and
+/// iterated by Lloyd's algorithm with Hamerly's bounds ([`super::lloyd`]); the run with the lowest
+/// inertia (then the lowest run number) is kept. The runs follow one another, each using every
+/// thread; the result depends on the seed, never on the number of threads.
 pub(crate) fn run(matrix: ArrayView2<'_, f64>, k: usize, params: &ClusterValidParams) -> Result<Solution> {
     if matrix.nrows() < k {
         return Err(Error::Cluster {
@@ -83,37 +52,44 @@ pub(crate) fn run(matrix: ArrayView2<'_, f64>, k: usize, params: &ClusterValidPa
             ),
         });
     }
-    let tolerance = linfa_tolerance(matrix, params.tolerance());
-    let runs: Vec<Result<Solution>> = (0..params.n_init())
-        .into_par_iter()
-        .map(|run| {
-            let rng = Xoshiro256Plus::seed_from_u64(run_seed(params.seed(), k, run));
-            let model = KMeans::params_with(k, rng, SquaredEuclidean)
-                .n_runs(1)
-                .max_n_iterations(params.max_iter())
-                .tolerance(tolerance)
-                .init_method(KMeansInit::KMeansPlusPlus)
-                .fit(&DatasetBase::from(matrix))
-                .map_err(|e| Error::Cluster {
-                    detail: format!("k-means with k = {k} failed: {e}"),
-                })?;
-            let centroids = model.centroids().to_owned();
-            let (labels, inertia) = assign(matrix, centroids.view());
-            Ok(Solution {
-                centroids,
-                labels,
-                inertia,
-            })
-        })
-        .collect();
-    let mut best: Option<Solution> = None;
-    for solution in runs {
-        let solution = solution?;
-        if best.as_ref().is_none_or(|b| solution.inertia < b.inertia) {
-            best = Some(solution);
+    let tolerance = absolute_tolerance(matrix, params.tolerance());
+    let contiguous = matrix.as_standard_layout();
+    let data = contiguous.as_slice().expect("standard layout is contiguous");
+    let d = matrix.ncols();
+    let timed = timing_enabled();
+    let mut seeding_seconds = 0.0;
+    let mut phases = PhaseTimes::default();
+    let mut iterations = Vec::with_capacity(params.n_init());
+    let mut best: Option<LloydFit> = None;
+    for run in 0..params.n_init() {
+        let start = timed.then(std::time::Instant::now);
+        let init = seeding::kmeans_plus_plus(data, d, k, run_seed(params.seed(), k, run));
+        seeding_seconds += start.map_or(0.0, |s| s.elapsed().as_secs_f64());
+        let fit = lloyd::lloyd(data, d, &init, params.max_iter(), tolerance, timed);
+        phases.assignment += fit.timing.assignment;
+        phases.update += fit.timing.update;
+        phases.inertia += fit.timing.inertia;
+        iterations.push(fit.iterations);
+        if best.as_ref().is_none_or(|b| fit.inertia < b.inertia) {
+            best = Some(fit);
         }
     }
-    Ok(best.expect("n_init is at least 1"))
+    let best = best.expect("n_init is at least 1");
+    if timed {
+        eprintln!(
+            "k-means k = {k}, {} customers: seeding {seeding_seconds:.3} s, assignment {:.3} s, update {:.3} s, \
+             inertia {:.3} s; iterations per run {iterations:?}",
+            matrix.nrows(),
+            phases.assignment,
+            phases.update,
+            phases.inertia
+        );
+    }
+    Ok(Solution {
+        centroids: Array2::from_shape_vec((k, d), best.centroids).expect("k × d centroids"),
+        labels: best.labels,
+        inertia: best.inertia,
+    })
 }
 
 /// The seed of one run: the user's seed, k and the run number, mixed (splitmix64).
@@ -155,7 +131,7 @@ pub(crate) fn nearest(row: ArrayView1<'_, f64>, centroids: ArrayView2<'_, f64>) 
 }
 
 /// Renumbers clusters by mean `monetary` (or, without it, the first feature) descending, so
-/// cluster 0 is the most valuable; equal means keep linfa's order.
+/// cluster 0 is the most valuable; equal means keep the fit's order.
 pub(crate) fn order_by_value(
     solution: Solution,
     customers: &DataFrame,
@@ -313,31 +289,9 @@ mod tests {
     use ndarray::array;
 
     #[test]
-    fn squared_euclidean_agrees_with_linfa_l2() {
-        let a = array![[1.0, 2.0, 3.0], [0.5, -1.0, 4.0]];
-        let b = array![[0.0, 2.5, 1.0], [2.0, 0.0, 0.0]];
-        let l2 = linfa_nn::distance::L2Dist;
-        for (x, y) in a.rows().into_iter().zip(b.rows()) {
-            assert!((SquaredEuclidean.rdistance(x, y) - l2.rdistance(x, y)).abs() < 1e-12);
-        }
-        // Whole matrices, and non-contiguous views (columns), as linfa's convergence test uses.
-        assert!(
-            (SquaredEuclidean.distance(a.view(), b.view()) - l2.distance(a.view(), b.view())).abs() < 1e-12
-        );
-        assert!(
-            (SquaredEuclidean.rdistance(a.column(1), b.column(1)) - l2.rdistance(a.column(1), b.column(1)))
-                .abs()
-                < 1e-12
-        );
-    }
-
-    #[test]
     fn tolerance_is_relative_to_the_mean_variance() {
         let m = array![[0.0, 0.0], [2.0, 4.0]]; // variances 1 and 4, mean 2.5
-        assert!((linfa_tolerance(m.view(), 1e-4) - (2.5e-4f64).sqrt()).abs() < 1e-15);
-        assert!(
-            linfa_tolerance(m.view(), 0.0) > 0.0,
-            "linfa refuses a zero tolerance"
-        );
+        assert!((absolute_tolerance(m.view(), 1e-4) - 2.5e-4).abs() < 1e-18);
+        assert_eq!(absolute_tolerance(m.view(), 0.0), 0.0);
     }
 }

@@ -3,10 +3,10 @@
 //!
 //! The features (default `recency_days`, `frequency`, `monetary`) are transformed (`log1p` by
 //! default, extended to negative values as `sign(x)·ln(1 + |x|)`) and scaled (z-score by
-//! default); k-means (linfa: k-means++ initialisation, `n_init` runs, the lowest inertia kept)
-//! runs on that matrix. Clusters are then renumbered so cluster 0 has the highest mean monetary
-//! value. With [`ClusterCount::Auto`] every k of the range is fitted and scored, and the best
-//! silhouette wins. See [`choose_k`] for the quality measures.
+//! default); k-means (`n_init` runs, each seeded by greedy k-means++ and iterated by Lloyd's
+//! algorithm with Hamerly's bounds; the lowest inertia kept) runs on that matrix. Clusters are then renumbered so cluster 0 has the highest mean monetary value. With
+//! [`ClusterCount::Auto`] every k of the range is fitted and scored, and the knee of the inertia
+//! curve wins. See [`choose_k`] for the quality measures and the rule.
 //!
 //! ```
 //! use clientele::cluster::{self, ClusterCount, ClusterParams};
@@ -27,14 +27,16 @@
 pub mod choose_k;
 pub mod features;
 pub mod kmeans;
+mod lloyd;
 pub mod params;
 pub mod profile;
+mod seeding;
 
 use ndarray::Array2;
 use polars::prelude::*;
 use serde::Serialize;
 
-pub use self::choose_k::KScore;
+pub use self::choose_k::{KAlternatives, KScore};
 pub use self::features::FeatureTransform;
 pub use self::kmeans::ClusterModel;
 pub use self::params::{ClusterCount, ClusterParams, ClusterValidParams, Scale, Transform};
@@ -50,8 +52,8 @@ pub const CLUSTER: &str = "cluster";
 pub enum KChosenBy {
     /// Given by the user.
     Given,
-    /// The best silhouette of a range.
-    Silhouette {
+    /// The knee of the inertia curve over a range ([`choose_k::best_by_knee`]).
+    InertiaKnee {
         /// Smallest k tried.
         min: usize,
         /// Largest k tried.
@@ -74,6 +76,8 @@ pub struct Clustering {
     pub sweep: Vec<KScore>,
     /// How k was chosen.
     pub chosen_by: KChosenBy,
+    /// What every rule would choose (only with [`ClusterCount::Auto`]).
+    pub alternatives: Option<KAlternatives>,
     /// One profile per cluster.
     pub profiles: Vec<ClusterProfile>,
 }
@@ -91,6 +95,9 @@ pub struct ClusterSummary {
     pub quality: KScore,
     /// Every k tried, with `--k auto`.
     pub sweep: Vec<KScore>,
+    /// What every rule would choose, with `--k auto`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alternatives: Option<KAlternatives>,
     /// Per cluster.
     pub profiles: Vec<ClusterProfile>,
 }
@@ -105,7 +112,7 @@ pub fn fit(customers: &DataFrame, params: &ClusterValidParams) -> Result<Cluster
         FeatureTransform::fit(customers, params.features(), params.transform(), params.scale())?;
     let (ks, chosen_by) = match params.k() {
         ClusterCount::Fixed(k) => (vec![k], KChosenBy::Given),
-        ClusterCount::Auto { min, max } => ((min..=max).collect(), KChosenBy::Silhouette { min, max }),
+        ClusterCount::Auto { min, max } => ((min..=max).collect(), KChosenBy::InertiaKnee { min, max }),
     };
     let mut fits = Vec::with_capacity(ks.len());
     for k in ks {
@@ -115,7 +122,10 @@ pub fn fit(customers: &DataFrame, params: &ClusterValidParams) -> Result<Cluster
         fits.push((quality, solution));
     }
     let sweep: Vec<KScore> = fits.iter().map(|(q, _)| q.clone()).collect();
-    let best = choose_k::best_by_silhouette(&sweep).expect("at least one k");
+    let best = choose_k::best_by_knee(&sweep).expect("at least one k");
+    let alternatives = (chosen_by != KChosenBy::Given)
+        .then(|| KAlternatives::of(&sweep))
+        .flatten();
     let (quality, solution) = fits
         .into_iter()
         .find(|(q, _)| q.k == best)
@@ -132,6 +142,7 @@ pub fn fit(customers: &DataFrame, params: &ClusterValidParams) -> Result<Cluster
             sweep
         },
         chosen_by,
+        alternatives,
         profiles,
     })
 }
@@ -172,6 +183,7 @@ pub fn apply(customers: &DataFrame, model: &ClusterModel) -> Result<Clustering> 
         quality,
         sweep: Vec::new(),
         chosen_by: KChosenBy::SavedModel,
+        alternatives: None,
         profiles,
     })
 }
@@ -202,6 +214,7 @@ impl Clustering {
             transform: self.model.transform.clone(),
             quality: self.quality.clone(),
             sweep: self.sweep.clone(),
+            alternatives: self.alternatives.clone(),
             profiles: self.profiles.clone(),
         }
     }

@@ -38,7 +38,7 @@ pub enum Scale {
 pub enum ClusterCount {
     /// Exactly k.
     Fixed(usize),
-    /// The k of `min..=max` with the best silhouette.
+    /// The k of `min..=max` at the knee of the inertia curve.
     Auto {
         /// Smallest k tried.
         min: usize,

@@ -432,7 +432,9 @@ fn clusters_into(out: &mut String, c: &ClusterSummary) -> std::fmt::Result {
     writeln!(out, "## Clusters\n")?;
     let chosen = match &c.chosen_by {
         KChosenBy::Given => "k given".to_string(),
-        KChosenBy::Silhouette { min, max } => format!("k chosen by the best silhouette of k = {min}..={max}"),
+        KChosenBy::InertiaKnee { min, max } => {
+            format!("k chosen by the knee of the inertia curve over k = {min}..={max}")
+        }
         KChosenBy::SavedModel => "clusters of a saved model".to_string(),
     };
     let transform = match t.transform {
@@ -462,22 +464,41 @@ fn clusters_into(out: &mut String, c: &ClusterSummary) -> std::fmt::Result {
         q.davies_bouldin
     )?;
     if !c.sweep.is_empty() {
-        writeln!(
-            out,
-            "| k | inertia | silhouette | Calinski-Harabasz | Davies-Bouldin |"
-        )?;
-        writeln!(out, "| ---: | ---: | ---: | ---: | ---: |")?;
-        for s in &c.sweep {
-            let mark = if s.k == c.k { " **(chosen)**" } else { "" };
-            writeln!(
-                out,
-                "| {}{mark} | {:.1} | {:.3} | {:.1} | {:.3} |",
-                s.k, s.inertia, s.silhouette, s.calinski_harabasz, s.davies_bouldin
-            )?;
-        }
-        writeln!(out)?;
+        sweep_into(out, c)?;
     }
     cluster_profiles_into(out, c)
+}
+
+/// The k sweep of `--k auto`: every k's measures, its height below the inertia chord, and what
+/// each rule would choose.
+fn sweep_into(out: &mut String, c: &ClusterSummary) -> std::fmt::Result {
+    writeln!(
+        out,
+        "| k | inertia | below chord | silhouette | Calinski-Harabasz | Davies-Bouldin |"
+    )?;
+    writeln!(out, "| ---: | ---: | ---: | ---: | ---: | ---: |")?;
+    let heights = c.alternatives.as_ref().map(|a| a.knee_heights.as_slice());
+    for (i, s) in c.sweep.iter().enumerate() {
+        let mark = if s.k == c.k { " **(chosen)**" } else { "" };
+        let height = heights
+            .and_then(|h| h.get(i))
+            .map_or("–".to_string(), |h| format!("{h:.3}"));
+        writeln!(
+            out,
+            "| {}{mark} | {:.1} | {height} | {:.3} | {:.1} | {:.3} |",
+            s.k, s.inertia, s.silhouette, s.calinski_harabasz, s.davies_bouldin
+        )?;
+    }
+    writeln!(out)?;
+    if let Some(a) = &c.alternatives {
+        writeln!(
+            out,
+            "Other rules would choose: k = {} (highest silhouette), k = {} (highest \
+             Calinski-Harabasz), k = {} (lowest Davies-Bouldin).\n",
+            a.silhouette, a.calinski_harabasz, a.davies_bouldin
+        )?;
+    }
+    Ok(())
 }
 
 /// The profile table: size, share and description of each cluster, and the mean, median and

@@ -113,12 +113,13 @@ impl Default for AnalysisSettings {
     }
 }
 
-/// A number of clusters, or `auto`: the best silhouette over [`ClusterSettings::k_range`].
+/// A number of clusters, or `auto`: the knee of the inertia curve over
+/// [`ClusterSettings::k_range`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClusterK {
     /// Exactly this many.
     Fixed(usize),
-    /// Chosen by silhouette.
+    /// Chosen by the knee of the inertia curve.
     Auto,
 }
 

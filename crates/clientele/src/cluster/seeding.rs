@@ -1,0 +1,132 @@
+//! Greedy k-means++ initialisation, as scikit-learn's `KMeans(init="k-means++")`.
+//!
+//! The first centroid is a customer drawn uniformly; each next one is the best of
+//! `2 + ⌊ln k⌋` candidates, each drawn with probability proportional to its squared distance to
+//! the nearest centroid chosen so far: the candidate that leaves the smallest total squared
+//! distance (potential) wins (Arthur & Vassilvitskii, 2007; the greedy variant of
+//! scikit-learn). Candidates are evaluated in parallel over fixed chunks of customers whose
+//! partial sums are added in chunk order, so the seeds do not depend on the number of threads.
+
+use rand::{Rng, SeedableRng};
+use rand_pcg::Pcg64;
+use rayon::prelude::*;
+
+use super::lloyd::CHUNK;
+
+fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for (x, y) in a.iter().zip(b) {
+        let t = x - y;
+        s += t * t;
+    }
+    s
+}
+
+/// `k` initial centroids (row-major, `k × d`) for `data` (`n × d`, row-major, `n ≥ k`).
+pub(crate) fn kmeans_plus_plus(data: &[f64], d: usize, k: usize, seed: u64) -> Vec<f64> {
+    let n = data.len() / d;
+    let mut rng = Pcg64::seed_from_u64(seed);
+    let trials = 2 + (k as f64).ln() as usize;
+    let row = |i: usize| &data[i * d..(i + 1) * d];
+    let mut centroids = Vec::with_capacity(k * d);
+    centroids.extend_from_slice(row(rng.random_range(0..n)));
+    // Squared distance of every customer to its nearest centroid, and its sum per chunk.
+    let mut closest: Vec<f64> = data.chunks_exact(d).map(|x| sq_dist(x, &centroids)).collect();
+    let mut chunk_sums: Vec<f64> = closest.chunks(CHUNK).map(|c| c.iter().sum()).collect();
+    for _ in 1..k {
+        let potential: f64 = chunk_sums.iter().sum();
+        let candidates: Vec<usize> = (0..trials)
+            .map(|_| pick(&closest, &chunk_sums, rng.random::<f64>() * potential))
+            .collect();
+        // Each candidate's potential: Σ min(closest, distance to the candidate)².
+        let partial: Vec<Vec<f64>> = data
+            .par_chunks(CHUNK * d)
+            .zip(closest.par_chunks(CHUNK))
+            .map(|(rows, near)| {
+                candidates
+                    .iter()
+                    .map(|c| {
+                        let cand = row(*c);
+                        rows.chunks_exact(d)
+                            .zip(near)
+                            .map(|(x, m)| sq_dist(x, cand).min(*m))
+                            .sum::<f64>()
+                    })
+                    .collect()
+            })
+            .collect();
+        let totals: Vec<f64> = (0..trials).map(|t| partial.iter().map(|p| p[t]).sum()).collect();
+        let best = (0..trials)
+            .min_by(|a, b| totals[*a].total_cmp(&totals[*b]).then(a.cmp(b)))
+            .expect("at least two trials");
+        let chosen = row(candidates[best]).to_vec();
+        chunk_sums = data
+            .par_chunks(CHUNK * d)
+            .zip(closest.par_chunks_mut(CHUNK))
+            .map(|(rows, near)| {
+                let mut sum = 0.0;
+                for (x, m) in rows.chunks_exact(d).zip(near) {
+                    *m = sq_dist(x, &chosen).min(*m);
+                    sum += *m;
+                }
+                sum
+            })
+            .collect();
+        centroids.extend_from_slice(&chosen);
+    }
+    centroids
+}
+
+/// The customer at cumulative weight `target`: the first whose running sum of `weights` exceeds
+/// it (chunk totals first, then within the chunk); the last customer if rounding leaves none.
+fn pick(weights: &[f64], chunk_sums: &[f64], target: f64) -> usize {
+    let mut before = 0.0;
+    for (c, sum) in chunk_sums.iter().enumerate() {
+        if before + sum > target {
+            let start = c * CHUNK;
+            let mut running = before;
+            for (i, w) in weights[start..(start + CHUNK).min(weights.len())]
+                .iter()
+                .enumerate()
+            {
+                running += w;
+                if running > target {
+                    return start + i;
+                }
+            }
+        }
+        before += sum;
+    }
+    weights.len() - 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_are_distinct_customers_far_apart_and_seeded() {
+        // Three tight groups far apart: k-means++ puts one seed in each.
+        let mut data = Vec::new();
+        for i in 0..3 * CHUNK {
+            let group = (i % 3) as f64 * 100.0;
+            data.extend_from_slice(&[group + (i % 7) as f64 * 0.01, group]);
+        }
+        for seed in 0..5 {
+            let c = kmeans_plus_plus(&data, 2, 3, seed);
+            let mut groups: Vec<i64> = c.chunks(2).map(|p| (p[1] / 100.0).round() as i64).collect();
+            groups.sort_unstable();
+            assert_eq!(groups, [0, 1, 2], "seed {seed}: {c:?}");
+            assert_eq!(c, kmeans_plus_plus(&data, 2, 3, seed));
+        }
+    }
+
+    #[test]
+    fn pick_follows_the_cumulative_weights() {
+        let w = vec![1.0; CHUNK + 10];
+        let sums: Vec<f64> = w.chunks(CHUNK).map(|c| c.iter().sum()).collect();
+        assert_eq!(pick(&w, &sums, 0.5), 0);
+        assert_eq!(pick(&w, &sums, CHUNK as f64 + 2.5), CHUNK + 2);
+        assert_eq!(pick(&w, &sums, 1e9), CHUNK + 9);
+    }
+}
