@@ -3,7 +3,7 @@
 //! rows for the duplicate count. Distinct customer ids are the accumulator's own customers
 //! (it is fed every valid row when these are asked for).
 
-use std::collections::HashSet;
+use polars::prelude::PlHashSet;
 
 /// Rows and the exact sum (micro-units) of a class of amounts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -39,8 +39,8 @@ pub struct ValidRowStats {
 /// The running state.
 pub(crate) struct ValidStats {
     stats: ValidRowStats,
-    orders: Option<HashSet<u64>>,
-    hashes: HashSet<u128>,
+    orders: Option<PlHashSet<u64>>,
+    hashes: PlHashSet<u128>,
     hashed: u64,
 }
 
@@ -48,8 +48,8 @@ impl ValidStats {
     pub(crate) fn new(has_order: bool) -> Self {
         ValidStats {
             stats: ValidRowStats::default(),
-            orders: has_order.then(HashSet::new),
-            hashes: HashSet::new(),
+            orders: has_order.then(PlHashSet::default),
+            hashes: PlHashSet::default(),
             hashed: 0,
         }
     }

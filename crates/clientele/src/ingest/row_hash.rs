@@ -4,9 +4,10 @@
 //! times by their value). Polars reads CSV fields as text, so on CSV input both readers
 //! count the same duplicates.
 //!
-//! A field is a missing marker or its type, length and bytes, so no two different rows (field
-//! by field) give the same bytes; two rows count as one when their 128-bit hashes are equal,
-//! which for different rows has a probability of about n²/2¹²⁹ (below 10⁻²⁰ for 10⁸ rows).
+//! Each field is folded into the row's hash so far (see [`RowHasher`]); two rows count as one
+//! when their 128-bit hashes are equal, which for different rows has a probability of about
+//! n²/2¹²⁹ (below 10⁻²⁰ for 10⁸ rows). Polars' path hashes column by column, clientele's
+//! reader field by field along each line: the same folds in the same order.
 
 use polars::prelude::*;
 use xxhash_rust::xxh3::xxh3_128;
@@ -17,9 +18,14 @@ pub(crate) fn raw_column(i: usize) -> PlSmallStr {
     format!("__raw_{i}").into()
 }
 
-/// The bytes of one row, field by field, and their hash.
+/// The hash of one row, field by field: each field is folded into the hash so far,
+/// `h = xxh3_128(h, field)`, a field being a missing marker, or a type tag and its bytes (text
+/// with its length), so rows of different fields give different streams.
 #[derive(Default)]
-pub(crate) struct RowHasher(Vec<u8>);
+pub(crate) struct RowHasher {
+    hash: u128,
+    buffer: Vec<u8>,
+}
 
 impl RowHasher {
     pub(crate) fn new() -> Self {
@@ -29,99 +35,95 @@ impl RowHasher {
     /// The next field as text: `None` when missing.
     #[inline]
     pub(crate) fn field(&mut self, value: Option<&[u8]>) {
-        match value {
-            None => self.0.push(0),
-            Some(bytes) => {
-                self.0.push(1);
-                self.0.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
-                self.0.extend_from_slice(bytes);
-            }
-        }
-    }
-
-    /// The next field as a number of 8 bytes, `tag` telling integer, unsigned and float
-    /// values apart.
-    #[inline]
-    fn number(&mut self, tag: u8, value: Option<[u8; 8]>) {
-        match value {
-            None => self.0.push(0),
-            Some(bytes) => {
-                self.0.push(tag);
-                self.0.extend_from_slice(&bytes);
-            }
-        }
+        self.hash = fold(self.hash, value, &mut self.buffer);
     }
 
     /// The hash of the fields so far; the hasher starts a new row.
     pub(crate) fn finish(&mut self) -> u128 {
-        let hash = xxh3_128(&self.0);
-        self.0.clear();
-        hash
+        std::mem::take(&mut self.hash)
     }
 }
 
-/// A raw column, as the hasher reads it.
-enum Values {
-    Text(StringChunked),
-    Int(Int64Chunked),
-    UInt(UInt64Chunked),
-    Float(Float64Chunked),
+/// `hash` with a text field folded in.
+#[inline]
+fn fold(hash: u128, value: Option<&[u8]>, buffer: &mut Vec<u8>) -> u128 {
+    buffer.clear();
+    buffer.extend_from_slice(&hash.to_le_bytes());
+    match value {
+        None => buffer.push(0),
+        Some(bytes) => {
+            buffer.push(1);
+            buffer.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+            buffer.extend_from_slice(bytes);
+        }
+    }
+    xxh3_128(buffer)
 }
 
-impl Values {
-    fn of(column: &Column) -> PolarsResult<Values> {
-        let dtype = column.dtype();
-        let physical = column.to_physical_repr();
-        Ok(if dtype == &DataType::String {
-            Values::Text(column.str()?.rechunk().into_owned())
-        } else if dtype.is_float() {
-            Values::Float(column.cast(&DataType::Float64)?.f64()?.rechunk().into_owned())
-        } else if physical.dtype().is_unsigned_integer() && !dtype.is_categorical() && !dtype.is_enum() {
-            Values::UInt(physical.cast(&DataType::UInt64)?.u64()?.rechunk().into_owned())
-        } else if physical.dtype().is_integer() && !dtype.is_categorical() && !dtype.is_enum() {
-            Values::Int(physical.cast(&DataType::Int64)?.i64()?.rechunk().into_owned())
-        } else {
-            // Booleans, categories, decimals and anything else: by their text.
-            Values::Text(column.cast(&DataType::String)?.str()?.rechunk().into_owned())
-        })
-    }
-
-    #[inline]
-    fn add(&self, row: usize, hasher: &mut RowHasher) {
-        match self {
-            Values::Text(v) => hasher.field(v.get(row).map(str::as_bytes)),
-            Values::Int(v) => hasher.number(2, v.get(row).map(i64::to_le_bytes)),
-            Values::UInt(v) => hasher.number(3, v.get(row).map(u64::to_le_bytes)),
-            // Equal floats hash alike: -0 as 0, every NaN as one.
-            Values::Float(v) => hasher.number(
-                4,
-                v.get(row).map(|x| match x {
-                    x if x.is_nan() => f64::NAN.to_bits().to_le_bytes(),
-                    x if x == 0.0 => 0f64.to_bits().to_le_bytes(),
-                    x => x.to_bits().to_le_bytes(),
-                }),
-            ),
+/// `hash` with a number folded in, `tag` telling integer, unsigned and float values apart.
+#[inline]
+fn fold_number(hash: u128, tag: u8, value: Option<[u8; 8]>) -> u128 {
+    let mut bytes = [0u8; 25];
+    bytes[..16].copy_from_slice(&hash.to_le_bytes());
+    match value {
+        None => xxh3_128(&bytes[..17]),
+        Some(v) => {
+            bytes[16] = tag;
+            bytes[17..].copy_from_slice(&v);
+            xxh3_128(&bytes)
         }
     }
 }
 
-/// The hashes of the rows of raw columns (all of one length), in row order; rows where
-/// `skip` is true give none.
+/// The hashes of the rows of raw columns (all of one length), in row order: text as text,
+/// numbers, dates and times by their value (equal floats alike: -0 as 0, every NaN as one),
+/// anything else by its text; rows where `skip` is true give none.
 pub(crate) fn row_hashes(columns: &[&Column], skip: impl Fn(usize) -> bool) -> PolarsResult<Vec<u128>> {
     let height = columns.first().map_or(0, |c| c.len());
-    let values: Vec<Values> = columns
-        .iter()
-        .map(|c| Values::of(c))
-        .collect::<PolarsResult<_>>()?;
-    let mut hasher = RowHasher::new();
-    Ok((0..height)
-        .filter(|i| !skip(*i))
-        .map(|i| {
-            for v in &values {
-                v.add(i, &mut hasher);
+    let mut hashes = vec![0u128; height];
+    let mut buffer = Vec::new();
+    for column in columns {
+        let dtype = column.dtype();
+        let physical = column.to_physical_repr();
+        let plain = !dtype.is_categorical() && !dtype.is_enum();
+        if dtype == &DataType::String {
+            let text = column.str()?;
+            for (h, v) in hashes.iter_mut().zip(text.iter()) {
+                *h = fold(*h, v.map(str::as_bytes), &mut buffer);
             }
-            hasher.finish()
-        })
+        } else if dtype.is_float() {
+            let floats = column.cast(&DataType::Float64)?;
+            for (h, v) in hashes.iter_mut().zip(floats.f64()?.iter()) {
+                let canonical = v.map(|x| match x {
+                    x if x.is_nan() => f64::NAN.to_bits().to_le_bytes(),
+                    x if x == 0.0 => 0f64.to_bits().to_le_bytes(),
+                    x => x.to_bits().to_le_bytes(),
+                });
+                *h = fold_number(*h, 4, canonical);
+            }
+        } else if plain && physical.dtype().is_unsigned_integer() {
+            let values = physical.cast(&DataType::UInt64)?;
+            for (h, v) in hashes.iter_mut().zip(values.u64()?.iter()) {
+                *h = fold_number(*h, 3, v.map(u64::to_le_bytes));
+            }
+        } else if plain && physical.dtype().is_integer() {
+            let values = physical.cast(&DataType::Int64)?;
+            for (h, v) in hashes.iter_mut().zip(values.i64()?.iter()) {
+                *h = fold_number(*h, 2, v.map(i64::to_le_bytes));
+            }
+        } else {
+            // Booleans, categories, decimals and anything else: by their text.
+            let text = column.cast(&DataType::String)?;
+            for (h, v) in hashes.iter_mut().zip(text.str()?.iter()) {
+                *h = fold(*h, v.map(str::as_bytes), &mut buffer);
+            }
+        }
+    }
+    Ok(hashes
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| !skip(*i))
+        .map(|(_, h)| h)
         .collect())
 }
 
