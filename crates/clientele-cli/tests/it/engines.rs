@@ -53,21 +53,32 @@ impl Engine {
 
     /// What is missing to run the engine, if anything.
     fn missing(self, python: &str) -> Option<String> {
-        let module = if self == Engine::Spark { "import duckdb, pyspark" } else { "import duckdb" };
+        let module = if self == Engine::Spark {
+            "import duckdb, pyspark"
+        } else {
+            "import duckdb"
+        };
         let imports = Command::new(python).args(["-c", module]).output();
         if !imports.is_ok_and(|o| o.status.success()) {
             return Some(format!("{python} cannot `{module}` (.ci/requirements.txt)"));
         }
-        let program = |name: &str, arg: &str| Command::new(name).arg(arg).output().is_ok_and(|o| o.status.success());
+        let program = |name: &str, arg: &str| {
+            Command::new(name)
+                .arg(arg)
+                .output()
+                .is_ok_and(|o| o.status.success())
+        };
         match self {
             Engine::DuckDb => None,
             Engine::Postgres => {
-                let initdb = program("initdb", "--version")
-                    || glob_exists("/usr/lib/postgresql/*/bin/initdb");
+                let initdb =
+                    program("initdb", "--version") || glob_exists("/usr/lib/postgresql/*/bin/initdb");
                 (!(initdb && program("psql", "--version")))
                     .then(|| "PostgreSQL's initdb and psql (Debian's postgresql)".to_string())
             }
-            Engine::Spark => (!program("java", "-version")).then(|| "java (openjdk-17-jre-headless)".to_string()),
+            Engine::Spark => {
+                (!program("java", "-version")).then(|| "java (openjdk-17-jre-headless)".to_string())
+            }
         }
     }
 }
@@ -103,7 +114,15 @@ struct Case {
 
 fn generate(path: &Path, seed: &str) {
     let out = run(&[
-        "generate", "--customers", "1500", "--rows", "20000", "--seed", seed, "-q", "-o",
+        "generate",
+        "--customers",
+        "1500",
+        "--rows",
+        "20000",
+        "--seed",
+        seed,
+        "-q",
+        "-o",
         path.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -134,12 +153,26 @@ fn cases(dir: &Path) -> Vec<Case> {
     let d = dir.join("d.parquet");
     generate(&d, "14");
     vec![
-        Case { name: "a", log: a, time: "order_date", flags: vec![] },
+        Case {
+            name: "a",
+            log: a,
+            time: "order_date",
+            flags: vec![],
+        },
         Case {
             name: "b",
             log: b,
             time: "order_date",
-            flags: strings(&["--as-of", "2024-06-30", "--returns", "exclude", "--binning", "rank", "--abc-by", "revenue"]),
+            flags: strings(&[
+                "--as-of",
+                "2024-06-30",
+                "--returns",
+                "exclude",
+                "--binning",
+                "rank",
+                "--abc-by",
+                "revenue",
+            ]),
         },
         Case {
             name: "c",
@@ -147,8 +180,21 @@ fn cases(dir: &Path) -> Vec<Case> {
             time: "ordered",
             flags: [
                 strings(&[
-                    "--customer", "customer", "--order", "invoice", "--time", "ordered", "--quantity", "quantity",
-                    "--price", "unit_price", "--bins", "4", "--abc-splits", "70,20,10", "--rules",
+                    "--customer",
+                    "customer",
+                    "--order",
+                    "invoice",
+                    "--time",
+                    "ordered",
+                    "--quantity",
+                    "quantity",
+                    "--price",
+                    "unit_price",
+                    "--bins",
+                    "4",
+                    "--abc-splits",
+                    "70,20,10",
+                    "--rules",
                 ]),
                 vec![rules.display().to_string()],
             ]
@@ -159,9 +205,20 @@ fn cases(dir: &Path) -> Vec<Case> {
             log: d,
             time: "order_date",
             flags: strings(&[
-                "--as-of", "2024-12-31", "--binning", "fixed", "--r-thresholds", "30,90,180,365",
-                "--f-thresholds", "1,2,4,8", "--m-thresholds", "100,250,500,1000", "--abc-by", "revenue",
-                "--abc-splits", "50,30,20",
+                "--as-of",
+                "2024-12-31",
+                "--binning",
+                "fixed",
+                "--r-thresholds",
+                "30,90,180,365",
+                "--f-thresholds",
+                "1,2,4,8",
+                "--m-thresholds",
+                "100,250,500,1000",
+                "--abc-by",
+                "revenue",
+                "--abc-splits",
+                "50,30,20",
             ]),
         },
     ]
@@ -176,8 +233,12 @@ fn text_ids_quantity_price(path: &Path) {
     let mut out = String::from("customer,invoice,ordered,quantity,unit_price\n");
     for line in text.lines().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
-        let (customer, order, time, amount): (i64, i64, &str, f64) =
-            (f[0].parse().unwrap(), f[1].parse().unwrap(), f[2], f[3].parse().unwrap());
+        let (customer, order, time, amount): (i64, i64, &str, f64) = (
+            f[0].parse().unwrap(),
+            f[1].parse().unwrap(),
+            f[2],
+            f[3].parse().unwrap(),
+        );
         let quantity = 1 + order % 3;
         let quantity = if amount < 0.0 { -quantity } else { quantity };
         let price = amount / quantity as f64;
@@ -191,7 +252,14 @@ fn text_ids_quantity_price(path: &Path) {
 /// Prints the query `clientele sql` gives for a case into `dir/<stem>.sql`.
 fn print_sql(case: &Case, engine: Engine, args: &[&str], dir: &Path, stem: &str) -> PathBuf {
     let table = format!("tx_{}", case.name);
-    let mut argv: Vec<&str> = vec!["sql", case.log.to_str().unwrap(), "--dialect", engine.dialect(), "--table", &table];
+    let mut argv: Vec<&str> = vec![
+        "sql",
+        case.log.to_str().unwrap(),
+        "--dialect",
+        engine.dialect(),
+        "--table",
+        &table,
+    ];
     argv.extend(args);
     argv.extend(case.flags.iter().map(String::as_str));
     let out = run(&argv);
@@ -202,7 +270,13 @@ fn print_sql(case: &Case, engine: Engine, args: &[&str], dir: &Path, stem: &str)
 }
 
 const CLV: [&str; 7] = [
-    "--clv", "--calibration-end", "2024-03-31", "--holdout-end", "2024-09-30", "--period", "week",
+    "--clv",
+    "--calibration-end",
+    "2024-03-31",
+    "--holdout-end",
+    "2024-09-30",
+    "--period",
+    "week",
 ];
 
 /// Runs `clientele` with the case's flags and more.
@@ -239,7 +313,9 @@ fn read_table(path: &Path) -> DataFrame {
             .finish()
             .unwrap();
     }
-    ParquetReader::new(std::fs::File::open(path).unwrap()).finish().unwrap()
+    ParquetReader::new(std::fs::File::open(path).unwrap())
+        .finish()
+        .unwrap()
 }
 
 /// A text column parsed to a date or a timestamp (PostgreSQL's COPY writes `2024-01-05` and
@@ -252,7 +328,11 @@ fn parse_temporal(column: &Column, target: &DataType) -> Column {
             let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
             let days: Int32Chunked = text
                 .iter()
-                .map(|v| v.map(|v| (chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").unwrap() - epoch).num_days() as i32))
+                .map(|v| {
+                    v.map(|v| {
+                        (chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").unwrap() - epoch).num_days() as i32
+                    })
+                })
                 .collect();
             days.into_series()
         }
@@ -277,7 +357,12 @@ fn parse_temporal(column: &Column, target: &DataType) -> Column {
 /// The engine's table with clientele's column names checked and its values cast to the types
 /// of clientele's columns.
 fn conform(engine: &DataFrame, like: &DataFrame, what: &str) -> DataFrame {
-    let names = |f: &DataFrame| f.get_column_names().iter().map(|n| n.to_string()).collect::<Vec<_>>();
+    let names = |f: &DataFrame| {
+        f.get_column_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(names(engine), names(like), "{what}: the columns differ");
     let columns: Vec<Column> = like
         .columns()
@@ -326,6 +411,7 @@ fn show_head(engine: Engine, case: &Case, ours: &str, theirs: &str) {
 /// Every case on one engine: queries printed, run by the engine at once, outputs compared.
 fn engine_equals_clientele(engine: Engine) -> Option<(PathBuf, tempfile::TempDir)> {
     let python = python_for(engine)?;
+    let test_started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let cases = cases(d);
@@ -348,32 +434,61 @@ fn engine_equals_clientele(engine: Engine) -> Option<(PathBuf, tempfile::TempDir
         }));
     }
     let manifest_path = d.join("manifest.json");
-    std::fs::write(&manifest_path, serde_json::json!({ "cases": manifest }).to_string()).unwrap();
+    std::fs::write(
+        &manifest_path,
+        serde_json::json!({ "cases": manifest }).to_string(),
+    )
+    .unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/engines/run_sql.py");
     let started = Instant::now();
     let out = Command::new(&python)
-        .args([script.as_os_str(), engine.name().as_ref(), manifest_path.as_os_str()])
+        .args([
+            script.as_os_str(),
+            engine.name().as_ref(),
+            manifest_path.as_os_str(),
+        ])
         .output()
         .unwrap();
     let timing = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{} failed:\n{timing}", engine.name());
-    eprintln!("{} ran {} cases in {:.1} s:\n{timing}", engine.name(), cases.len(), started.elapsed().as_secs_f64());
+    eprintln!(
+        "{} ran {} cases in {:.1} s:\n{timing}",
+        engine.name(),
+        cases.len(),
+        started.elapsed().as_secs_f64()
+    );
     for case in &cases {
         compare_case(engine, case, d);
     }
+    eprintln!(
+        "{} test: {:.1} s",
+        engine.name(),
+        test_started.elapsed().as_secs_f64()
+    );
     Some((d.join("a.hive"), dir))
 }
 
 /// The engine's segment table, and the segment table of its customer table, against
 /// `clientele segment` on the log.
 fn compare_case(engine: Engine, case: &Case, d: &Path) {
-    let what = |s: &str| format!("{} case {} ({}): {s}", engine.name(), case.name, case.log.display());
+    let what = |s: &str| {
+        format!(
+            "{} case {} ({}): {s}",
+            engine.name(),
+            case.name,
+            case.log.display()
+        )
+    };
     let log = case.log.to_str().unwrap();
     let direct = d.join(format!("{}.{}.direct.parquet", case.name, engine.name()));
     clientele(&["segment", log, "-q", "-o", direct.to_str().unwrap()], case);
     let ours = read_table(&direct);
     assert!(ours.height() > 500, "{}", what("customers"));
-    let theirs = conform(&read_table(&engine.output(d, &format!("{}.segment", case.name))), &ours, &what("segment"));
+    let theirs = conform(
+        &read_table(&engine.output(d, &format!("{}.segment", case.name))),
+        &ours,
+        &what("segment"),
+    );
     let (ours_csv, theirs_csv) = (csv_bytes(&ours), csv_bytes(&theirs));
     if case.name == "a" || case.name == "c" {
         show_head(engine, case, &ours_csv, &theirs_csv);
@@ -382,19 +497,53 @@ fn compare_case(engine: Engine, case: &Case, d: &Path) {
 
     let customers = engine.output(d, &format!("{}.customers", case.name));
     let via = d.join(format!("{}.{}.via.parquet", case.name, engine.name()));
-    let kind = ["segment", customers.to_str().unwrap(), "--input-kind", "customers", "-q", "-o", via.to_str().unwrap()];
+    let kind = [
+        "segment",
+        customers.to_str().unwrap(),
+        "--input-kind",
+        "customers",
+        "-q",
+        "-o",
+        via.to_str().unwrap(),
+    ];
     clientele(&kind, case);
-    assert_same(&ours_csv, &csv_bytes(&read_table(&via)), &what("--job customers, then --input-kind customers"));
+    assert_same(
+        &ours_csv,
+        &csv_bytes(&read_table(&via)),
+        &what("--job customers, then --input-kind customers"),
+    );
 
     if engine != Engine::DuckDb && case.name == "a" {
         let (direct, via) = (d.join("a.clv.direct.csv"), d.join("a.clv.via.csv"));
-        clientele(&[&["segment", log, "-q", "-o", direct.to_str().unwrap()], &CLV[..]].concat(), case);
+        clientele(
+            &[&["segment", log, "-q", "-o", direct.to_str().unwrap()], &CLV[..]].concat(),
+            case,
+        );
         let customers = engine.output(d, "a.clv");
-        let kind = ["segment", customers.to_str().unwrap(), "--input-kind", "customers", "-q", "-o", via.to_str().unwrap()];
+        let kind = [
+            "segment",
+            customers.to_str().unwrap(),
+            "--input-kind",
+            "customers",
+            "-q",
+            "-o",
+            via.to_str().unwrap(),
+        ];
         clientele(&[&kind[..], &CLV[..]].concat(), case);
-        let (a, b) = (std::fs::read_to_string(direct).unwrap(), std::fs::read_to_string(via).unwrap());
-        assert!(a.lines().next().unwrap().contains(",p_alive,"), "{}", what("--clv"));
-        assert_same(&a, &b, &what("--job customers --clv, then --input-kind customers --clv"));
+        let (a, b) = (
+            std::fs::read_to_string(direct).unwrap(),
+            std::fs::read_to_string(via).unwrap(),
+        );
+        assert!(
+            a.lines().next().unwrap().contains(",p_alive,"),
+            "{}",
+            what("--clv")
+        );
+        assert_same(
+            &a,
+            &b,
+            &what("--job customers --clv, then --input-kind customers --clv"),
+        );
     }
 }
 
@@ -420,22 +569,56 @@ fn spark_runs_the_segment_and_customer_queries_and_its_hive_tree_reads_back() {
     let files: Vec<String> = walk_names(&hive);
     assert!(files.iter().any(|f| f.ends_with("_SUCCESS")), "{files:?}");
     assert!(files.iter().any(|f| f.ends_with(".crc")), "{files:?}");
-    assert!(files.iter().any(|f| f.contains("year=2024/month=01/part-")), "{files:?}");
+    assert!(
+        files.iter().any(|f| f.contains("year=2024/month=01/part-")),
+        "{files:?}"
+    );
     let (direct, via) = (d.join("a.direct.csv"), d.join("a.hive.csv"));
     for (input, out) in [(d.join("a.parquet"), &direct), (hive.clone(), &via)] {
-        let run = run(&["segment", input.to_str().unwrap(), "-q", "-o", out.to_str().unwrap()]);
+        let run = run(&[
+            "segment",
+            input.to_str().unwrap(),
+            "-q",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
         assert!(run.status.success(), "{}", stderr(&run));
     }
-    let (a, b) = (std::fs::read_to_string(direct).unwrap(), std::fs::read_to_string(via).unwrap());
+    let (a, b) = (
+        std::fs::read_to_string(direct).unwrap(),
+        std::fs::read_to_string(via).unwrap(),
+    );
     assert_same(&a, &b, "the hive tree read as a directory");
     // The partition column as the customer: one row per month, every row used.
     let months = d.join("months.csv");
-    let run = run(&["customers", hive.to_str().unwrap(), "--customer", "month", "-q", "-o", months.to_str().unwrap()]);
+    let run = run(&[
+        "customers",
+        hive.to_str().unwrap(),
+        "--customer",
+        "month",
+        "-q",
+        "-o",
+        months.to_str().unwrap(),
+    ]);
     assert!(run.status.success(), "{}", stderr(&run));
     let table = read_table(&months);
-    let ids: Vec<String> = table.column("customer_id").unwrap().str().unwrap().iter().map(|v| v.unwrap().to_string()).collect();
+    let ids: Vec<String> = table
+        .column("customer_id")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap().to_string())
+        .collect();
     assert_eq!(ids, (1..=12).map(|m| m.to_string()).collect::<Vec<_>>());
-    let rows: i64 = table.column("transactions").unwrap().str().unwrap().iter().map(|v| v.unwrap().parse::<i64>().unwrap()).sum();
+    let rows: i64 = table
+        .column("transactions")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap().parse::<i64>().unwrap())
+        .sum();
     assert_eq!(rows, 20_000);
 }
 
@@ -445,7 +628,11 @@ fn walk_names(dir: &Path) -> Vec<String> {
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
         let path = entry.path();
         if path.is_dir() {
-            out.extend(walk_names(&path).into_iter().map(|n| format!("{}/{n}", entry.file_name().to_string_lossy())));
+            out.extend(
+                walk_names(&path)
+                    .into_iter()
+                    .map(|n| format!("{}/{n}", entry.file_name().to_string_lossy())),
+            );
         } else {
             out.push(entry.file_name().to_string_lossy().into_owned());
         }

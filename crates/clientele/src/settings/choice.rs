@@ -245,8 +245,16 @@ impl Choice for Dialect {
 
 impl Choice for Job {
     const CHOICES: &'static [(Self, &'static str, &'static str)] = &[
-        (Job::Customers, "customers", "the customer table, for --input-kind customers"),
-        (Job::Segment, "segment", "the whole segment table of clientele segment"),
+        (
+            Job::Customers,
+            "customers",
+            "the customer table, for --input-kind customers",
+        ),
+        (
+            Job::Segment,
+            "segment",
+            "the whole segment table of clientele segment",
+        ),
     ];
 }
 

@@ -231,7 +231,10 @@ mod tests {
 
     #[test]
     fn text_literals_are_escaped() {
-        assert_eq!(quote_text(Dialect::Postgres, "Can't Lose Them"), "'Can''t Lose Them'");
+        assert_eq!(
+            quote_text(Dialect::Postgres, "Can't Lose Them"),
+            "'Can''t Lose Them'"
+        );
         assert_eq!(quote_text(Dialect::Spark, "Can't \\ x"), "'Can\\'t \\\\ x'");
     }
 

@@ -235,7 +235,13 @@ impl SqlJob {
                     self.id_order(dialect, "customer_id")
                 );
             }
-            Some(b) => btyd_query(&mut sql, dialect, b, &valid, &self.id_order(dialect, "c.customer_id")),
+            Some(b) => btyd_query(
+                &mut sql,
+                dialect,
+                b,
+                &valid,
+                &self.id_order(dialect, "c.customer_id"),
+            ),
         }
         Ok(sql)
     }
@@ -308,7 +314,10 @@ impl SqlJob {
         let _ = writeln!(sql, "GROUP BY customer_id");
         let _ = writeln!(sql, "HAVING {frequency} > 0");
         let _ = writeln!(sql, "), customers AS (");
-        let _ = writeln!(sql, "SELECT customer_id, first_purchase, last_purchase, frequency,");
+        let _ = writeln!(
+            sql,
+            "SELECT customer_id, first_purchase, last_purchase, frequency,"
+        );
         let _ = writeln!(sql, "  {} AS monetary,", units("net_micros"));
         let _ = writeln!(sql, "  {} AS gross_revenue,", units("gross_micros"));
         let _ = writeln!(sql, "  {} AS returns_value,", units("returned_micros"));

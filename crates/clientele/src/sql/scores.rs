@@ -6,12 +6,20 @@ use std::fmt::Write;
 
 use super::Dialect;
 use super::dialect::{double, int_div, quote_text, wide};
-use super::segment::rank_column;
 use crate::abc::{AbcBasis, AbcValidParams};
 use crate::rfm::score::quantile_probabilities;
 use crate::rfm::{Binning, Measure, RfmValidParams};
 
 pub(super) use super::dialect::{days_between, next_day};
+
+/// The rank column (1-based place by value, ties by customer id) of a measure.
+pub(super) fn rank_column(measure: Measure) -> &'static str {
+    match measure {
+        Measure::Recency => "r_rank",
+        Measure::Frequency => "f_rank",
+        Measure::Monetary => "m_rank",
+    }
+}
 
 /// A double literal that every dialect reads as the same double: the shortest decimal that
 /// round-trips, cast (PostgreSQL reads `2e-1` as a numeric, converted correctly rounded).
@@ -58,8 +66,14 @@ pub(super) fn cut_columns(sql: &mut String, d: Dialect, rfm: &RfmValidParams) {
                         format!("MAX(CASE WHEN {rank} - 1 = {place} THEN CAST({value} AS {dbl}) END)")
                     };
                     ends.push(format!("  {} AS {c}_a", at(below(k))));
-                    ends.push(format!("  {} AS {c}_b", at(format!("LEAST({} + 1, n - 1)", below(k)))));
-                    columns.push(format!("  {} AS {c}", lerp(d, &format!("{c}_a"), &format!("{c}_b"), &gamma(k))));
+                    ends.push(format!(
+                        "  {} AS {c}_b",
+                        at(format!("LEAST({} + 1, n - 1)", below(k)))
+                    ));
+                    columns.push(format!(
+                        "  {} AS {c}",
+                        lerp(d, &format!("{c}_a"), &format!("{c}_b"), &gamma(k))
+                    ));
                 }
             }
             let _ = writeln!(sql, "{}", ends.join(",\n"));
@@ -74,7 +88,11 @@ pub(super) fn cut_columns(sql: &mut String, d: Dialect, rfm: &RfmValidParams) {
                 for k in 1..bins {
                     let a = format!("CAST({} + 1 AS {dbl})", below(k));
                     let b = format!("CAST(LEAST({} + 1, n - 1) + 1 AS {dbl})", below(k));
-                    columns.push(format!("  {} AS {}", lerp(d, &a, &b, &gamma(k)), cut_column(measure, k)));
+                    columns.push(format!(
+                        "  {} AS {}",
+                        lerp(d, &a, &b, &gamma(k)),
+                        cut_column(measure, k)
+                    ));
                 }
             }
             let _ = writeln!(sql, "), cuts AS (");
@@ -85,7 +103,11 @@ pub(super) fn cut_columns(sql: &mut String, d: Dialect, rfm: &RfmValidParams) {
             let fixed = rfm.fixed().expect("checked params have thresholds");
             for measure in Measure::ALL {
                 for (k, cut) in fixed.of(measure).iter().enumerate() {
-                    columns.push(format!("  {} AS {}", double_literal(d, *cut), cut_column(measure, k + 1)));
+                    columns.push(format!(
+                        "  {} AS {}",
+                        double_literal(d, *cut),
+                        cut_column(measure, k + 1)
+                    ));
                 }
             }
             let _ = writeln!(sql, "), cuts AS (");

@@ -21,7 +21,7 @@
 use std::fmt::Write;
 
 use super::dialect::{bigint, dialect_name, double, quote_text, text, wide};
-use super::scores::{abc_class, cut_columns, days_between, next_day, rounded_quotient, score};
+use super::scores::{abc_class, cut_columns, days_between, next_day, rank_column, rounded_quotient, score};
 use super::{Dialect, SqlJob};
 use crate::abc::AbcValidParams;
 use crate::error::{ParamError, Result};
@@ -36,15 +36,6 @@ pub struct SegmentSql<'a> {
     pub rules: &'a SegmentRules,
     /// ABC basis and splits.
     pub abc: &'a AbcValidParams,
-}
-
-/// The score columns' names and the rank column each measure is ordered by.
-pub(super) fn rank_column(measure: Measure) -> &'static str {
-    match measure {
-        Measure::Recency => "r_rank",
-        Measure::Frequency => "f_rank",
-        Measure::Monetary => "m_rank",
-    }
 }
 
 impl SqlJob {
@@ -134,16 +125,8 @@ impl SqlJob {
         let _ = writeln!(sql, "  {as_of}");
         let _ = writeln!(sql, "), measures AS (");
         let _ = writeln!(sql, "SELECT customer_id, first_purchase, last_purchase,");
-        let _ = writeln!(
-            sql,
-            "  CAST({} AS {int}) AS recency_days,",
-            days("last_purchase")
-        );
-        let _ = writeln!(
-            sql,
-            "  CAST({} AS {int}) AS tenure_days,",
-            days("first_purchase")
-        );
+        let _ = writeln!(sql, "  CAST({} AS {int}) AS recency_days,", days("last_purchase"));
+        let _ = writeln!(sql, "  CAST({} AS {int}) AS tenure_days,", days("first_purchase"));
         let _ = writeln!(sql, "  frequency,");
         let _ = writeln!(sql, "  {} AS monetary,", units("net_micros"));
         let _ = writeln!(sql, "  {} AS gross_revenue,", units("gross_micros"));
@@ -312,8 +295,17 @@ mod tests {
             // Every one of the 125 cells is named once.
             let mut cells: Vec<u32> = sql
                 .lines()
-                .filter_map(|l| l.trim().strip_prefix("WHEN 100 * r_score + 10 * f_score + m_score IN ("))
-                .flat_map(|l| l.split(')').next().unwrap().split(", ").map(|c| c.parse::<u32>().unwrap()))
+                .filter_map(|l| {
+                    l.trim()
+                        .strip_prefix("WHEN 100 * r_score + 10 * f_score + m_score IN (")
+                })
+                .flat_map(|l| {
+                    l.split(')')
+                        .next()
+                        .unwrap()
+                        .split(", ")
+                        .map(|c| c.parse::<u32>().unwrap())
+                })
                 .collect();
             cells.sort_unstable();
             let all: Vec<u32> = (1..=5)
@@ -323,8 +315,14 @@ mod tests {
             assert!(sql.contains("'Champions'"), "{d:?}");
         }
         let bigquery = query(Dialect::BigQuery, RfmParams::quintiles(), AbcParams::default());
-        assert!(bigquery.contains("DIV(2 * net_micros + frequency, 2 * frequency)"), "{bigquery}");
-        assert!(bigquery.contains("DATE_DIFF(as_of, CAST(last_purchase AS DATE), DAY)"), "{bigquery}");
+        assert!(
+            bigquery.contains("DIV(2 * net_micros + frequency, 2 * frequency)"),
+            "{bigquery}"
+        );
+        assert!(
+            bigquery.contains("DATE_DIFF(as_of, CAST(last_purchase AS DATE), DAY)"),
+            "{bigquery}"
+        );
         assert!(bigquery.contains("'Can\\'t Lose Them'"), "{bigquery}");
         let postgres = query(Dialect::Postgres, RfmParams::quintiles(), AbcParams::default());
         assert!(postgres.contains("'Can''t Lose Them'"), "{postgres}");
@@ -336,7 +334,10 @@ mod tests {
         let quantile = query(Dialect::DuckDb, RfmParams::quintiles(), AbcParams::default());
         assert!(quantile.contains("), ends AS ("), "{quantile}");
         // numpy's two-sided interpolation, from the upper value when γ ≥ ½.
-        assert!(quantile.contains(">= 0.5 THEN r_c1_b - (r_c1_b - r_c1_a)"), "{quantile}");
+        assert!(
+            quantile.contains(">= 0.5 THEN r_c1_b - (r_c1_b - r_c1_a)"),
+            "{quantile}"
+        );
         let rank = query(
             Dialect::DuckDb,
             RfmParams::quintiles().binning(Binning::Rank),
@@ -344,7 +345,10 @@ mod tests {
         );
         assert!(!rank.contains("ends AS"), "{rank}");
         assert!(rank.contains("CAST(r_rank AS DOUBLE) > r_c1"), "{rank}");
-        assert!(rank.contains("abc_positive * CAST(8000 AS DECIMAL(38, 0))"), "{rank}");
+        assert!(
+            rank.contains("abc_positive * CAST(8000 AS DECIMAL(38, 0))"),
+            "{rank}"
+        );
     }
 
     #[test]
@@ -369,7 +373,10 @@ mod tests {
             .check()
             .unwrap();
         let spec = SegmentSql { rfm: &rfm_r, ..spec };
-        let err = job().segment_query(Dialect::Spark, &spec).unwrap_err().to_string();
+        let err = job()
+            .segment_query(Dialect::Spark, &spec)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("--job customers"), "{err}");
     }
 }

@@ -15,6 +15,9 @@ use polars::prelude::*;
 
 use crate::error::{Error, PolarsContext, Result};
 
+/// A file's partition `(key, value)` pairs, outermost directory first.
+type Partition = Vec<(String, String)>;
+
 /// Spark's directory name for a null partition value.
 const NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
 
@@ -47,8 +50,8 @@ pub(crate) fn walk(dir: &Path, is_input: impl Fn(&Path) -> bool + Copy) -> Resul
 /// # Errors
 ///
 /// [`Error::UnsupportedInput`] when files lie under different partition keys.
-fn partitions(root: &Path, files: &[PathBuf]) -> Result<Option<Vec<Vec<(String, String)>>>> {
-    let pairs: Vec<Vec<(String, String)>> = files
+fn partitions(root: &Path, files: &[PathBuf]) -> Result<Option<Vec<Partition>>> {
+    let pairs: Vec<Partition> = files
         .iter()
         .map(|file| {
             let relative = file.strip_prefix(root).unwrap_or(file);
@@ -90,7 +93,11 @@ fn partitions(root: &Path, files: &[PathBuf]) -> Result<Option<Vec<Vec<(String, 
 ///
 /// As [`partitions`]; [`Error::UnsupportedInput`] when a partition key is also a column of the
 /// files; polars errors from the scan.
-pub(crate) fn scan_partitioned(root: &Path, files: &[PathBuf], args: &ScanArgsParquet) -> Result<Option<LazyFrame>> {
+pub(crate) fn scan_partitioned(
+    root: &Path,
+    files: &[PathBuf],
+    args: &ScanArgsParquet,
+) -> Result<Option<LazyFrame>> {
     let Some(pairs) = partitions(root, files)? else {
         return Ok(None);
     };
@@ -177,7 +184,10 @@ mod tests {
             ]
         );
         let pairs = partitions(d, &files).unwrap().unwrap();
-        assert_eq!(pairs[1], vec![("year".into(), "2024".into()), ("month".into(), "02".into())]);
+        assert_eq!(
+            pairs[1],
+            vec![("year".into(), "2024".into()), ("month".into(), "02".into())]
+        );
         assert_eq!(partitions(d, &[d.join("a.parquet")]).unwrap(), None);
     }
 }
