@@ -10,7 +10,7 @@ use clientele::cohorts::CohortPeriod;
 use clientele::ingest::{CsvReaderChoice, Encoding, InputFormat};
 use clientele::presets::Preset;
 use clientele::settings::ClusterK;
-use clientele::sql::Dialect;
+use clientele::sql::{Dialect, Job};
 use clientele::{Binning, InputKind, OutputFormat, ReturnsPolicy};
 
 use crate::settings::choice;
@@ -328,6 +328,11 @@ pub struct SqlArgs {
     /// SQL dialect.
     #[arg(long, value_parser = choice::<Dialect>(), default_value = "duckdb")]
     pub dialect: Dialect,
+    /// What the query computes: the customer table (for --input-kind customers) or the whole
+    /// segment table of `clientele segment` (scores, segments and ABC classes by the
+    /// --bins/--binning/--rules/--abc-* settings).
+    #[arg(long, value_parser = choice::<Job>(), default_value = "customers")]
+    pub job: Job,
     /// The table to read, e.g. `sales.orders` [DuckDB with a sample: read_parquet / read_csv of
     /// the sample's path].
     #[arg(long, value_name = "TABLE")]

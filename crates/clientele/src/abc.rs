@@ -166,7 +166,8 @@ impl AbcValidParams {
         &CLASS_NAMES[..self.splits.len()]
     }
 
-    fn cumulative_basis_points(&self) -> Vec<u64> {
+    /// The cumulative splits in hundredths of a percent (the last is 10,000).
+    pub(crate) fn cumulative_basis_points(&self) -> Vec<u64> {
         self.basis_points
             .iter()
             .scan(0, |acc, bp| {

@@ -1,9 +1,10 @@
-//! `clientele sql`: the customer aggregation as SQL for a warehouse or Spark.
+//! `clientele sql`: the customer aggregation, or the whole segmentation, as SQL for a warehouse
+//! or Spark.
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use clientele::sql::{BtydSql, Dialect, SqlJob};
+use clientele::sql::{BtydSql, Dialect, Job, SegmentSql, SqlJob};
 
 use crate::args::{GlobalArgs, SqlArgs};
 use crate::settings::{self, Flags};
@@ -11,6 +12,12 @@ use crate::settings::{self, Flags};
 /// Runs the subcommand: prints the query on stdout.
 pub fn run(g: &GlobalArgs, a: &SqlArgs) -> anyhow::Result<ExitCode> {
     let w = &a.window;
+    if a.clv && a.job == Job::Segment {
+        return Err(super::usage(
+            "--clv adds the btyd_* columns to the customer table (--job customers); lifetime value \
+             is then fitted by `clientele segment --input-kind customers --clv`",
+        ));
+    }
     if !a.clv && (w.calibration_end.is_some() || w.holdout_end.is_some() || w.period.is_some()) {
         return Err(super::usage(
             "--calibration-end, --holdout-end and --period belong to the btyd_* columns: add --clv",
@@ -59,7 +66,17 @@ pub fn run(g: &GlobalArgs, a: &SqlArgs) -> anyhow::Result<ExitCode> {
             period: clv.period(),
         });
     }
-    let query = job.query(dialect)?;
+    let query = match a.job {
+        Job::Customers => job.query(dialect)?,
+        Job::Segment => job.segment_query(
+            dialect,
+            &SegmentSql {
+                rfm: &valid.rfm,
+                rules: &valid.rules,
+                abc: &valid.abc,
+            },
+        )?,
+    };
     std::io::stdout().lock().write_all(query.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

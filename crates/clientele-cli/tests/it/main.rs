@@ -5,6 +5,7 @@ mod cli;
 mod clv_diagnostics;
 mod cohorts;
 mod corpus;
+mod engines;
 mod presets;
 mod runs;
 mod scaling;

@@ -13,7 +13,7 @@
 use polars::prelude::*;
 
 use super::col_names::*;
-use super::{CustomerTable, sort_by_customer};
+use super::{CustomerTable, integer_ids_if_lossless, sort_by_customer};
 use crate::columns::Columns;
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::col_names::{AMOUNT_MICROS, STATUS, TS};
@@ -177,7 +177,8 @@ pub fn read(table: &Transactions, policy: &RowPolicy) -> Result<CustomerTable> {
         ])
         .collect()
         .context(|| format!("{}: cannot read the customer table", table.source_name()))?;
-    let customers = sort_by_customer(customers)?;
+    // Ids as a transaction log's: all canonical integers in text become numbers (and sort so).
+    let customers = sort_by_customer(integer_ids_if_lossless(customers)?)?;
     check_unique(table.source_name(), &customers)?;
     super::at_as_of(table, policy, customers, reconciliation)
 }
@@ -251,5 +252,5 @@ pub fn btyd_columns(table: &Transactions, policy: &RowPolicy) -> Result<Option<D
         ])
         .collect()
         .context(|| format!("{}: cannot read the btyd columns", table.source_name()))?;
-    Ok(Some(sort_by_customer(frame)?))
+    Ok(Some(sort_by_customer(integer_ids_if_lossless(frame)?)?))
 }

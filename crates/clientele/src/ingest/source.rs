@@ -8,6 +8,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 mod delimited;
+mod hive;
 
 pub(crate) use self::delimited::Unchecked;
 use self::delimited::scan_delimited;
@@ -196,20 +197,8 @@ pub fn resolve_input(path: &Path, forced: Option<InputFormat>) -> Result<InputFi
 
 fn expand(path: &Path, name: &str) -> Result<Vec<PathBuf>> {
     if path.is_dir() {
-        let entries = std::fs::read_dir(path).map_err(|e| Error::io("cannot list", path, e))?;
-        let mut files = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| Error::io("cannot list", path, e))?;
-            let p = entry.path();
-            let hidden = p
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with('.') || n.starts_with('_'));
-            if p.is_file() && !hidden && extension_format(&p).is_some() {
-                files.push(p);
-            }
-        }
-        files.sort();
+        // A data-lake tree is walked recursively (`hive` says what is skipped).
+        let files = hive::walk(path, |p| extension_format(p).is_some())?;
         if files.is_empty() {
             return Err(Error::EmptyInput {
                 source_name: format!("{name} (a directory with no .parquet or .csv files)"),
@@ -433,8 +422,18 @@ pub(crate) fn scan_files(input: &InputFiles, csv: &CsvOptions) -> Result<Scanned
                 glob: false,
                 ..Default::default()
             };
-            let lazy = LazyFrame::scan_parquet_files(paths.into_iter().collect(), args)
-                .context(|| format!("cannot scan {}", input.name))?;
+            // Files under `key=value` directories get their partition columns.
+            let root = Path::new(&input.name);
+            let partitioned = if root.is_dir() {
+                hive::scan_partitioned(root, &input.files, &args)?
+            } else {
+                None
+            };
+            let lazy = match partitioned {
+                Some(lazy) => lazy,
+                None => LazyFrame::scan_parquet_files(paths.into_iter().collect(), args)
+                    .context(|| format!("cannot scan {}", input.name))?,
+            };
             Ok(Scanned {
                 lazy,
                 delimited: None,

@@ -23,7 +23,7 @@ use crate::presets::Preset;
 use crate::rfm::Binning;
 use crate::rows::ReturnsPolicy;
 use crate::segmenter::InputKind;
-use crate::sql::Dialect;
+use crate::sql::{Dialect, Job};
 
 /// A value of a setting with a few named values.
 pub trait Choice: Copy + PartialEq + Sized + 'static {
@@ -243,6 +243,21 @@ impl Choice for Dialect {
     ];
 }
 
+impl Choice for Job {
+    const CHOICES: &'static [(Self, &'static str, &'static str)] = &[
+        (
+            Job::Customers,
+            "customers",
+            "the customer table, for --input-kind customers",
+        ),
+        (
+            Job::Segment,
+            "segment",
+            "the whole segment table of clientele segment",
+        ),
+    ];
+}
+
 impl Choice for Preset {
     const CHOICES: &'static [(Self, &'static str, &'static str)] = &[
         (
@@ -343,6 +358,7 @@ mod tests {
         round_trip::<InputKind>();
         round_trip::<OutputFormat>();
         round_trip::<Dialect>();
+        round_trip::<Job>();
         round_trip::<Preset>();
     }
 

@@ -13,6 +13,11 @@
 //! Recency and tenure are not in the query: clientele computes them at the as-of date
 //! (default: the day after the latest `last_purchase`).
 //!
+//! [`SqlJob::segment_query`] goes further: the whole segmentation (measures, scores, segments,
+//! ABC classes) in the engine, with the values of `clientele segment` (the `segment` module
+//! says how each definition is written so the engine computes the same bits). The queries are
+//! executed on DuckDB, PostgreSQL and Spark in the tests (docs/scaling.md).
+//!
 //! ```
 //! use clientele::columns::{AmountColumns, ResolvedColumns};
 //! use clientele::sql::{Dialect, SqlJob};
@@ -37,10 +42,20 @@ use std::path::Path;
 use chrono::NaiveDate;
 
 use crate::columns::{AmountColumns, Columns, ResolvedColumns};
-use crate::error::{Error, ParamError, Result};
+use crate::error::{ParamError, Result};
 use crate::ingest::{InputFormat, TimeResolution, Transactions};
 use crate::rows::rules::{RowRule, RowRules, SqlNames, sql_amount_in_range};
 use crate::rows::{AsOf, ReturnsPolicy, RowPolicy};
+
+mod btyd;
+mod dialect;
+mod scores;
+mod segment;
+
+pub use self::segment::SegmentSql;
+
+use self::btyd::btyd_query;
+use self::dialect::{bigint, dialect_name, double, filtered, parse_timestamp, quote, text, timestamp};
 
 /// SQL dialects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +68,16 @@ pub enum Dialect {
     BigQuery,
     /// PostgreSQL (and Redshift-like engines that accept `FILTER`).
     Postgres,
+}
+
+/// What the query computes (`clientele sql --job`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Job {
+    /// The customer table, for `--input-kind customers` ([`SqlJob::query`]).
+    #[default]
+    Customers,
+    /// The whole segment table of `clientele segment` ([`SqlJob::segment_query`]).
+    Segment,
 }
 
 /// What the query aggregates and how.
@@ -93,12 +118,15 @@ pub struct BtydSql {
 ///
 /// # Errors
 ///
-/// [`Error::Io`] and [`Error::UnsupportedInput`] when the sample cannot be listed.
+/// [`Error::Io`](crate::Error::Io) and [`Error::UnsupportedInput`](crate::Error::UnsupportedInput) when the sample cannot be listed.
 pub fn duckdb_source(sample: &Path, tx: &Transactions) -> Result<String> {
     let files = crate::ingest::source::resolve_input(sample, None)?;
     let path = sample.display().to_string().replace('\'', "''");
     Ok(match files.format {
-        InputFormat::Parquet if sample.is_dir() => format!("read_parquet('{path}/*.parquet')"),
+        // A data-lake tree: every Parquet file below, with its partition columns.
+        InputFormat::Parquet if sample.is_dir() => {
+            format!("read_parquet('{path}/**/*.parquet', hive_partitioning = true)")
+        }
         InputFormat::Parquet => format!("read_parquet('{path}')"),
         InputFormat::Csv => format!(
             "read_csv('{path}', types = {{'{}': 'VARCHAR'}})",
@@ -188,10 +216,55 @@ impl SqlJob {
     ///
     /// # Errors
     ///
-    /// [`Error::Param`] for a time format with a specifier the dialect's parser lacks, and for
+    /// [`Error::Param`](crate::Error::Param) for a time format with a specifier the dialect's parser lacks, and for
     /// an as-of date before the end of the lifetime-value window.
     pub fn query(&self, dialect: Dialect) -> Result<String> {
         self.check_btyd_window()?;
+        let mut sql = String::new();
+        let _ = writeln!(
+            sql,
+            "-- clientele customer table ({}): one row per customer, for --input-kind customers.",
+            dialect_name(dialect)
+        );
+        let valid = self.customer_ctes(&mut sql, dialect)?;
+        match &self.btyd {
+            None => {
+                let _ = writeln!(
+                    sql,
+                    ")\nSELECT * FROM customers\nORDER BY {};",
+                    self.id_order(dialect, "customer_id")
+                );
+            }
+            Some(b) => btyd_query(
+                &mut sql,
+                dialect,
+                b,
+                &valid,
+                &self.id_order(dialect, "c.customer_id"),
+            ),
+        }
+        Ok(sql)
+    }
+
+    /// `customer_id` (qualified as `column`) in the order clientele gives ids: text byte by
+    /// byte, numbers numerically. PostgreSQL orders text by the database's collation, so there
+    /// text ids are ordered `COLLATE "C"` first (the key is NULL for other types), then by
+    /// the id itself.
+    pub(crate) fn id_order(&self, dialect: Dialect, column: &str) -> String {
+        match dialect {
+            Dialect::Postgres => format!(
+                "(CASE WHEN pg_typeof({column}) IN ('text'::regtype, 'character varying'::regtype) \
+                 THEN CAST({column} AS TEXT) END) COLLATE \"C\", {column}"
+            ),
+            _ => column.to_string(),
+        }
+    }
+
+    /// The common table expressions up to `customers` (left open): `lines` (every row with its
+    /// amount in micro-units), `used` (the rows the row rules keep), `agg` (per customer, money
+    /// in whole micro-units) and `customers` (money in units). Returns the conditions of a
+    /// valid row, for the lifetime-value periods.
+    fn customer_ctes(&self, sql: &mut String, dialect: Dialect) -> Result<Vec<String>> {
         let q = |name: &str| quote(dialect, name);
         let c = &self.columns;
         let order = c.order.as_deref().map(q);
@@ -217,44 +290,40 @@ impl SqlJob {
         let frequency = filtered(dialect, "COUNT(DISTINCT", &order_key, "micros >= 0");
         let units = |sum: &str| format!("CAST({sum} AS {}) / 1000000.0", double(dialect));
         let int = bigint(dialect);
-        let mut sql = String::new();
-        let _ = writeln!(
-            sql,
-            "-- clientele customer table ({}): one row per customer, for --input-kind customers.",
-            dialect_name(dialect)
-        );
-        self.lines(&mut sql, dialect)?;
+        self.lines(sql, dialect)?;
         let _ = writeln!(sql, "), used AS (");
         let _ = writeln!(sql, "  SELECT * FROM lines");
         let _ = writeln!(sql, "  WHERE {}", filters.join("\n    AND "));
-        let _ = writeln!(sql, "), customers AS (");
+        let _ = writeln!(sql, "), agg AS (");
         let _ = writeln!(sql, "SELECT");
         let _ = writeln!(sql, "  customer_id,");
         let _ = writeln!(sql, "  {first} AS first_purchase,");
         let _ = writeln!(sql, "  {last} AS last_purchase,");
         let _ = writeln!(sql, "  CAST({frequency} AS {int}) AS frequency,");
-        let _ = writeln!(sql, "  {} AS monetary,", units("SUM(micros)"));
+        let _ = writeln!(sql, "  CAST(SUM(micros) AS {int}) AS net_micros,");
         let _ = writeln!(
             sql,
-            "  {} AS gross_revenue,",
-            units("SUM(CASE WHEN micros > 0 THEN micros ELSE 0 END)")
+            "  CAST(SUM(CASE WHEN micros > 0 THEN micros ELSE 0 END) AS {int}) AS gross_micros,"
         );
         let _ = writeln!(
             sql,
-            "  {} AS returns_value,",
-            units("SUM(CASE WHEN micros < 0 THEN -micros ELSE 0 END)")
+            "  CAST(SUM(CASE WHEN micros < 0 THEN -micros ELSE 0 END) AS {int}) AS returned_micros,"
         );
         let _ = writeln!(sql, "  CAST(COUNT(*) AS {int}) AS transactions");
         let _ = writeln!(sql, "FROM used");
         let _ = writeln!(sql, "GROUP BY customer_id");
         let _ = writeln!(sql, "HAVING {frequency} > 0");
-        match &self.btyd {
-            None => {
-                let _ = writeln!(sql, ")\nSELECT * FROM customers\nORDER BY customer_id;");
-            }
-            Some(b) => btyd_query(&mut sql, dialect, b, &valid),
-        }
-        Ok(sql)
+        let _ = writeln!(sql, "), customers AS (");
+        let _ = writeln!(
+            sql,
+            "SELECT customer_id, first_purchase, last_purchase, frequency,"
+        );
+        let _ = writeln!(sql, "  {} AS monetary,", units("net_micros"));
+        let _ = writeln!(sql, "  {} AS gross_revenue,", units("gross_micros"));
+        let _ = writeln!(sql, "  {} AS returns_value,", units("returned_micros"));
+        let _ = writeln!(sql, "  transactions");
+        let _ = writeln!(sql, "FROM agg");
+        Ok(valid)
     }
 
     /// Every row's status code ([`RowStatus::code`](crate::RowStatus::code)) as the row rules
@@ -326,253 +395,6 @@ impl SqlJob {
     }
 }
 
-/// The `btyd_*` columns: purchase periods of all valid rows up to the holdout (or calibration)
-/// end, joined to the customers.
-fn btyd_query(sql: &mut String, d: Dialect, b: &BtydSql, valid: &[String]) {
-    let day = "CAST(ts AS DATE)";
-    let period = match (b.period, d) {
-        (crate::clv::Period::Day, _) => day.to_string(),
-        (crate::clv::Period::Week, Dialect::BigQuery) => format!("DATE_TRUNC({day}, ISOWEEK)"),
-        (crate::clv::Period::Week, _) => format!("CAST(DATE_TRUNC('week', {day}) AS DATE)"),
-    };
-    let mut filters = valid.to_vec();
-    if let Some(last) = b.holdout_end.or(b.calibration_end) {
-        filters.push(format!("{day} <= DATE '{last}'"));
-    }
-    let date = |v: Option<NaiveDate>| v.map_or("CAST(NULL AS DATE)".to_string(), |v| format!("DATE '{v}'"));
-    let _ = writeln!(sql, "), periods AS (");
-    let _ = writeln!(
-        sql,
-        "  SELECT customer_id, {period} AS period, SUM(micros) AS value"
-    );
-    let _ = writeln!(sql, "  FROM lines");
-    let _ = writeln!(sql, "  WHERE {}", filters.join("\n    AND "));
-    let _ = writeln!(sql, "  GROUP BY customer_id, {period}");
-    let _ = writeln!(sql, "  HAVING MAX(CASE WHEN micros >= 0 THEN 1 ELSE 0 END) = 1");
-    let _ = writeln!(sql, "), bounds AS (");
-    let _ = writeln!(
-        sql,
-        "  SELECT COALESCE({}, MAX(period)) AS cal_end FROM periods",
-        date(b.calibration_end)
-    );
-    let _ = writeln!(sql, "), ranked AS (");
-    let _ = writeln!(
-        sql,
-        "  SELECT customer_id, period, value, cal_end,\n    \
-         ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY period) AS k\n  \
-         FROM periods CROSS JOIN bounds"
-    );
-    btyd_select(sql, d, b);
-}
-
-/// The `btyd` CTE (per customer: first and last calibration period, periods, repeat and
-/// holdout values) and the final select joining it to the customers.
-fn btyd_select(sql: &mut String, d: Dialect, b: &BtydSql) {
-    use crate::columns::btyd_cols::*;
-    let date = |v: Option<NaiveDate>| v.map_or("CAST(NULL AS DATE)".to_string(), |v| format!("DATE '{v}'"));
-    let int = bigint(d);
-    let period_name = match b.period {
-        crate::clv::Period::Day => "day",
-        crate::clv::Period::Week => "week",
-    };
-    let _ = writeln!(sql, "), btyd AS (");
-    let _ = writeln!(sql, "  SELECT customer_id,");
-    let _ = writeln!(sql, "    MIN(period) AS {FIRST_PERIOD},");
-    let _ = writeln!(
-        sql,
-        "    MAX(CASE WHEN period <= cal_end THEN period END) AS {LAST_PERIOD},"
-    );
-    let _ = writeln!(
-        sql,
-        "    CAST(COUNT(CASE WHEN period <= cal_end THEN 1 END) AS {int}) AS {PERIODS},"
-    );
-    let _ = writeln!(
-        sql,
-        "    CAST(SUM(CASE WHEN period <= cal_end AND k > 1 THEN value ELSE 0 END) AS {int}) AS {REPEAT_MICROS},"
-    );
-    let _ = writeln!(
-        sql,
-        "    CAST(COUNT(CASE WHEN period > cal_end THEN 1 END) AS {int}) AS {HOLDOUT_PERIODS},"
-    );
-    let _ = writeln!(
-        sql,
-        "    CAST(SUM(CASE WHEN period > cal_end THEN value ELSE 0 END) AS {int}) AS {HOLDOUT_MICROS},"
-    );
-    let _ = writeln!(sql, "    MAX(cal_end) AS {CALIBRATION_END}");
-    let _ = writeln!(sql, "  FROM ranked");
-    let _ = writeln!(sql, "  GROUP BY customer_id");
-    let _ = writeln!(sql, ")");
-    let _ = writeln!(
-        sql,
-        "SELECT c.*, b.{FIRST_PERIOD}, b.{LAST_PERIOD}, b.{PERIODS}, b.{REPEAT_MICROS},"
-    );
-    let _ = writeln!(
-        sql,
-        "  b.{HOLDOUT_PERIODS}, b.{HOLDOUT_MICROS}, b.{CALIBRATION_END},"
-    );
-    let _ = writeln!(
-        sql,
-        "  {} AS {HOLDOUT_END}, '{period_name}' AS {PERIOD}",
-        date(b.holdout_end)
-    );
-    let _ = writeln!(
-        sql,
-        "FROM customers c LEFT JOIN btyd b ON b.customer_id = c.customer_id"
-    );
-    let _ = writeln!(sql, "ORDER BY c.customer_id;");
-}
-
-fn dialect_name(d: Dialect) -> &'static str {
-    match d {
-        Dialect::DuckDb => "DuckDB",
-        Dialect::Spark => "Spark SQL",
-        Dialect::BigQuery => "BigQuery",
-        Dialect::Postgres => "PostgreSQL",
-    }
-}
-
-fn quote(d: Dialect, name: &str) -> String {
-    match d {
-        Dialect::Spark | Dialect::BigQuery => format!("`{}`", name.replace('`', "``")),
-        Dialect::DuckDb | Dialect::Postgres => format!("\"{}\"", name.replace('"', "\"\"")),
-    }
-}
-
-fn double(d: Dialect) -> &'static str {
-    match d {
-        Dialect::BigQuery => "FLOAT64",
-        Dialect::Postgres => "DOUBLE PRECISION",
-        Dialect::DuckDb | Dialect::Spark => "DOUBLE",
-    }
-}
-
-fn bigint(d: Dialect) -> &'static str {
-    match d {
-        Dialect::BigQuery => "INT64",
-        _ => "BIGINT",
-    }
-}
-
-fn text(d: Dialect) -> &'static str {
-    match d {
-        Dialect::BigQuery | Dialect::Spark => "STRING",
-        Dialect::DuckDb | Dialect::Postgres => "VARCHAR",
-    }
-}
-
-fn timestamp(d: Dialect) -> &'static str {
-    match d {
-        // BigQuery's TIMESTAMP is an instant in UTC; DATETIME is the civil time clientele uses.
-        Dialect::BigQuery => "DATETIME",
-        _ => "TIMESTAMP",
-    }
-}
-
-/// `AGG(expr) FILTER (WHERE cond)` where the dialect has it, `AGG(CASE WHEN ...)` elsewhere.
-/// `agg` may be `COUNT(DISTINCT`, whose parenthesis the expression closes.
-fn filtered(d: Dialect, agg: &str, expr: &str, cond: &str) -> String {
-    let open = if agg.ends_with("DISTINCT") {
-        format!("{agg} ")
-    } else {
-        format!("{agg}(")
-    };
-    match d {
-        Dialect::DuckDb | Dialect::Postgres => format!("{open}{expr}) FILTER (WHERE {cond})"),
-        Dialect::Spark | Dialect::BigQuery => format!("{open}CASE WHEN {cond} THEN {expr} END)"),
-    }
-}
-
-/// A text timestamp parsed with a strftime format translated to the dialect.
-fn parse_timestamp(d: Dialect, column: &str, format: &str) -> Result<String> {
-    let text = format!("TRIM(CAST({column} AS {}))", text(d));
-    Ok(match d {
-        // chrono's %.f is an optional fraction: DuckDB tries the format with and without one.
-        Dialect::DuckDb if format.contains("%.f") => format!(
-            "TRY_STRPTIME({text}, ['{}', '{}'])",
-            escape(&format.replace("%.f", "")),
-            escape(&format.replace("%.f", ".%f"))
-        ),
-        Dialect::DuckDb => format!("TRY_STRPTIME({text}, '{}')", escape(&translate(format, d)?)),
-        Dialect::BigQuery => format!(
-            "SAFE.PARSE_DATETIME('{}', {text})",
-            escape(&translate(format, d)?)
-        ),
-        Dialect::Spark => format!("TO_TIMESTAMP({text}, '{}')", escape(&translate(format, d)?)),
-        Dialect::Postgres => format!(
-            "TO_TIMESTAMP({text}, '{}')::TIMESTAMP",
-            escape(&translate(format, d)?)
-        ),
-    })
-}
-
-fn escape(s: &str) -> String {
-    s.replace('\'', "''")
-}
-
-/// strftime specifiers into the dialect's format language.
-fn translate(format: &str, d: Dialect) -> Result<String> {
-    if matches!(d, Dialect::DuckDb | Dialect::BigQuery) {
-        // Both speak strftime; BigQuery has no %.f: its %E*S reads fractional seconds.
-        return Ok(match d {
-            Dialect::BigQuery => format.replace("%S%.f", "%E*S").replace("%.f", ""),
-            _ => format.replace("%.f", ".%f"),
-        });
-    }
-    let mut out = String::new();
-    let mut chars = format.chars().peekable();
-    while let Some(ch) = chars.next() {
-        if ch != '%' {
-            match d {
-                // Spark treats letters as pattern letters: quote literal text.
-                Dialect::Spark if ch.is_ascii_alphabetic() => {
-                    let _ = write!(out, "'{ch}'");
-                }
-                _ => out.push(ch),
-            }
-            continue;
-        }
-        let spec = chars.next().unwrap_or('%');
-        if spec == '.' && chars.peek() == Some(&'f') {
-            chars.next();
-            // An optional fraction of a second: Spark has optional sections; PostgreSQL's
-            // TO_TIMESTAMP reads digits after SS as a fraction with "SS.US" only when present,
-            // so the fraction is left out of the pattern there.
-            if d == Dialect::Spark {
-                out.push_str("[.SSSSSS]");
-            }
-            continue;
-        }
-        let piece = match (d, spec) {
-            (Dialect::Postgres, 'Y') => "YYYY",
-            (Dialect::Postgres, 'y') => "YY",
-            (Dialect::Postgres, 'm') => "MM",
-            (Dialect::Postgres, 'd') => "DD",
-            (Dialect::Postgres, 'H') => "HH24",
-            (Dialect::Postgres, 'M') => "MI",
-            (Dialect::Postgres, 'S') => "SS",
-            (Dialect::Postgres, 'b') => "Mon",
-            (Dialect::Spark, 'Y') => "yyyy",
-            (Dialect::Spark, 'y') => "yy",
-            (Dialect::Spark, 'm') => "MM",
-            (Dialect::Spark, 'd') => "dd",
-            (Dialect::Spark, 'H') => "HH",
-            (Dialect::Spark, 'M') => "mm",
-            (Dialect::Spark, 'S') => "ss",
-            (Dialect::Spark, 'b') => "MMM",
-            (_, '%') => "%",
-            (_, other) => {
-                return Err(Error::Param(crate::ParamError::OutOfRange {
-                    name: "time format",
-                    expected: "made of %Y %y %m %d %H %M %S %b for this dialect",
-                    got: format!("{format:?} (has %{other})"),
-                }));
-            }
-        };
-        out.push_str(piece);
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -624,32 +446,5 @@ mod tests {
         let sql = j.query(Dialect::DuckDb).unwrap();
         assert!(sql.contains("CAST(ts AS DATE) <= DATE '2024-03-31'"), "{sql}");
         assert!(sql.contains("AND micros >= 0"), "{sql}");
-    }
-
-    #[test]
-    fn time_formats_are_translated() {
-        assert_eq!(
-            translate("%d/%m/%Y %H:%M", Dialect::Postgres).unwrap(),
-            "DD/MM/YYYY HH24:MI"
-        );
-        assert_eq!(
-            translate("%Y-%m-%dT%H:%M:%S", Dialect::Spark).unwrap(),
-            "yyyy-MM-dd'T'HH:mm:ss"
-        );
-        assert_eq!(translate("%Y%m%d", Dialect::DuckDb).unwrap(), "%Y%m%d");
-        assert!(translate("%j", Dialect::Postgres).is_err());
-        assert_eq!(
-            translate("%H:%M:%S%.f", Dialect::Spark).unwrap(),
-            "HH:mm:ss[.SSSSSS]"
-        );
-    }
-
-    #[test]
-    fn identifiers_are_quoted() {
-        assert_eq!(
-            quote(Dialect::Postgres, "Customer \"ID\""),
-            "\"Customer \"\"ID\"\"\""
-        );
-        assert_eq!(quote(Dialect::Spark, "a`b"), "`a``b`");
     }
 }
