@@ -94,10 +94,15 @@ pub(crate) fn row_hashes(columns: &[&Column], skip: impl Fn(usize) -> bool) -> P
         } else if dtype.is_float() {
             let floats = column.cast(&DataType::Float64)?;
             for (h, v) in hashes.iter_mut().zip(floats.f64()?.iter()) {
-                let canonical = v.map(|x| match x {
-                    x if x.is_nan() => f64::NAN.to_bits().to_le_bytes(),
-                    x if x == 0.0 => 0f64.to_bits().to_le_bytes(),
-                    x => x.to_bits().to_le_bytes(),
+                let canonical = v.map(|x| {
+                    let x = if x.is_nan() {
+                        f64::NAN
+                    } else if x == 0.0 {
+                        0.0 // -0 as 0
+                    } else {
+                        x
+                    };
+                    x.to_bits().to_le_bytes()
                 });
                 *h = fold_number(*h, 4, canonical);
             }
