@@ -147,7 +147,7 @@ impl Segmenter {
         self
     }
 
-    /// Adds cohort retention by the period of the first purchase (see [`cohorts`]), in
+    /// Adds cohort retention by the period of the first purchase (see [`crate::cohorts`]), in
     /// [`Segmentation::cohorts`], collected in the pass over a transaction log (none for a
     /// customer table aggregated elsewhere, which has no purchase dates).
     pub fn cohorts(mut self, period: Option<CohortPeriod>) -> Self {
