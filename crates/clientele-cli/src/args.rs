@@ -7,6 +7,7 @@ use clientele::abc::AbcBasis;
 use clientele::cluster::{Scale, Transform};
 use clientele::clv::{Horizon, Period, TimeUnit, TransactionModel};
 use clientele::cohorts::CohortPeriod;
+use clientele::generate::{DEFAULT_ROW_GROUP_ROWS, IdKind, ParquetCodec, RowOrder};
 use clientele::ingest::{CsvReaderChoice, Encoding, InputFormat};
 use clientele::presets::Preset;
 use clientele::settings::ClusterK;
@@ -308,6 +309,18 @@ pub struct GenerateArgs {
     /// Split the rows over this many files; the output path is then a directory.
     #[arg(long, default_value_t = 1)]
     pub files: usize,
+    /// Row order of the log.
+    #[arg(long, value_parser = choice::<RowOrder>(), default_value = "blocks", help_heading = "Layout")]
+    pub row_order: RowOrder,
+    /// Type of the customer and order ids.
+    #[arg(long, value_parser = choice::<IdKind>(), default_value = "integer", help_heading = "Layout")]
+    pub ids: IdKind,
+    /// Compression of Parquet pages.
+    #[arg(long, value_parser = choice::<ParquetCodec>(), default_value = "zstd", help_heading = "Layout")]
+    pub compression: ParquetCodec,
+    /// Rows per Parquet row group.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_ROW_GROUP_ROWS, help_heading = "Layout")]
+    pub row_group_rows: usize,
 }
 
 /// `rules` arguments.

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clientele::OutputFormat;
 use clientele::format::{format_count, format_money};
-use clientele::generate::{self, GenerateParams};
+use clientele::generate::{self, GenerateParams, Layout};
 
 use crate::args::{GenerateArgs, GlobalArgs};
 use crate::outputs::Outputs;
@@ -20,7 +20,13 @@ pub fn run(g: &GlobalArgs, a: &GenerateArgs) -> anyhow::Result<ExitCode> {
     }
     let mut params = GenerateParams::new(a.customers, a.rows)
         .period(start, end)
-        .return_rate(a.return_rate);
+        .return_rate(a.return_rate)
+        .layout(Layout {
+            order: a.row_order,
+            ids: a.ids,
+            codec: a.compression,
+            row_group_rows: a.row_group_rows,
+        });
     if let Some(seed) = a.seed {
         params = params.seed(seed);
     }

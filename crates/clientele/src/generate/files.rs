@@ -6,15 +6,20 @@ use std::sync::mpsc::Receiver;
 
 use polars::prelude::*;
 
+use super::layout::{IdKind, Layout};
 use super::render::{LogColumns, Piece, PieceData};
-use super::{AMOUNT, CSV_HEADER, CUSTOMER_ID, ORDER_DATE, ORDER_ID, ROW_GROUP_ROWS};
+use super::{AMOUNT, CSV_HEADER, CUSTOMER_ID, ORDER_DATE, ORDER_ID};
 use crate::error::{Error, PolarsContext, Result};
 use crate::output::{AtomicFile, OutputFormat};
 
-pub(super) fn frame_schema() -> Schema {
+pub(super) fn frame_schema(ids: IdKind) -> Schema {
+    let id_type = match ids {
+        IdKind::Integer => DataType::Int64,
+        IdKind::Text => DataType::String,
+    };
     Schema::from_iter([
-        Field::new(CUSTOMER_ID.into(), DataType::Int64),
-        Field::new(ORDER_ID.into(), DataType::Int64),
+        Field::new(CUSTOMER_ID.into(), id_type.clone()),
+        Field::new(ORDER_ID.into(), id_type),
         Field::new(
             ORDER_DATE.into(),
             DataType::Datetime(TimeUnit::Microseconds, None),
@@ -24,13 +29,16 @@ pub(super) fn frame_schema() -> Schema {
 }
 
 /// Writes the pieces arriving on `receiver` to the `targets`, file `i` holding the rows
-/// `bounds[i]..bounds[i + 1]`. A file is committed only once all its rows arrived.
+/// `bounds[i]..bounds[i + 1]`, laid out as `layout` says (the rows arrive in its order). A file
+/// is committed only once all its rows arrived.
 pub(super) fn write_files(
     receiver: Receiver<Vec<Piece>>,
     targets: &[PathBuf],
     bounds: &[u64],
     format: OutputFormat,
+    layout: &Layout,
 ) -> Result<()> {
+    let group_rows = layout.row_group_rows;
     let mut pieces = receiver.into_iter().flatten().peekable();
     for (index, target) in targets.iter().enumerate() {
         let expected = bounds[index + 1] - bounds[index];
@@ -55,23 +63,23 @@ pub(super) fn write_files(
             }
             OutputFormat::Parquet => {
                 let mut batched = ParquetWriter::new(&mut *writer)
-                    .with_compression(ParquetCompression::Zstd(None))
-                    .batched(&frame_schema())
+                    .with_compression(layout.codec.compression())
+                    .batched(&frame_schema(layout.ids))
                     .context(polars_context)?;
-                let mut group = LogColumns::with_capacity(ROW_GROUP_ROWS);
+                let mut group = LogColumns::with_capacity(group_rows);
                 while let Some(data) = next(&mut received) {
                     if let PieceData::Columns(columns) = data {
                         group.append(columns);
                     }
-                    while group.len() >= ROW_GROUP_ROWS {
-                        let rest = group.split_off(ROW_GROUP_ROWS);
+                    while group.len() >= group_rows {
+                        let rest = group.split_off(group_rows);
                         let full = std::mem::replace(&mut group, rest);
-                        let frame = full.into_frame().context(polars_context)?;
+                        let frame = full.into_frame(layout.ids).context(polars_context)?;
                         batched.write_batch(&frame).context(polars_context)?;
                     }
                 }
                 if group.len() > 0 {
-                    let frame = group.into_frame().context(polars_context)?;
+                    let frame = group.into_frame(layout.ids).context(polars_context)?;
                     batched.write_batch(&frame).context(polars_context)?;
                 }
                 batched.finish().context(polars_context)?;
@@ -79,7 +87,7 @@ pub(super) fn write_files(
             OutputFormat::Ndjson => {
                 while let Some(data) = next(&mut received) {
                     if let PieceData::Columns(columns) = data {
-                        let mut frame = columns.into_frame().context(polars_context)?;
+                        let mut frame = columns.into_frame(layout.ids).context(polars_context)?;
                         JsonWriter::new(&mut *writer)
                             .with_json_format(JsonFormat::JsonLines)
                             .finish(&mut frame)

@@ -57,6 +57,7 @@ use std::sync::mpsc::sync_channel;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::{Error, ParamError, PolarsContext, Result};
@@ -64,14 +65,16 @@ use crate::output::OutputFormat;
 
 mod block;
 mod files;
+mod layout;
 mod model;
 mod render;
 #[cfg(test)]
 mod tests;
 
 use files::write_files;
+pub use layout::{DEFAULT_ROW_GROUP_ROWS, IdKind, Layout, ParquetCodec, RowOrder};
 use model::Model;
-use render::{LogColumns, Piece, PieceData, Render, produce};
+use render::{LogColumns, Piece, PieceData, Render, Row, produce};
 
 /// The columns of a generated log, in order: `customer_id` (Int64), `order_id` (Int64),
 /// `order_date` (Datetime in microseconds, whole seconds, no time zone), `amount` (Float64,
@@ -90,8 +93,6 @@ const BLOCK_ROWS: u64 = 1 << 16;
 const MAX_BLOCK_CUSTOMERS: u64 = 1 << 14;
 /// A window of blocks stops growing past this many rows.
 const WINDOW_ROWS: u64 = 1 << 22;
-/// Rows per Parquet row group (the last one of a file may be smaller).
-const ROW_GROUP_ROWS: usize = 1 << 19;
 /// Most rows one customer can get.
 const MAX_CUSTOMER_ROWS: u64 = 1 << 31;
 
@@ -139,6 +140,7 @@ pub struct GenerateParams {
     start: NaiveDate,
     end: NaiveDate,
     return_rate: f64,
+    layout: Layout,
 }
 
 impl GenerateParams {
@@ -152,7 +154,17 @@ impl GenerateParams {
             start: NaiveDate::from_ymd_opt(2022, 1, 1).unwrap_or_default(),
             end: NaiveDate::from_ymd_opt(2024, 12, 31).unwrap_or_default(),
             return_rate: 0.03,
+            layout: Layout::default(),
         }
+    }
+
+    /// Sets the layout: row order, id type, Parquet compression and row-group size
+    /// ([`Layout`]; by default the generator's streaming block order, integer ids, zstd,
+    /// [`DEFAULT_ROW_GROUP_ROWS`]). Orders other than [`RowOrder::Blocks`] hold the whole log
+    /// in memory while it is reordered: about 32 bytes a row, twice that while sorting.
+    pub fn layout(mut self, layout: Layout) -> Self {
+        self.layout = layout;
+        self
     }
 
     /// Sets the random seed.
@@ -180,8 +192,15 @@ impl GenerateParams {
     ///
     /// [`ParamError::OutOfRange`] naming `customers` when it is 0, `rows` when it is below the
     /// number of customers, `end` when the period does not end after it starts, and
-    /// `return_rate` outside `0 <= rate < 0.5`.
+    /// `return_rate` outside `0 <= rate < 0.5`, and `row_group_rows` when it is 0.
     pub fn check(self) -> Result<GenerateValidParams, ParamError> {
+        if self.layout.row_group_rows == 0 {
+            return Err(ParamError::OutOfRange {
+                name: "row_group_rows",
+                expected: "at least 1",
+                got: "0".into(),
+            });
+        }
         if self.customers == 0 {
             return Err(ParamError::OutOfRange {
                 name: "customers",
@@ -248,6 +267,11 @@ impl GenerateValidParams {
     pub fn return_rate(&self) -> f64 {
         self.0.return_rate
     }
+
+    /// The layout of the log.
+    pub fn layout(&self) -> &Layout {
+        &self.0.layout
+    }
 }
 
 /// What [`write()`] produced.
@@ -277,18 +301,67 @@ pub struct GeneratedLog {
 /// frame cannot be built.
 pub fn generate_frame(params: &GenerateValidParams) -> Result<DataFrame> {
     let model = Model::new(params)?;
-    let bounds = [0, model.rows];
-    let mut all = LogColumns::with_capacity(usize::try_from(model.rows).unwrap_or(0));
-    produce(&model, Render::Columns, &bounds, |pieces| {
+    let all = match params.layout().order {
+        RowOrder::Blocks => {
+            let bounds = [0, model.rows];
+            let mut all = LogColumns::with_capacity(usize::try_from(model.rows).unwrap_or(0));
+            produce(&model, Render::Columns, &bounds, |pieces| {
+                for piece in pieces {
+                    if let PieceData::Columns(columns) = piece.data {
+                        all.append(columns);
+                    }
+                }
+                true
+            });
+            all
+        }
+        _ => LogColumns::from_rows(&ordered_rows(&model, params).0),
+    };
+    all.into_frame(params.layout().ids)
+        .context(|| "cannot build the generated log".into())
+}
+
+/// Every row of the log, in the layout's order (in memory), and the totals.
+fn ordered_rows(model: &Model, params: &GenerateValidParams) -> (Vec<Row>, render::Totals) {
+    let mut rows = Vec::with_capacity(usize::try_from(model.rows).unwrap_or(0));
+    let totals = produce(model, Render::Rows, &[0, model.rows], |pieces| {
         for piece in pieces {
-            if let PieceData::Columns(columns) = piece.data {
-                all.append(columns);
+            if let PieceData::Rows(block) = piece.data {
+                rows.extend(block);
             }
         }
         true
     });
-    all.into_frame()
-        .context(|| "cannot build the generated log".into())
+    layout::reorder(&mut rows, params.layout().order, params.seed());
+    (rows, totals)
+}
+
+/// Hands `rows` to `consume` as pieces of at most [`WINDOW_ROWS`] rows a window, cut at the
+/// file `bounds` and rendered in parallel. Stops early when `consume` returns false.
+fn render_rows(rows: &[Row], bounds: &[u64], render: Render, mut consume: impl FnMut(Vec<Piece>) -> bool) {
+    const PIECE_ROWS: usize = 1 << 16;
+    for (file, range) in bounds.windows(2).enumerate() {
+        let file_rows = &rows[range[0] as usize..range[1] as usize];
+        for window in file_rows.chunks(WINDOW_ROWS as usize) {
+            let pieces = window
+                .par_chunks(PIECE_ROWS)
+                .map(|chunk| Piece {
+                    file,
+                    rows: chunk.len() as u64,
+                    data: match render {
+                        Render::Csv(ids) => {
+                            PieceData::Csv(render::render_csv(chunk.iter().copied(), chunk.len(), ids))
+                        }
+                        Render::Columns => PieceData::Columns(LogColumns::from_rows(chunk)),
+                        Render::Rows => PieceData::Rows(chunk.to_vec()),
+                    },
+                })
+                .collect();
+            if !consume(pieces) {
+                return;
+            }
+        }
+    }
 }
 
 /// Generates the log and writes it to `files` files in `format`.
@@ -299,8 +372,8 @@ pub fn generate_frame(params: &GenerateValidParams) -> Result<DataFrame> {
 /// when complete.
 ///
 /// CSV files have a header, datetimes as `YYYY-MM-DD HH:MM:SS` and amounts with two decimals.
-/// Parquet files are zstd-compressed, in row groups of 524,288 rows (the last one of a file
-/// smaller). NDJSON files have one object per row, datetimes as strings. The rows are those of
+/// Parquet files are compressed and cut into row groups as the [`Layout`] says (zstd and
+/// 524,288 rows by default; the last group of a file smaller). NDJSON files have one object per row, datetimes as strings. The rows are those of
 /// [`generate_frame`], in the same order, and the bytes depend only on the parameters.
 ///
 /// ```
@@ -346,16 +419,25 @@ pub fn write(
     let bounds: Vec<u64> = (0..=files)
         .map(|i| (u128::from(model.rows) * i as u128 / files as u128) as u64)
         .collect();
+    let layout = params.layout();
     let render = match format {
-        OutputFormat::Csv => Render::Csv,
+        OutputFormat::Csv => Render::Csv(layout.ids),
         OutputFormat::Parquet | OutputFormat::Ndjson => Render::Columns,
     };
 
     let (totals, written) = std::thread::scope(|scope| {
         // One window in the channel, one being written, one being generated.
         let (sender, receiver) = sync_channel::<Vec<Piece>>(1);
-        let writer = scope.spawn(|| write_files(receiver, &targets, &bounds, format));
-        let totals = produce(&model, render, &bounds, |pieces| sender.send(pieces).is_ok());
+        let writer = scope.spawn(|| write_files(receiver, &targets, &bounds, format, layout));
+        let send = |pieces| sender.send(pieces).is_ok();
+        let totals = match layout.order {
+            RowOrder::Blocks => produce(&model, render, &bounds, send),
+            _ => {
+                let (rows, totals) = ordered_rows(&model, params);
+                render_rows(&rows, &bounds, render, send);
+                totals
+            }
+        };
         drop(sender);
         let written = writer
             .join()

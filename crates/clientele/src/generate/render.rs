@@ -8,17 +8,20 @@ use rand_distr::Gamma;
 use rayon::prelude::*;
 
 use super::block::{BlockRows, RowDists, generate_block};
+use super::layout::{IdKind, push_customer, push_order, text_ids};
 use super::model::Model;
 use super::{
     AMOUNT, CUSTOMER_ID, ORDER_DATE, ORDER_ID, SECONDS_PER_DAY, SPEND_CUSTOMER_SHAPE, SPEND_ORDER_SHAPE,
     WINDOW_ROWS,
 };
 
-/// What rows become: CSV bytes, or columns (for Parquet and NDJSON).
+/// What rows become: CSV bytes (with ids of a kind), columns (for Parquet and NDJSON), or the
+/// rows themselves (to be put in another order first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Render {
-    Csv,
+    Csv(IdKind),
     Columns,
+    Rows,
 }
 
 /// Generated rows as the four columns of [`super::COLUMNS`] (not the input's column names of
@@ -69,13 +72,27 @@ impl LogColumns {
         self.amount.append(&mut other.amount);
     }
 
-    pub(super) fn into_frame(self) -> PolarsResult<DataFrame> {
+    /// The rows of `rows`, in order.
+    pub(super) fn from_rows(rows: &[Row]) -> LogColumns {
+        let mut columns = LogColumns::with_capacity(rows.len());
+        for row in rows {
+            columns.push(*row);
+        }
+        columns
+    }
+
+    /// The log's frame, with ids of the kind `ids`.
+    pub(super) fn into_frame(self, ids: IdKind) -> PolarsResult<DataFrame> {
         let height = self.len();
+        let id_column = |name: &str, values: Vec<i64>, customer: bool| match ids {
+            IdKind::Integer => Column::new(name.into(), values),
+            IdKind::Text => Column::new(name.into(), text_ids(&values, customer)),
+        };
         DataFrame::new(
             height,
             vec![
-                Column::new(CUSTOMER_ID.into(), self.customer),
-                Column::new(ORDER_ID.into(), self.order),
+                id_column(CUSTOMER_ID, self.customer, true),
+                id_column(ORDER_ID, self.order, false),
                 Int64Chunked::from_vec(ORDER_DATE.into(), self.micros)
                     .into_datetime(TimeUnit::Microseconds, None)
                     .into_column(),
@@ -89,6 +106,7 @@ impl LogColumns {
 pub(super) enum PieceData {
     Csv(Vec<u8>),
     Columns(LogColumns),
+    Rows(Vec<Row>),
 }
 
 /// Consecutive rows that all belong to one output file.
@@ -219,7 +237,7 @@ pub(super) fn render_block(
         let n = (len - done).min(file_end - (offset + done));
         let take = usize::try_from(n).unwrap_or(usize::MAX);
         let data = match render {
-            Render::Csv => PieceData::Csv(render_csv(rows.by_ref().take(take), take)),
+            Render::Csv(ids) => PieceData::Csv(render_csv(rows.by_ref().take(take), take, ids)),
             Render::Columns => {
                 let mut columns = LogColumns::with_capacity(take);
                 for row in rows.by_ref().take(take) {
@@ -227,6 +245,7 @@ pub(super) fn render_block(
                 }
                 PieceData::Columns(columns)
             }
+            Render::Rows => PieceData::Rows(rows.by_ref().take(take).collect()),
         };
         pieces.push(Piece { file, rows: n, data });
         done += n;
@@ -274,7 +293,7 @@ pub(super) fn format_day(day: i64, out: &mut Vec<u8>) {
     }
 }
 
-pub(super) fn render_csv(rows: impl Iterator<Item = Row>, n: usize) -> Vec<u8> {
+pub(super) fn render_csv(rows: impl Iterator<Item = Row>, n: usize, ids: IdKind) -> Vec<u8> {
     let mut buf = Vec::with_capacity(n * 48);
     let mut current_day = i64::MIN;
     let mut day_text = Vec::with_capacity(16);
@@ -285,9 +304,9 @@ pub(super) fn render_csv(rows: impl Iterator<Item = Row>, n: usize) -> Vec<u8> {
         if row.order != current_order {
             current_order = row.order;
             prefix.clear();
-            push_u64(&mut prefix, row.customer as u64);
+            push_customer(&mut prefix, row.customer, ids);
             prefix.push(b',');
-            push_u64(&mut prefix, row.order as u64);
+            push_order(&mut prefix, row.order, ids);
             prefix.push(b',');
             let day = row.secs.div_euclid(SECONDS_PER_DAY);
             if day != current_day {

@@ -17,6 +17,7 @@ use crate::abc::AbcBasis;
 use crate::cluster::{Scale, Transform};
 use crate::clv::{Period, TimeUnit, TransactionModel};
 use crate::cohorts::CohortPeriod;
+use crate::generate::{IdKind, ParquetCodec, RowOrder};
 use crate::ingest::{CsvReaderChoice, Encoding, InputFormat};
 use crate::output::OutputFormat;
 use crate::presets::Preset;
@@ -59,6 +60,51 @@ pub trait Choice: Copy + PartialEq + Sized + 'static {
             _ => names.join(""),
         }
     }
+}
+
+impl Choice for RowOrder {
+    const CHOICES: &'static [(Self, &'static str, &'static str)] = &[
+        (
+            RowOrder::Blocks,
+            "blocks",
+            "Customers in blocks of consecutive ids, each block by date (streams, bounded memory)",
+        ),
+        (
+            RowOrder::Time,
+            "time",
+            "The whole log by date, order ids increasing with time (held in memory)",
+        ),
+        (
+            RowOrder::Customer,
+            "customer",
+            "By customer id, then date (held in memory)",
+        ),
+        (
+            RowOrder::Shuffled,
+            "shuffled",
+            "A random permutation of the rows (held in memory)",
+        ),
+    ];
+}
+
+impl Choice for IdKind {
+    const CHOICES: &'static [(Self, &'static str, &'static str)] = &[
+        (IdKind::Integer, "integer", "64-bit integer ids"),
+        (
+            IdKind::Text,
+            "text",
+            "Text ids: C000000042 for customers, O00000000007 for orders",
+        ),
+    ];
+}
+
+impl Choice for ParquetCodec {
+    const CHOICES: &'static [(Self, &'static str, &'static str)] = &[
+        (ParquetCodec::Zstd, "zstd", "zstd at its default level"),
+        (ParquetCodec::Snappy, "snappy", "Snappy"),
+        (ParquetCodec::Uncompressed, "none", "No compression"),
+    ];
+    const ALIASES: &'static [(&'static str, Self)] = &[("uncompressed", ParquetCodec::Uncompressed)];
 }
 
 impl Choice for ReturnsPolicy {
