@@ -1,6 +1,7 @@
 //! Tests of the accumulator: ids, order keys and the customer-level frame.
 
 use super::*;
+use crate::customers::shard::IntIds;
 
 #[test]
 fn integer_ids_small_negative_and_huge_all_map_back() {
@@ -121,4 +122,106 @@ fn text_ids_stay_integers_until_one_is_not_and_then_keep_their_text() {
         vec![("007".into(), 1), ("20".into(), 2), ("3".into(), 3)],
         "text order, ids sorted as text; \"1\" and \"01\" are different orders"
     );
+}
+
+/// Batches of classified rows with every kind of id and row the shards must agree on: integer
+/// ids beyond the direct slots, negative ids, a switch to text ids, shared and repeated
+/// orders, wide keys, returns and excluded rows.
+fn mixed_batches(text: bool, seed: u64) -> Vec<DataFrame> {
+    let mut state = seed | 1;
+    let mut next = move |n: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n
+    };
+    (0..6)
+        .map(|b| {
+            let n = 3_000;
+            let mut customers = Vec::with_capacity(n);
+            let mut orders = Vec::with_capacity(n);
+            let mut amounts = Vec::with_capacity(n);
+            let mut status = Vec::with_capacity(n);
+            for _ in 0..n {
+                let c = match next(10) {
+                    0 => 5_000_000 + next(50) as i64,
+                    1 => -(next(20) as i64),
+                    _ => next(700) as i64,
+                };
+                customers.push(c);
+                orders.push(match next(8) {
+                    0 => (1i64 << 40) + next(30) as i64,
+                    1 => next(40) as i64,
+                    _ => c * 13 + next(4) as i64,
+                });
+                amounts.push(next(10_000) as i64 - 500);
+                status.push(match next(20) {
+                    0 => RowStatus::Excluded(crate::rows::ExclusionReason::AfterAsOf).code(),
+                    _ => RowStatus::Used.code(),
+                });
+            }
+            let customers = match (text, b) {
+                (false, _) => Column::new("c".into(), customers),
+                (true, _) => Column::new(
+                    "c".into(),
+                    customers
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| match (b, i % 97) {
+                            (4.., 0) => format!("x{c}"),
+                            _ => c.to_string(),
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+            };
+            let mut frame = batch(customers, Column::new("o".into(), orders), &amounts);
+            frame.with_column(Column::new(STATUS.into(), status)).unwrap();
+            frame
+        })
+        .collect()
+}
+
+#[test]
+fn the_result_is_the_same_whatever_the_number_of_shards() {
+    use crate::cohorts::CohortPeriod;
+    use crate::customers::periods::PeriodRequest;
+    for text in [false, true] {
+        let run = |shards: usize| {
+            let mut acc = Accumulator::with_shards(text, shards)
+                .with_periods(Some(PeriodRequest {
+                    last_day: Some(10_000),
+                    weeks: false,
+                }))
+                .with_cohorts(Some(CohortPeriod::Month))
+                .with_stats(Some(true));
+            for batch in mixed_batches(text, 7) {
+                acc.add(&batch).unwrap();
+            }
+            let counts: Vec<(u8, u64)> = acc.status_counts().collect();
+            let id_dtype = if text { DataType::String } else { DataType::Int64 };
+            (counts, acc.finish(&id_dtype).unwrap())
+        };
+        let (counts, one) = run(1);
+        for shards in [2, 3, 4] {
+            let (other_counts, other) = run(shards);
+            assert_eq!(counts, other_counts);
+            assert!(
+                one.customers.equals_missing(&other.customers),
+                "{shards} shards, text {text}"
+            );
+            assert!(
+                one.periods
+                    .as_ref()
+                    .unwrap()
+                    .equals_missing(other.periods.as_ref().unwrap()),
+                "{shards} shards"
+            );
+            assert_eq!(one.period_status_counts, other.period_status_counts);
+            assert_eq!(one.cohorts, other.cohorts);
+            assert_eq!(one.stats, other.stats);
+        }
+        assert!(one.customers.height() > 700, "{}", one.customers.height());
+        let ids = one.customers.column(CUSTOMER_ID).unwrap().dtype().clone();
+        assert_eq!(ids, if text { DataType::String } else { DataType::Int64 });
+    }
 }

@@ -28,6 +28,7 @@ mod periods;
 #[cfg(test)]
 mod plain_reader_tests;
 pub mod pre_aggregated;
+mod shard;
 mod valid_stats;
 
 pub(crate) use pass::read_once;

@@ -27,6 +27,22 @@ impl Pairs {
         }
     }
 
+    /// Takes in another shard's pairs, their customer indices shifted by `offset`.
+    pub(super) fn absorb(&mut self, other: Pairs, offset: u32) {
+        match other {
+            Pairs::Packed(v) => {
+                for p in v {
+                    self.push((p >> 32) as u32 + offset, p & 0xFFFF_FFFF);
+                }
+            }
+            Pairs::Wide(v) => {
+                for (c, o) in v {
+                    self.push(c + offset, o);
+                }
+            }
+        }
+    }
+
     /// Adds the distinct orders of each customer index to `counts`.
     pub(super) fn add_distinct(self, counts: &mut [i64]) {
         match self {
@@ -104,6 +120,41 @@ impl Owners {
         }
     }
 
+    /// [`Owners::claim`] for a key below 2³², without a branch on the owner found: `(1 when the
+    /// customer is the key's first, whether the pair must be stored)`. Claiming again the key
+    /// a customer owns is free, so callers need not skip repeated order lines.
+    #[inline(always)]
+    pub(super) fn claim_small(&mut self, key: u64, customer: u32) -> (u32, bool) {
+        debug_assert!(key >> 32 == 0);
+        let page = (key >> PAGE_BITS) as usize;
+        let Some(owners) = self.pages[page].as_deref_mut() else {
+            return match self.claim(key, customer) {
+                Claim::New => (1, false),
+                Claim::Same => (0, false),
+                Claim::Pair => (0, true),
+            };
+        };
+        let slot = &mut owners[key as usize & (PAGE_KEYS - 1)];
+        let owner = *slot;
+        let new = owner == NO_OWNER;
+        *slot = if new { customer } else { owner };
+        self.claimed += usize::from(new);
+        (u32::from(new), !new && owner != customer)
+    }
+
+    /// The owner slot of `key` as a number, read only to bring its cache line in ahead of
+    /// [`Owners::claim`] (0 when the key has no slot).
+    #[inline(always)]
+    pub(super) fn peek(&self, key: u64) -> u64 {
+        if key >> 32 != 0 {
+            return 0;
+        }
+        match &self.pages[(key >> PAGE_BITS) as usize] {
+            Some(owners) => u64::from(owners[key as usize & (PAGE_KEYS - 1)]),
+            None => 0,
+        }
+    }
+
     #[cold]
     fn allocate(&mut self, page: usize) -> bool {
         // Sparse keys would take a page each: stop once slots outnumber keys eightfold.
@@ -142,7 +193,7 @@ pub(super) fn order_keys(column: &Column) -> PolarsResult<Vec<u64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::customers::accumulate::NO_ORDER;
+    use crate::customers::shard::NO_ORDER;
     use crate::rows::ids::text_key;
 
     #[test]

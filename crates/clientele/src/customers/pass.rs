@@ -234,9 +234,8 @@ fn finish_pass(
     rejects: Option<DataFrame>,
 ) -> Result<Parts> {
     let reconciliation = RowReconciliation::from_status_counts(accumulator.status_counts());
-    let period_counts = accumulator.period_status_counts();
     let finished = accumulator.finish(id_dtype)?;
-    let periods = match (finished.periods, period_counts) {
+    let periods = match (finished.periods, finished.period_status_counts) {
         (Some(frame), Some(status_counts)) => Some(PurchasePeriods { frame, status_counts }),
         _ => None,
     };

@@ -152,6 +152,26 @@ impl Periods {
     }
 
     /// Every period of every customer, closed, in customer-index order.
+    /// Takes in another shard's periods of the same request, their customer indices shifted
+    /// by `offset` (this shard's customer count: the open periods are padded to it).
+    pub(crate) fn absorb(&mut self, other: Periods, offset: u32) {
+        let Periods {
+            open,
+            closed,
+            used,
+            after,
+            latest,
+            ..
+        } = other;
+        self.open.resize(offset as usize, NOT_OPEN);
+        self.open.extend(open);
+        self.closed
+            .extend(closed.into_iter().map(|(c, p, v, b)| (c + offset, p, v, b)));
+        self.used += used;
+        self.after += after;
+        self.latest = self.latest.max(latest);
+    }
+
     fn all_closed(self) -> Vec<Closed> {
         let Periods { open, mut closed, .. } = self;
         closed.extend(
