@@ -19,6 +19,7 @@ use crate::error::{PolarsContext, Result};
 use crate::ingest::Transactions;
 use crate::ingest::col_names::CUSTOMER_ID;
 use crate::ingest::plain_csv::{self, Outcome, ReadOptions};
+use crate::ingest::typed;
 use crate::rows::{RowPolicy, RowReconciliation};
 
 /// What one pass over the input collects besides the customer table and the reconciliation.
@@ -143,6 +144,35 @@ fn read_in_windows(
             }
         }
     }
+    if !collect.quality
+        && let Some(roles) = tx.typed_roles()
+    {
+        // clientele's typed reader: polars decodes, the rules run in Rust.
+        let integer_ids = roles.customer == typed::IdType::Int;
+        let parts = windows(tx, window_rows, |raw| raw)?;
+        let keep_excluded = collect.periods.is_some();
+        let accumulator = typed::accumulate(
+            tx,
+            &roles,
+            policy,
+            parts,
+            accumulator(!integer_ids),
+            keep_excluded,
+        )?;
+        let id_dtype = match integer_ids {
+            true => tx
+                .schema()
+                .get(&tx.columns().customer)
+                .cloned()
+                .unwrap_or(DataType::Int64),
+            false => DataType::String,
+        };
+        let rejects = match collect.rejects {
+            true => Some(polars_rejects(tx, policy, &accumulator)?),
+            false => None,
+        };
+        return finish_pass(tx, policy, accumulator, &id_dtype, rejects);
+    }
     let id_dtype = tx
         .classify(policy)?
         .select([col(CUSTOMER_ID)])
@@ -164,6 +194,24 @@ fn read_in_windows(
     finish_pass(tx, policy, accumulator, id_dtype, rejects)
 }
 
+/// The input in windows of rows for large Parquet input (polars maps each Parquet file whole
+/// while it scans, so the pages read stay resident until the scan ends: windows of rows, one
+/// scan each, keep that memory bounded, and peak memory a matter of customers, not rows), or
+/// whole; each part made from the raw rows by `part`.
+fn windows(
+    tx: &Transactions,
+    window_rows: u64,
+    part: impl Fn(LazyFrame) -> LazyFrame,
+) -> Result<Vec<LazyFrame>> {
+    Ok(match tx.parquet_rows()? {
+        Some(rows) if rows > window_rows => (0..rows)
+            .step_by(window_rows as usize)
+            .map(|offset| Ok(part(tx.raw()?.slice(offset as i64, window_rows as IdxSize))))
+            .collect::<Result<_>>()?,
+        _ => vec![part(tx.rows()?)],
+    })
+}
+
 /// The classified scans of polars' path: windows of rows for large Parquet input.
 fn scans(
     tx: &Transactions,
@@ -183,16 +231,7 @@ fn scans(
             classified.with_column(col(CUSTOMER_ID).cast(DataType::String))
         }
     };
-    // polars maps each Parquet file whole while it scans, so the pages read stay resident
-    // until the scan ends: windows of rows, one scan each, keep that memory bounded (and
-    // peak memory a matter of customers, not rows). Other inputs stream in one scan.
-    let parts: Vec<LazyFrame> = match tx.parquet_rows()? {
-        Some(rows) if rows > window_rows => (0..rows)
-            .step_by(window_rows as usize)
-            .map(|offset| Ok(classified(tx.raw()?.slice(offset as i64, window_rows as IdxSize))))
-            .collect::<Result<_>>()?,
-        _ => vec![classified(tx.rows()?)],
-    };
+    let parts = windows(tx, window_rows, classified)?;
     if log::log_enabled!(log::Level::Debug)
         && let Some(first) = parts.first()
     {

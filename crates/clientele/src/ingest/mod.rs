@@ -22,6 +22,7 @@ pub(crate) mod row_hash;
 pub mod source;
 pub(crate) mod structure;
 pub mod time;
+pub(crate) mod typed;
 
 use std::sync::Arc;
 
@@ -112,6 +113,8 @@ pub struct Transactions {
     checks: Vec<ExtraCheck>,
     /// The format of the files behind the rows, when they are a file scan.
     format: Option<InputFormat>,
+    /// Whether clientele's own readers read the rows where they apply (`--reader auto`).
+    own_readers: bool,
 }
 
 /// A check beyond the transaction log's, with the reason and column a failing row is

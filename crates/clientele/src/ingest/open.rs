@@ -9,7 +9,7 @@ use polars::prelude::*;
 use std::sync::Arc;
 
 use super::reading::{PendingCheck, Reading};
-use super::source::{self, InputFiles};
+use super::source::{self, CsvReaderChoice, InputFiles};
 use super::{IngestOptions, TimeParsing, TimeResolution, Transactions, empty_input, read_error};
 use crate::error::{Error, Result};
 
@@ -141,6 +141,7 @@ impl Transactions {
             decimal: options.csv.decimal,
             checks: Vec::new(),
             format: None,
+            own_readers: options.csv.reader == CsvReaderChoice::Auto,
         };
         tx.check_types()?;
         tx.time = tx.settle_time_format(options.time_format.as_deref())?;

@@ -106,15 +106,17 @@ impl Encoding {
     }
 }
 
-/// Which reader reads a plain CSV input.
+/// Which reader reads the input's rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CsvReaderChoice {
-    /// clientele's own reader where it applies (uncompressed UTF-8 files whose timestamps have
-    /// an ISO shape), polars' reader otherwise. Both give the same rows.
+    /// clientele's own readers where they apply: its CSV reader for uncompressed UTF-8 files
+    /// whose timestamps have an ISO shape, its typed reader for Parquet files and frames with
+    /// typed role columns (`ingest/typed.rs`); polars' reading and expressions otherwise. All
+    /// give the same rows.
     #[default]
     Auto,
-    /// Always polars' reader (for comparing the two, or to rule the fast reader out).
+    /// Always polars' reader and expressions (for comparing, or to rule the own readers out).
     Polars,
 }
 

@@ -238,7 +238,7 @@ impl Choice for CsvReaderChoice {
         (
             CsvReaderChoice::Auto,
             "auto",
-            "clientele's own reader where it applies, polars' otherwise",
+            "clientele's own readers where they apply (plain CSV, typed Parquet columns), polars' otherwise",
         ),
         (CsvReaderChoice::Polars, "polars", "Always polars' reader"),
     ];

@@ -84,6 +84,8 @@ pub(crate) trait RowSink: Send {
     fn add_parsed(&mut self, rows: &ParsedRows) -> PolarsResult<()>;
     /// Rows polars classified, with the columns of [`RowSink::classified_columns`].
     fn add_classified(&mut self, batch: &DataFrame) -> PolarsResult<()>;
+    /// Rows clientele's typed reader classified (`ingest/typed.rs`).
+    fn add_typed(&mut self, rows: &crate::ingest::typed::TypedRows<'_>) -> PolarsResult<()>;
     /// The columns [`RowSink::add_classified`] takes.
     fn classified_columns(&self) -> Vec<Expr>;
 }

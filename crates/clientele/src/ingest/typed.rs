@@ -1,0 +1,376 @@
+//! clientele's reader of typed columns: Parquet files and in-memory frames whose role columns
+//! already have types (integer or text ids, dates or date-times, numeric amounts).
+//!
+//! polars decodes only the role columns (a projection and casts to one type per role, no
+//! other expression); the rules of [`crate::rows::rules`] then run in Rust over the decoded
+//! values, as they do for clientele's CSV reader, and the rows go to the sink as slices of
+//! the batch. On polars' path the same rules are a dozen expressions, each a column of its
+//! own per batch: for a 50M-row log that was more work than the aggregation.
+//!
+//! It reads a value exactly as the expressions of polars' path do (`ingest/mod.rs`,
+//! `rows/ids.rs`): the same casts to `Int64`, `Datetime(μs)` and `Float64`, text ids through
+//! [`id_of_text`], amounts through [`micros_of`]. Inputs it does not read (text timestamps or
+//! amounts, time zones, float or unsigned 64-bit ids, extra checks, records that are not rows)
+//! stay with polars' path, and `--reader polars` sends everything there; tests hold both paths
+//! to the same customers and row account.
+
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex};
+
+use polars::prelude::*;
+use polars_arrow::array::Utf8ViewArray;
+use polars_arrow::bitmap::Bitmap;
+
+use super::Transactions;
+use super::plain_csv::RowSink;
+use crate::columns::AmountColumns;
+use crate::error::{Error, Result};
+use crate::rows::ids::{id_of_text, order_key_of_text};
+use crate::rows::rules::{Reading, RowFacts, RowRules, micros_of};
+use crate::rows::{RowPolicy, RowStatus};
+
+const MICROS_PER_DAY: i64 = 86_400_000_000;
+/// The first status code of an exclusion: valid rows are used or excluded.
+const FIRST_EXCLUSION: u8 = 32;
+
+/// The batch columns the projection makes, one per role.
+const CUSTOMER: &str = "__typed_customer";
+const TIME: &str = "__typed_time";
+const AMOUNT: &str = "__typed_amount";
+const PRICE: &str = "__typed_price";
+const ORDER: &str = "__typed_order";
+
+/// Whether a role's ids are integers or text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IdType {
+    /// Integers of at most 64 bits, signed, or unsigned of at most 32 (read as `Int64`).
+    Int,
+    /// Text.
+    Text,
+}
+
+impl IdType {
+    fn of(dtype: &DataType) -> Option<IdType> {
+        match dtype {
+            DataType::String => Some(IdType::Text),
+            dt if dt.is_integer() && dt != &DataType::UInt64 => Some(IdType::Int),
+            _ => None,
+        }
+    }
+
+    fn cast(self) -> DataType {
+        match self {
+            IdType::Int => DataType::Int64,
+            IdType::Text => DataType::String,
+        }
+    }
+}
+
+/// What the typed reader reads of an input (see [`Transactions::typed_roles`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TypedRoles {
+    /// The customer ids.
+    pub(crate) customer: IdType,
+    /// The order ids, when there is an order column.
+    pub(crate) order: Option<IdType>,
+    /// Whether the amount is a quantity times a unit price.
+    product: bool,
+}
+
+impl Transactions {
+    /// The roles' types, when clientele's typed reader reads these rows: native date or
+    /// date-time timestamps without a time zone, numeric amounts (or quantities and prices),
+    /// integer or text ids, no extra check and no record that is not a row, with `--reader
+    /// auto`. `None` leaves the rows to polars' path.
+    pub(crate) fn typed_roles(&self) -> Option<TypedRoles> {
+        if !self.own_readers || !self.checks.is_empty() || self.time.format.is_some() {
+            return None;
+        }
+        let c = &self.columns;
+        let numeric = |name: &str| self.dtype(name).is_primitive_numeric();
+        let time_ok = matches!(self.dtype(&c.time), DataType::Date | DataType::Datetime(_, None));
+        let (amount_ok, product) = match &c.amount {
+            AmountColumns::Amount(a) => (numeric(a), false),
+            AmountColumns::QuantityTimesPrice { quantity, price } => {
+                (numeric(quantity) && numeric(price), true)
+            }
+        };
+        let order = match &c.order {
+            Some(order) => Some(IdType::of(self.dtype(order))?),
+            None => None,
+        };
+        let customer = IdType::of(self.dtype(&c.customer))?;
+        (time_ok && amount_ok && self.reading().ok()?.bad.is_none()).then_some(TypedRoles {
+            customer,
+            order,
+            product,
+        })
+    }
+
+    /// The role columns as the typed reader classifies them: one column per role, cast to its
+    /// type.
+    fn typed_projection(&self, roles: &TypedRoles) -> Vec<Expr> {
+        let c = &self.columns;
+        let float = |name: &str| col(name).cast(DataType::Float64);
+        let mut columns = vec![
+            col(c.customer.as_str())
+                .cast(roles.customer.cast())
+                .alias(CUSTOMER),
+            col(c.time.as_str())
+                .cast(DataType::Datetime(TimeUnit::Microseconds, None))
+                .alias(TIME),
+        ];
+        match &c.amount {
+            AmountColumns::Amount(a) => columns.push(float(a).alias(AMOUNT)),
+            AmountColumns::QuantityTimesPrice { quantity, price } => {
+                columns.push(float(quantity).alias(AMOUNT));
+                columns.push(float(price).alias(PRICE));
+            }
+        }
+        if let (Some(order), Some(kind)) = (&c.order, roles.order) {
+            columns.push(col(order.as_str()).cast(kind.cast()).alias(ORDER));
+        }
+        columns
+    }
+}
+
+/// The customer ids of a batch's valid rows.
+pub(crate) enum TypedIds<'a> {
+    /// Integer ids.
+    Int(Cow<'a, [i64]>),
+    /// Text ids, as [`id_of_text`] reads them.
+    Text(Vec<&'a str>),
+}
+
+/// The order keys of a batch's valid rows.
+pub(crate) enum TypedOrders<'a> {
+    /// Integer order ids.
+    Int(Cow<'a, [i64]>),
+    /// Keys of text order ids ([`order_key_of_text`]), or days without an order column.
+    Keys(Vec<u64>),
+}
+
+/// A batch's valid rows, as the typed reader hands them on: every used row, and with excluded
+/// rows asked for, those too (marked in `used`).
+pub(crate) struct TypedRows<'a> {
+    /// Customer ids.
+    pub(crate) customers: TypedIds<'a>,
+    /// Timestamps, microseconds since the epoch.
+    pub(crate) ts: Cow<'a, [i64]>,
+    /// Amounts in micro-units.
+    pub(crate) amounts: Vec<i64>,
+    /// Order keys.
+    pub(crate) orders: TypedOrders<'a>,
+    /// Whether each row is used; empty when all are.
+    pub(crate) used: Vec<bool>,
+    /// Status code → rows, for every row of the batch.
+    pub(crate) status_counts: Vec<(u8, u64)>,
+}
+
+/// A primitive column of one chunk: its values and which are valid.
+struct Values<'a, T> {
+    values: &'a [T],
+    validity: Option<&'a Bitmap>,
+}
+
+impl<'a, T: NumericNative> Values<'a, T> {
+    fn of<P: PolarsNumericType<Native = T>>(ca: &'a ChunkedArray<P>) -> Values<'a, T> {
+        let array = ca.downcast_as_array();
+        Values {
+            values: array.values().as_slice(),
+            validity: array.validity().filter(|v| v.unset_bits() > 0),
+        }
+    }
+
+    #[inline(always)]
+    fn get(&self, i: usize) -> Option<T> {
+        match self.validity {
+            Some(valid) if !valid.get_bit(i) => None,
+            _ => Some(self.values[i]),
+        }
+    }
+}
+
+/// A batch's role columns.
+struct Columns<'a> {
+    customer: IdColumn<'a>,
+    time: Values<'a, i64>,
+    amount: Values<'a, f64>,
+    price: Option<Values<'a, f64>>,
+    order: Option<IdColumn<'a>>,
+}
+
+enum IdColumn<'a> {
+    Int(Values<'a, i64>),
+    Text(&'a Utf8ViewArray),
+}
+
+impl<'a> IdColumn<'a> {
+    fn of(column: &'a Column) -> PolarsResult<IdColumn<'a>> {
+        Ok(match column.dtype() {
+            DataType::String => IdColumn::Text(column.str()?.downcast_as_array()),
+            _ => IdColumn::Int(Values::of(column.i64()?)),
+        })
+    }
+
+    /// How row `i`'s id reads, and its text id.
+    #[inline(always)]
+    fn read(&self, i: usize) -> (Reading, Option<&'a str>) {
+        match self {
+            IdColumn::Int(ids) => match ids.get(i) {
+                Some(_) => (Reading::Read, None),
+                None => (Reading::Missing, None),
+            },
+            IdColumn::Text(ids) => match ids.get(i) {
+                None => (Reading::Missing, None),
+                Some(text) => match Reading::of_text_id(text) {
+                    Reading::Read => (Reading::Read, id_of_text(text)),
+                    other => (other, None),
+                },
+            },
+        }
+    }
+}
+
+/// Classifies one batch (the columns of [`Transactions::typed_projection`], rechunked) by the
+/// rules, keeping the valid rows `keep_excluded` asks for.
+fn classify<'a>(batch: &'a DataFrame, rules: &RowRules, keep_excluded: bool) -> PolarsResult<TypedRows<'a>> {
+    let time = batch.column(TIME)?.datetime()?.physical();
+    let columns = Columns {
+        customer: IdColumn::of(batch.column(CUSTOMER)?)?,
+        time: Values::of(time),
+        amount: Values::of(batch.column(AMOUNT)?.f64()?),
+        price: batch
+            .column(PRICE)
+            .ok()
+            .map(|c| c.f64().map(Values::of))
+            .transpose()?,
+        order: batch.column(ORDER).ok().map(IdColumn::of).transpose()?,
+    };
+    let n = batch.height();
+    let mut counts = [0u64; 256];
+    let mut keep: Vec<u32> = Vec::with_capacity(n);
+    let mut used: Vec<bool> = Vec::new();
+    let mut micros: Vec<i64> = Vec::with_capacity(n);
+    let mut text_ids: Vec<&str> = Vec::new();
+    let mut text_orders: Vec<u64> = Vec::new();
+    for i in 0..n {
+        let (customer, customer_text) = columns.customer.read(i);
+        let (order, order_text) = match &columns.order {
+            Some(order) => order.read(i),
+            None => (Reading::Read, None),
+        };
+        let ts = columns.time.get(i);
+        let amount = match (columns.amount.get(i), columns.price.as_ref().map(|p| p.get(i))) {
+            (Some(a), None) => Some(a),
+            (Some(q), Some(Some(p))) => Some(q * p),
+            _ => None,
+        };
+        let row_micros = amount.and_then(micros_of);
+        let facts = RowFacts {
+            customer,
+            time: if ts.is_some() {
+                Reading::Read
+            } else {
+                Reading::Missing
+            },
+            amount: if amount.is_some() {
+                Reading::Read
+            } else {
+                Reading::Missing
+            },
+            micros: row_micros,
+            order,
+            day: ts.map_or(0, |t| t.div_euclid(MICROS_PER_DAY)),
+        };
+        let code = rules.status(&facts).code();
+        counts[code as usize] += 1;
+        let is_used = code == RowStatus::Used.code();
+        if !is_used && !(keep_excluded && code >= FIRST_EXCLUSION) {
+            continue;
+        }
+        keep.push(i as u32);
+        micros.push(row_micros.expect("valid rows have an amount"));
+        if keep_excluded {
+            used.push(is_used);
+        }
+        if let Some(text) = customer_text {
+            text_ids.push(text);
+        }
+        if let Some(text) = order_text {
+            text_orders.push(order_key_of_text(text));
+        }
+    }
+    let all = keep.len() == n;
+    if used.iter().all(|u| *u) {
+        used.clear();
+    }
+    let ts = gather(&columns.time, &keep, all);
+    let customers = match &columns.customer {
+        IdColumn::Int(ids) => TypedIds::Int(gather(ids, &keep, all)),
+        IdColumn::Text(_) => TypedIds::Text(text_ids),
+    };
+    let orders = match &columns.order {
+        Some(IdColumn::Int(ids)) => TypedOrders::Int(gather(ids, &keep, all)),
+        Some(IdColumn::Text(_)) => TypedOrders::Keys(text_orders),
+        // Without an order column, a customer's purchases on one day make one order.
+        None => TypedOrders::Keys(ts.iter().map(|t| t.div_euclid(MICROS_PER_DAY) as u64).collect()),
+    };
+    Ok(TypedRows {
+        customers,
+        ts,
+        amounts: micros,
+        orders,
+        used,
+        status_counts: counts
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(code, n)| (code as u8, *n))
+            .collect(),
+    })
+}
+
+/// The values of the kept rows (valid rows have every value): the column's own slice when
+/// every row is kept.
+fn gather<'a>(values: &Values<'a, i64>, keep: &[u32], all: bool) -> Cow<'a, [i64]> {
+    match all {
+        true => Cow::Borrowed(values.values),
+        false => Cow::Owned(keep.iter().map(|i| values.values[*i as usize]).collect()),
+    }
+}
+
+/// Reads `parts` (raw scans of the input: windows of rows) with the typed reader into `sink`,
+/// with the excluded rows too when `keep_excluded`.
+pub(crate) fn accumulate<S: RowSink + 'static>(
+    tx: &Transactions,
+    roles: &TypedRoles,
+    policy: &RowPolicy,
+    parts: Vec<LazyFrame>,
+    sink: S,
+    keep_excluded: bool,
+) -> Result<S> {
+    let projection = tx.typed_projection(roles);
+    let rules = Arc::new(RowRules::new(policy));
+    let state = Arc::new(Mutex::new(sink));
+    let failed = |e| super::aggregate_error(tx.source_name(), e);
+    for part in parts {
+        let (sink, rules) = (Arc::clone(&state), Arc::clone(&rules));
+        let callback = PlanCallback::new(move |mut batch: DataFrame| {
+            batch.rechunk_mut();
+            let rows = classify(&batch, &rules, keep_excluded)?;
+            let mut sink = sink.lock().expect("the sink lock is never poisoned");
+            sink.add_typed(&rows)?;
+            Ok(false)
+        });
+        part.select(projection.clone())
+            .sink_batches(callback, false, None)
+            .and_then(|q| q.collect_with_engine(Engine::Streaming))
+            .map_err(failed)?;
+    }
+    let state = Arc::try_unwrap(state).map_err(|_| Error::Polars {
+        context: format!("{}: reading", tx.source_name()),
+        error: polars_err!(ComputeError: "the batch callback outlived the query"),
+    })?;
+    Ok(state.into_inner().expect("the sink lock is never poisoned"))
+}
