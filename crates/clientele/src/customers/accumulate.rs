@@ -37,15 +37,18 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
+use super::merge::merge;
 use super::order_keys::order_keys;
 use super::periods::PeriodRequest;
 use super::shard::{CustomerIds, OrderKeys, RowView, Shard};
+use super::slots::Blocks;
 use super::valid_stats::{ValidRowStats, ValidStats};
 use crate::cohorts::{CohortPeriod, CohortTable};
 use crate::error::Result;
 use crate::ingest::col_names::{AMOUNT_MICROS, CUSTOMER_ID, ORDER_KEY, STATUS, TS};
 use crate::ingest::plain_csv::{ParsedRows, RowSink};
 use crate::ingest::row_hash::{raw_column, row_hashes};
+use crate::ingest::typed::{TypedIds, TypedOrders, TypedRows};
 use crate::rows::ids::canonical_integer;
 use crate::rows::{RejectReason, RowStatus};
 
@@ -56,23 +59,30 @@ pub(crate) const MAX_SHARDS: usize = 4;
 /// excluded.
 const FIRST_EXCLUSION: u8 = 32;
 
-/// Which shard a customer id belongs to: a hash of the id, the same for an integer and for
-/// the canonical text of that integer.
+/// Which shard a customer id belongs to: blocks of 64 consecutive ids in turn for integers
+/// with an address (see `slots.rs`), a hash of the id otherwise; the same for an integer and
+/// for the canonical text of that integer.
 #[derive(Clone, Copy)]
 struct Router {
-    shards: u64,
+    blocks: Blocks,
 }
 
 impl Router {
+    fn shards(self) -> usize {
+        1 << self.blocks.log2
+    }
+
     #[inline(always)]
     fn of_hash(self, hash: u64) -> u8 {
-        // The high bits of the product, scaled to 0..shards.
-        (((hash >> 32) * self.shards) >> 32) as u8
+        ((hash >> 32) & ((1 << self.blocks.log2) - 1)) as u8
     }
 
     #[inline(always)]
     fn of_int(self, id: i64) -> u8 {
-        self.of_hash((id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        match Blocks::addressable(id) {
+            true => self.blocks.shard(id),
+            false => self.of_hash((id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+        }
     }
 
     fn of_text(self, id: &str) -> u8 {
@@ -84,7 +94,7 @@ impl Router {
 
     /// The shard of every row, or none with a single shard.
     fn route(self, ids: &CustomerIds<'_>) -> Option<Vec<u8>> {
-        if self.shards == 1 {
+        if self.shards() == 1 {
             return None;
         }
         Some(match ids {
@@ -105,6 +115,8 @@ impl Router {
 pub(crate) struct Accumulator {
     shards: Vec<Shard>,
     router: Router,
+    /// Whether the input's ids are text (kept as integers while all are canonical integers).
+    text_input: bool,
     status_counts: [u64; 256],
     /// The data-quality statistics, when asked for.
     stats: Option<ValidStats>,
@@ -122,14 +134,15 @@ impl Accumulator {
         Self::with_shards(text_input, shards.unwrap_or(rayon::current_num_threads()))
     }
 
-    /// An accumulator of `shards` shards (the result does not depend on it).
+    /// An accumulator of `shards` shards, rounded down to a power of two, at most
+    /// [`MAX_SHARDS`] (the result does not depend on it).
     pub(crate) fn with_shards(text_input: bool, shards: usize) -> Self {
-        let shards = shards.clamp(1, MAX_SHARDS);
+        let log2 = shards.clamp(1, MAX_SHARDS).ilog2();
+        let blocks = Blocks { log2 };
         Accumulator {
-            shards: (0..shards).map(|_| Shard::new(text_input)).collect(),
-            router: Router {
-                shards: shards as u64,
-            },
+            shards: (0..1 << log2).map(|_| Shard::new(blocks)).collect(),
+            router: Router { blocks },
+            text_input,
             status_counts: [0; 256],
             stats: None,
             periods: false,
@@ -209,7 +222,7 @@ impl Accumulator {
         let ts = batch.column(TS)?.datetime()?.physical().rechunk();
         let amount = batch.column(AMOUNT_MICROS)?.i64()?.rechunk();
         let (customer, order) = (batch.column(CUSTOMER_ID)?, batch.column(ORDER_KEY)?);
-        let text_input = self.shards[0].text_input();
+        let text_input = self.text_input;
         let text_ids: Vec<&str>;
         let int_ids;
         let customers = if text_input {
@@ -329,6 +342,30 @@ impl Accumulator {
         self.add_view(&view)
     }
 
+    /// Adds rows read by clientele's typed reader (see [`TypedRows`]).
+    pub(crate) fn add_typed(&mut self, rows: &TypedRows<'_>) -> PolarsResult<()> {
+        for (code, n) in &rows.status_counts {
+            self.status_counts[*code as usize] += n;
+        }
+        let customers = match &rows.customers {
+            TypedIds::Int(ids) => CustomerIds::Int(ids),
+            TypedIds::Text(ids) => CustomerIds::Text(ids),
+        };
+        let route = self.router.route(&customers);
+        let view = RowView {
+            customers,
+            ts: &rows.ts,
+            amount: &rows.amounts,
+            orders: match &rows.orders {
+                TypedOrders::Int(orders) => OrderKeys::Int(orders),
+                TypedOrders::Keys(keys) => OrderKeys::Keys(keys),
+            },
+            used: (!rows.used.is_empty()).then_some(rows.used.as_slice()),
+            route: route.as_deref(),
+        };
+        self.add_view(&view)
+    }
+
     /// Status code → rows.
     pub(crate) fn status_counts(&self) -> impl Iterator<Item = (u8, u64)> + '_ {
         self.status_counts
@@ -352,24 +389,27 @@ impl Accumulator {
             busy.as_nanos() as f64 / rows.max(1) as f64
         );
         let start = std::time::Instant::now();
-        let merged = Shard::merge(self.shards);
-        let period_status_counts = merged.periods().map(|p| {
-            p.status_counts(
-                self.status_counts
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, n)| **n > 0)
-                    .map(|(code, n)| (code as u8, *n)),
-            )
-        });
-        let stats = self.stats.map(|s| s.finish(merged.len()));
-        let finished = merged.finish(id_dtype)?;
+        let customers_seen = self.shards.iter().map(Shard::len).sum();
+        let stats = self.stats.map(|s| s.finish(customers_seen));
+        let parts = self.shards.into_iter().map(Shard::into_parts).collect();
+        let merged = merge(parts, self.text_input, id_dtype)?;
+        let pass_counts = self
+            .status_counts
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(code, n)| (code as u8, *n));
+        let period_status_counts = merged.periods.as_ref().map(|(p, _)| p.status_counts(pass_counts));
+        let periods = merged
+            .periods
+            .map(|(records, ids)| records.finish(&ids))
+            .transpose()?;
         log::debug!("customer table built in {:.3} s", start.elapsed().as_secs_f64());
         Ok(Finished {
-            customers: finished.customers,
-            periods: finished.periods,
+            customers: merged.customers,
+            periods,
             period_status_counts,
-            cohorts: finished.cohorts,
+            cohorts: merged.cohorts,
             stats,
         })
     }
@@ -402,6 +442,10 @@ impl RowSink for Accumulator {
 
     fn add_classified(&mut self, batch: &DataFrame) -> PolarsResult<()> {
         self.add(batch)
+    }
+
+    fn add_typed(&mut self, rows: &TypedRows<'_>) -> PolarsResult<()> {
+        Accumulator::add_typed(self, rows)
     }
 
     fn classified_columns(&self) -> Vec<Expr> {

@@ -1,41 +1,6 @@
 //! Tests of the accumulator: ids, order keys and the customer-level frame.
 
 use super::*;
-use crate::customers::shard::IntIds;
-
-#[test]
-fn integer_ids_small_negative_and_huge_all_map_back() {
-    let mut ids = IntIds::default();
-    let samples = [5i64, 0, -3, 1 << 40, 2, i64::MAX, 3_000_000, i64::MIN];
-    for (i, id) in samples.iter().enumerate() {
-        assert_eq!(ids.get(*id), None);
-        ids.insert(*id, i as u32, i + 1);
-    }
-    for (i, id) in samples.iter().enumerate() {
-        assert_eq!(ids.get(*id), Some(i as u32), "id {id}");
-    }
-    assert_eq!(ids.get(1), None);
-    assert_eq!(ids.get(4), None);
-    // Sparse ids go to the map: the vector stays bounded by the customers seen.
-    assert!(ids.direct.len() <= 1 << 21, "{}", ids.direct.len());
-    assert_eq!(
-        ids.map.len(),
-        5,
-        "-3, 2^40, i64::MAX, 3,000,000 (beyond 2^20 slots), i64::MIN"
-    );
-    assert!(ids.direct_order().is_none(), "some ids are in the map");
-}
-
-#[test]
-fn direct_ids_come_out_sorted_without_a_sort() {
-    let mut ids = IntIds::default();
-    for (i, id) in [7i64, 3, 9, 0].iter().enumerate() {
-        ids.insert(*id, i as u32, i + 1);
-    }
-    let (order, sorted) = ids.direct_order().expect("all direct");
-    assert_eq!(sorted, vec![0, 3, 7, 9]);
-    assert_eq!(order, vec![3, 1, 0, 2]);
-}
 
 fn batch(customers: Column, orders: Column, amounts: &[i64]) -> DataFrame {
     let n = amounts.len();

@@ -22,6 +22,7 @@
 //! frames, for embedding in other queries (they use more memory per order).
 
 pub(crate) mod accumulate;
+mod merge;
 pub(crate) mod order_keys;
 mod pass;
 mod periods;
@@ -29,6 +30,7 @@ mod periods;
 mod plain_reader_tests;
 pub mod pre_aggregated;
 mod shard;
+mod slots;
 mod valid_stats;
 
 pub(crate) use pass::read_once;

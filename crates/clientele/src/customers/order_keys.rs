@@ -27,37 +27,21 @@ impl Pairs {
         }
     }
 
-    /// Takes in another shard's pairs, their customer indices shifted by `offset`.
-    pub(super) fn absorb(&mut self, other: Pairs, offset: u32) {
-        match other {
-            Pairs::Packed(v) => {
-                for p in v {
-                    self.push((p >> 32) as u32 + offset, p & 0xFFFF_FFFF);
-                }
-            }
-            Pairs::Wide(v) => {
-                for (c, o) in v {
-                    self.push(c + offset, o);
-                }
-            }
-        }
-    }
-
-    /// Adds the distinct orders of each customer index to `counts`.
-    pub(super) fn add_distinct(self, counts: &mut [i64]) {
+    /// Calls `counted` once per distinct `(customer, order)` pair, with the customer.
+    pub(super) fn for_each_distinct(self, mut counted: impl FnMut(u32)) {
         match self {
             Pairs::Packed(mut v) => {
                 v.sort_unstable();
                 v.dedup();
                 for p in v {
-                    counts[(p >> 32) as usize] += 1;
+                    counted((p >> 32) as u32);
                 }
             }
             Pairs::Wide(mut v) => {
                 v.sort_unstable();
                 v.dedup();
                 for (c, _) in v {
-                    counts[c as usize] += 1;
+                    counted(c);
                 }
             }
         }
@@ -219,7 +203,7 @@ mod tests {
         pairs.push(1, 1 << 40);
         assert!(matches!(pairs, Pairs::Wide(_)));
         let mut counts = vec![10, 20];
-        pairs.add_distinct(&mut counts);
+        pairs.for_each_distinct(|c| counts[c as usize] += 1);
         assert_eq!(counts, vec![12, 22]);
     }
 

@@ -14,6 +14,9 @@
 //! only, by week, month or quarter, returns kept (a cohort's revenue nets them).
 
 use polars::prelude::*;
+use rayon::prelude::*;
+
+use super::slots::TAG;
 
 use crate::cohorts::{CohortPeriod, CohortTable};
 use crate::error::{PolarsContext, Result};
@@ -71,7 +74,9 @@ enum Bucket {
 pub(crate) struct Periods {
     last_day: Option<i64>,
     bucket: Bucket,
+    /// The open period of each customer by slot below [`TAG`], and of the tagged slots.
     open: Vec<Open>,
+    open_tagged: Vec<Open>,
     closed: Vec<Closed>,
     used: u64,
     after: u64,
@@ -95,6 +100,7 @@ impl Periods {
             last_day,
             bucket,
             open: Vec::new(),
+            open_tagged: Vec::new(),
             closed: Vec::new(),
             used: 0,
             after: 0,
@@ -119,11 +125,14 @@ impl Periods {
             Bucket::Cohort(cohort) => cohort.index(day),
         };
         self.latest = self.latest.max(period);
-        let c = customer as usize;
-        if c >= self.open.len() {
-            self.open.resize((c + 1).max(self.open.len() * 3 / 2), NOT_OPEN);
+        let (open, c) = match customer < TAG {
+            true => (&mut self.open, customer as usize),
+            false => (&mut self.open_tagged, (customer - TAG) as usize),
+        };
+        if c >= open.len() {
+            open.resize((c + 1).max(open.len() * 3 / 2), NOT_OPEN);
         }
-        let open = &mut self.open[c];
+        let open = &mut open[c];
         if open.period != period {
             if open.period != NOT_OPEN.period {
                 self.closed
@@ -139,6 +148,58 @@ impl Periods {
         open.purchase |= amount >= 0;
     }
 
+    /// Every period of every customer, closed, the customers known by their position in the
+    /// customer table (`position` of a slot).
+    pub(crate) fn into_records(self, position: impl Fn(u32) -> u32) -> PeriodRecords {
+        let Periods {
+            bucket,
+            open,
+            open_tagged,
+            mut closed,
+            used,
+            after,
+            latest,
+            ..
+        } = self;
+        let open_slots = |open: Vec<Open>, base: u32| {
+            open.into_iter()
+                .enumerate()
+                .filter(|(_, o)| o.period != NOT_OPEN.period)
+                .map(move |(c, o)| (c as u32 + base, o.period, o.value, o.purchase))
+        };
+        closed.extend(open_slots(open, 0));
+        closed.extend(open_slots(open_tagged, TAG));
+        for record in &mut closed {
+            record.0 = position(record.0);
+        }
+        PeriodRecords {
+            bucket,
+            closed,
+            used,
+            after,
+            latest,
+        }
+    }
+}
+
+/// The periods of every shard, customers known by their position in the customer table.
+pub(crate) struct PeriodRecords {
+    bucket: Bucket,
+    closed: Vec<Closed>,
+    used: u64,
+    after: u64,
+    latest: i64,
+}
+
+impl PeriodRecords {
+    /// Takes in another shard's records of the same request.
+    pub(crate) fn absorb(&mut self, other: PeriodRecords) {
+        self.closed.extend(other.closed);
+        self.used += other.used;
+        self.after += other.after;
+        self.latest = self.latest.max(other.latest);
+    }
+
     /// The status counts under the summary's policy, from the pass's: rejected rows as
     /// counted there, valid rows used or dated after the last day.
     pub(crate) fn status_counts(&self, pass: impl Iterator<Item = (u8, u64)>) -> Vec<(u8, u64)> {
@@ -151,62 +212,21 @@ impl Periods {
         counts
     }
 
-    /// Every period of every customer, closed, in customer-index order.
-    /// Takes in another shard's periods of the same request, their customer indices shifted
-    /// by `offset` (this shard's customer count: the open periods are padded to it).
-    pub(crate) fn absorb(&mut self, other: Periods, offset: u32) {
-        let Periods {
-            open,
-            closed,
-            used,
-            after,
-            latest,
-            ..
-        } = other;
-        self.open.resize(offset as usize, NOT_OPEN);
-        self.open.extend(open);
-        self.closed
-            .extend(closed.into_iter().map(|(c, p, v, b)| (c + offset, p, v, b)));
-        self.used += used;
-        self.after += after;
-        self.latest = self.latest.max(latest);
-    }
-
-    fn all_closed(self) -> Vec<Closed> {
-        let Periods { open, mut closed, .. } = self;
-        closed.extend(
-            open.iter()
-                .enumerate()
-                .filter(|(_, o)| o.period != NOT_OPEN.period)
-                .map(|(c, o)| (c as u32, o.period, o.value, o.purchase)),
-        );
-        closed
-    }
-
-    /// The cohort matrix of the periods collected by [`Periods::cohorts`] (customer indices
+    /// The cohort matrix of the periods collected by [`Periods::cohorts`] (customer positions
     /// group the rows; the matrix does not depend on their order).
     pub(crate) fn finish_cohorts(self) -> CohortTable {
         let Bucket::Cohort(period) = self.bucket else {
             unreachable!("finish_cohorts is called on the periods of cohorts only")
         };
-        let latest = self.latest;
-        let mut closed = self.all_closed();
-        closed.sort_unstable_by_key(|r| (r.0, r.1));
-        crate::cohorts::from_periods(merged(closed), latest, period)
+        let mut closed = self.closed;
+        closed.par_sort_unstable_by_key(|r| (r.0, r.1));
+        crate::cohorts::from_periods(merged(closed), self.latest, period)
     }
 
-    /// The periods with a purchase, ids from `ids` (the customers' ids in id order, `order`
-    /// the customer index at each position).
-    pub(crate) fn finish(self, order: &[u32], ids: &Column) -> Result<DataFrame> {
-        let mut closed = self.all_closed();
-        let mut position = vec![u32::MAX; order.len()];
-        for (at, c) in order.iter().enumerate() {
-            position[*c as usize] = at as u32;
-        }
-        for record in &mut closed {
-            record.0 = position[record.0 as usize];
-        }
-        closed.sort_unstable_by_key(|r| (r.0, r.1));
+    /// The periods with a purchase, ids from `ids` (the customers' ids by position).
+    pub(crate) fn finish(self, ids: &Column) -> Result<DataFrame> {
+        let mut closed = self.closed;
+        closed.par_sort_unstable_by_key(|r| (r.0, r.1));
         let (mut take, mut period, mut value) = (Vec::new(), Vec::new(), Vec::new());
         for (at, day, sum, purchase) in merged(closed) {
             if purchase {

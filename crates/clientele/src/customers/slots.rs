@@ -1,0 +1,317 @@
+//! Where a shard keeps each customer's record: its *slot*.
+//!
+//! Customer ids are usually integers 1..n. An integer id in `[0, 2³¹)` is its own address:
+//! the shard's slot of the id is computed from it ([`Blocks`]) and the record lives in pages of
+//! [`PAGE`] slots allocated on first use, so a row's record is one load away, with no index to
+//! look up first. Ids are dealt to shards in blocks of 64 consecutive ids, so a shard's slots
+//! are dense when the ids are.
+//!
+//! Every other id (negative, beyond 2³¹, text that is not a canonical integer) and, once
+//! pages would hold far more slots than customers (sparse ids), every id whose page is not
+//! allocated, gets a *tagged* slot: `TAG + k` for the shard's k-th such customer, found through
+//! a hash map. An id's slot never changes once given: pages are never allocated after the
+//! first refusal, so an id sent to the map keeps finding it there.
+//!
+//! Text ids that are canonical integers (`"42"`) take the integer's slot: they are the same
+//! customer either way, and the table shows every id as text when some are not integers.
+
+use polars::prelude::PlHashMap;
+
+use crate::rows::ids::canonical_integer;
+
+/// Slots from here on are tagged (found through the map).
+pub(super) const TAG: u32 = 1 << 31;
+/// Slots per page.
+pub(super) const PAGE: usize = 1 << 12;
+/// Consecutive ids dealt to one shard.
+const BLOCK_BITS: u32 = 6;
+/// Pages may hold this many slots before their number is held to the customers seen.
+const FREE_SLOTS: usize = 1 << 22;
+/// Past [`FREE_SLOTS`], at most this many slots per customer seen.
+const SLOTS_PER_CUSTOMER: usize = 8;
+
+/// How integer ids in `[0, 2³¹)` are dealt to `2^log2` shards: blocks of 64 ids in turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Blocks {
+    pub(super) log2: u32,
+}
+
+impl Blocks {
+    /// Whether `id` has an address (see the module documentation).
+    #[inline(always)]
+    pub(super) fn addressable(id: i64) -> bool {
+        (0..i64::from(TAG)).contains(&id)
+    }
+
+    /// The shard of an addressable id.
+    #[inline(always)]
+    pub(super) fn shard(self, id: i64) -> u8 {
+        ((id >> BLOCK_BITS) & ((1 << self.log2) - 1)) as u8
+    }
+
+    /// The slot of an addressable id in its shard.
+    #[inline(always)]
+    pub(super) fn slot(self, id: i64) -> u32 {
+        let block = (id >> BLOCK_BITS) >> self.log2;
+        ((block << BLOCK_BITS) | (id & ((1 << BLOCK_BITS) - 1))) as u32
+    }
+
+    /// The id of slot `slot` (below [`TAG`]) of shard `shard`.
+    #[inline(always)]
+    pub(super) fn id(self, shard: u8, slot: u32) -> i64 {
+        let slot = i64::from(slot);
+        let block = ((slot >> BLOCK_BITS) << self.log2) | i64::from(shard);
+        (block << BLOCK_BITS) | (slot & ((1 << BLOCK_BITS) - 1))
+    }
+}
+
+/// Records in pages allocated on first use.
+pub(super) struct Paged<T> {
+    pages: Vec<Option<Box<[T]>>>,
+    empty: T,
+    allocated: usize,
+}
+
+impl<T: Copy> Paged<T> {
+    pub(super) fn new(empty: T) -> Self {
+        Paged {
+            pages: Vec::new(),
+            empty,
+            allocated: 0,
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn has(&self, slot: u32) -> bool {
+        matches!(self.pages.get(slot as usize / PAGE), Some(Some(_)))
+    }
+
+    pub(super) fn allocate(&mut self, slot: u32) {
+        let page = slot as usize / PAGE;
+        if page >= self.pages.len() {
+            self.pages.resize_with(page + 1, || None);
+        }
+        if self.pages[page].is_none() {
+            self.pages[page] = Some(vec![self.empty; PAGE].into_boxed_slice());
+            self.allocated += PAGE;
+        }
+    }
+
+    /// Slots in allocated pages.
+    pub(super) fn allocated(&self) -> usize {
+        self.allocated
+    }
+
+    #[inline(always)]
+    pub(super) fn get(&self, slot: u32) -> &T {
+        let page = self.pages[slot as usize / PAGE]
+            .as_deref()
+            .expect("an allocated page");
+        &page[slot as usize % PAGE]
+    }
+
+    #[inline(always)]
+    pub(super) fn get_mut(&mut self, slot: u32) -> &mut T {
+        let page = self.pages[slot as usize / PAGE]
+            .as_deref_mut()
+            .expect("an allocated page");
+        &mut page[slot as usize % PAGE]
+    }
+
+    /// The allocated pages: their first slot and records, in slot order.
+    pub(super) fn pages(&self) -> impl Iterator<Item = (u32, &[T])> {
+        self.pages
+            .iter()
+            .enumerate()
+            .filter_map(|(p, page)| Some(((p * PAGE) as u32, page.as_deref()?)))
+    }
+}
+
+/// The id of a tagged slot.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum TaggedId {
+    Int(i64),
+    Text(Box<str>),
+}
+
+/// One shard's customer ids and records (see the module documentation).
+pub(super) struct Slots<T> {
+    blocks: Blocks,
+    pub(super) direct: Paged<T>,
+    pub(super) tagged: Vec<T>,
+    /// The id of each tagged slot.
+    pub(super) tagged_ids: Vec<TaggedId>,
+    ints: PlHashMap<i64, u32>,
+    texts: PlHashMap<Box<str>, u32>,
+    /// Customers given a direct slot (tagged ones are `tagged.len()`).
+    direct_customers: usize,
+    /// Set once a page was refused: no page is allocated after that.
+    frozen: bool,
+    empty: T,
+}
+
+impl<T: Copy> Slots<T> {
+    pub(super) fn new(blocks: Blocks, empty: T) -> Self {
+        Slots {
+            blocks,
+            direct: Paged::new(empty),
+            tagged: Vec::new(),
+            tagged_ids: Vec::new(),
+            ints: PlHashMap::default(),
+            texts: PlHashMap::default(),
+            direct_customers: 0,
+            frozen: false,
+            empty,
+        }
+    }
+
+    pub(super) fn blocks(&self) -> Blocks {
+        self.blocks
+    }
+
+    /// Customers seen.
+    pub(super) fn len(&self) -> usize {
+        self.direct_customers + self.tagged.len()
+    }
+
+    /// Counts a customer new to its direct slot (the caller tells, from the record).
+    #[inline(always)]
+    pub(super) fn count_direct(&mut self, new: bool) {
+        self.direct_customers += usize::from(new);
+    }
+
+    #[inline(always)]
+    pub(super) fn get(&self, slot: u32) -> &T {
+        match slot < TAG {
+            true => self.direct.get(slot),
+            false => &self.tagged[(slot - TAG) as usize],
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn get_mut(&mut self, slot: u32) -> &mut T {
+        match slot < TAG {
+            true => self.direct.get_mut(slot),
+            false => &mut self.tagged[(slot - TAG) as usize],
+        }
+    }
+
+    /// The slot of an integer id (of this shard), given on first sight.
+    #[inline(always)]
+    pub(super) fn of_int(&mut self, id: i64) -> u32 {
+        if Blocks::addressable(id) {
+            let slot = self.blocks.slot(id);
+            if self.direct.has(slot) || self.may_allocate(slot) {
+                return slot;
+            }
+        }
+        self.tagged_int(id)
+    }
+
+    /// The slot of a text id (of this shard): a canonical integer's, or a tagged one.
+    pub(super) fn of_text(&mut self, id: &str) -> u32 {
+        if let Some(value) = canonical_integer(id) {
+            return self.of_int(value);
+        }
+        if let Some(slot) = self.texts.get(id) {
+            return *slot;
+        }
+        let slot = self.push_tagged(TaggedId::Text(id.into()));
+        self.texts.insert(id.into(), slot);
+        slot
+    }
+
+    #[cold]
+    fn may_allocate(&mut self, slot: u32) -> bool {
+        let limit = FREE_SLOTS.max(SLOTS_PER_CUSTOMER * self.len());
+        if self.frozen || self.direct.allocated() + PAGE > limit {
+            self.frozen = true;
+            return false;
+        }
+        self.direct.allocate(slot);
+        true
+    }
+
+    fn tagged_int(&mut self, id: i64) -> u32 {
+        if let Some(slot) = self.ints.get(&id) {
+            return *slot;
+        }
+        let slot = self.push_tagged(TaggedId::Int(id));
+        self.ints.insert(id, slot);
+        slot
+    }
+
+    fn push_tagged(&mut self, id: TaggedId) -> u32 {
+        self.tagged.push(self.empty);
+        self.tagged_ids.push(id);
+        TAG + (self.tagged.len() - 1) as u32
+    }
+
+    /// Drops the maps from ids to tagged slots (the pass is over).
+    pub(super) fn drop_maps(&mut self) {
+        self.ints = PlHashMap::default();
+        self.texts = PlHashMap::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_deal_ids_in_turn_and_map_back() {
+        for log2 in 0..3 {
+            let blocks = Blocks { log2 };
+            let mut per_shard = vec![Vec::new(); 1 << log2];
+            for id in (0..5_000i64).chain([i64::from(TAG) - 1]) {
+                let (shard, slot) = (blocks.shard(id), blocks.slot(id));
+                assert_eq!(blocks.id(shard, slot), id);
+                per_shard[shard as usize].push(slot);
+            }
+            for mut slots in per_shard {
+                slots.pop(); // the id 2^31 - 1
+                let top = slots.iter().max().copied().unwrap_or(0) as usize;
+                assert!(top < slots.len() + 64, "dense slots, log2 {log2}: {top}");
+            }
+        }
+        assert!(!Blocks::addressable(-1) && !Blocks::addressable(i64::from(TAG)));
+    }
+
+    #[test]
+    fn integer_text_and_sparse_ids_keep_their_slots() {
+        let mut slots = Slots::new(Blocks { log2: 0 }, 0u8);
+        let samples = [5i64, 0, -3, 1 << 40, 2, i64::MAX, 3_000_000, i64::MIN];
+        let given: Vec<u32> = samples.iter().map(|id| slots.of_int(*id)).collect();
+        assert_eq!(given[0], 5);
+        assert_eq!(given[1], 0);
+        assert!(
+            given[2] >= TAG && given[3] >= TAG,
+            "negative and huge ids are tagged"
+        );
+        for (id, slot) in samples.iter().zip(&given) {
+            assert_eq!(slots.of_int(*id), *slot, "id {id}");
+        }
+        assert_eq!(slots.of_text("5"), 5, "a canonical integer is the integer");
+        let text = slots.of_text("C-5");
+        assert!(text >= TAG && slots.of_text("C-5") == text);
+        assert_eq!(
+            slots.tagged_ids[(text - TAG) as usize],
+            TaggedId::Text("C-5".into())
+        );
+    }
+
+    #[test]
+    fn sparse_ids_stop_the_pages_for_good() {
+        let mut slots = Slots::new(Blocks { log2: 0 }, 0u8);
+        // One id per page: pages stop once they hold far more slots than customers.
+        let ids: Vec<i64> = (0..3_000i64).map(|i| i * PAGE as i64).collect();
+        let given: Vec<u32> = ids.iter().map(|id| slots.of_int(*id)).collect();
+        assert!(slots.direct.allocated() <= FREE_SLOTS);
+        let direct = given.iter().filter(|s| **s < TAG).count();
+        assert!(direct < ids.len() && given[direct..].iter().all(|s| *s >= TAG));
+        assert!(slots.frozen);
+        for (id, slot) in ids.iter().zip(&given) {
+            assert_eq!(slots.of_int(*id), *slot);
+        }
+    }
+}
