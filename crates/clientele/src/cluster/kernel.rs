@@ -65,12 +65,12 @@ impl<'a> Columns<'a> {
 }
 
 /// What an assignment pass over one chunk found: per-cluster sums (`k × d`, row-major) and
-/// counts of its customers, how many changed cluster, and their total squared distance to
-/// their centroid (only when asked for).
+/// counts of its customers (after a [`Pass::Full`]) or their changes (after a [`Pass::Moves`]),
+/// how many customers changed cluster, and their total squared distance to their centroid.
 #[derive(Debug, Clone)]
 pub(crate) struct ChunkSums {
     pub sums: Vec<f64>,
-    pub counts: Vec<u64>,
+    pub counts: Vec<i64>,
     pub changed: u64,
     pub inertia: f64,
 }
@@ -100,6 +100,18 @@ impl ChunkSums {
     }
 }
 
+/// What an assignment pass sums.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pass {
+    /// Every customer's row, into its new cluster (the labels before the pass are ignored).
+    Full,
+    /// Only the customers that changed cluster: their row out of the old cluster and into the
+    /// new one. Added to the previous pass's totals, this gives the new totals without reading
+    /// the sums of the customers that stayed, which late in a run is nearly all of them: a
+    /// rarely taken branch instead of a store-to-load chain per customer.
+    Moves,
+}
+
 /// Assigns rows `start..start + labels.len()` of `data` to their nearest centroid
 /// (`centroids`: `k × d`, row-major), writing `labels` and returning the chunk's sums.
 pub(crate) fn assign_chunk(
@@ -107,6 +119,7 @@ pub(crate) fn assign_chunk(
     start: usize,
     labels: &mut [u32],
     centroids: &[f64],
+    pass: Pass,
 ) -> ChunkSums {
     let range = start..start + labels.len();
     let k = centroids.len() / data.d();
@@ -117,8 +130,9 @@ pub(crate) fn assign_chunk(
                     std::array::from_fn(|f| data.column(f, range.clone())),
                     labels,
                     centroids,
+                    pass,
                 ),)*
-                _ => assign_dyn(data, range, labels, centroids),
+                _ => assign_dyn(data, range, labels, centroids, pass),
             }
         };
     }
@@ -210,7 +224,7 @@ fn padded_block<const D: usize>(columns: &[&[f64]; D], i: usize, valid: usize) -
 /// do not wait on each other's additions; the sets are added at the end, in lane order.
 struct Accumulator<const D: usize, const K: usize> {
     sums: [[[f64; D]; LANES]; K],
-    counts: [[u64; LANES]; K],
+    counts: [[i64; LANES]; K],
     changed: u64,
     inertia: [f64; LANES],
 }
@@ -225,20 +239,39 @@ impl<const D: usize, const K: usize> Accumulator<D, K> {
         }
     }
 
-    /// Labels the block's customers (`out`, at most [`LANES`]) and adds them to their clusters.
+    /// Labels the block's customers (`out`, at most [`LANES`]) and adds them to their clusters
+    /// (all of them, or with `MOVES` only those that changed cluster, also taken out of the old
+    /// one).
     #[inline(always)]
-    fn add_block(&mut self, x: &[[f64; LANES]; D], centroids: &Splat<D, K>, out: &mut [u32]) {
+    fn add_block<const MOVES: bool>(
+        &mut self,
+        x: &[[f64; LANES]; D],
+        centroids: &Splat<D, K>,
+        out: &mut [u32],
+    ) {
         let (label, dist) = centroids.nearest(x);
         for (l, out) in out.iter_mut().enumerate() {
             let j = label[l] as usize % K;
-            self.changed += u64::from(*out as usize != j);
+            let old = *out as usize;
             *out = j as u32;
-            for f in 0..D {
-                self.sums[j][l][f] += x[f][l];
-            }
-            self.counts[j][l] += 1;
             self.inertia[l] += dist[l];
+            if !MOVES {
+                self.changed += u64::from(old != j);
+                self.add(j, x, l, 1.0);
+            } else if old != j {
+                self.changed += 1;
+                self.add(j, x, l, 1.0);
+                self.add(old % K, x, l, -1.0);
+            }
         }
+    }
+
+    #[inline(always)]
+    fn add(&mut self, j: usize, x: &[[f64; LANES]; D], l: usize, sign: f64) {
+        for f in 0..D {
+            self.sums[j][l][f] += sign * x[f][l];
+        }
+        self.counts[j][l] += sign as i64;
     }
 
     fn finish(self, k: usize) -> ChunkSums {
@@ -257,8 +290,20 @@ impl<const D: usize, const K: usize> Accumulator<D, K> {
     }
 }
 
-#[inline(never)]
 fn assign_fixed<const D: usize, const K: usize>(
+    columns: [&[f64]; D],
+    labels: &mut [u32],
+    centroids: &[f64],
+    pass: Pass,
+) -> ChunkSums {
+    match pass {
+        Pass::Full => assign_blocks::<D, K, false>(columns, labels, centroids),
+        Pass::Moves => assign_blocks::<D, K, true>(columns, labels, centroids),
+    }
+}
+
+#[inline(never)]
+fn assign_blocks<const D: usize, const K: usize, const MOVES: bool>(
     columns: [&[f64]; D],
     labels: &mut [u32],
     centroids: &[f64],
@@ -268,10 +313,10 @@ fn assign_fixed<const D: usize, const K: usize>(
     let (body, tail) = labels.split_at_mut(labels.len() / LANES * LANES);
     let full = body.len() / LANES;
     for (i, out) in body.chunks_exact_mut(LANES).enumerate() {
-        acc.add_block(&full_block(&columns, i), &splat, out);
+        acc.add_block::<MOVES>(&full_block(&columns, i), &splat, out);
     }
     if !tail.is_empty() {
-        acc.add_block(&padded_block(&columns, full, tail.len()), &splat, tail);
+        acc.add_block::<MOVES>(&padded_block(&columns, full, tail.len()), &splat, tail);
     }
     acc.finish(centroids.len() / D)
 }
@@ -292,9 +337,16 @@ fn assign_dyn(
     range: std::ops::Range<usize>,
     labels: &mut [u32],
     centroids: &[f64],
+    pass: Pass,
 ) -> ChunkSums {
     let d = data.d();
     let mut total = ChunkSums::zero(centroids.len() / d, d);
+    let add = |total: &mut ChunkSums, j: u32, x: &[f64], sign: f64| {
+        for (s, v) in total.sums[j as usize * d..].iter_mut().zip(x) {
+            *s += sign * v;
+        }
+        total.counts[j as usize] += sign as i64;
+    };
     let mut inertia = [0.0f64; LANES];
     for (offset, (i, out)) in range.zip(labels.iter_mut()).enumerate() {
         let x = data.row(i);
@@ -305,13 +357,16 @@ fn assign_dyn(
                 (label, best) = (j as u32, dist);
             }
         }
-        total.changed += u64::from(*out != label);
+        let old = *out;
         *out = label;
-        for (s, v) in total.sums[label as usize * d..].iter_mut().zip(&x) {
-            *s += v;
-        }
-        total.counts[label as usize] += 1;
         inertia[offset % LANES] += best;
+        total.changed += u64::from(old != label);
+        if pass == Pass::Full {
+            add(&mut total, label, &x, 1.0);
+        } else if old != label {
+            add(&mut total, label, &x, 1.0);
+            add(&mut total, old, &x, -1.0);
+        }
     }
     total.inertia = inertia.iter().sum();
     total
@@ -511,7 +566,7 @@ mod tests {
                 .flat_map(|r| r.iter().copied())
                 .collect();
             let mut labels = vec![9u32; 37];
-            let sums = assign_chunk(cols, 0, &mut labels, &centroids);
+            let sums = assign_chunk(cols, 0, &mut labels, &centroids, Pass::Full);
             let mut inertia = 0.0;
             for (i, row) in rows.iter().enumerate() {
                 let dists: Vec<f64> = centroids.chunks(d).map(|c| sq_dist(row, c)).collect();
@@ -524,11 +579,25 @@ mod tests {
                 inertia += min;
             }
             assert!((sums.inertia - inertia).abs() < 1e-9, "d = {d}");
-            assert_eq!(sums.counts.iter().sum::<u64>(), 37);
+            assert_eq!(sums.counts.iter().sum::<i64>(), 37);
             assert_eq!(sums.counts[2], 0);
             assert_eq!(sums.changed, 37);
-            let again = assign_chunk(cols, 0, &mut labels, &centroids);
+            let again = assign_chunk(cols, 0, &mut labels, &centroids, Pass::Moves);
             assert_eq!(again.changed, 0);
+            assert!(again.sums.iter().all(|s| *s == 0.0) && again.counts.iter().all(|c| *c == 0));
+            // Moving every customer to centroid 3 moves exactly the sums of the others.
+            let far: Vec<f64> = centroids
+                .iter()
+                .enumerate()
+                .map(|(i, c)| if i / d == 3 { *c } else { 1e9 })
+                .collect();
+            let moved = assign_chunk(cols, 0, &mut labels, &far, Pass::Moves);
+            let full = assign_chunk(cols, 0, &mut vec![0; 37], &far, Pass::Full);
+            assert_eq!(moved.counts[3], 37 - sums.counts[3]);
+            for f in 0..d {
+                let delta = full.sums[3 * d + f] - sums.sums[3 * d + f];
+                assert!((moved.sums[3 * d + f] - delta).abs() < 1e-9, "d = {d}");
+            }
         }
     }
 

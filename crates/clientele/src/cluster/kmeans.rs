@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::features::FeatureTransform;
 use rayon::prelude::*;
 
-use super::kernel::Columns;
+use super::kernel::{Columns, Pass};
 use super::lloyd::{self, PhaseTimes, clock, seconds};
 use super::params::ClusterValidParams;
 use super::seeding;
@@ -89,7 +89,7 @@ pub(crate) fn run(matrix: ArrayView2<'_, f64>, k: usize, params: &ClusterValidPa
         .expect("n_init is at least 1");
     // The pass that ended the winning run, again: same centroids, same labels and inertia.
     let mut labels = vec![0u32; data.n()];
-    let sums = lloyd::assign_all(data, &mut labels, &best.centroids);
+    let sums = lloyd::assign_all(data, &mut labels, &best.centroids, Pass::Full);
     debug_assert_eq!(sums.inertia.to_bits(), best.inertia.to_bits());
     if timed {
         report_timing(k, data.n(), &runs, seconds(start));
@@ -153,7 +153,7 @@ pub(crate) fn assign(matrix: ArrayView2<'_, f64>, centroids: ArrayView2<'_, f64>
     let data = Columns::new(&columns, matrix.ncols().max(1));
     let centroids: Vec<f64> = centroids.iter().copied().collect();
     let mut labels = vec![0u32; matrix.nrows()];
-    let sums = lloyd::assign_all(data, &mut labels, &centroids);
+    let sums = lloyd::assign_all(data, &mut labels, &centroids, Pass::Full);
     (labels, sums.inertia)
 }
 

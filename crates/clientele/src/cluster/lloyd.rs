@@ -19,7 +19,7 @@
 
 use rayon::prelude::*;
 
-use super::kernel::{self, ChunkSums, Columns};
+use super::kernel::{self, ChunkSums, Columns, Pass};
 
 /// Rows per parallel task. Fixed (not derived from the thread count) so that sums are always
 /// added in the same order.
@@ -56,13 +56,14 @@ pub(crate) fn seconds(start: Option<std::time::Instant>) -> f64 {
 }
 
 /// One assignment pass: every customer's nearest centroid (`centroids`: `k × d`, row-major;
-/// ties to the lower number) into `labels`, with the per-cluster sums, the number of changed
-/// labels and the inertia, chunk by chunk in parallel and added in chunk order.
-pub(crate) fn assign_all(data: Columns<'_>, labels: &mut [u32], centroids: &[f64]) -> ChunkSums {
+/// ties to the lower number) into `labels`, with the per-cluster sums (or their changes, see
+/// [`Pass`]), the number of changed labels and the inertia, chunk by chunk in parallel and
+/// added in chunk order.
+pub(crate) fn assign_all(data: Columns<'_>, labels: &mut [u32], centroids: &[f64], pass: Pass) -> ChunkSums {
     let parts: Vec<ChunkSums> = labels
         .par_chunks_mut(CHUNK)
         .enumerate()
-        .map(|(c, labels)| kernel::assign_chunk(data, c * CHUNK, labels, centroids))
+        .map(|(c, labels)| kernel::assign_chunk(data, c * CHUNK, labels, centroids, pass))
         .collect();
     let mut total = ChunkSums::zero(centroids.len() / data.d(), data.d());
     for part in &parts {
@@ -85,31 +86,32 @@ pub(crate) fn lloyd(
     let mut centroids = init.to_vec();
     let mut timing = PhaseTimes::default();
     let start = clock(timed);
-    let mut sums = assign_all(data, labels, &centroids);
+    let mut sums = assign_all(data, labels, &centroids, Pass::Full);
     timing.assignment += seconds(start);
     let mut iterations = 1;
     // Each turn: the labels and sums match the centroids; update, test, reassign.
-    loop {
+    let inertia = loop {
         let start = clock(timed);
         let shift = update(&mut centroids, &sums, data.d());
         timing.update += seconds(start);
         let converged = shift <= tolerance || iterations == max_iter;
         // When converged, this is scikit-learn's last step: labels for the final centroids.
         let start = clock(timed);
-        sums = assign_all(data, labels, &centroids);
+        let moves = assign_all(data, labels, &centroids, Pass::Moves);
         timing.assignment += seconds(start);
         if converged {
-            break;
+            break moves.inertia;
         }
         iterations += 1;
-        if sums.changed == 0 {
+        if moves.changed == 0 {
             // Strict convergence: the same labels give the same centroids.
-            break;
+            break moves.inertia;
         }
-    }
+        sums.add(&moves);
+    };
     LloydFit {
         centroids,
-        inertia: sums.inertia,
+        inertia,
         iterations,
         timing,
     }
@@ -124,7 +126,7 @@ fn update(centroids: &mut [f64], sums: &ChunkSums, d: usize) -> f64 {
         .zip(sums.sums.chunks_exact(d))
         .zip(&sums.counts)
     {
-        if *count == 0 {
+        if *count <= 0 {
             continue;
         }
         for (cj, sj) in c.iter_mut().zip(s) {
