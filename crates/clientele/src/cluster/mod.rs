@@ -25,6 +25,7 @@
 //! ```
 
 pub mod choose_k;
+pub mod estimator;
 pub mod features;
 mod kernel;
 pub mod kmeans;
@@ -38,6 +39,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 pub use self::choose_k::{KAlternatives, KScore};
+pub use self::estimator::KMeansModel;
 pub use self::features::FeatureTransform;
 pub use self::kmeans::ClusterModel;
 pub use self::params::{ClusterCount, ClusterParams, ClusterValidParams, Scale, Transform};
