@@ -147,6 +147,22 @@ mod tests {
     }
 
     #[test]
+    fn the_silhouette_agrees_with_linfa_s() {
+        use linfa::prelude::SilhouetteScore;
+
+        let frame = customers().head(Some(600));
+        let params = ClusterParams::new().k(ClusterCount::Fixed(4)).check().unwrap();
+        let (_, matrix) =
+            FeatureTransform::fit(&frame, params.features(), params.transform(), params.scale()).unwrap();
+        let fit = kmeans::run(matrix.view(), 4, &params).unwrap();
+        let (ours, used) = cluster::choose_k::silhouette(matrix.view(), &fit.labels, 4, 1_000, 0);
+        assert_eq!(used, 600);
+        let labels: Array1<usize> = fit.labels.iter().map(|l| *l as usize).collect();
+        let linfa = DatasetBase::new(matrix, labels).silhouette_score().unwrap();
+        assert!((ours - linfa).abs() < 1e-12, "clientele {ours}, linfa {linfa}");
+    }
+
+    #[test]
     fn a_range_of_k_is_refused() {
         let params = ClusterParams::new()
             .k(ClusterCount::Auto { min: 2, max: 4 })
