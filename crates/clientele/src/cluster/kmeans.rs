@@ -316,6 +316,39 @@ mod tests {
     use ndarray::array;
 
     #[test]
+    fn the_same_fit_with_one_two_or_four_threads() {
+        // Restarts run in parallel and passes split into chunks: neither may change a bit.
+        let n = 3 * super::lloyd::CHUNK + 101;
+        let matrix = Array2::from_shape_fn((n, 3), |(i, j)| {
+            let h = (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (20 + 7 * j);
+            (h % 1000) as f64 / 100.0 + (i % 4) as f64
+        });
+        let params = crate::cluster::ClusterParams::new()
+            .k(crate::cluster::ClusterCount::Fixed(6))
+            .n_init(5)
+            .check()
+            .unwrap();
+        let with = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| run(matrix.view(), 6, &params).unwrap())
+        };
+        let one = with(1);
+        for threads in [2, 4] {
+            let other = with(threads);
+            assert_eq!(one.labels, other.labels, "{threads} threads");
+            assert_eq!(one.centroids, other.centroids, "{threads} threads");
+            assert_eq!(
+                one.inertia.to_bits(),
+                other.inertia.to_bits(),
+                "{threads} threads"
+            );
+        }
+    }
+
+    #[test]
     fn tolerance_is_relative_to_the_mean_variance() {
         let m = array![[0.0, 0.0], [2.0, 4.0]]; // variances 1 and 4, mean 2.5
         assert!((absolute_tolerance(m.view(), 1e-4) - 2.5e-4).abs() < 1e-18);
