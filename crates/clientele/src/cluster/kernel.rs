@@ -11,8 +11,9 @@
 //! table, faster than bounds that skip distances (their per-customer branches mispredict on RFM
 //! data, where clusters touch). The number of features (1 to 4) and of centroids (rounded up to
 //! 4, 8, 12 or 16, the extra ones at infinity) are compile-time constants, so the loops unroll
-//! and the centroids stay in registers; other shapes take a plain loop with the same
-//! arithmetic and the same labels.
+//! and the selection stays branch-free (with a loop bound known only at run time the compiler
+//! turns it into branches); other shapes take a plain loop with the same arithmetic and the
+//! same labels.
 //!
 //! Ties go to the lower centroid number (a centroid replaces the best so far only when strictly
 //! nearer), so the labels are those of a scalar loop over the centroids in order.
