@@ -83,5 +83,9 @@ pub use rfm::{Binning, RfmParams, SegmentRules};
 pub use rows::{AsOf, ReturnsPolicy, RowPolicy, RowReconciliation, RowStatus};
 pub use segmenter::{ClusterJob, InputKind, Segmentation, Segmenter};
 
+/// The linfa version whose traits clientele's k-means implements ([`cluster::estimator`]).
+pub use linfa;
+/// The ndarray version of clientele's matrices (and linfa's).
+pub use ndarray;
 /// The polars version clientele's API speaks.
 pub use polars;

@@ -1,6 +1,6 @@
 //! The feature matrix: customer columns → transform → scale, and back.
 
-use ndarray::Array2;
+use ndarray::{Array2, ShapeBuilder};
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -56,7 +56,8 @@ pub fn transformed_matrix(
     transform: Transform,
 ) -> Result<Array2<f64>> {
     let n = frame.height();
-    let mut matrix = Array2::<f64>::zeros((n, features.len()));
+    // Column-major: each feature is filled contiguously, and k-means reads columns.
+    let mut matrix = Array2::<f64>::zeros((n, features.len()).f());
     for (j, name) in features.iter().enumerate() {
         let column = frame.column(name).map_err(|_| Error::Cluster {
             detail: format!(

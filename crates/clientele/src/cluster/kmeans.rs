@@ -1,14 +1,18 @@
-//! k-means runs (greedy k-means++ seeding, Lloyd iterations with Hamerly's bounds), value-ordered
+//! k-means runs (greedy k-means++ seeding, Lloyd iterations), value-ordered
 //! labels, and the saved model.
 
+use std::borrow::Cow;
 use std::path::Path;
 
-use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView2, Axis};
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::features::FeatureTransform;
-use super::lloyd::{self, LloydFit, PhaseTimes};
+use rayon::prelude::*;
+
+use super::kernel::{Columns, Pass};
+use super::lloyd::{self, PhaseTimes, clock, seconds};
 use super::params::ClusterValidParams;
 use super::seeding;
 use crate::customers::col_names::MONETARY;
@@ -40,9 +44,10 @@ pub(crate) fn timing_enabled() -> bool {
 }
 
 /// Runs k-means: `n_init` runs, each seeded by greedy k-means++ ([`super::seeding`]) and
-/// iterated by Lloyd's algorithm with Hamerly's bounds ([`super::lloyd`]); the run with the lowest
-/// inertia (then the lowest run number) is kept. The runs follow one another, each using every
-/// thread; the result depends on the seed, never on the number of threads.
+/// iterated by Lloyd's algorithm ([`super::lloyd`]); the run with the lowest inertia (then the
+/// lowest run number) is kept. The runs go in parallel (each one also splits its passes over
+/// the threads when some are idle); every run's arithmetic is fixed by its seed and the chunk
+/// order, so the result never depends on the number of threads or on which run finishes first.
 pub(crate) fn run(matrix: ArrayView2<'_, f64>, k: usize, params: &ClusterValidParams) -> Result<Solution> {
     if matrix.nrows() < k {
         return Err(Error::Cluster {
@@ -53,43 +58,84 @@ pub(crate) fn run(matrix: ArrayView2<'_, f64>, k: usize, params: &ClusterValidPa
         });
     }
     let tolerance = absolute_tolerance(matrix, params.tolerance());
-    let contiguous = matrix.as_standard_layout();
-    let data = contiguous.as_slice().expect("standard layout is contiguous");
+    let columns = column_major(matrix);
     let d = matrix.ncols();
+    let data = Columns::new(&columns, d);
     let timed = timing_enabled();
-    let mut seeding_seconds = 0.0;
-    let mut phases = PhaseTimes::default();
-    let mut iterations = Vec::with_capacity(params.n_init());
-    let mut best: Option<LloydFit> = None;
-    for run in 0..params.n_init() {
-        let start = timed.then(std::time::Instant::now);
-        let init = seeding::kmeans_plus_plus(data, d, k, run_seed(params.seed(), k, run));
-        seeding_seconds += start.map_or(0.0, |s| s.elapsed().as_secs_f64());
-        let fit = lloyd::lloyd(data, d, &init, params.max_iter(), tolerance, timed);
-        phases.assignment += fit.timing.assignment;
-        phases.update += fit.timing.update;
-        phases.inertia += fit.timing.inertia;
-        iterations.push(fit.iterations);
-        if best.as_ref().is_none_or(|b| fit.inertia < b.inertia) {
-            best = Some(fit);
-        }
-    }
-    let best = best.expect("n_init is at least 1");
+    let start = clock(timed);
+    // Each run keeps its labels only while it runs: the winner's are computed again below.
+    let runs: Vec<RunSummary> = (0..params.n_init())
+        .into_par_iter()
+        .map(|run| {
+            let start = clock(timed);
+            let init = seeding::kmeans_plus_plus(data, k, run_seed(params.seed(), k, run));
+            let seeding = seconds(start);
+            let mut labels = vec![0u32; data.n()];
+            let fit = lloyd::lloyd(data, &init, &mut labels, params.max_iter(), tolerance, timed);
+            RunSummary {
+                centroids: fit.centroids,
+                inertia: fit.inertia,
+                iterations: fit.iterations,
+                seeding,
+                phases: fit.timing,
+            }
+        })
+        .collect();
+    let best = runs
+        .iter()
+        .enumerate()
+        .min_by(|(a, x), (b, y)| x.inertia.total_cmp(&y.inertia).then(a.cmp(b)))
+        .map(|(_, r)| r)
+        .expect("n_init is at least 1");
+    // The pass that ended the winning run, again: same centroids, same labels and inertia.
+    let mut labels = vec![0u32; data.n()];
+    let sums = lloyd::assign_all(data, &mut labels, &best.centroids, Pass::Full);
+    debug_assert_eq!(sums.inertia.to_bits(), best.inertia.to_bits());
     if timed {
-        eprintln!(
-            "k-means k = {k}, {} customers: seeding {seeding_seconds:.3} s, assignment {:.3} s, update {:.3} s, \
-             inertia {:.3} s; iterations per run {iterations:?}",
-            matrix.nrows(),
-            phases.assignment,
-            phases.update,
-            phases.inertia
-        );
+        report_timing(k, data.n(), &runs, seconds(start));
     }
     Ok(Solution {
-        centroids: Array2::from_shape_vec((k, d), best.centroids).expect("k × d centroids"),
-        labels: best.labels,
+        centroids: Array2::from_shape_vec((k, d), best.centroids.clone()).expect("k × d centroids"),
+        labels,
         inertia: best.inertia,
     })
+}
+
+/// What a finished run leaves: enough to pick the best and to rebuild its labels.
+struct RunSummary {
+    centroids: Vec<f64>,
+    inertia: f64,
+    iterations: u64,
+    seeding: f64,
+    phases: PhaseTimes,
+}
+
+/// Prints where k-means' time went (`CLIENTELE_KMEANS_TIMING`): per phase, summed over the runs
+/// (thread time, as runs overlap), and the wall time of all runs.
+fn report_timing(k: usize, n: usize, runs: &[RunSummary], wall: f64) {
+    let total = |f: fn(&RunSummary) -> f64| runs.iter().map(f).sum::<f64>();
+    let iterations: Vec<u64> = runs.iter().map(|r| r.iterations).collect();
+    let passes: u64 = iterations.iter().map(|i| i + 1).sum();
+    let assignment = total(|r| r.phases.assignment);
+    eprintln!(
+        "k-means k = {k}, {n} customers, {} runs: wall {wall:.3} s; summed over runs: seeding {:.3} s, \
+         assignment {assignment:.3} s ({passes} passes, {:.2} ns per customer per pass), update {:.6} s; \
+         iterations per run {iterations:?}",
+        runs.len(),
+        total(|r| r.seeding),
+        assignment / (passes as f64 * n as f64) * 1e9,
+        total(|r| r.phases.update),
+    );
+}
+
+/// The matrix as columns one after another (borrowed when it is stored that way already, as
+/// [`super::features`] builds it).
+fn column_major(matrix: ArrayView2<'_, f64>) -> Cow<'_, [f64]> {
+    let t = matrix.reversed_axes();
+    match t.to_slice() {
+        Some(slice) => Cow::Borrowed(slice),
+        None => Cow::Owned(t.iter().copied().collect()),
+    }
 }
 
 /// The seed of one run: the user's seed, k and the run number, mixed (splitmix64).
@@ -100,34 +146,15 @@ fn run_seed(seed: u64, k: usize, run: usize) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Nearest centroid of every row (ties to the lower label) and the total squared distance.
+/// Nearest centroid of every row (ties to the lower label) and the total squared distance, with
+/// the same kernel as the fit.
 pub(crate) fn assign(matrix: ArrayView2<'_, f64>, centroids: ArrayView2<'_, f64>) -> (Vec<u32>, f64) {
-    let mut inertia = 0.0;
-    let labels = matrix
-        .rows()
-        .into_iter()
-        .map(|row| {
-            let (label, d) = nearest(row, centroids);
-            inertia += d;
-            label as u32
-        })
-        .collect();
-    (labels, inertia)
-}
-
-pub(crate) fn nearest(row: ArrayView1<'_, f64>, centroids: ArrayView2<'_, f64>) -> (usize, f64) {
-    let mut best = (0, f64::INFINITY);
-    for (c, centroid) in centroids.rows().into_iter().enumerate() {
-        let d: f64 = row
-            .iter()
-            .zip(centroid.iter())
-            .map(|(a, b)| (a - b) * (a - b))
-            .sum();
-        if d < best.1 {
-            best = (c, d);
-        }
-    }
-    best
+    let columns = column_major(matrix);
+    let data = Columns::new(&columns, matrix.ncols().max(1));
+    let centroids: Vec<f64> = centroids.iter().copied().collect();
+    let mut labels = vec![0u32; matrix.nrows()];
+    let sums = lloyd::assign_all(data, &mut labels, &centroids, Pass::Full);
+    (labels, sums.inertia)
 }
 
 /// Renumbers clusters by mean `monetary` (or, without it, the first feature) descending, so
@@ -287,6 +314,39 @@ impl ClusterModel {
 mod tests {
     use super::*;
     use ndarray::array;
+
+    #[test]
+    fn the_same_fit_with_one_two_or_four_threads() {
+        // Restarts run in parallel and passes split into chunks: neither may change a bit.
+        let n = 3 * super::lloyd::CHUNK + 101;
+        let matrix = Array2::from_shape_fn((n, 3), |(i, j)| {
+            let h = (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (20 + 7 * j);
+            (h % 1000) as f64 / 100.0 + (i % 4) as f64
+        });
+        let params = crate::cluster::ClusterParams::new()
+            .k(crate::cluster::ClusterCount::Fixed(6))
+            .n_init(5)
+            .check()
+            .unwrap();
+        let with = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| run(matrix.view(), 6, &params).unwrap())
+        };
+        let one = with(1);
+        for threads in [2, 4] {
+            let other = with(threads);
+            assert_eq!(one.labels, other.labels, "{threads} threads");
+            assert_eq!(one.centroids, other.centroids, "{threads} threads");
+            assert_eq!(
+                one.inertia.to_bits(),
+                other.inertia.to_bits(),
+                "{threads} threads"
+            );
+        }
+    }
 
     #[test]
     fn tolerance_is_relative_to_the_mean_variance() {

@@ -4,7 +4,7 @@
 //! The features (default `recency_days`, `frequency`, `monetary`) are transformed (`log1p` by
 //! default, extended to negative values as `sign(x)·ln(1 + |x|)`) and scaled (z-score by
 //! default); k-means (`n_init` runs, each seeded by greedy k-means++ and iterated by Lloyd's
-//! algorithm with Hamerly's bounds; the lowest inertia kept) runs on that matrix. Clusters are then renumbered so cluster 0 has the highest mean monetary value. With
+//! algorithm; the lowest inertia kept) runs on that matrix. Clusters are then renumbered so cluster 0 has the highest mean monetary value. With
 //! [`ClusterCount::Auto`] every k of the range is fitted and scored, and the knee of the inertia
 //! curve wins. See [`choose_k`] for the quality measures and the rule.
 //!
@@ -25,7 +25,9 @@
 //! ```
 
 pub mod choose_k;
+pub mod estimator;
 pub mod features;
+mod kernel;
 pub mod kmeans;
 mod lloyd;
 pub mod params;
@@ -37,6 +39,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 pub use self::choose_k::{KAlternatives, KScore};
+pub use self::estimator::KMeansModel;
 pub use self::features::FeatureTransform;
 pub use self::kmeans::ClusterModel;
 pub use self::params::{ClusterCount, ClusterParams, ClusterValidParams, Scale, Transform};

@@ -11,70 +11,49 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 use rayon::prelude::*;
 
+use super::kernel::{self, Columns};
 use super::lloyd::CHUNK;
 
-fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
-    let mut s = 0.0;
-    for (x, y) in a.iter().zip(b) {
-        let t = x - y;
-        s += t * t;
-    }
-    s
-}
-
-/// `k` initial centroids (row-major, `k × d`) for `data` (`n × d`, row-major, `n ≥ k`).
-pub(crate) fn kmeans_plus_plus(data: &[f64], d: usize, k: usize, seed: u64) -> Vec<f64> {
-    let n = data.len() / d;
+/// `k` initial centroids (row-major, `k × d`) for `data` (`n ≥ k` rows).
+pub(crate) fn kmeans_plus_plus(data: Columns<'_>, k: usize, seed: u64) -> Vec<f64> {
+    let (n, d) = (data.n(), data.d());
     let mut rng = Pcg64::seed_from_u64(seed);
     let trials = 2 + (k as f64).ln() as usize;
-    let row = |i: usize| &data[i * d..(i + 1) * d];
     let mut centroids = Vec::with_capacity(k * d);
-    centroids.extend_from_slice(row(rng.random_range(0..n)));
+    centroids.extend(data.row(rng.random_range(0..n)));
     // Squared distance of every customer to its nearest centroid, and its sum per chunk.
-    let mut closest: Vec<f64> = data.chunks_exact(d).map(|x| sq_dist(x, &centroids)).collect();
-    let mut chunk_sums: Vec<f64> = closest.chunks(CHUNK).map(|c| c.iter().sum()).collect();
+    let mut closest = vec![f64::INFINITY; n];
+    let mut chunk_sums = lower_closest(data, &mut closest, &centroids);
     for _ in 1..k {
         let potential: f64 = chunk_sums.iter().sum();
-        let candidates: Vec<usize> = (0..trials)
-            .map(|_| pick(&closest, &chunk_sums, rng.random::<f64>() * potential))
+        let candidates: Vec<f64> = (0..trials)
+            .flat_map(|_| data.row(pick(&closest, &chunk_sums, rng.random::<f64>() * potential)))
             .collect();
         // Each candidate's potential: Σ min(closest, distance to the candidate)².
-        let partial: Vec<Vec<f64>> = data
-            .par_chunks(CHUNK * d)
-            .zip(closest.par_chunks(CHUNK))
-            .map(|(rows, near)| {
-                candidates
-                    .iter()
-                    .map(|c| {
-                        let cand = row(*c);
-                        rows.chunks_exact(d)
-                            .zip(near)
-                            .map(|(x, m)| sq_dist(x, cand).min(*m))
-                            .sum::<f64>()
-                    })
-                    .collect()
-            })
+        let partial: Vec<Vec<f64>> = closest
+            .par_chunks(CHUNK)
+            .enumerate()
+            .map(|(c, near)| kernel::potentials_chunk(data, c * CHUNK, near, &candidates))
             .collect();
         let totals: Vec<f64> = (0..trials).map(|t| partial.iter().map(|p| p[t]).sum()).collect();
         let best = (0..trials)
             .min_by(|a, b| totals[*a].total_cmp(&totals[*b]).then(a.cmp(b)))
             .expect("at least two trials");
-        let chosen = row(candidates[best]).to_vec();
-        chunk_sums = data
-            .par_chunks(CHUNK * d)
-            .zip(closest.par_chunks_mut(CHUNK))
-            .map(|(rows, near)| {
-                let mut sum = 0.0;
-                for (x, m) in rows.chunks_exact(d).zip(near) {
-                    *m = sq_dist(x, &chosen).min(*m);
-                    sum += *m;
-                }
-                sum
-            })
-            .collect();
-        centroids.extend_from_slice(&chosen);
+        let chosen = &candidates[best * d..(best + 1) * d];
+        chunk_sums = lower_closest(data, &mut closest, chosen);
+        centroids.extend_from_slice(chosen);
     }
     centroids
+}
+
+/// Lowers every customer's `closest` to its squared distance to `chosen`; returns the new sums
+/// per chunk.
+fn lower_closest(data: Columns<'_>, closest: &mut [f64], chosen: &[f64]) -> Vec<f64> {
+    closest
+        .par_chunks_mut(CHUNK)
+        .enumerate()
+        .map(|(c, near)| kernel::lower_closest_chunk(data, c * CHUNK, near, chosen))
+        .collect()
 }
 
 /// The customer at cumulative weight `target`: the first whose running sum of `weights` exceeds
@@ -112,12 +91,16 @@ mod tests {
             let group = (i % 3) as f64 * 100.0;
             data.extend_from_slice(&[group + (i % 7) as f64 * 0.01, group]);
         }
+        let cols: Vec<f64> = (0..2)
+            .flat_map(|f| data.iter().skip(f).step_by(2).copied())
+            .collect();
+        let data = Columns::new(&cols, 2);
         for seed in 0..5 {
-            let c = kmeans_plus_plus(&data, 2, 3, seed);
+            let c = kmeans_plus_plus(data, 3, seed);
             let mut groups: Vec<i64> = c.chunks(2).map(|p| (p[1] / 100.0).round() as i64).collect();
             groups.sort_unstable();
             assert_eq!(groups, [0, 1, 2], "seed {seed}: {c:?}");
-            assert_eq!(c, kmeans_plus_plus(&data, 2, 3, seed));
+            assert_eq!(c, kmeans_plus_plus(data, 3, seed));
         }
     }
 
