@@ -124,7 +124,7 @@ for shape in $shapes; do
             status=0
             python3 "$here/peakmem.py" --json "${cmd[@]}" > "$work/shapes_stdout.json" 2> "$work/shapes_mem.json" || status=$?
             [ "$status" = 0 ] || { failures=$((failures + 1)); echo "  $tool failed (exit $status): $(head -c 2000 "$work/shapes_mem.json")" >&2; }
-            "$python" - "$work/shapes_mem.json" "$results" "$run_id" "$rows" "$customers" "$shape" "$tool" "$round" "$(stat -c %s "$log")" <<'PY'
+            "$python" - "$work/shapes_mem.json" "$results" "$run_id" "$rows" "$customers" "$shape" "$tool" "$round" "$(stat -L -c %s "$log")" <<'PY'
 import json, sys
 mem_path, results, run_id, rows, customers, shape, tool, rnd, size = sys.argv[1:]
 mem = json.loads(open(mem_path).read().strip().splitlines()[-1])

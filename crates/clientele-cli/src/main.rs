@@ -89,7 +89,11 @@ fn init_logging(quiet: bool) {
                 _ => writeln!(buf, "{}: {}", level.as_str().to_ascii_lowercase(), record.args()),
             }
         } else {
-            let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
+            // Debug records time the stages: milliseconds.
+            let now = match level {
+                log::Level::Debug | log::Level::Trace => chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ"),
+                _ => chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ"),
+            };
             writeln!(buf, "{now} {level:<5} {}", record.args())
         }
     });

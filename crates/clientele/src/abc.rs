@@ -218,28 +218,30 @@ pub fn classify(customers: &DataFrame, params: &AbcValidParams) -> Result<AbcTie
     let ties = id_positions(customers)?;
     let key = |row: usize| ranking::descending_key(monetary[row]);
     let last = params.splits.len() - 1;
-    let class_of_row: Vec<usize> = match params.basis {
+    // Classes as bytes: a customer table of millions holds one per customer.
+    let class_of_row: Vec<u8> = match params.basis {
         AbcBasis::Customers => {
             // A customer's class is the number of class bounds its place reaches: a
             // selection finds the customers at the bounds, no sort needed.
             let bounds = customer_bounds(monetary.len(), params);
             let reached = ranking::places_reached(monetary.len(), key, ties.as_deref(), &bounds);
-            reached.into_iter().map(|r| (r as usize).min(last)).collect()
+            reached.into_iter().map(|r| r.min(last as u8)).collect()
         }
         AbcBasis::Revenue => {
             let keys: Vec<u64> = (0..monetary.len()).map(key).collect();
             let order = ranking::order_by(&keys, ties.as_deref());
             let classes = by_revenue(&order, &monetary, params);
             // classes[k] is the class of the k-th customer in value order; put it back in row order.
-            let mut class_of_row = vec![0usize; monetary.len()];
+            let mut class_of_row = vec![0u8; monetary.len()];
             for (position, row) in order.iter().enumerate() {
-                class_of_row[*row] = classes[position];
+                class_of_row[*row] = classes[position] as u8;
             }
             class_of_row
         }
     };
     let names = params.class_names();
-    let labels = StringChunked::from_iter_values(ABC_CLASS.into(), class_of_row.iter().map(|c| names[*c]));
+    let labels =
+        StringChunked::from_iter_values(ABC_CLASS.into(), class_of_row.iter().map(|c| names[*c as usize]));
     let mut frame = customers.clone();
     frame
         .with_column(labels.into_column())
@@ -305,7 +307,7 @@ fn by_revenue(order: &[usize], monetary: &[f64], params: &AbcValidParams) -> Vec
         .collect()
 }
 
-fn summarise(class_of_row: &[usize], monetary: &[f64], params: &AbcValidParams) -> Vec<AbcClassSummary> {
+fn summarise(class_of_row: &[u8], monetary: &[f64], params: &AbcValidParams) -> Vec<AbcClassSummary> {
     let n = class_of_row.len() as f64;
     let total: f64 = monetary.iter().sum();
     let textbook = params.splits.len() == 3;
@@ -314,11 +316,11 @@ fn summarise(class_of_row: &[usize], monetary: &[f64], params: &AbcValidParams) 
         .iter()
         .enumerate()
         .map(|(k, name)| {
-            let customers = class_of_row.iter().filter(|c| **c == k).count();
+            let customers = class_of_row.iter().filter(|c| usize::from(**c) == k).count();
             let revenue: f64 = class_of_row
                 .iter()
                 .zip(monetary)
-                .filter(|(c, _)| **c == k)
+                .filter(|(c, _)| usize::from(**c) == k)
                 .map(|(_, m)| m)
                 .sum();
             AbcClassSummary {

@@ -47,6 +47,8 @@ pub struct Segmenter {
     rejects: bool,
     preset: Option<Explained>,
     cohorts: Option<CohortPeriod>,
+    /// The only columns the table will be written with, when the caller knows.
+    only_columns: Option<Vec<String>>,
 }
 
 impl Default for Segmenter {
@@ -65,6 +67,7 @@ impl Default for Segmenter {
             rejects: false,
             preset: None,
             cohorts: None,
+            only_columns: None,
         }
     }
 }
@@ -141,6 +144,30 @@ impl Segmenter {
         self
     }
 
+    /// Tells that only these columns of the table will be used (`--columns` of `clientele
+    /// segment`): the customer table then keeps only them and the measures the analyses read,
+    /// and the text columns no one asked for (`rfm_cell`, `rfm_score`, `segment`) are not made.
+    /// On a large customer base that is most of the memory of the run. Without clusters and
+    /// lifetime value only (they read more of the table); [`Segmentation::frame`] then lacks
+    /// the other columns.
+    pub fn only_columns(mut self, columns: Option<Vec<String>>) -> Self {
+        self.only_columns = columns;
+        self
+    }
+
+    /// The columns to keep, when the table can be pruned (see [`Segmenter::only_columns`]).
+    fn kept_columns(&self) -> Option<Vec<String>> {
+        let only = self.only_columns.as_ref()?;
+        if self.clusters.is_some() || self.clv.is_some() {
+            return None;
+        }
+        let mut kept = only.clone();
+        kept.push(crate::ingest::col_names::CUSTOMER_ID.to_string());
+        kept.push(crate::customers::col_names::MONETARY.to_string());
+        kept.extend(rfm::Measure::ALL.iter().map(|m| self.rfm.column(*m).to_string()));
+        Some(kept)
+    }
+
     /// Keeps the rejected rows, read in the same pass, in [`Segmentation::rejects`].
     pub fn collect_rejects(mut self, yes: bool) -> Self {
         self.rejects = yes;
@@ -181,8 +208,10 @@ impl Segmenter {
             rejects: self.rejects,
             cohorts: self.cohorts,
             quality: false,
+            only_columns: self.kept_columns(),
         };
         let pass = customers::aggregate_with(tx, &self.policy, &collect)?;
+        log::debug!("{}: {} customers aggregated", tx.source_name(), pass.table.len());
         let btyd = match &pass.periods {
             Some(periods) => Btyd::Periods(periods),
             None => Btyd::Read,
@@ -235,8 +264,30 @@ impl Segmenter {
         kind: InputKind,
         btyd: Btyd<'_>,
     ) -> Result<Segmentation> {
-        let rfm = rfm::score(&customers.frame, &self.rfm, &self.rules)?;
+        let mut customers = customers;
+        let kept = self.kept_columns();
+        if let Some(kept) = &kept {
+            let names: Vec<String> = customers
+                .frame
+                .get_column_names()
+                .into_iter()
+                .filter(|n| kept.iter().any(|k| k == n.as_str()))
+                .map(|n| n.to_string())
+                .collect();
+            customers.frame = customers
+                .frame
+                .select(names)
+                .context(|| "the kept columns".into())?;
+        }
+        let wanted = |name: &str| kept.as_ref().is_none_or(|k| k.iter().any(|c| c == name));
+        let rfm = rfm::score_with(&customers.frame, &self.rfm, &self.rules, &wanted)?;
         let abc = abc::classify(&customers.frame, &self.abc)?;
+        log::debug!(
+            "RFM scores and ABC classes computed (MB: customers {}, rfm {}, abc {})",
+            customers.frame.estimated_size() >> 20,
+            rfm.frame.estimated_size() >> 20,
+            abc.frame.estimated_size() >> 20
+        );
         let mut frame = rfm.frame.clone();
         frame
             .with_column(

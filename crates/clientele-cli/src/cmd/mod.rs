@@ -138,10 +138,23 @@ pub fn run_segmentation(
     rejects: bool,
     cohorts: bool,
 ) -> anyhow::Result<(Segmenter, Transactions, Segmentation)> {
-    let segmenter = job
-        .segmenter()
-        .collect_rejects(rejects)
-        .cohorts(cohorts.then_some(job.cohort_period));
+    run_segmentation_with(
+        g,
+        job,
+        input,
+        job.segmenter()
+            .collect_rejects(rejects)
+            .cohorts(cohorts.then_some(job.cohort_period)),
+    )
+}
+
+/// [`run_segmentation`] with a segmenter of the caller's.
+pub fn run_segmentation_with(
+    g: &GlobalArgs,
+    job: &ValidSettings,
+    input: &Path,
+    segmenter: Segmenter,
+) -> anyhow::Result<(Segmenter, Transactions, Segmentation)> {
     let tx = scan(job, input)?;
     let result = {
         let _progress = Progress::start(g, format!("reading {}", tx.source_name()));

@@ -16,11 +16,17 @@ pub fn run(g: &GlobalArgs, a: &SegmentArgs) -> anyhow::Result<ExitCode> {
     files.extend(Outputs::cohort_files(&a.cohorts, &settings)?);
     let mut outputs = Outputs::check(g, Some(&settings), Some(&a.input), files)?;
     let job = settings.check()?;
-    let (segmenter, tx, result) =
-        super::run_segmentation(g, &job, &a.input, g.rejects.is_some(), a.cohorts.is_some())?;
+    // The table is all this command writes: with --columns, only those columns are made.
+    let segmenter = job
+        .segmenter()
+        .collect_rejects(g.rejects.is_some())
+        .cohorts(a.cohorts.is_some().then_some(job.cohort_period))
+        .only_columns(job.output_columns.clone());
+    let (segmenter, tx, result) = super::run_segmentation_with(g, &job, &a.input, segmenter)?;
     outputs.model(&a.cluster, result.clusters.as_ref())?;
     outputs.cohorts(a.cohorts.as_deref(), result.cohorts.as_ref())?;
     outputs.table(&result.frame)?;
+    log::debug!("table encoded");
     // The rejected rows come from the pass that read the input.
     match &result.rejects {
         Some(rejected) => outputs.rejected_frame(rejected)?,

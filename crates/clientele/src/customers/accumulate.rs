@@ -38,7 +38,7 @@ use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::merge::merge;
-use super::order_keys::order_keys;
+use super::order_keys::{Owners, order_keys};
 use super::periods::PeriodRequest;
 use super::shard::{CustomerIds, OrderKeys, RowView, Shard};
 use super::slots::Blocks;
@@ -114,6 +114,8 @@ impl Router {
 /// The running state of one aggregation.
 pub(crate) struct Accumulator {
     shards: Vec<Shard>,
+    /// The first customer of each order key, shared by the shards.
+    owners: Owners,
     router: Router,
     /// Whether the input's ids are text (kept as integers while all are canonical integers).
     text_input: bool,
@@ -140,7 +142,8 @@ impl Accumulator {
         let log2 = shards.clamp(1, MAX_SHARDS).ilog2();
         let blocks = Blocks { log2 };
         Accumulator {
-            shards: (0..1 << log2).map(|_| Shard::new(blocks)).collect(),
+            shards: (0..1u8 << log2).map(|me| Shard::new(blocks, me)).collect(),
+            owners: Owners::new(),
             router: Router { blocks },
             text_input,
             status_counts: [0; 256],
@@ -269,14 +272,23 @@ impl Accumulator {
     }
 
     fn add_to_shards(&mut self, rows: &RowView<'_>) -> PolarsResult<()> {
-        let Accumulator { shards, stats, .. } = self;
+        if let Some((min, max)) = owned_key_range(&rows.orders) {
+            let claimed = self.shards.iter().map(Shard::claimed).sum();
+            self.owners.prepare(min, max, claimed);
+        }
+        let Accumulator {
+            shards,
+            stats,
+            owners,
+            ..
+        } = self;
+        let owners = &*owners;
         let (added, ()) = rayon::join(
             || match shards.as_mut_slice() {
-                [only] => only.add(rows, 0),
+                [only] => only.add(rows, owners),
                 shards => shards
                     .par_iter_mut()
-                    .enumerate()
-                    .map(|(me, shard)| shard.add(rows, me as u8))
+                    .map(|shard| shard.add(rows, owners))
                     .collect::<PolarsResult<()>>(),
             },
             || {
@@ -389,6 +401,7 @@ impl Accumulator {
             busy.as_nanos() as f64 / rows.max(1) as f64
         );
         let start = std::time::Instant::now();
+        drop(self.owners);
         let customers_seen = self.shards.iter().map(Shard::len).sum();
         let stats = self.stats.map(|s| s.finish(customers_seen));
         let parts = self.shards.into_iter().map(Shard::into_parts).collect();
@@ -412,6 +425,20 @@ impl Accumulator {
             cohorts: merged.cohorts,
             stats,
         })
+    }
+}
+
+/// The smallest and largest order key of a batch below 2³², the keys the owners may track.
+fn owned_key_range(orders: &OrderKeys<'_>) -> Option<(u64, u64)> {
+    let range = |keys: &mut dyn Iterator<Item = u64>| {
+        keys.filter(|k| k >> 32 == 0)
+            .fold(None, |r: Option<(u64, u64)>, k| {
+                Some(r.map_or((k, k), |(lo, hi)| (lo.min(k), hi.max(k))))
+            })
+    };
+    match orders {
+        OrderKeys::Int(keys) => range(&mut keys.iter().map(|k| *k as u64)),
+        OrderKeys::Keys(keys) => range(&mut keys.iter().copied()),
     }
 }
 

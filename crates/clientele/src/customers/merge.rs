@@ -5,15 +5,12 @@
 //! ids), so the shards' lists are merged rather than sorted, and the columns read the records
 //! in sequence. Text ids, when there are any, are sorted as text.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
 use polars::prelude::*;
 use rayon::prelude::*;
 
 use super::periods::PeriodRecords;
 use super::shard::{CustomerState, ShardParts};
-use super::slots::{Slots, TAG, TaggedId};
+use super::slots::{TAG, TaggedId};
 use crate::cohorts::CohortTable;
 use crate::error::{PolarsContext, Result};
 use crate::ingest::col_names::CUSTOMER_ID;
@@ -52,14 +49,16 @@ pub(super) fn merge(parts: Vec<ShardParts>, text_input: bool, id_dtype: &DataTyp
     let positions = collects_periods.then(|| Positions::new(&parts, at));
     let used = |a: &At| parts[a.0 as usize].slots.get(a.1).rows() > 0;
     let period_only = at.iter().any(|a| !used(a));
-    let table_at: Vec<At> = match period_only {
-        true => at.iter().copied().filter(used).collect(),
-        false => at.clone(),
+    let table_at: std::borrow::Cow<'_, [At]> = match period_only {
+        true => at.iter().copied().filter(used).collect::<Vec<_>>().into(),
+        false => at.as_slice().into(),
     };
     let (all_ids, table_ids) = id_columns(&ordered, &parts, text_input, id_dtype, period_only)?;
     let mut columns = vec![table_ids];
     columns.extend(state_columns(&parts, &table_at)?);
-    let frame = DataFrame::new(table_at.len(), columns).context(|| "building the customer table".into())?;
+    let height = table_at.len();
+    drop(table_at);
+    let frame = DataFrame::new(height, columns).context(|| "building the customer table".into())?;
     let frame = match (period_only, &ordered) {
         // Text ids of the table alone decide whether they read as integers.
         (true, Ordered::Text(..)) if text_input => {
@@ -100,81 +99,58 @@ fn absorb(into: &mut Option<PeriodRecords>, records: Option<PeriodRecords>) {
 
 /// Every seen customer of the shards in id order.
 fn order(parts: &[ShardParts]) -> Ordered {
-    let mut lists: Vec<Vec<(i64, At)>> = Vec::new();
+    let mut ints: Vec<(i64, At)> = Vec::new();
     let mut texts: Vec<(String, At)> = Vec::new();
     for (shard, part) in parts.iter().enumerate() {
-        let (direct, tagged) = seen(&part.slots, shard as u8);
-        lists.push(direct);
-        let mut ints = Vec::new();
-        for (id, at) in tagged {
+        for (k, id) in part.slots.tagged_ids.iter().enumerate() {
+            let at = (shard as u8, TAG + k as u32);
             match id {
-                TaggedId::Int(id) => ints.push((id, at)),
-                TaggedId::Text(text) => texts.push((text.into_string(), at)),
+                TaggedId::Int(id) => ints.push((*id, at)),
+                TaggedId::Text(text) => texts.push((text.to_string(), at)),
             }
         }
-        lists.push(ints);
+    }
+    ints.sort_unstable_by_key(|(id, _)| *id);
+    let seen = parts.iter().map(|p| p.slots.len()).sum();
+    let (mut at, mut ids) = (Vec::with_capacity(seen), Vec::with_capacity(seen));
+    // The direct slots in id order, the tagged integer ids merged in by id.
+    let mut tagged = ints.into_iter().peekable();
+    for (id, direct) in direct_in_id_order(parts) {
+        while let Some((tagged_id, tagged_at)) = tagged.next_if(|(t, _)| *t < id) {
+            at.push(tagged_at);
+            ids.push(tagged_id);
+        }
+        at.push(direct);
+        ids.push(id);
+    }
+    for (tagged_id, tagged_at) in tagged {
+        at.push(tagged_at);
+        ids.push(tagged_id);
     }
     if texts.is_empty() {
-        let merged = merge_sorted(lists);
-        let ids = merged.iter().map(|(id, _)| *id).collect();
-        return Ordered::Int(merged.into_iter().map(|(_, at)| at).collect(), ids);
+        return Ordered::Int(at, ids);
     }
-    texts.extend(lists.into_iter().flatten().map(|(id, at)| (id.to_string(), at)));
+    texts.extend(ids.into_iter().zip(at).map(|(id, at)| (id.to_string(), at)));
     // Ids are distinct, so an unstable sort is exact.
     texts.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let (ids, at) = texts.into_iter().unzip();
     Ordered::Text(at, ids)
 }
 
-/// A shard's seen customers: those with a direct slot, in id order, and the tagged ones, the
-/// integer ones sorted by id.
-fn seen(slots: &Slots<CustomerState>, shard: u8) -> (Vec<(i64, At)>, Vec<(TaggedId, At)>) {
-    let blocks = slots.blocks();
-    let mut direct = Vec::new();
-    for (first, page) in slots.direct.pages() {
-        for (j, record) in page.iter().enumerate() {
-            if record.seen() {
-                let slot = first + j as u32;
-                direct.push((blocks.id(shard, slot), (shard, slot)));
-            }
-        }
-    }
-    let mut tagged: Vec<(TaggedId, At)> = slots
-        .tagged_ids
-        .iter()
-        .enumerate()
-        .map(|(k, id)| (id.clone(), (shard, TAG + k as u32)))
-        .collect();
-    tagged.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    (direct, tagged)
-}
-
-/// Sorted lists merged into one (ids are distinct across lists).
-fn merge_sorted(lists: Vec<Vec<(i64, At)>>) -> Vec<(i64, At)> {
-    let total = lists.iter().map(Vec::len).sum();
-    let mut merged = Vec::with_capacity(total);
-    let mut cursors = vec![0usize; lists.len()];
-    let mut heap: BinaryHeap<Reverse<(i64, usize)>> = lists
-        .iter()
-        .enumerate()
-        .filter_map(|(l, list)| Some(Reverse((list.first()?.0, l))))
-        .collect();
-    while let Some(Reverse((_, l))) = heap.pop() {
-        let list = &lists[l];
-        // Take the run of this list below the next list's head.
-        let limit = heap.peek().map_or(i64::MAX, |Reverse((id, _))| *id);
-        let start = cursors[l];
-        let mut end = start;
-        while end < list.len() && (list[end].0 < limit || (end == start)) {
-            end += 1;
-        }
-        merged.extend_from_slice(&list[start..end]);
-        cursors[l] = end;
-        if let Some(next) = list.get(end) {
-            heap.push(Reverse((next.0, l)));
-        }
-    }
-    merged
+/// The seen customers with a direct slot, in id order: ids are dealt to the shards in blocks of
+/// 64 in turn, so the blocks are read in turn from the shards.
+fn direct_in_id_order(parts: &[ShardParts]) -> impl Iterator<Item = (i64, At)> + '_ {
+    let blocks = parts[0].slots.blocks();
+    let records: Vec<&[CustomerState]> = parts.iter().map(|p| p.slots.direct.records()).collect();
+    let per_shard_blocks = records.iter().map(|r| r.len().div_ceil(64)).max().unwrap_or(0);
+    (0..per_shard_blocks << blocks.log2).flat_map(move |global| {
+        let shard = (global & ((1 << blocks.log2) - 1)) as u8;
+        let first = ((global >> blocks.log2) * 64) as u32;
+        let records = records[shard as usize];
+        (first..(first + 64).min(records.len() as u32))
+            .filter(move |slot| records[*slot as usize].seen())
+            .map(move |slot| (blocks.id(shard, slot), (shard, slot)))
+    })
 }
 
 /// Each customer's position in the id order, by shard and slot.
@@ -213,7 +189,8 @@ impl Positions {
     }
 }
 
-/// The id column of every seen customer (for the periods) and of the table's customers.
+/// The id column of every seen customer (for the periods) and of the table's customers (the
+/// same column unless some customers were seen only in rows for the periods).
 fn id_columns(
     ordered: &Ordered,
     parts: &[ShardParts],
@@ -224,38 +201,40 @@ fn id_columns(
     let used = |a: &At| parts[a.0 as usize].slots.get(a.1).rows() > 0;
     let (all, table) = match ordered {
         Ordered::Int(at, ids) => {
-            let table: Vec<i64> = match period_only {
-                true => ids
+            let table = period_only.then(|| {
+                let used_ids: Vec<i64> = ids
                     .iter()
                     .zip(at)
                     .filter(|(_, a)| used(a))
                     .map(|(id, _)| *id)
-                    .collect(),
-                false => ids.clone(),
-            };
-            let all = Column::new(CUSTOMER_ID.into(), ids.as_slice());
-            let table = Column::new(CUSTOMER_ID.into(), table);
-            // Text ids that are all canonical integers stay Int64.
-            match text_input {
-                true => (all, table),
-                false => (
-                    all.cast(id_dtype).context(|| "customer ids".into())?,
-                    table.cast(id_dtype).context(|| "customer ids".into())?,
-                ),
-            }
+                    .collect();
+                Column::new(CUSTOMER_ID.into(), used_ids)
+            });
+            (Column::new(CUSTOMER_ID.into(), ids.as_slice()), table)
         }
         Ordered::Text(at, ids) => {
-            let table: Vec<&str> = ids
-                .iter()
-                .zip(at)
-                .filter(|(_, a)| !period_only || used(a))
-                .map(|(id, _)| id.as_str())
-                .collect();
-            (
-                Column::new(CUSTOMER_ID.into(), ids.as_slice()),
-                Column::new(CUSTOMER_ID.into(), table),
-            )
+            let table = period_only.then(|| {
+                let used_ids: Vec<&str> = ids
+                    .iter()
+                    .zip(at)
+                    .filter(|(_, a)| used(a))
+                    .map(|(id, _)| id.as_str())
+                    .collect();
+                Column::new(CUSTOMER_ID.into(), used_ids)
+            });
+            (Column::new(CUSTOMER_ID.into(), ids.as_slice()), table)
         }
+    };
+    // Integer ids take the input's integer type; text ids that are all canonical integers stay
+    // Int64.
+    let typed = |column: Column| match (ordered, text_input) {
+        (Ordered::Int(..), false) => column.cast(id_dtype).context(|| "customer ids".into()),
+        _ => Ok(column),
+    };
+    let all = typed(all)?;
+    let table = match table {
+        Some(table) => typed(table)?,
+        None => all.clone(),
     };
     Ok((all, table))
 }

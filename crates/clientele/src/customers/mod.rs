@@ -230,6 +230,21 @@ pub fn measures(customers: LazyFrame, as_of: NaiveDate, resolution: TimeResoluti
     ])
 }
 
+/// The columns of [`measures`], in order.
+const MEASURES: [&str; 11] = [
+    CUSTOMER_ID,
+    col_names::FIRST_PURCHASE,
+    col_names::LAST_PURCHASE,
+    col_names::RECENCY_DAYS,
+    col_names::TENURE_DAYS,
+    col_names::FREQUENCY,
+    col_names::MONETARY,
+    col_names::GROSS_REVENUE,
+    col_names::RETURNS_VALUE,
+    col_names::TRANSACTIONS,
+    col_names::AVG_ORDER_VALUE,
+];
+
 /// Calendar days from the date of each timestamp (or date) to `as_of`: `(as_of -
 /// ts.dt().date()).dt().total_days()`, computed in one pass over the integers (the expression
 /// chain materialised three intermediate columns per measure).
@@ -337,7 +352,7 @@ pub fn aggregate_with_group_by(tx: &Transactions, policy: &RowPolicy) -> Result<
     let customers = sort_by_customer(integer_ids_if_lossless(
         frames.pop().expect("two plans give two frames"),
     )?)?;
-    finish_table(tx, policy, customers, reconciliation_from(&counts)?)
+    finish_table(tx, policy, customers, reconciliation_from(&counts)?, None)
 }
 
 pub(crate) use crate::ingest::aggregate_error;
@@ -350,6 +365,7 @@ pub(super) fn finish_table(
     policy: &RowPolicy,
     customers: DataFrame,
     mut reconciliation: RowReconciliation,
+    only_columns: Option<&[String]>,
 ) -> Result<CustomerTable> {
     // Customers with used rows but no purchase line: their rows become `no_purchase` exclusions.
     let frequency = customers
@@ -377,7 +393,7 @@ pub(super) fn finish_table(
     } else {
         customers
     };
-    at_as_of(tx, policy, buyers, reconciliation)
+    at_as_of(tx, policy, buyers, reconciliation, only_columns)
 }
 
 /// Customer-level sums of buyers (sorted by id) into the table at the as-of date: the as-of
@@ -387,6 +403,7 @@ pub(crate) fn at_as_of(
     policy: &RowPolicy,
     buyers: DataFrame,
     reconciliation: RowReconciliation,
+    only_columns: Option<&[String]>,
 ) -> Result<CustomerTable> {
     if buyers.height() == 0 {
         return Err(Error::NoCustomers {
@@ -408,7 +425,17 @@ pub(crate) fn at_as_of(
         AsOf::Date(_) => Vec::new(),
     };
     let resolution = source.time_parsing().resolution;
-    let frame = measures(buyers.lazy(), as_of, resolution)
+    let mut measured = measures(buyers.lazy(), as_of, resolution);
+    if let Some(only) = only_columns {
+        // The measures no one reads are not computed.
+        let kept: Vec<Expr> = MEASURES
+            .iter()
+            .filter(|m| only.iter().any(|o| o == *m))
+            .map(|m| col(*m))
+            .collect();
+        measured = measured.select(kept);
+    }
+    let frame = measured
         .collect()
         .context(|| "computing customer measures".into())?;
     Ok(CustomerTable {

@@ -2,6 +2,8 @@
 //! module documentation): the owner of each order key, the `(customer, key)` pairs that are
 //! counted at the end, and the `u64` keys of integer and text order ids.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use polars::prelude::*;
 
 use super::accumulate::no_nulls;
@@ -48,107 +50,84 @@ impl Pairs {
     }
 }
 
-const PAGE_BITS: u32 = 16;
-const PAGE_KEYS: usize = 1 << PAGE_BITS;
 const NO_OWNER: u32 = u32::MAX;
+/// Keys the table may cover before its length is held to the keys claimed: 32M keys, 128 MB.
+const FREE_KEYS: usize = 1 << 25;
+/// Past [`FREE_KEYS`], at most this many keys per key claimed.
+const KEYS_PER_CLAIM: usize = 8;
 
-/// The first customer of each order key below 2³², in pages allocated on first use.
+/// The first customer (its owner code, see `Shard::owner_code`) of each order key in
+/// `base..base + len`, shared by the shards: a key belongs to one customer, hence to one
+/// shard, but a key shared by customers of two shards is settled by the first to claim it.
+///
+/// The table grows between batches only (`prepare`), to the batch's largest key when the
+/// table would not hold far more keys than were claimed; once that is refused, it never grows
+/// again, so a key's route (owned here, or a pair) never changes. The base is the smallest key
+/// of the first batch, so order numbers that start far from 0 are tracked too.
 pub(super) struct Owners {
-    pages: Vec<Option<Box<[u32]>>>,
-    allocated: usize,
-    claimed: usize,
-    /// Set once pages held far more slots than claimed keys: no page is allocated after that,
-    /// so a key's route (owned here, or a pair) never changes.
+    table: Vec<AtomicU32>,
+    base: Option<u64>,
     frozen: bool,
-}
-
-/// What [`Owners::claim`] found.
-pub(super) enum Claim {
-    /// The customer is the order's first: count it.
-    New,
-    /// The customer already owns the order: counted before.
-    Same,
-    /// Another customer owns the order, or the key is not tracked here: store the pair.
-    Pair,
 }
 
 impl Owners {
     pub(super) fn new() -> Self {
         Owners {
-            pages: (0..1usize << (32 - PAGE_BITS)).map(|_| None).collect(),
-            allocated: 0,
-            claimed: 0,
+            table: Vec::new(),
+            base: None,
             frozen: false,
         }
     }
 
-    #[inline]
-    pub(super) fn claim(&mut self, key: u64, customer: u32) -> Claim {
-        if key >> 32 != 0 {
-            return Claim::Pair;
+    /// Makes room for the keys `min..=max` of the next batch, when allowed (see above);
+    /// `claimed` is the number of keys claimed so far.
+    pub(super) fn prepare(&mut self, min: u64, max: u64, claimed: usize) {
+        let base = *self.base.get_or_insert(min);
+        if self.frozen || max < base {
+            return;
         }
-        let page = (key >> PAGE_BITS) as usize;
-        if self.pages[page].is_none() && !self.allocate(page) {
-            return Claim::Pair;
+        let needed = usize::try_from(max - base + 1).unwrap_or(usize::MAX);
+        if needed <= self.table.len() {
+            return;
         }
-        let owners = self.pages[page].as_deref_mut().expect("allocated above");
-        let owner = &mut owners[key as usize & (PAGE_KEYS - 1)];
-        if *owner == NO_OWNER {
-            *owner = customer;
-            self.claimed += 1;
-            Claim::New
-        } else if *owner == customer {
-            Claim::Same
-        } else {
-            Claim::Pair
+        let len = needed.max(self.table.len() * 3 / 2);
+        if len > FREE_KEYS.max(KEYS_PER_CLAIM * claimed) {
+            self.frozen = true;
+            return;
         }
+        self.table.resize_with(len, || AtomicU32::new(NO_OWNER));
     }
 
-    /// [`Owners::claim`] for a key below 2³², without a branch on the owner found: `(1 when the
-    /// customer is the key's first, whether the pair must be stored)`. Claiming again the key
-    /// a customer owns is free, so callers need not skip repeated order lines.
+    /// The slot of a key, when the table covers it.
     #[inline(always)]
-    pub(super) fn claim_small(&mut self, key: u64, customer: u32) -> (u32, bool) {
-        debug_assert!(key >> 32 == 0);
-        let page = (key >> PAGE_BITS) as usize;
-        let Some(owners) = self.pages[page].as_deref_mut() else {
-            return match self.claim(key, customer) {
-                Claim::New => (1, false),
-                Claim::Same => (0, false),
-                Claim::Pair => (0, true),
-            };
+    fn slot(&self, key: u64) -> Option<&AtomicU32> {
+        let offset = key.wrapping_sub(self.base?);
+        self.table.get(usize::try_from(offset).ok()?)
+    }
+
+    /// Claims `key` for the customer `owner`: `(1 when it is the key's first, whether the
+    /// `(customer, key)` pair must be stored)`. Claiming again a key the customer owns is
+    /// free, so callers need not skip repeated order lines.
+    #[inline(always)]
+    pub(super) fn claim(&self, key: u64, owner: u32) -> (u32, bool) {
+        let Some(slot) = self.slot(key) else {
+            return (0, true);
         };
-        let slot = &mut owners[key as usize & (PAGE_KEYS - 1)];
-        let owner = *slot;
-        let new = owner == NO_OWNER;
-        *slot = if new { customer } else { owner };
-        self.claimed += usize::from(new);
-        (u32::from(new), !new && owner != customer)
+        match slot.load(Ordering::Relaxed) {
+            current if current == owner => (0, false),
+            NO_OWNER => match slot.compare_exchange(NO_OWNER, owner, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => (1, false),
+                Err(current) => (0, current != owner),
+            },
+            _ => (0, true),
+        }
     }
 
     /// The owner slot of `key` as a number, read only to bring its cache line in ahead of
     /// [`Owners::claim`] (0 when the key has no slot).
     #[inline(always)]
     pub(super) fn peek(&self, key: u64) -> u64 {
-        if key >> 32 != 0 {
-            return 0;
-        }
-        match &self.pages[(key >> PAGE_BITS) as usize] {
-            Some(owners) => u64::from(owners[key as usize & (PAGE_KEYS - 1)]),
-            None => 0,
-        }
-    }
-
-    #[cold]
-    fn allocate(&mut self, page: usize) -> bool {
-        // Sparse keys would take a page each: stop once slots outnumber keys eightfold.
-        if self.frozen || (self.allocated + 1) * PAGE_KEYS > 8 * self.claimed + (1 << 22) {
-            self.frozen = true;
-            return false;
-        }
-        self.pages[page] = Some(vec![NO_OWNER; PAGE_KEYS].into_boxed_slice());
-        self.allocated += 1;
-        true
+        self.slot(key).map_or(0, |s| u64::from(s.load(Ordering::Relaxed)))
     }
 }
 
@@ -208,29 +187,23 @@ mod tests {
     }
 
     #[test]
-    fn owners_count_each_order_once_and_stop_allocating_for_sparse_keys() {
+    fn owners_count_each_order_once_and_stop_growing_for_sparse_keys() {
         let mut owners = Owners::new();
-        assert!(matches!(owners.claim(5, 0), Claim::New));
-        assert!(matches!(owners.claim(5, 0), Claim::Same));
-        assert!(
-            matches!(owners.claim(5, 1), Claim::Pair),
-            "another customer's order"
-        );
-        assert!(
-            matches!(owners.claim(1 << 32, 0), Claim::Pair),
-            "beyond the pages"
-        );
-        // Keys a page apart each: allocation stops after the slack and never resumes.
-        let mut routes = Vec::new();
-        for page in 1..200u64 {
-            routes.push(matches!(owners.claim(page << PAGE_BITS, 2), Claim::New));
-        }
+        owners.prepare(100, 110, 0);
+        assert_eq!(owners.claim(105, 0), (1, false));
+        assert_eq!(owners.claim(105, 0), (0, false), "a repeat");
+        assert_eq!(owners.claim(105, 1), (0, true), "another customer's order");
+        assert_eq!(owners.claim(99, 0), (0, true), "below the base");
+        assert_eq!(owners.claim(111, 0), (0, true), "beyond the table");
+        // Far more keys than claimed: the table stops growing, for good.
+        owners.prepare(100, 100 + (FREE_KEYS as u64) * 2, 1);
         assert!(owners.frozen);
-        let owned = routes.iter().filter(|r| **r).count();
-        assert!(owned < 100, "{owned} pages allocated for single keys");
-        assert!(routes[..owned].iter().all(|r| *r) && routes[owned..].iter().all(|r| !*r));
-        // A key on an allocated page is still owned after freezing; others stay pairs.
-        assert!(matches!(owners.claim(6, 3), Claim::New));
-        assert!(matches!(owners.claim(199 << PAGE_BITS, 2), Claim::Pair));
+        owners.prepare(100, 200, 1_000_000_000);
+        assert_eq!(
+            owners.claim(150, 2),
+            (0, true),
+            "frozen: beyond the table stays a pair"
+        );
+        assert_eq!(owners.claim(106, 3), (1, false), "covered keys are still owned");
     }
 }

@@ -23,7 +23,7 @@ use crate::ingest::typed;
 use crate::rows::{RowPolicy, RowReconciliation};
 
 /// What one pass over the input collects besides the customer table and the reconciliation.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Collect {
     /// The purchase periods of the lifetime-value summary (see
     /// [`crate::clv::summary::period_request`]).
@@ -34,6 +34,9 @@ pub struct Collect {
     pub cohorts: Option<CohortPeriod>,
     /// The data-quality statistics (see [`crate::quality`]).
     pub quality: bool,
+    /// The only columns of the customer table that will be read, when known (`None`: all):
+    /// the others are not computed.
+    pub only_columns: Option<Vec<String>>,
 }
 
 /// What one pass collected.
@@ -75,8 +78,11 @@ impl Parts {
     }
 }
 
-/// Rows per scan of Parquet input (about 50 MB of a typical file).
-const PARQUET_WINDOW_ROWS: u64 = 4 << 20;
+/// Rows per scan of Parquet input, at least (a window ends with a row group): about 25 MB of a
+/// typical file. Larger windows are faster (each scan has its start-up) and hold more of the
+/// file mapped and decoded: at 50M rows and 5M customers 4M-row windows took 0.2 s less and
+/// 90 MB more (docs/benchmarks.md).
+const PARQUET_WINDOW_ROWS: u64 = 2_000_000;
 
 /// Aggregates transactions into the customer table, reading the input once.
 ///
@@ -137,7 +143,14 @@ fn read_in_windows(
         match outcome? {
             Outcome::Done(accumulator, rejects) => {
                 tx.structure_is_clean();
-                return finish_pass(tx, policy, *accumulator, &DataType::String, rejects);
+                return finish_pass(
+                    tx,
+                    policy,
+                    *accumulator,
+                    &DataType::String,
+                    rejects,
+                    collect.only_columns.as_deref(),
+                );
             }
             Outcome::NotPlain(why) => {
                 log::debug!("{}: read by polars' CSV reader: {why}", tx.source_name());
@@ -171,7 +184,14 @@ fn read_in_windows(
             true => Some(polars_rejects(tx, policy, &accumulator)?),
             false => None,
         };
-        return finish_pass(tx, policy, accumulator, &id_dtype, rejects);
+        return finish_pass(
+            tx,
+            policy,
+            accumulator,
+            &id_dtype,
+            rejects,
+            collect.only_columns.as_deref(),
+        );
     }
     let id_dtype = tx
         .classify(policy)?
@@ -191,7 +211,14 @@ fn read_in_windows(
         false => None,
     };
     let id_dtype = if integer_ids { &id_dtype } else { &DataType::String };
-    finish_pass(tx, policy, accumulator, id_dtype, rejects)
+    finish_pass(
+        tx,
+        policy,
+        accumulator,
+        id_dtype,
+        rejects,
+        collect.only_columns.as_deref(),
+    )
 }
 
 /// The input in windows of rows for large Parquet input (polars maps each Parquet file whole
@@ -203,13 +230,31 @@ fn windows(
     window_rows: u64,
     part: impl Fn(LazyFrame) -> LazyFrame,
 ) -> Result<Vec<LazyFrame>> {
-    Ok(match tx.parquet_rows()? {
-        Some(rows) if rows > window_rows => (0..rows)
-            .step_by(window_rows as usize)
-            .map(|offset| Ok(part(tx.raw()?.slice(offset as i64, window_rows as IdxSize))))
-            .collect::<Result<_>>()?,
-        _ => vec![part(tx.rows()?)],
-    })
+    let Some(rows) = tx.parquet_rows()?.filter(|rows| *rows > window_rows) else {
+        return Ok(vec![part(tx.rows()?)]);
+    };
+    // Windows end where row groups end, so that no row group is decoded twice (once for the
+    // end of a window, once for the start of the next); fixed steps when the groups are not
+    // known.
+    let groups = tx
+        .parquet_row_groups()
+        .filter(|groups| groups.iter().sum::<u64>() == rows)
+        .unwrap_or_else(|| vec![window_rows; rows.div_ceil(window_rows) as usize]);
+    let mut bounds = vec![0u64];
+    let mut end = 0u64;
+    for group in groups {
+        end = (end + group).min(rows);
+        if end - bounds.last().copied().unwrap_or(0) >= window_rows {
+            bounds.push(end);
+        }
+    }
+    if bounds.last() != Some(&rows) {
+        bounds.push(rows);
+    }
+    bounds
+        .windows(2)
+        .map(|w| Ok(part(tx.raw()?.slice(w[0] as i64, (w[1] - w[0]) as IdxSize))))
+        .collect()
 }
 
 /// The classified scans of polars' path: windows of rows for large Parquet input.
@@ -271,6 +316,7 @@ fn finish_pass(
     accumulator: Accumulator,
     id_dtype: &DataType,
     rejects: Option<DataFrame>,
+    only_columns: Option<&[String]>,
 ) -> Result<Parts> {
     let reconciliation = RowReconciliation::from_status_counts(accumulator.status_counts());
     let finished = accumulator.finish(id_dtype)?;
@@ -279,7 +325,13 @@ fn finish_pass(
         _ => None,
     };
     Ok(Parts {
-        table: finish_table(tx, policy, finished.customers, reconciliation.clone()),
+        table: finish_table(
+            tx,
+            policy,
+            finished.customers,
+            reconciliation.clone(),
+            only_columns,
+        ),
         reconciliation,
         periods,
         rejects,

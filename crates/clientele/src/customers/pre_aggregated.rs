@@ -180,7 +180,7 @@ pub fn read(table: &Transactions, policy: &RowPolicy) -> Result<CustomerTable> {
     // Ids as a transaction log's: all canonical integers in text become numbers (and sort so).
     let customers = sort_by_customer(integer_ids_if_lossless(customers)?)?;
     check_unique(table.source_name(), &customers)?;
-    super::at_as_of(table, policy, customers, reconciliation)
+    super::at_as_of(table, policy, customers, reconciliation, None)
 }
 
 /// Ids are sorted: a duplicate sits next to its twin.

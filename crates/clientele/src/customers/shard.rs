@@ -1,5 +1,5 @@
 //! One shard of the accumulator: the customers whose id is dealt to it, their running sums,
-//! the owners of their order keys, and their purchase and cohort periods.
+//! and their purchase and cohort periods; the owners of order keys are shared (`order_keys.rs`).
 //!
 //! Every customer belongs to exactly one shard (see `accumulate::Router`), so shards run in
 //! parallel without sharing anything, and their records are put together once at the end
@@ -114,7 +114,10 @@ pub(super) struct RowView<'a> {
 /// The state of one shard (see the module documentation).
 pub(super) struct Shard {
     slots: Slots<CustomerState>,
-    owners: Owners,
+    /// This shard's number (in the owner codes of its customers).
+    me: u8,
+    /// Order keys this shard's customers claimed first.
+    claimed: usize,
     pairs: Pairs,
     /// The purchase periods, when asked for.
     periods: Option<Periods>,
@@ -130,10 +133,11 @@ pub(super) struct ShardParts {
 }
 
 impl Shard {
-    pub(super) fn new(blocks: Blocks) -> Self {
+    pub(super) fn new(blocks: Blocks, me: u8) -> Self {
         Shard {
             slots: Slots::new(blocks, NEW_CUSTOMER),
-            owners: Owners::new(),
+            me,
+            claimed: 0,
             pairs: Pairs::Packed(Vec::new()),
             periods: None,
             cohorts: None,
@@ -160,8 +164,26 @@ impl Shard {
         self.slots.len()
     }
 
-    /// Adds the rows of `rows` routed to shard `me`, in their order.
-    pub(super) fn add(&mut self, rows: &RowView<'_>, me: u8) -> PolarsResult<()> {
+    /// Order keys this shard claimed first.
+    pub(super) fn claimed(&self) -> usize {
+        self.claimed
+    }
+
+    /// A customer's code in the shared order owners: its slot and shard, unique across shards
+    /// (direct slots are below 2³¹ shifted by the shard bits, tagged ones keep the tag).
+    #[inline(always)]
+    fn owner_code(&self, slot: u32) -> u32 {
+        let log2 = self.slots.blocks().log2;
+        match slot < TAG {
+            true => (slot << log2) | u32::from(self.me),
+            false => TAG | (((slot - TAG) << log2) | u32::from(self.me)),
+        }
+    }
+
+    /// Adds the rows of `rows` routed to this shard, in their order, claiming order keys in
+    /// `owners`.
+    pub(super) fn add(&mut self, rows: &RowView<'_>, owners: &Owners) -> PolarsResult<()> {
+        let me = self.me;
         let n = rows.ts.len();
         let mut group: Vec<(u32, u32)> = Vec::with_capacity(LOOKAHEAD);
         let mut text_cursor = 0;
@@ -175,11 +197,12 @@ impl Shard {
                     group.push((row as u32, slot));
                 }
             }
-            self.load_ahead(&group, &rows.orders);
+            self.load_ahead(&group, &rows.orders, owners);
             for &(row, slot) in &group {
                 let row = row as usize;
                 let used = rows.used.is_none_or(|u| u[row]);
-                self.add_valid(slot, rows.ts[row], rows.amount[row], rows.orders.get(row), used)?;
+                let values = (rows.ts[row], rows.amount[row], rows.orders.get(row));
+                self.add_valid(slot, values, used, owners)?;
             }
             start = end;
         }
@@ -189,13 +212,13 @@ impl Shard {
     /// One load from the record and the order owner of each row of a group, before any is
     /// updated (see the module documentation).
     #[inline(always)]
-    fn load_ahead(&self, group: &[(u32, u32)], orders: &OrderKeys<'_>) {
+    fn load_ahead(&self, group: &[(u32, u32)], orders: &OrderKeys<'_>, owners: &Owners) {
         let mut loaded = 0u64;
         for &(row, slot) in group {
             // A record may straddle two cache lines: both ends.
             let record = self.slots.get(slot);
             loaded ^= record.first_ts as u64 ^ u64::from(record.rows);
-            loaded ^= self.owners.peek(orders.get(row as usize));
+            loaded ^= owners.peek(orders.get(row as usize));
         }
         std::hint::black_box(loaded);
     }
@@ -219,13 +242,19 @@ impl Shard {
 
     /// One valid row: to its customer when used, to the periods when they are asked for.
     #[inline(always)]
-    fn add_valid(&mut self, slot: u32, t: i64, a: i64, o: u64, used: bool) -> PolarsResult<()> {
+    fn add_valid(
+        &mut self,
+        slot: u32,
+        (t, a, o): (i64, i64, u64),
+        used: bool,
+        owners: &Owners,
+    ) -> PolarsResult<()> {
         let state = self.slots.get_mut(slot);
         let new = !state.seen();
         state.rows |= SEEN;
         self.slots.count_direct(new && slot < TAG);
         if used {
-            self.add_row(slot, t, a, o)?;
+            self.add_row(slot, t, a, o, owners)?;
             if let Some(cohorts) = &mut self.cohorts {
                 cohorts.add(slot, t, a);
             }
@@ -240,7 +269,8 @@ impl Shard {
     /// unpredictable branches: on a large customer base each row waits for its record, and a
     /// mispredicted branch would stop the loads of the rows after it.
     #[inline(always)]
-    fn add_row(&mut self, slot: u32, t: i64, a: i64, o: u64) -> PolarsResult<()> {
+    fn add_row(&mut self, slot: u32, t: i64, a: i64, o: u64, owners: &Owners) -> PolarsResult<()> {
+        let code = self.owner_code(slot);
         let state = self.slots.get_mut(slot);
         if state.rows() == !SEEN {
             return Err(polars_err!(ComputeError: "a customer has more than {} rows", !SEEN));
@@ -252,17 +282,12 @@ impl Shard {
         state.first_ts = state.first_ts.min(if purchase { t } else { i64::MAX });
         state.last_ts = state.last_ts.max(if purchase { t } else { i64::MIN });
         if purchase {
-            // Order keys below 2³²: the owner decides, and a repeat costs a load. Other keys,
+            // Keys the owners cover: the owner decides, and a repeat costs a load. Other keys,
             // and keys another customer owns, are pairs, pushed once per run of the same key
             // (`last_order` is the key of the customer's last pushed pair).
-            let pair = match o >> 32 {
-                0 => {
-                    let (new, pair) = self.owners.claim_small(o, slot);
-                    state.orders += new;
-                    pair
-                }
-                _ => true,
-            };
+            let (new, pair) = owners.claim(o, code);
+            state.orders += new;
+            self.claimed += new as usize;
             if pair && (state.last_order != o || o == NO_ORDER) {
                 state.last_order = o;
                 self.pairs.push(slot, o);
@@ -275,12 +300,11 @@ impl Shard {
     pub(super) fn into_parts(self) -> ShardParts {
         let Shard {
             mut slots,
-            owners,
             pairs,
             periods,
             cohorts,
+            ..
         } = self;
-        drop(owners);
         slots.drop_maps();
         pairs.for_each_distinct(|slot| slots.get_mut(slot).orders += 1);
         ShardParts {

@@ -1,16 +1,16 @@
 //! Where a shard keeps each customer's record: its *slot*.
 //!
 //! Customer ids are usually integers 1..n. An integer id in `[0, 2³¹)` is its own address:
-//! the shard's slot of the id is computed from it ([`Blocks`]) and the record lives in pages of
-//! [`PAGE`] slots allocated on first use, so a row's record is one load away, with no index to
-//! look up first. Ids are dealt to shards in blocks of 64 consecutive ids, so a shard's slots
-//! are dense when the ids are.
+//! the shard's slot of the id is computed from it ([`Blocks`]) and the record lives at that
+//! slot of one vector grown to the largest slot given, so a row's record is one load away, with
+//! no index to look up first. Ids are dealt to shards in blocks of 64 consecutive ids, so a
+//! shard's slots are dense when the ids are.
 //!
-//! Every other id (negative, beyond 2³¹, text that is not a canonical integer) and, once
-//! pages would hold far more slots than customers (sparse ids), every id whose page is not
-//! allocated, gets a *tagged* slot: `TAG + k` for the shard's k-th such customer, found through
-//! a hash map. An id's slot never changes once given: pages are never allocated after the
-//! first refusal, so an id sent to the map keeps finding it there.
+//! Every other id (negative, beyond 2³¹, text that is not a canonical integer) and, once the
+//! vector would hold far more slots than customers (sparse ids), every id beyond it, gets a
+//! *tagged* slot: `TAG + k` for the shard's k-th such customer, found through a hash map. An
+//! id's slot never changes once given: the vector never grows after the first refusal, so an
+//! id sent to the map keeps finding it there.
 //!
 //! Text ids that are canonical integers (`"42"`) take the integer's slot: they are the same
 //! customer either way, and the table shows every id as text when some are not integers.
@@ -21,12 +21,14 @@ use crate::rows::ids::canonical_integer;
 
 /// Slots from here on are tagged (found through the map).
 pub(super) const TAG: u32 = 1 << 31;
-/// Slots per page.
-pub(super) const PAGE: usize = 1 << 12;
 /// Consecutive ids dealt to one shard.
 const BLOCK_BITS: u32 = 6;
-/// Pages may hold this many slots before their number is held to the customers seen.
-const FREE_SLOTS: usize = 1 << 22;
+/// The pages of all shards together may hold this many slots (8M customers, 400 MB of
+/// records) before their number is held to the customers seen. A log in time order meets its
+/// customers in random id order: early on, nearly every customer is on a page of its own, so no
+/// rule on the share of slots in use can tell dense ids from sparse ones until the end. This
+/// bound is what sparse ids can cost at most; dense ids up to it are all addressed.
+const FREE_SLOTS: usize = 1 << 23;
 /// Past [`FREE_SLOTS`], at most this many slots per customer seen.
 const SLOTS_PER_CUSTOMER: usize = 8;
 
@@ -65,65 +67,43 @@ impl Blocks {
     }
 }
 
-/// Records in pages allocated on first use.
-pub(super) struct Paged<T> {
-    pages: Vec<Option<Box<[T]>>>,
+/// Records by slot, in one allocation grown to the largest slot given (large enough that the
+/// allocator maps it apart and gives it back whole when it is freed).
+pub(super) struct Direct<T> {
+    records: Vec<T>,
     empty: T,
-    allocated: usize,
 }
 
-impl<T: Copy> Paged<T> {
-    pub(super) fn new(empty: T) -> Self {
-        Paged {
-            pages: Vec::new(),
+impl<T: Copy> Direct<T> {
+    fn new(empty: T) -> Self {
+        Direct {
+            records: Vec::new(),
             empty,
-            allocated: 0,
         }
     }
 
     #[inline(always)]
     pub(super) fn has(&self, slot: u32) -> bool {
-        matches!(self.pages.get(slot as usize / PAGE), Some(Some(_)))
+        (slot as usize) < self.records.len()
     }
 
-    pub(super) fn allocate(&mut self, slot: u32) {
-        let page = slot as usize / PAGE;
-        if page >= self.pages.len() {
-            self.pages.resize_with(page + 1, || None);
+    /// Slots held.
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    fn grow(&mut self, len: usize) {
+        if len > self.records.capacity() {
+            self.records
+                .reserve(len.max(self.records.len() * 3 / 2) - self.records.len());
         }
-        if self.pages[page].is_none() {
-            self.pages[page] = Some(vec![self.empty; PAGE].into_boxed_slice());
-            self.allocated += PAGE;
-        }
+        self.records.resize(len, self.empty);
     }
 
-    /// Slots in allocated pages.
-    pub(super) fn allocated(&self) -> usize {
-        self.allocated
-    }
-
-    #[inline(always)]
-    pub(super) fn get(&self, slot: u32) -> &T {
-        let page = self.pages[slot as usize / PAGE]
-            .as_deref()
-            .expect("an allocated page");
-        &page[slot as usize % PAGE]
-    }
-
-    #[inline(always)]
-    pub(super) fn get_mut(&mut self, slot: u32) -> &mut T {
-        let page = self.pages[slot as usize / PAGE]
-            .as_deref_mut()
-            .expect("an allocated page");
-        &mut page[slot as usize % PAGE]
-    }
-
-    /// The allocated pages: their first slot and records, in slot order.
-    pub(super) fn pages(&self) -> impl Iterator<Item = (u32, &[T])> {
-        self.pages
-            .iter()
-            .enumerate()
-            .filter_map(|(p, page)| Some(((p * PAGE) as u32, page.as_deref()?)))
+    /// The records, slot 0 first.
+    pub(super) fn records(&self) -> &[T] {
+        &self.records
     }
 }
 
@@ -137,7 +117,7 @@ pub(super) enum TaggedId {
 /// One shard's customer ids and records (see the module documentation).
 pub(super) struct Slots<T> {
     blocks: Blocks,
-    pub(super) direct: Paged<T>,
+    pub(super) direct: Direct<T>,
     pub(super) tagged: Vec<T>,
     /// The id of each tagged slot.
     pub(super) tagged_ids: Vec<TaggedId>,
@@ -154,7 +134,7 @@ impl<T: Copy> Slots<T> {
     pub(super) fn new(blocks: Blocks, empty: T) -> Self {
         Slots {
             blocks,
-            direct: Paged::new(empty),
+            direct: Direct::new(empty),
             tagged: Vec::new(),
             tagged_ids: Vec::new(),
             ints: PlHashMap::default(),
@@ -183,7 +163,7 @@ impl<T: Copy> Slots<T> {
     #[inline(always)]
     pub(super) fn get(&self, slot: u32) -> &T {
         match slot < TAG {
-            true => self.direct.get(slot),
+            true => &self.direct.records[slot as usize],
             false => &self.tagged[(slot - TAG) as usize],
         }
     }
@@ -191,7 +171,7 @@ impl<T: Copy> Slots<T> {
     #[inline(always)]
     pub(super) fn get_mut(&mut self, slot: u32) -> &mut T {
         match slot < TAG {
-            true => self.direct.get_mut(slot),
+            true => &mut self.direct.records[slot as usize],
             false => &mut self.tagged[(slot - TAG) as usize],
         }
     }
@@ -223,12 +203,12 @@ impl<T: Copy> Slots<T> {
 
     #[cold]
     fn may_allocate(&mut self, slot: u32) -> bool {
-        let limit = FREE_SLOTS.max(SLOTS_PER_CUSTOMER * self.len());
-        if self.frozen || self.direct.allocated() + PAGE > limit {
+        let limit = (FREE_SLOTS >> self.blocks.log2).max(SLOTS_PER_CUSTOMER * self.len());
+        if self.frozen || slot as usize >= limit {
             self.frozen = true;
             return false;
         }
-        self.direct.allocate(slot);
+        self.direct.grow(slot as usize + 1);
         true
     }
 
@@ -301,12 +281,17 @@ mod tests {
     }
 
     #[test]
-    fn sparse_ids_stop_the_pages_for_good() {
+    fn sparse_ids_stop_the_vector_for_good() {
         let mut slots = Slots::new(Blocks { log2: 0 }, 0u8);
-        // One id per page: pages stop once they hold far more slots than customers.
-        let ids: Vec<i64> = (0..3_000i64).map(|i| i * PAGE as i64).collect();
+        // Ids 4096 apart: the vector stops once it would hold far more slots than customers.
+        let ids: Vec<i64> = (0..3_000i64).map(|i| i * 4096).collect();
+        assert!(ids.len() * 4096 > FREE_SLOTS);
         let given: Vec<u32> = ids.iter().map(|id| slots.of_int(*id)).collect();
-        assert!(slots.direct.allocated() <= FREE_SLOTS);
+        assert!(slots.direct.len() <= FREE_SLOTS);
+        assert!(
+            slots.direct.len() > FREE_SLOTS - 4096,
+            "every free slot is used first"
+        );
         let direct = given.iter().filter(|s| **s < TAG).count();
         assert!(direct < ids.len() && given[direct..].iter().all(|s| *s >= TAG));
         assert!(slots.frozen);

@@ -115,6 +115,8 @@ pub struct Transactions {
     format: Option<InputFormat>,
     /// Whether clientele's own readers read the rows where they apply (`--reader auto`).
     own_readers: bool,
+    /// The Parquet files behind the rows, in scan order, when they are a Parquet scan.
+    parquet_files: Vec<std::path::PathBuf>,
 }
 
 /// A check beyond the transaction log's, with the reason and column a failing row is
@@ -220,6 +222,22 @@ impl Transactions {
             .column(counted.get_column_names()[0].as_str())
             .ok()
             .and_then(|c| c.u64().ok()?.get(0)))
+    }
+
+    /// The rows of each row group of the Parquet files behind the rows, in scan order, read
+    /// from the files' footers; `None` for other inputs, or when a footer cannot be read (the
+    /// scan then reports the error).
+    pub(crate) fn parquet_row_groups(&self) -> Option<Vec<u64>> {
+        if self.parquet_files.is_empty() {
+            return None;
+        }
+        let mut groups = Vec::new();
+        for path in &self.parquet_files {
+            let mut file = std::fs::File::open(path).ok()?;
+            let metadata = polars_parquet::parquet::read::read_metadata(&mut file).ok()?;
+            groups.extend(metadata.row_groups.iter().map(|g| g.num_rows() as u64));
+        }
+        Some(groups)
     }
 
     /// Whether clientele's own reader of plain CSV files reads these rows (see

@@ -9,7 +9,7 @@ use polars::prelude::*;
 use std::sync::Arc;
 
 use super::reading::{PendingCheck, Reading};
-use super::source::{self, CsvReaderChoice, InputFiles};
+use super::source::{self, CsvReaderChoice, InputFiles, InputFormat};
 use super::{IngestOptions, TimeParsing, TimeResolution, Transactions, empty_input, read_error};
 use crate::error::{Error, Result};
 
@@ -142,6 +142,7 @@ impl Transactions {
             checks: Vec::new(),
             format: None,
             own_readers: options.csv.reader == CsvReaderChoice::Auto,
+            parquet_files: Vec::new(),
         };
         tx.check_types()?;
         tx.time = tx.settle_time_format(options.time_format.as_deref())?;
@@ -156,6 +157,9 @@ impl Transactions {
         let reading = Reading::of_scan(scanned, &input.files);
         let mut tx = Transactions::new(input.name.clone(), reading, pending, options)?;
         tx.format = Some(input.format);
+        if input.format == InputFormat::Parquet {
+            tx.parquet_files = input.files.clone();
+        }
         Ok(tx)
     }
 }

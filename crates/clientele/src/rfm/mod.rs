@@ -89,6 +89,17 @@ pub struct SegmentSummary {
 /// [`crate::Error::Rules`] when the rules leave cells uncovered; polars errors when columns are
 /// missing.
 pub fn score(customers: &DataFrame, params: &RfmValidParams, rules: &SegmentRules) -> Result<RfmScored> {
+    score_with(customers, params, rules, &|_| true)
+}
+
+/// [`score`], adding of the label columns (`rfm_cell`, `rfm_score`, `segment`) only those
+/// `wanted` names: a table written with a few columns needs no text for the others.
+pub(crate) fn score_with(
+    customers: &DataFrame,
+    params: &RfmValidParams,
+    rules: &SegmentRules,
+    wanted: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<RfmScored> {
     let segments = rules.check(params.bins())?;
     let (scores, scoring) = score::score_measures(customers, params)?;
     let (r, f, m) = (&scores[0], &scores[1], &scores[2]);
@@ -100,16 +111,20 @@ pub fn score(customers: &DataFrame, params: &RfmValidParams, rules: &SegmentRule
         .collect();
     let (cells, names) = rayon::join(
         || {
-            StringChunked::from_iter_values(
-                col_names::RFM_CELL.into(),
-                (0..r.len()).map(|i| labels[cell(r[i], f[i], m[i])].as_str()),
-            )
+            wanted(col_names::RFM_CELL).then(|| {
+                StringChunked::from_iter_values(
+                    col_names::RFM_CELL.into(),
+                    (0..r.len()).map(|i| labels[cell(r[i], f[i], m[i])].as_str()),
+                )
+            })
         },
         || {
-            StringChunked::from_iter_values(
-                col_names::SEGMENT.into(),
-                (0..r.len()).map(|i| segments.segment_of(r[i], f[i], m[i])),
-            )
+            wanted(col_names::SEGMENT).then(|| {
+                StringChunked::from_iter_values(
+                    col_names::SEGMENT.into(),
+                    (0..r.len()).map(|i| segments.segment_of(r[i], f[i], m[i])),
+                )
+            })
         },
     );
     let rfm_score = match params.convention() {
@@ -125,14 +140,19 @@ pub fn score(customers: &DataFrame, params: &RfmValidParams, rules: &SegmentRule
         }
     };
     let mut frame = customers.clone();
+    let labels = [
+        cells.map(IntoColumn::into_column),
+        wanted(col_names::RFM_SCORE).then_some(rfm_score),
+        names.map(IntoColumn::into_column),
+    ];
     for column in [
         Column::new(col_names::R_SCORE.into(), r),
         Column::new(col_names::F_SCORE.into(), f),
         Column::new(col_names::M_SCORE.into(), m),
-        cells.into_column(),
-        rfm_score,
-        names.into_column(),
-    ] {
+    ]
+    .into_iter()
+    .chain(labels.into_iter().flatten())
+    {
         frame.with_column(column).context(|| "adding RFM scores".into())?;
     }
     Ok(RfmScored {

@@ -16,6 +16,7 @@ use serde::Serialize;
 use super::params::{Binning, Measure, RfmConvention, RfmValidParams};
 use super::rfm_r;
 use crate::error::Result;
+use crate::frame::Numbers;
 use crate::ranking;
 
 /// The quantile probabilities `k / bins` for `k = 0..=bins`, computed as pandas does
@@ -168,7 +169,7 @@ fn score_measure(
     bins: usize,
 ) -> Result<(Vec<u8>, MeasureScoring)> {
     {
-        let values = crate::frame::column_f64_view(customers, params.column(measure))?;
+        let values = crate::frame::column_numbers(customers, params.column(measure))?;
         let bin_to_score = |bin: u8| {
             if measure.higher_is_better() {
                 bin
@@ -176,16 +177,16 @@ fn score_measure(
                 bins as u8 + 1 - bin
             }
         };
-        let by_cut_points = |binned: &[f64], cut_points: &[f64]| -> Vec<u8> {
+        let by_cut_points = |binned: &Numbers<'_>, cut_points: &[f64]| -> Vec<u8> {
             binned
                 .iter()
-                .map(|x| bin_to_score(bin_of(*x, cut_points)))
+                .map(|x| bin_to_score(bin_of(x, cut_points)))
                 .collect()
         };
         let by_classes = |breaks: &[f64]| -> Vec<u8> {
             values
                 .iter()
-                .map(|x| bin_to_score(rfm_r::class_of(*x, breaks)))
+                .map(|x| bin_to_score(rfm_r::class_of(x, breaks)))
                 .collect()
         };
         let r_rule = params.convention() == RfmConvention::RfmR;
@@ -232,10 +233,10 @@ fn score_measure(
 /// Rank binning: the bin of each value's first rank (see [`first_ranks`]) and the cut points
 /// on ranks, found by selection: an integer rank `r = place + 1` is above a cut point `c`
 /// exactly when `place ≥ floor(c)`, so only the places at the cuts are needed, not a sort.
-fn rank_bins(values: &[f64], bins: usize) -> (Vec<u8>, Vec<f64>) {
+fn rank_bins(values: &Numbers<'_>, bins: usize) -> (Vec<u8>, Vec<f64>) {
     let cuts = rank_cut_points(values.len(), bins);
     let places: Vec<usize> = cuts.iter().map(|c| c.floor() as usize).collect();
-    let key = |row: usize| ranking::ascending_key(values[row]);
+    let key = |row: usize| ranking::ascending_key(values.get(row));
     let reached = ranking::places_reached(values.len(), key, None, &places);
     (reached.into_iter().map(|above| 1 + above).collect(), cuts)
 }
@@ -256,7 +257,7 @@ fn report(
     measure: Measure,
     params: &RfmValidParams,
     cut_points: Vec<f64>,
-    values: &[f64],
+    values: &Numbers<'_>,
     scores: &[u8],
 ) -> MeasureScoring {
     let (binning, bins) = (params.binning(), params.bins());
@@ -271,8 +272,8 @@ fn report(
     for (value, score) in values.iter().zip(scores) {
         let bin = &mut bins_out[*score as usize - 1];
         bin.customers += 1;
-        bin.min = Some(bin.min.map_or(*value, |m| m.min(*value)));
-        bin.max = Some(bin.max.map_or(*value, |m| m.max(*value)));
+        bin.min = Some(bin.min.map_or(value, |m| m.min(value)));
+        bin.max = Some(bin.max.map_or(value, |m| m.max(value)));
     }
     let empty_scores: Vec<u8> = bins_out
         .iter()
@@ -309,7 +310,13 @@ struct Scored {
 
 /// Which intervals hold no value, e.g. "frequency has 3 distinct values; no customer falls in
 /// score 2 = (1, 1.2] or score 4 = (2, 2]".
-fn empty_note(scored: &Scored, cut_points: &[f64], values: &[f64], empty: &[u8], bins: usize) -> String {
+fn empty_note(
+    scored: &Scored,
+    cut_points: &[f64],
+    values: &Numbers<'_>,
+    empty: &[u8],
+    bins: usize,
+) -> String {
     let mut distinct: Vec<f64> = values.to_vec();
     distinct.sort_by(f64::total_cmp);
     distinct.dedup();
@@ -411,7 +418,7 @@ mod tests {
             let sorted: Vec<f64> = (1..=values.len()).map(|r| r as f64).collect();
             let cuts = quantile_cut_points(&sorted, bins);
             let expected: Vec<u8> = ranks.iter().map(|r| bin_of(*r, &cuts)).collect();
-            let (binned, rank_cuts) = rank_bins(&values, bins);
+            let (binned, rank_cuts) = rank_bins(&Numbers::F64(&values), bins);
             proptest::prop_assert_eq!(rank_cuts, cuts);
             proptest::prop_assert_eq!(binned, expected);
         }
