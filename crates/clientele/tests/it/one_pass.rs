@@ -43,6 +43,7 @@ fn read(tx: &Transactions, policy: &RowPolicy, params: &ClvValidParams) -> Read 
         rejects: true,
         cohorts: Some(period),
         quality: true,
+        only_columns: None,
     };
     let pass = customers::aggregate_with(tx, policy, &collect).unwrap();
     let alone = customers::aggregate(tx, policy).unwrap();
