@@ -264,21 +264,8 @@ impl Segmenter {
         kind: InputKind,
         btyd: Btyd<'_>,
     ) -> Result<Segmentation> {
-        let mut customers = customers;
         let kept = self.kept_columns();
-        if let Some(kept) = &kept {
-            let names: Vec<String> = customers
-                .frame
-                .get_column_names()
-                .into_iter()
-                .filter(|n| kept.iter().any(|k| k == n.as_str()))
-                .map(|n| n.to_string())
-                .collect();
-            customers.frame = customers
-                .frame
-                .select(names)
-                .context(|| "the kept columns".into())?;
-        }
+        let customers = only_kept(customers, kept.as_deref())?;
         let wanted = |name: &str| kept.as_ref().is_none_or(|k| k.iter().any(|c| c == name));
         let rfm = rfm::score_with(&customers.frame, &self.rfm, &self.rules, &wanted)?;
         let abc = abc::classify(&customers.frame, &self.abc)?;
@@ -307,24 +294,7 @@ impl Segmenter {
         }
         let clv = match &self.clv {
             Some(params) => {
-                let result = match btyd {
-                    Btyd::Read => clv::run(tx, params)?,
-                    Btyd::Periods(periods) => {
-                        let summary = clv::summary::from_periods(tx.source_name(), periods, params)?;
-                        let model = clv::fit(&summary, params)?;
-                        clv::predict(&summary, &model, params)?
-                    }
-                    Btyd::Columns(btyd) => {
-                        let summary = clv::summary::from_btyd_columns(
-                            tx.source_name(),
-                            btyd,
-                            params,
-                            customers.reconciliation.clone(),
-                        )?;
-                        let model = clv::fit(&summary, params)?;
-                        clv::predict(&summary, &model, params)?
-                    }
-                };
+                let result = clv_of(tx, params, btyd, &customers)?;
                 frame = join_clv(frame, &result)?;
                 Some(stage_unmodelled(&mut frame, result)?)
             }
@@ -354,6 +324,43 @@ enum Btyd<'a> {
     Periods(&'a PurchasePeriods),
     /// The btyd_* columns of a customer table.
     Columns(&'a DataFrame),
+}
+
+/// The customer table with only the `kept` columns (all of them without a list).
+fn only_kept(mut customers: CustomerTable, kept: Option<&[String]>) -> Result<CustomerTable> {
+    if let Some(kept) = kept {
+        let names: Vec<String> = customers
+            .frame
+            .get_column_names()
+            .into_iter()
+            .filter(|n| kept.iter().any(|k| k == n.as_str()))
+            .map(|n| n.to_string())
+            .collect();
+        customers.frame = customers
+            .frame
+            .select(names)
+            .context(|| "the kept columns".into())?;
+    }
+    Ok(customers)
+}
+
+/// The lifetime-value model fitted and applied to the BTYD summary of the input, however it
+/// arrives (read from the log, from the one pass's periods, or from a customer table's columns).
+fn clv_of(
+    tx: &Transactions,
+    params: &ClvValidParams,
+    btyd: Btyd<'_>,
+    customers: &CustomerTable,
+) -> Result<ClvResult> {
+    let summary = match btyd {
+        Btyd::Read => return clv::run(tx, params),
+        Btyd::Periods(periods) => clv::summary::from_periods(tx.source_name(), periods, params)?,
+        Btyd::Columns(btyd) => {
+            clv::summary::from_btyd_columns(tx.source_name(), btyd, params, customers.reconciliation.clone())?
+        }
+    };
+    let model = clv::fit(&summary, params)?;
+    clv::predict(&summary, &model, params)
 }
 
 /// The lifetime-value columns joined to the segment table by customer id (customers whose

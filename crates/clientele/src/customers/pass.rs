@@ -133,24 +133,17 @@ fn read_in_windows(
             .with_cohorts(collect.cohorts)
             .with_stats(collect.quality.then_some(has_order))
     };
-    let sink = accumulator(true);
     let read = ReadOptions {
         keep_excluded: collect.periods.is_some() || collect.quality,
         rejects: collect.rejects,
         hash_rows: collect.quality,
     };
-    if let Some(outcome) = plain_csv::accumulate(tx, policy, sink, read) {
+    if let Some(outcome) = plain_csv::accumulate(tx, policy, accumulator(true), read) {
         match outcome? {
             Outcome::Done(accumulator, rejects) => {
                 tx.structure_is_clean();
-                return finish_pass(
-                    tx,
-                    policy,
-                    *accumulator,
-                    &DataType::String,
-                    rejects,
-                    collect.only_columns.as_deref(),
-                );
+                let only = collect.only_columns.as_deref();
+                return finish_pass(tx, policy, *accumulator, &DataType::String, rejects, only);
             }
             Outcome::NotPlain(why) => {
                 log::debug!("{}: read by polars' CSV reader: {why}", tx.source_name());
@@ -160,39 +153,50 @@ fn read_in_windows(
     if !collect.quality
         && let Some(roles) = tx.typed_roles()
     {
-        // clientele's typed reader: polars decodes, the rules run in Rust.
-        let integer_ids = roles.customer == typed::IdType::Int;
-        let parts = windows(tx, window_rows, |raw| raw)?;
-        let keep_excluded = collect.periods.is_some();
-        let accumulator = typed::accumulate(
-            tx,
-            &roles,
-            policy,
-            parts,
-            accumulator(!integer_ids),
-            keep_excluded,
-        )?;
-        let id_dtype = match integer_ids {
-            true => tx
-                .schema()
-                .get(&tx.columns().customer)
-                .cloned()
-                .unwrap_or(DataType::Int64),
-            false => DataType::String,
-        };
-        let rejects = match collect.rejects {
-            true => Some(polars_rejects(tx, policy, &accumulator)?),
-            false => None,
-        };
-        return finish_pass(
-            tx,
-            policy,
-            accumulator,
-            &id_dtype,
-            rejects,
-            collect.only_columns.as_deref(),
-        );
+        let sink = accumulator(roles.customer != typed::IdType::Int);
+        return read_typed(tx, policy, collect, window_rows, &roles, sink);
     }
+    let sink = |integer_ids: bool| accumulator(!integer_ids);
+    read_with_polars(tx, policy, collect, window_rows, sink)
+}
+
+/// clientele's typed reader: polars decodes the role columns, the rules run in Rust.
+fn read_typed(
+    tx: &Transactions,
+    policy: &RowPolicy,
+    collect: &Collect,
+    window_rows: u64,
+    roles: &typed::TypedRoles,
+    sink: Accumulator,
+) -> Result<Parts> {
+    let integer_ids = roles.customer == typed::IdType::Int;
+    let parts = windows(tx, window_rows, |raw| raw)?;
+    let keep_excluded = collect.periods.is_some();
+    let accumulator = typed::accumulate(tx, roles, policy, parts, sink, keep_excluded)?;
+    let id_dtype = match integer_ids {
+        true => tx
+            .schema()
+            .get(&tx.columns().customer)
+            .cloned()
+            .unwrap_or(DataType::Int64),
+        false => DataType::String,
+    };
+    let rejects = match collect.rejects {
+        true => Some(polars_rejects(tx, policy, &accumulator)?),
+        false => None,
+    };
+    let only = collect.only_columns.as_deref();
+    finish_pass(tx, policy, accumulator, &id_dtype, rejects, only)
+}
+
+/// Rows classified by the row rules' polars expressions, then accumulated.
+fn read_with_polars(
+    tx: &Transactions,
+    policy: &RowPolicy,
+    collect: &Collect,
+    window_rows: u64,
+    sink: impl Fn(bool) -> Accumulator,
+) -> Result<Parts> {
     let id_dtype = tx
         .classify(policy)?
         .select([col(CUSTOMER_ID)])
@@ -204,21 +208,15 @@ fn read_in_windows(
     let integer_ids = id_dtype.is_integer() && id_dtype != DataType::UInt64;
     let parts = scans(tx, policy, integer_ids, window_rows, collect.quality)?;
     let raw_columns = tx.schema().len();
-    let accumulator = accumulate::accumulate(parts, accumulator(!integer_ids), raw_columns)
+    let accumulator = accumulate::accumulate(parts, sink(integer_ids), raw_columns)
         .map_err(|e| aggregate_error(tx.source_name(), e))?;
     let rejects = match collect.rejects {
         true => Some(polars_rejects(tx, policy, &accumulator)?),
         false => None,
     };
     let id_dtype = if integer_ids { &id_dtype } else { &DataType::String };
-    finish_pass(
-        tx,
-        policy,
-        accumulator,
-        id_dtype,
-        rejects,
-        collect.only_columns.as_deref(),
-    )
+    let only = collect.only_columns.as_deref();
+    finish_pass(tx, policy, accumulator, id_dtype, rejects, only)
 }
 
 /// The input in windows of rows for large Parquet input (polars maps each Parquet file whole

@@ -232,103 +232,127 @@ impl<'a> IdColumn<'a> {
     }
 }
 
-/// Classifies one batch (the columns of [`Transactions::typed_projection`], rechunked) by the
-/// rules, keeping the valid rows `keep_excluded` asks for.
-fn classify<'a>(batch: &'a DataFrame, rules: &RowRules, keep_excluded: bool) -> PolarsResult<TypedRows<'a>> {
-    let time = batch.column(TIME)?.datetime()?.physical();
-    let columns = Columns {
-        customer: IdColumn::of(batch.column(CUSTOMER)?)?,
-        time: Values::of(time),
-        amount: Values::of(batch.column(AMOUNT)?.f64()?),
-        price: batch
-            .column(PRICE)
-            .ok()
-            .map(|c| c.f64().map(Values::of))
-            .transpose()?,
-        order: batch.column(ORDER).ok().map(IdColumn::of).transpose()?,
-    };
-    let n = batch.height();
-    let mut counts = [0u64; 256];
-    let mut keep: Vec<u32> = Vec::with_capacity(n);
-    let mut used: Vec<bool> = Vec::new();
-    let mut micros: Vec<i64> = Vec::with_capacity(n);
-    let mut text_ids: Vec<&str> = Vec::new();
-    let mut text_orders: Vec<u64> = Vec::new();
-    for i in 0..n {
-        let (customer, customer_text) = columns.customer.read(i);
-        let (order, order_text) = match &columns.order {
+/// The rows of a batch kept for accumulation, with what they need beyond the batch's columns.
+#[derive(Default)]
+struct Kept<'a> {
+    /// Positions in the batch.
+    rows: Vec<u32>,
+    /// Whether each kept row is used (empty when only used rows are kept).
+    used: Vec<bool>,
+    /// Amounts in micro-units.
+    micros: Vec<i64>,
+    text_ids: Vec<&'a str>,
+    text_orders: Vec<u64>,
+}
+
+impl<'a> Columns<'a> {
+    fn of(batch: &'a DataFrame) -> PolarsResult<Self> {
+        Ok(Columns {
+            customer: IdColumn::of(batch.column(CUSTOMER)?)?,
+            time: Values::of(batch.column(TIME)?.datetime()?.physical()),
+            amount: Values::of(batch.column(AMOUNT)?.f64()?),
+            price: batch
+                .column(PRICE)
+                .ok()
+                .map(|c| c.f64().map(Values::of))
+                .transpose()?,
+            order: batch.column(ORDER).ok().map(IdColumn::of).transpose()?,
+        })
+    }
+
+    /// Row `i` as the rules see it, with its texts when the ids are text.
+    fn facts(&self, i: usize) -> (RowFacts, Option<&'a str>, Option<&'a str>) {
+        let (customer, customer_text) = self.customer.read(i);
+        let (order, order_text) = match &self.order {
             Some(order) => order.read(i),
             None => (Reading::Read, None),
         };
-        let ts = columns.time.get(i);
-        let amount = match (columns.amount.get(i), columns.price.as_ref().map(|p| p.get(i))) {
+        let ts = self.time.get(i);
+        let amount = match (self.amount.get(i), self.price.as_ref().map(|p| p.get(i))) {
             (Some(a), None) => Some(a),
             (Some(q), Some(Some(p))) => Some(q * p),
             _ => None,
         };
-        let row_micros = amount.and_then(micros_of);
+        let read = |present: bool| match present {
+            true => Reading::Read,
+            false => Reading::Missing,
+        };
         let facts = RowFacts {
             customer,
-            time: if ts.is_some() {
-                Reading::Read
-            } else {
-                Reading::Missing
-            },
-            amount: if amount.is_some() {
-                Reading::Read
-            } else {
-                Reading::Missing
-            },
-            micros: row_micros,
+            time: read(ts.is_some()),
+            amount: read(amount.is_some()),
+            micros: amount.and_then(micros_of),
             order,
             day: ts.map_or(0, |t| t.div_euclid(MICROS_PER_DAY)),
         };
+        (facts, customer_text, order_text)
+    }
+}
+
+/// Classifies one batch (the columns of [`Transactions::typed_projection`], rechunked) by the
+/// rules, keeping the valid rows `keep_excluded` asks for.
+fn classify<'a>(batch: &'a DataFrame, rules: &RowRules, keep_excluded: bool) -> PolarsResult<TypedRows<'a>> {
+    let columns = Columns::of(batch)?;
+    let n = batch.height();
+    let mut counts = [0u64; 256];
+    let mut kept = Kept {
+        rows: Vec::with_capacity(n),
+        micros: Vec::with_capacity(n),
+        ..Kept::default()
+    };
+    for i in 0..n {
+        let (facts, customer_text, order_text) = columns.facts(i);
         let code = rules.status(&facts).code();
         counts[code as usize] += 1;
         let is_used = code == RowStatus::Used.code();
-        if !is_used && !(keep_excluded && code >= FIRST_EXCLUSION) {
+        if !(is_used || keep_excluded && code >= FIRST_EXCLUSION) {
             continue;
         }
-        keep.push(i as u32);
-        micros.push(row_micros.expect("valid rows have an amount"));
+        kept.rows.push(i as u32);
+        kept.micros.push(facts.micros.expect("valid rows have an amount"));
         if keep_excluded {
-            used.push(is_used);
+            kept.used.push(is_used);
         }
         if let Some(text) = customer_text {
-            text_ids.push(text);
+            kept.text_ids.push(text);
         }
         if let Some(text) = order_text {
-            text_orders.push(order_key_of_text(text));
+            kept.text_orders.push(order_key_of_text(text));
         }
     }
-    let all = keep.len() == n;
-    if used.iter().all(|u| *u) {
-        used.clear();
+    Ok(assemble(&columns, kept, n, &counts))
+}
+
+/// The kept rows of a batch as the accumulator takes them.
+fn assemble<'a>(columns: &Columns<'a>, mut kept: Kept<'a>, n: usize, counts: &[u64; 256]) -> TypedRows<'a> {
+    let all = kept.rows.len() == n;
+    if kept.used.iter().all(|u| *u) {
+        kept.used.clear();
     }
-    let ts = gather(&columns.time, &keep, all);
+    let ts = gather(&columns.time, &kept.rows, all);
     let customers = match &columns.customer {
-        IdColumn::Int(ids) => TypedIds::Int(gather(ids, &keep, all)),
-        IdColumn::Text(_) => TypedIds::Text(text_ids),
+        IdColumn::Int(ids) => TypedIds::Int(gather(ids, &kept.rows, all)),
+        IdColumn::Text(_) => TypedIds::Text(kept.text_ids),
     };
     let orders = match &columns.order {
-        Some(IdColumn::Int(ids)) => TypedOrders::Int(gather(ids, &keep, all)),
-        Some(IdColumn::Text(_)) => TypedOrders::Keys(text_orders),
+        Some(IdColumn::Int(ids)) => TypedOrders::Int(gather(ids, &kept.rows, all)),
+        Some(IdColumn::Text(_)) => TypedOrders::Keys(kept.text_orders),
         // Without an order column, a customer's purchases on one day make one order.
         None => TypedOrders::Keys(ts.iter().map(|t| t.div_euclid(MICROS_PER_DAY) as u64).collect()),
     };
-    Ok(TypedRows {
+    TypedRows {
         customers,
         ts,
-        amounts: micros,
+        amounts: kept.micros,
         orders,
-        used,
+        used: kept.used,
         status_counts: counts
             .iter()
             .enumerate()
             .filter(|(_, n)| **n > 0)
             .map(|(code, n)| (code as u8, *n))
             .collect(),
-    })
+    }
 }
 
 /// The values of the kept rows (valid rows have every value): the column's own slice when
