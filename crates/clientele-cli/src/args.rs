@@ -432,8 +432,10 @@ pub struct GlobalArgs {
     /// not valid UTF-8 are rejected as invalid_utf8.
     #[arg(long, global = true, value_parser = choice::<Encoding>(), help_heading = "Input")]
     pub encoding: Option<Encoding>,
-    /// Which reader reads plain CSV: auto (clientele's own reader where it applies, polars'
-    /// otherwise) or polars (always polars' reader). Both give the same rows.
+    /// Which reader reads the input: auto (clientele's own readers where they apply: plain CSV
+    /// parsed by clientele, Parquet columns decoded by polars and checked by clientele's row
+    /// rules; polars' reader and expressions otherwise) or polars (always polars' reader and the
+    /// rules' polars expressions). Both give the same rows.
     #[arg(long, global = true, value_parser = choice::<CsvReaderChoice>(), help_heading = "Input")]
     pub reader: Option<CsvReaderChoice>,
     /// Write rejected rows with their reason, row number, column and value to FILE.

@@ -4,22 +4,24 @@
 //! hands them over in batches; this accumulator keeps, per customer, the sums and extremes in
 //! one 48-byte record (plus a few bytes of id index) and counts row statuses.
 //!
-//! Customers are split into shards by a hash of their id (`shard.rs`), one per thread up to
-//! [`MAX_SHARDS`]: each batch's rows are routed once, then every shard adds its own rows in
-//! parallel, in the batch's order. A customer's rows always meet the same shard, so the shards
-//! share nothing until they are merged at the end, and the result is the same whatever the
-//! number of shards or threads.
+//! Customers are split into shards (`shard.rs`), one per thread up to [`MAX_SHARDS`]: integer
+//! ids in `[0, 2³¹)` in blocks of 64 consecutive ids dealt in turn, other ids by a hash. Each
+//! batch's rows are routed once, then every shard adds its own rows in parallel, in the
+//! batch's order. A customer's rows always meet the same shard, and its record lives in that
+//! shard's slots (`slots.rs`: an integer id is its own address, other ids go through a map), so
+//! the shards share nothing but the order owners until they are merged at the end
+//! (`merge.rs`), and the result is the same whatever the number of shards or threads.
 //!
 //! Distinct purchase orders are counted in two phases, because an order belongs to one
 //! customer: the first customer seen with an order key *owns* it and counts it at once; a
 //! later line of the same customer and order finds itself the owner and counts nothing. Owners
-//! are kept (per shard) for order keys below 2³² in pages of 65,536 keys allocated on first
-//! use (4 bytes per key for the usual dense, increasing order numbers; allocation stops for
-//! good when keys turn out sparse, so memory stays bounded by the keys seen). The rare other
-//! pairs, an order key shared by several customers of a shard, keys beyond the pages, text
-//! order ids, are stored as `(customer, key)` pairs and counted by an in-place sort at the end.
-//! A key always takes the same route in a shard, so every distinct pair is counted exactly
-//! once. A row repeating its customer's current order does no work at all.
+//! of integer order keys are kept in one table shared by the shards (`order_keys.rs`: an atomic
+//! owner per key from the first batch's smallest key on, grown between batches while keys stay
+//! dense, 4 bytes per key). The rare other pairs, an order key shared by several customers,
+//! keys outside the table, text order ids, are stored per shard as `(customer, key)` pairs and
+//! counted by an in-place sort at the end. A key always takes the same route, so every
+//! distinct pair is counted exactly once. A row repeating its customer's current order does no
+//! work at all.
 //!
 //! Order ids are compared exactly when they are integers (or days, without an order column),
 //! text that is a canonical non-negative integer, or other text of at most 7 bytes; longer text

@@ -42,7 +42,8 @@ pub struct InputSettings {
     /// strftime format of text timestamps; detected when left out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_format: Option<String>,
-    /// Which reader reads plain CSV: `auto` or `polars`.
+    /// Which reader reads the input: `auto` (clientele's own readers for plain CSV and typed
+    /// Parquet columns where they apply) or `polars` (polars' reader and expressions always).
     #[serde(with = "named")]
     pub reader: CsvReaderChoice,
 }
