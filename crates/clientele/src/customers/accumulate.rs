@@ -24,9 +24,10 @@
 //! work at all.
 //!
 //! Order ids are compared exactly when they are integers (or days, without an order column),
-//! text that is a canonical non-negative integer, or other text of at most 7 bytes; longer text
-//! ids are compared by a 62-bit xxh3 hash, so two different long ids of one customer could
-//! count as one order with a chance of about m²/2⁶³ for a customer with m orders (below
+//! text that is a canonical non-negative integer or a number behind a one-character prefix
+//! (`O00012345`: consecutive keys, held by the owners like integers), or other text of at most
+//! 7 bytes; longer text ids are compared by a 62-bit xxh3 hash, so two different long ids of
+//! one customer could count as one order with a chance of about m²/2⁶³ for a customer with m orders (below
 //! 10⁻⁹ for m < 100,000).
 //!
 //! Customer ids given as text are handled as integers while every id is a canonical integer
@@ -274,9 +275,9 @@ impl Accumulator {
     }
 
     fn add_to_shards(&mut self, rows: &RowView<'_>) -> PolarsResult<()> {
-        if let Some((min, max)) = owned_key_range(&rows.orders) {
+        if let Some((min, max, numbering)) = owned_key_range(&rows.orders, self.owners.numbering()) {
             let claimed = self.shards.iter().map(Shard::claimed).sum();
-            self.owners.prepare(min, max, claimed);
+            self.owners.prepare(min, max, claimed, numbering);
         }
         let Accumulator {
             shards,
@@ -430,17 +431,35 @@ impl Accumulator {
     }
 }
 
-/// The smallest and largest order key of a batch below 2³², the keys the owners may track.
-fn owned_key_range(orders: &OrderKeys<'_>) -> Option<(u64, u64)> {
+/// The smallest and largest order key of a batch in the owners' numbering (the first key's
+/// with a numbering, when the owners have none yet), with that numbering.
+fn owned_key_range(orders: &OrderKeys<'_>, numbering: Option<u64>) -> Option<(u64, u64, u64)> {
     let range = |keys: &mut dyn Iterator<Item = u64>| {
-        keys.filter(|k| k >> 32 == 0)
-            .fold(None, |r: Option<(u64, u64)>, k| {
-                Some(r.map_or((k, k), |(lo, hi)| (lo.min(k), hi.max(k))))
-            })
+        let mut found: Option<(u64, u64, u64)> = None;
+        for key in keys {
+            let Some(of) = key_numbering(key) else { continue };
+            match &mut found {
+                None if numbering.is_none_or(|n| n == of) => found = Some((key, key, of)),
+                Some((lo, hi, n)) if *n == of => (*lo, *hi) = ((*lo).min(key), (*hi).max(key)),
+                _ => {}
+            }
+        }
+        found
     };
     match orders {
         OrderKeys::Int(keys) => range(&mut keys.iter().map(|k| *k as u64)),
         OrderKeys::Keys(keys) => range(&mut keys.iter().copied()),
+    }
+}
+
+/// The numbering an order key belongs to, for the table of owners: integer keys below 2³²
+/// (0), or the keys of one prefix and width ([`crate::rows::ids::prefixed_key`]: their top 14
+/// bits); other keys (text, larger integers) have none and are never owned by the table.
+fn key_numbering(key: u64) -> Option<u64> {
+    match key >> 32 {
+        0 => Some(0),
+        _ if key >> 61 == 0b101 => Some(key >> 50),
+        _ => None,
     }
 }
 

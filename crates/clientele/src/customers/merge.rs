@@ -5,6 +5,8 @@
 //! ids), so the shards' lists are merged rather than sorted, and the columns read the records
 //! in sequence. Text ids, when there are any, are sorted as text.
 
+use std::borrow::Cow;
+
 use polars::prelude::*;
 use rayon::prelude::*;
 
@@ -21,10 +23,10 @@ const CHUNK: usize = 1 << 16;
 /// A customer: its shard and slot.
 type At = (u8, u32);
 
-/// Every customer seen, in id order, with the ids.
-enum Ordered {
+/// Every customer seen, in id order, with the ids (text ids borrowed from the shards).
+enum Ordered<'a> {
     Int(Vec<At>, Vec<i64>),
-    Text(Vec<At>, Vec<String>),
+    Text(Vec<At>, Vec<Cow<'a, str>>),
 }
 
 /// What the merge gives.
@@ -49,7 +51,7 @@ pub(super) fn merge(parts: Vec<ShardParts>, text_input: bool, id_dtype: &DataTyp
     let positions = collects_periods.then(|| Positions::new(&parts, at));
     let used = |a: &At| parts[a.0 as usize].slots.get(a.1).rows() > 0;
     let period_only = at.iter().any(|a| !used(a));
-    let table_at: std::borrow::Cow<'_, [At]> = match period_only {
+    let table_at: Cow<'_, [At]> = match period_only {
         true => at.iter().copied().filter(used).collect::<Vec<_>>().into(),
         false => at.as_slice().into(),
     };
@@ -98,15 +100,17 @@ fn absorb(into: &mut Option<PeriodRecords>, records: Option<PeriodRecords>) {
 }
 
 /// Every seen customer of the shards in id order.
-fn order(parts: &[ShardParts]) -> Ordered {
+fn order(parts: &[ShardParts]) -> Ordered<'_> {
     let mut ints: Vec<(i64, At)> = Vec::new();
-    let mut texts: Vec<(String, At)> = Vec::new();
+    let mut texts: Vec<(Cow<'_, str>, At)> = Vec::new();
     for (shard, part) in parts.iter().enumerate() {
         for (k, id) in part.slots.tagged_ids.iter().enumerate() {
             let at = (shard as u8, TAG + k as u32);
-            match id {
-                TaggedId::Int(id) => ints.push((*id, at)),
-                TaggedId::Text(text) => texts.push((text.to_string(), at)),
+            match *id {
+                TaggedId::Int(id) => ints.push((id, at)),
+                TaggedId::Text { start, len } => {
+                    texts.push((Cow::Borrowed(part.slots.texts.get(start, len)), at))
+                }
             }
         }
     }
@@ -130,7 +134,11 @@ fn order(parts: &[ShardParts]) -> Ordered {
     if texts.is_empty() {
         return Ordered::Int(at, ids);
     }
-    texts.extend(ids.into_iter().zip(at).map(|(id, at)| (id.to_string(), at)));
+    texts.extend(
+        ids.into_iter()
+            .zip(at)
+            .map(|(id, at)| (Cow::Owned(id.to_string()), at)),
+    );
     // Ids are distinct, so an unstable sort is exact.
     texts.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let (ids, at) = texts.into_iter().unzip();
@@ -218,11 +226,12 @@ fn id_columns(
                     .iter()
                     .zip(at)
                     .filter(|(_, a)| used(a))
-                    .map(|(id, _)| id.as_str())
+                    .map(|(id, _)| id.as_ref())
                     .collect();
                 Column::new(CUSTOMER_ID.into(), used_ids)
             });
-            (Column::new(CUSTOMER_ID.into(), ids.as_slice()), table)
+            let all: Vec<&str> = ids.iter().map(|id| id.as_ref()).collect();
+            (Column::new(CUSTOMER_ID.into(), all), table)
         }
     };
     // Integer ids take the input's integer type; text ids that are all canonical integers stay

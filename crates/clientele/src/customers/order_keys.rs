@@ -63,10 +63,13 @@ const KEYS_PER_CLAIM: usize = 8;
 /// The table grows between batches only (`prepare`), to the batch's largest key when the
 /// table would not hold far more keys than were claimed; once that is refused, it never grows
 /// again, so a key's route (owned here, or a pair) never changes. The base is the smallest key
-/// of the first batch, so order numbers that start far from 0 are tracked too.
+/// of the first batch, so order numbers that start far from 0 are tracked too; the keys
+/// considered are those of one numbering, the first batch's (see `key_numbering` in
+/// `accumulate.rs`: `536365` and `C536365` are two numberings).
 pub(super) struct Owners {
     table: Vec<AtomicU32>,
     base: Option<u64>,
+    numbering: Option<u64>,
     frozen: bool,
 }
 
@@ -75,13 +78,20 @@ impl Owners {
         Owners {
             table: Vec::new(),
             base: None,
+            numbering: None,
             frozen: false,
         }
     }
 
-    /// Makes room for the keys `min..=max` of the next batch, when allowed (see above);
-    /// `claimed` is the number of keys claimed so far.
-    pub(super) fn prepare(&mut self, min: u64, max: u64, claimed: usize) {
+    /// The numbering of the keys the table holds, once the first batch set it.
+    pub(super) fn numbering(&self) -> Option<u64> {
+        self.numbering
+    }
+
+    /// Makes room for the keys `min..=max` (of `numbering`) of the next batch, when allowed
+    /// (see above); `claimed` is the number of keys claimed so far.
+    pub(super) fn prepare(&mut self, min: u64, max: u64, claimed: usize, numbering: u64) {
+        self.numbering.get_or_insert(numbering);
         let base = *self.base.get_or_insert(min);
         if self.frozen || max < base {
             return;
@@ -189,16 +199,16 @@ mod tests {
     #[test]
     fn owners_count_each_order_once_and_stop_growing_for_sparse_keys() {
         let mut owners = Owners::new();
-        owners.prepare(100, 110, 0);
+        owners.prepare(100, 110, 0, 0);
         assert_eq!(owners.claim(105, 0), (1, false));
         assert_eq!(owners.claim(105, 0), (0, false), "a repeat");
         assert_eq!(owners.claim(105, 1), (0, true), "another customer's order");
         assert_eq!(owners.claim(99, 0), (0, true), "below the base");
         assert_eq!(owners.claim(111, 0), (0, true), "beyond the table");
         // Far more keys than claimed: the table stops growing, for good.
-        owners.prepare(100, 100 + (FREE_KEYS as u64) * 2, 1);
+        owners.prepare(100, 100 + (FREE_KEYS as u64) * 2, 1, 0);
         assert!(owners.frozen);
-        owners.prepare(100, 200, 1_000_000_000);
+        owners.prepare(100, 200, 1_000_000_000, 0);
         assert_eq!(
             owners.claim(150, 2),
             (0, true),

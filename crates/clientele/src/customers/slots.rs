@@ -15,7 +15,10 @@
 //! Text ids that are canonical integers (`"42"`) take the integer's slot: they are the same
 //! customer either way, and the table shows every id as text when some are not integers.
 
-use polars::prelude::PlHashMap;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+use polars::prelude::{PlHashMap, PlRandomState};
 
 use crate::rows::ids::canonical_integer;
 
@@ -107,11 +110,29 @@ impl<T: Copy> Direct<T> {
     }
 }
 
-/// The id of a tagged slot.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+/// The id of a tagged slot: an integer, or a text kept in the shard's [`Texts`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum TaggedId {
     Int(i64),
-    Text(Box<str>),
+    Text { start: usize, len: usize },
+}
+
+/// The text ids of a shard, each stored once, one after another in one buffer, and found by
+/// a table of their tagged slots (a map of boxed strings would allocate every id twice: on
+/// 5M text ids, hundreds of MB).
+#[derive(Default)]
+pub(super) struct Texts {
+    bytes: String,
+    /// Tagged slots (`k` of `TAG + k`) of the text ids, by the ids' hashes.
+    table: HashTable<u32>,
+    hasher: PlRandomState,
+}
+
+impl Texts {
+    /// The text of a tagged id made by [`Texts::push`].
+    pub(super) fn get(&self, start: usize, len: usize) -> &str {
+        &self.bytes[start..start + len]
+    }
 }
 
 /// One shard's customer ids and records (see the module documentation).
@@ -122,7 +143,7 @@ pub(super) struct Slots<T> {
     /// The id of each tagged slot.
     pub(super) tagged_ids: Vec<TaggedId>,
     ints: PlHashMap<i64, u32>,
-    texts: PlHashMap<Box<str>, u32>,
+    pub(super) texts: Texts,
     /// Customers given a direct slot (tagged ones are `tagged.len()`).
     direct_customers: usize,
     /// Set once a page was refused: no page is allocated after that.
@@ -138,7 +159,7 @@ impl<T: Copy> Slots<T> {
             tagged: Vec::new(),
             tagged_ids: Vec::new(),
             ints: PlHashMap::default(),
-            texts: PlHashMap::default(),
+            texts: Texts::default(),
             direct_customers: 0,
             frozen: false,
             empty,
@@ -193,11 +214,24 @@ impl<T: Copy> Slots<T> {
         if let Some(value) = canonical_integer(id) {
             return self.of_int(value);
         }
-        if let Some(slot) = self.texts.get(id) {
-            return *slot;
+        let hash = self.texts.hasher.hash_one(id);
+        let (texts, tagged_ids) = (&self.texts, &self.tagged_ids);
+        let is_id = |k: &u32| match tagged_ids[*k as usize] {
+            TaggedId::Text { start, len } => texts.get(start, len) == id,
+            TaggedId::Int(_) => false,
+        };
+        if let Some(k) = self.texts.table.find(hash, is_id) {
+            return TAG + k;
         }
-        let slot = self.push_tagged(TaggedId::Text(id.into()));
-        self.texts.insert(id.into(), slot);
+        let start = self.texts.bytes.len();
+        self.texts.bytes.push_str(id);
+        let slot = self.push_tagged(TaggedId::Text { start, len: id.len() });
+        let (texts, tagged_ids) = (&mut self.texts, &self.tagged_ids);
+        let rehash = |k: &u32| match tagged_ids[*k as usize] {
+            TaggedId::Text { start, len } => texts.hasher.hash_one(&texts.bytes[start..start + len]),
+            TaggedId::Int(_) => unreachable!("only text ids are in the table"),
+        };
+        texts.table.insert_unique(hash, slot - TAG, rehash);
         slot
     }
 
@@ -230,7 +264,7 @@ impl<T: Copy> Slots<T> {
     /// Drops the maps from ids to tagged slots (the pass is over).
     pub(super) fn drop_maps(&mut self) {
         self.ints = PlHashMap::default();
-        self.texts = PlHashMap::default();
+        self.texts.table = HashTable::new();
     }
 }
 
@@ -274,10 +308,12 @@ mod tests {
         assert_eq!(slots.of_text("5"), 5, "a canonical integer is the integer");
         let text = slots.of_text("C-5");
         assert!(text >= TAG && slots.of_text("C-5") == text);
-        assert_eq!(
-            slots.tagged_ids[(text - TAG) as usize],
-            TaggedId::Text("C-5".into())
-        );
+        let TaggedId::Text { start, len } = slots.tagged_ids[(text - TAG) as usize] else {
+            panic!("a text id");
+        };
+        assert_eq!(slots.texts.get(start, len), "C-5");
+        let other = slots.of_text("C-6");
+        assert!(other == text + 1 && slots.of_text("C-5") == text && slots.of_text("C-6") == other);
     }
 
     #[test]

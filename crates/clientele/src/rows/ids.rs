@@ -116,13 +116,37 @@ pub(crate) fn canonical_integer(text: &str) -> Option<i64> {
     }
 }
 
-/// The key of a text order id: a canonical non-negative integer as that integer, other text by
-/// [`text_key`] (top bit set), so the two kinds never meet.
+/// The key of a text order id: a canonical non-negative integer as that integer, a number
+/// behind a one-letter prefix by [`prefixed_key`], other text by [`text_key`]; the three kinds
+/// never meet (see each).
 pub(crate) fn order_key_of_text(text: &str) -> u64 {
     match canonical_integer(text) {
         Some(value) if value >= 0 => value as u64,
-        _ => text_key(text),
+        _ => prefixed_key(text).unwrap_or_else(|| text_key(text)),
     }
+}
+
+/// The key of an id made of one ASCII character that is not a digit and 1 to 15 digits
+/// (`O00000012345`, `C536365`, `#1001`): the top bit and bit 61 set (bit 62 clear, so no
+/// [`text_key`] meets it), the prefix in bits 54..61, the number of digits in bits 50..54 and
+/// their value below. The digits' count makes it exact (`O012` and `O12` differ), and the ids
+/// of one prefix and width are consecutive keys, so the order owners of the accumulator can
+/// hold them as they hold integer order ids, instead of pairs sorted at the end.
+pub(crate) fn prefixed_key(text: &str) -> Option<u64> {
+    const PREFIXED: u64 = (1 << 63) | (1 << 61);
+    let (prefix, digits) = text.as_bytes().split_first()?;
+    if !prefix.is_ascii() || prefix.is_ascii_digit() || digits.is_empty() || digits.len() > 15 {
+        return None;
+    }
+    let mut value = 0u64;
+    for byte in digits {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        value = value * 10 + u64::from(digit);
+    }
+    Some(PREFIXED | (u64::from(*prefix) << 54) | ((digits.len() as u64) << 50) | value)
 }
 
 /// A text order id's key, top bit set: up to 7 bytes without NUL packed exactly below it,
@@ -144,6 +168,32 @@ pub(crate) fn text_key(text: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefixed_order_keys_are_exact_and_meet_no_other_key() {
+        let key = |t: &str| order_key_of_text(t);
+        assert_eq!(key("O00000000012") + 1, key("O00000000013"), "consecutive");
+        assert_ne!(key("O012"), key("O12"), "the width counts");
+        assert_ne!(key("O12"), key("P12"));
+        assert_ne!(key("C536365"), key("536365"));
+        assert_eq!(prefixed_key("C536365"), Some(key("C536365")));
+        for text in ["", "O", "12", "OO12", "O1a", "é12", "O1234567890123456"] {
+            assert_eq!(prefixed_key(text), None, "{text}");
+        }
+        // No text key has bit 61 set with bit 62 clear.
+        for text in [
+            "ab",
+            "1234567",
+            "O1",
+            "a-long-order-id-123",
+            "\u{7f}\u{7f}\u{7f}\u{7f}\u{7f}\u{7f}\u{7f}",
+        ] {
+            let k = text_key(text);
+            assert!(k >> 62 == 0b11 || (k >> 56) & 0x7f == 0, "{text}");
+        }
+        let max = key("~999999999999999");
+        assert!(max >> 61 == 0b101 && max != u64::MAX);
+    }
 
     #[test]
     fn numbers_with_a_point_must_be_whole_other_text_is_kept() {
