@@ -36,20 +36,14 @@ rounds="${2:-3}"
 work="${WORK:-/tmp/clientele-bench}"
 formats="${FORMATS:-parquet csv}"
 tools="${TOOLS:-clientele clientele-full duckdb polars pandas floor-duckdb floor-polars}"
-job_columns=customer_id,recency_days,frequency,monetary,r_score,f_score,m_score,rfm_cell,abc_class
 seed="${SEED:-42}"
 python="${CLIENTELE_PYTHON:-$HOME/.cache/clientele-venv/bin/python}"
 peers="$here/peers"
 mkdir -p "$work/rfm_logs" "$work/rfm_out"
 
-if [ -n "${CLIENTELE_BIN:-}" ]; then
-    clientele="$CLIENTELE_BIN"
-else
-    # Release builds go to their own directory, so they never evict the debug build CI uses.
-    export CARGO_TARGET_DIR="${CLIENTELE_RELEASE_TARGET:-$HOME/.cache/clientele-release}"
-    cargo build --release --quiet --manifest-path "$repo/Cargo.toml" -p clientele-cli
-    clientele="$CARGO_TARGET_DIR/release/clientele"
-fi
+# shellcheck source=common.sh
+source "$here/common.sh"
+clientele=$(clientele_binary "$repo" "$work")
 "$python" -c "import duckdb, polars, pandas, pyarrow" || {
     echo "rfm.sh: $python lacks duckdb/polars/pandas/pyarrow; see benches/compare/README.md" >&2
     exit 2

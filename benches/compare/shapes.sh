@@ -29,22 +29,14 @@ rounds="${2:-3}"
 work="${WORK:-/tmp/clientele-bench}"
 shapes="${SHAPES:-time-snappy-1m-int customer-snappy-1m-int shuffled-snappy-1m-int time-zstd-1m-int time-snappy-128k-int time-snappy-1m-text blocks-zstd-512k-int time-csv-1m-int}"
 tools="${TOOLS:-clientele polars duckdb floor-polars decode-polars}"
-job_columns=customer_id,recency_days,frequency,monetary,r_score,f_score,m_score,rfm_cell,abc_class
 seed="${SEED:-42}"
 python="${CLIENTELE_PYTHON:-$HOME/.cache/clientele-venv/bin/python}"
 peers="$here/peers"
 mkdir -p "$work/shape_logs" "$work/shape_out"
 
-if [ -n "${CLIENTELE_BIN:-}" ]; then
-    clientele="$CLIENTELE_BIN"
-else
-    export CARGO_TARGET_DIR="${CLIENTELE_RELEASE_TARGET:-$HOME/.cache/clientele-release}"
-    cargo build --release --quiet --manifest-path "$repo/Cargo.toml" -p clientele-cli
-    mkdir -p "$work/bin"
-    # A copy, so another build into the same target directory cannot swap it mid-run.
-    cp "$CARGO_TARGET_DIR/release/clientele" "$work/bin/clientele"
-    clientele="$work/bin/clientele"
-fi
+# shellcheck source=common.sh
+source "$here/common.sh"
+clientele=$(clientele_binary "$repo" "$work")
 "$python" -c "import duckdb, polars, pyarrow" || {
     echo "shapes.sh: $python lacks duckdb/polars/pyarrow; see benches/compare/README.md" >&2
     exit 2
