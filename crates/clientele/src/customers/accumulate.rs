@@ -27,8 +27,8 @@
 //! text that is a canonical non-negative integer or a number behind a one-character prefix
 //! (`O00012345`: consecutive keys, held by the owners like integers), or other text of at most
 //! 7 bytes; longer text ids are compared by a 62-bit xxh3 hash, so two different long ids of
-//! one customer could count as one order with a chance of about m²/2⁶³ for a customer with m orders (below
-//! 10⁻⁹ for m < 100,000).
+//! one customer could count as one order with a chance of about m²/2⁶³ for a customer with m
+//! orders (below 10⁻⁹ for m < 100,000).
 //!
 //! Customer ids given as text are handled as integers while every id is a canonical integer
 //! (the common case, e.g. in CSV files), and switch losslessly to text at the first id that is

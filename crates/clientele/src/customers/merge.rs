@@ -1,9 +1,9 @@
 //! The shards' records put together at the end of the pass: every customer in id order, the
 //! customer-level frame, and the periods keyed by each customer's position in it.
 //!
-//! Integer ids come out of the shards' pages already in order (a shard's slots follow its
-//! ids), so the shards' lists are merged rather than sorted, and the columns read the records
-//! in sequence. Text ids, when there are any, are sorted as text.
+//! Integer ids come out of the shards' direct slots already in order (a shard's slots follow
+//! its ids, dealt in blocks of 64 in turn), so the shards' blocks are read in turn rather than
+//! sorted, and the columns read the records in sequence. Text ids, when there are any, are sorted as text.
 
 use std::borrow::Cow;
 

@@ -230,21 +230,6 @@ pub fn measures(customers: LazyFrame, as_of: NaiveDate, resolution: TimeResoluti
     ])
 }
 
-/// The columns of [`measures`], in order.
-const MEASURES: [&str; 11] = [
-    CUSTOMER_ID,
-    col_names::FIRST_PURCHASE,
-    col_names::LAST_PURCHASE,
-    col_names::RECENCY_DAYS,
-    col_names::TENURE_DAYS,
-    col_names::FREQUENCY,
-    col_names::MONETARY,
-    col_names::GROSS_REVENUE,
-    col_names::RETURNS_VALUE,
-    col_names::TRANSACTIONS,
-    col_names::AVG_ORDER_VALUE,
-];
-
 /// Calendar days from the date of each timestamp (or date) to `as_of`: `(as_of -
 /// ts.dt().date()).dt().total_days()`, computed in one pass over the integers (the expression
 /// chain materialised three intermediate columns per measure).
@@ -427,11 +412,14 @@ pub(crate) fn at_as_of(
     let resolution = source.time_parsing().resolution;
     let mut measured = measures(buyers.lazy(), as_of, resolution);
     if let Some(only) = only_columns {
-        // The measures no one reads are not computed.
-        let kept: Vec<Expr> = MEASURES
-            .iter()
-            .filter(|m| only.iter().any(|o| o == *m))
-            .map(|m| col(*m))
+        // The measures no one reads are not computed: the plan's own columns, in its order.
+        let schema = measured
+            .collect_schema()
+            .context(|| "the customer measures".into())?;
+        let kept: Vec<Expr> = schema
+            .iter_names()
+            .filter(|name| only.iter().any(|o| o == name.as_str()))
+            .map(|name| col(name.clone()))
             .collect();
         measured = measured.select(kept);
     }

@@ -2,8 +2,9 @@
 //! and their purchase and cohort periods; the owners of order keys are shared (`order_keys.rs`).
 //!
 //! Every customer belongs to exactly one shard (see `accumulate::Router`), so shards run in
-//! parallel without sharing anything, and their records are put together once at the end
-//! (`merge.rs`); what a shard computes does not depend on how many shards there are.
+//! parallel sharing only the order owners (whose atomic claims count each order once whichever
+//! shard claims first), and their records are put together once at the end (`merge.rs`); what
+//! the shards compute together does not depend on how many shards there are.
 //!
 //! A customer's record is found from its id alone when the id is an integer (`slots.rs`). A
 //! batch's rows are taken [`LOOKAHEAD`] at a time: their slots first, then one load from each

@@ -26,10 +26,11 @@ use crate::rows::ids::canonical_integer;
 pub(super) const TAG: u32 = 1 << 31;
 /// Consecutive ids dealt to one shard.
 const BLOCK_BITS: u32 = 6;
-/// The pages of all shards together may hold this many slots (8M customers, 400 MB of
-/// records) before their number is held to the customers seen. A log in time order meets its
-/// customers in random id order: early on, nearly every customer is on a page of its own, so no
-/// rule on the share of slots in use can tell dense ids from sparse ones until the end. This
+/// The direct vectors of all shards together may hold this many slots (8M customers, 400 MB
+/// of records) before their length is held to the customers seen. A log in time order meets
+/// its customers in random id order: early on, the largest id seen is far above the number of
+/// customers seen, so no rule on the share of slots in use can tell dense ids from sparse ones
+/// until the end. This
 /// bound is what sparse ids can cost at most; dense ids up to it are all addressed.
 const FREE_SLOTS: usize = 1 << 23;
 /// Past [`FREE_SLOTS`], at most this many slots per customer seen.
@@ -129,9 +130,37 @@ pub(super) struct Texts {
 }
 
 impl Texts {
-    /// The text of a tagged id made by [`Texts::push`].
+    /// The text of a [`TaggedId::Text`].
     pub(super) fn get(&self, start: usize, len: usize) -> &str {
         &self.bytes[start..start + len]
+    }
+
+    /// The tagged index (`k` of `TAG + k`) of the text id `id`, whose hash is `hash`, when it
+    /// was seen; `tagged_ids` are the shard's.
+    fn find(&self, hash: u64, id: &str, tagged_ids: &[TaggedId]) -> Option<u32> {
+        self.table
+            .find(hash, |k| match tagged_ids[*k as usize] {
+                TaggedId::Text { start, len } => self.get(start, len) == id,
+                TaggedId::Int(_) => false,
+            })
+            .copied()
+    }
+
+    /// Stores `id`'s text: the tagged id to push (then [`Texts::index`] it).
+    fn store(&mut self, id: &str) -> TaggedId {
+        let start = self.bytes.len();
+        self.bytes.push_str(id);
+        TaggedId::Text { start, len: id.len() }
+    }
+
+    /// Indexes the tagged index `k`, already stored and pushed to `tagged_ids`, by `hash`.
+    fn index(&mut self, hash: u64, k: u32, tagged_ids: &[TaggedId]) {
+        let Texts { bytes, table, hasher } = self;
+        let rehash = |k: &u32| match tagged_ids[*k as usize] {
+            TaggedId::Text { start, len } => hasher.hash_one(&bytes[start..start + len]),
+            TaggedId::Int(_) => unreachable!("only text ids are in the table"),
+        };
+        table.insert_unique(hash, k, rehash);
     }
 }
 
@@ -146,7 +175,7 @@ pub(super) struct Slots<T> {
     pub(super) texts: Texts,
     /// Customers given a direct slot (tagged ones are `tagged.len()`).
     direct_customers: usize,
-    /// Set once a page was refused: no page is allocated after that.
+    /// Set once the direct vector was refused growth: it never grows after that.
     frozen: bool,
     empty: T,
 }
@@ -215,23 +244,12 @@ impl<T: Copy> Slots<T> {
             return self.of_int(value);
         }
         let hash = self.texts.hasher.hash_one(id);
-        let (texts, tagged_ids) = (&self.texts, &self.tagged_ids);
-        let is_id = |k: &u32| match tagged_ids[*k as usize] {
-            TaggedId::Text { start, len } => texts.get(start, len) == id,
-            TaggedId::Int(_) => false,
-        };
-        if let Some(k) = self.texts.table.find(hash, is_id) {
+        if let Some(k) = self.texts.find(hash, id, &self.tagged_ids) {
             return TAG + k;
         }
-        let start = self.texts.bytes.len();
-        self.texts.bytes.push_str(id);
-        let slot = self.push_tagged(TaggedId::Text { start, len: id.len() });
-        let (texts, tagged_ids) = (&mut self.texts, &self.tagged_ids);
-        let rehash = |k: &u32| match tagged_ids[*k as usize] {
-            TaggedId::Text { start, len } => texts.hasher.hash_one(&texts.bytes[start..start + len]),
-            TaggedId::Int(_) => unreachable!("only text ids are in the table"),
-        };
-        texts.table.insert_unique(hash, slot - TAG, rehash);
+        let stored = self.texts.store(id);
+        let slot = self.push_tagged(stored);
+        self.texts.index(hash, slot - TAG, &self.tagged_ids);
         slot
     }
 
