@@ -6,6 +6,7 @@
 
 mod staged;
 mod targets;
+mod text_csv;
 
 use std::borrow::Cow;
 use std::io::Write;
@@ -20,6 +21,7 @@ use crate::error::{Error, PolarsContext, Result};
 pub(crate) use self::staged::parent_dir;
 pub use self::staged::{AtomicFile, OutputSet, StagedFile, remove_stale_temporaries};
 pub use self::targets::{NamedFile, check_outputs};
+pub(crate) use self::text_csv::{csv_header, integer_cell, text_cell};
 
 /// A table file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -71,7 +73,7 @@ impl std::str::FromStr for OutputFormat {
 }
 
 /// Characters that make a spreadsheet program read a text cell as a formula (OWASP's list).
-const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+pub(crate) const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
 /// CSV written for people is opened in spreadsheets: a text cell starting with `=`, `+`, `-`,
 /// `@`, a tab or a carriage return is written with a leading apostrophe (`'=1+1`), which
@@ -191,6 +193,15 @@ pub fn stage_frame(frame: &DataFrame, path: impl AsRef<Path>, format: OutputForm
 /// [`Error::Polars`] when encoding or writing fails; a closed pipe surfaces as a polars I/O
 /// error whose kind is [`std::io::ErrorKind::BrokenPipe`].
 pub fn write_frame_to(frame: &DataFrame, mut writer: impl Write, format: OutputFormat) -> Result<()> {
+    if format == OutputFormat::Csv
+        && let Some(written) = text_csv::write(frame, &mut writer)
+    {
+        written.map_err(|error| Error::Polars {
+            context: "cannot write csv output".into(),
+            error,
+        })?;
+        return writer.flush().map_err(|e| Error::io("cannot write", "output", e));
+    }
     let mut frame = if format == OutputFormat::Csv {
         // polars' CSV writer rechunks the slices it encodes, in parallel.
         guard_text(frame)
