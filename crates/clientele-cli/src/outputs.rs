@@ -9,11 +9,11 @@
 //! written only after the files are in place.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clientele::cluster::Clustering;
-use clientele::ingest::Transactions;
+use clientele::ingest::{RejectedRows, Transactions};
 use clientele::output::{NamedFile, OutputSet, StagedFile};
 use clientele::polars::prelude::{DataFrame, Engine};
 use clientele::{OutputFormat, RowPolicy};
@@ -106,10 +106,7 @@ impl<'g> Outputs<'g> {
     /// # Errors
     ///
     /// A usage error when the input is a customer table, which has no purchase dates.
-    pub fn cohort_files(
-        path: &Option<std::path::PathBuf>,
-        settings: &Settings,
-    ) -> anyhow::Result<Vec<NamedFile>> {
+    pub fn cohort_files(path: &Option<PathBuf>, settings: &Settings) -> anyhow::Result<Vec<NamedFile>> {
         if path.is_some() && settings.input.kind == clientele::InputKind::Customers {
             return Err(usage(
                 "--cohorts needs a transaction log: a customer table (--input-kind customers) has no purchase dates",
@@ -197,7 +194,7 @@ impl<'g> Outputs<'g> {
             .collect_with_engine(Engine::Streaming)
             .map(|r| r.unwrap_single())
             .with_context(|| format!("collecting rejected rows of {}", tx.source_name()))?;
-        self.rejected_frame(&rejected)
+        self.rejected(&rejected.into())
     }
 
     /// Rejected rows already collected, for `--rejects FILE` (when given).
@@ -205,37 +202,31 @@ impl<'g> Outputs<'g> {
     /// # Errors
     ///
     /// Write errors.
-    pub fn rejected_frame(&mut self, rejected: &DataFrame) -> anyhow::Result<()> {
-        self.rejected_frame_or_copy(rejected, None)
-    }
-
-    /// As [`Outputs::rejected_frame`], copying the CSV file already staged for `staged_csv`
-    /// (the same frame) instead of encoding the rows again when `--rejects` is CSV too.
-    ///
-    /// # Errors
-    ///
-    /// Write errors.
-    pub fn rejected_frame_or_copy(
-        &mut self,
-        rejected: &DataFrame,
-        staged_csv: Option<&Path>,
-    ) -> anyhow::Result<()> {
+    pub fn rejected(&mut self, rejected: &RejectedRows) -> anyhow::Result<()> {
         let Some(path) = self.g.rejects.clone() else {
             return Ok(());
         };
         let format = OutputFormat::from_path(&path).unwrap_or(OutputFormat::Csv);
-        let copied = match staged_csv {
-            Some(source) if format == OutputFormat::Csv => self.set.stage_copy_of(source, &path)?,
-            _ => false,
-        };
-        if !copied {
-            let staged = clientele::output::stage_frame(rejected, &path, format)?;
-            self.set.push(staged);
-        }
-        let rows = clientele::format::format_count(rejected.height() as u64);
-        self.notes
-            .push(format!("wrote {} ({rows} rejected rows)", path.display()));
+        let staged = rejected.stage(&path, format)?;
+        self.set.push(staged);
+        self.rejects_staged(rejected);
         Ok(())
+    }
+
+    /// `--rejects FILE` when it is a CSV file (written with a report directory's rejects.csv).
+    pub fn rejects_csv_path(&self) -> Option<PathBuf> {
+        let path = self.g.rejects.as_ref()?;
+        let format = OutputFormat::from_path(path).unwrap_or(OutputFormat::Csv);
+        (format == OutputFormat::Csv).then(|| path.clone())
+    }
+
+    /// Notes the `--rejects FILE` staged into [`Outputs::set`] by the report directory's writer.
+    pub fn rejects_staged(&mut self, rejected: &RejectedRows) {
+        if let Some(path) = &self.g.rejects {
+            let rows = clientele::format::format_count(rejected.height() as u64);
+            self.notes
+                .push(format!("wrote {} ({rows} rejected rows)", path.display()));
+        }
     }
 
     /// The fitted model for `--save-model FILE` (when given).

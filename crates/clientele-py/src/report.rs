@@ -52,8 +52,9 @@ impl Report {
     }
 
     /// The rejected input rows with their reason (`rejects.csv`), when there are any.
-    fn rejects(&self) -> Option<PyDataFrame> {
-        self.files.rejects.clone().map(PyDataFrame)
+    fn rejects(&self) -> PyResult<Option<PyDataFrame>> {
+        let rejects = self.files.rejects.as_ref().map(|r| r.to_frame());
+        Ok(rejects.transpose().map_err(library_error)?.map(PyDataFrame))
     }
 
     /// The file names the directory gets, in order.

@@ -100,6 +100,7 @@ pub fn assess(tx: &Transactions, policy: &RowPolicy) -> Result<QualityReport> {
     let stats = parts.quality.expect("the statistics were asked for");
     let examples = match parts.rejects {
         Some(rejects) => rejects
+            .to_frame()?
             .head(Some(REJECT_EXAMPLES))
             .lazy()
             .select(example_columns())

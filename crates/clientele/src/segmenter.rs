@@ -462,7 +462,7 @@ pub struct Segmentation {
     pub frame: DataFrame,
     /// The rejected input rows (maybe none), read in the same pass, when asked for (see
     /// [`Segmenter::collect_rejects`]).
-    pub rejects: Option<DataFrame>,
+    pub rejects: Option<crate::ingest::RejectedRows>,
     /// The preset the job followed, with the definitions it changes.
     pub preset: Option<Explained>,
     /// Cohort retention, when asked for (see [`Segmenter::cohorts`]).

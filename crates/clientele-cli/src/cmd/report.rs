@@ -33,16 +33,15 @@ pub fn run(g: &GlobalArgs, a: &ReportArgs) -> anyhow::Result<ExitCode> {
         report.compare_with(path, &result)?;
     }
     report.rejects = clientele::run::rejected_rows(&tx, segmenter.row_policy(), &result)?;
+    // The rejected rows were read once, in the pass: a CSV `--rejects` file gets the bytes of
+    // the directory's rejects.csv, written beside it.
+    report.rejects_copy = outputs.rejects_csv_path().filter(|_| report.rejects.is_some());
     report.stage(&a.out_dir, &result, outputs.set())?;
     outputs.model(&a.cluster, result.clusters.as_ref())?;
     outputs.cohorts(a.cohorts.as_deref(), result.cohorts.as_ref())?;
-    // The rejected rows were read once, in the pass, for rejects.csv: --rejects gets the same
-    // frame (maybe empty).
-    // rejects.csv of the directory, when written, is copied rather than encoded again.
-    let in_dir = a.out_dir.join("rejects.csv");
     match (&report.rejects, &result.rejects) {
-        (Some(rejected), _) => outputs.rejected_frame_or_copy(rejected, Some(&in_dir))?,
-        (None, Some(rejected)) => outputs.rejected_frame(rejected)?,
+        (Some(rejected), _) if report.rejects_copy.is_some() => outputs.rejects_staged(rejected),
+        (Some(rejected), _) | (None, Some(rejected)) => outputs.rejected(rejected)?,
         (None, None) => outputs.rejects(&tx, segmenter.row_policy())?,
     }
     outputs.commit()?;

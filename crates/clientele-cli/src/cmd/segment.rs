@@ -29,7 +29,7 @@ pub fn run(g: &GlobalArgs, a: &SegmentArgs) -> anyhow::Result<ExitCode> {
     log::debug!("table encoded");
     // The rejected rows come from the pass that read the input.
     match &result.rejects {
-        Some(rejected) => outputs.rejected_frame(rejected)?,
+        Some(rejected) => outputs.rejected(rejected)?,
         None => outputs.rejects(&tx, segmenter.row_policy())?,
     }
     outputs.commit()?;

@@ -16,10 +16,10 @@ use super::valid_stats::ValidRowStats;
 use super::{CustomerTable, aggregate_error, finish_table};
 use crate::cohorts::{CohortPeriod, CohortTable};
 use crate::error::{PolarsContext, Result};
-use crate::ingest::Transactions;
 use crate::ingest::col_names::CUSTOMER_ID;
 use crate::ingest::plain_csv::{self, Outcome, ReadOptions};
 use crate::ingest::typed;
+use crate::ingest::{RejectedRows, Transactions};
 use crate::rows::{RowPolicy, RowReconciliation};
 
 /// What one pass over the input collects besides the customer table and the reconciliation.
@@ -47,7 +47,7 @@ pub struct Pass {
     /// The purchase periods, when asked for.
     pub periods: Option<PurchasePeriods>,
     /// The rejected rows (maybe none), when asked for.
-    pub rejects: Option<DataFrame>,
+    pub rejects: Option<RejectedRows>,
     /// Cohort retention, when asked for.
     pub cohorts: Option<CohortTable>,
     /// The data-quality statistics, when asked for.
@@ -61,7 +61,7 @@ pub(crate) struct Parts {
     /// The row reconciliation (in the table too, when there is one).
     pub(crate) reconciliation: RowReconciliation,
     pub(crate) periods: Option<PurchasePeriods>,
-    pub(crate) rejects: Option<DataFrame>,
+    pub(crate) rejects: Option<RejectedRows>,
     pub(crate) cohorts: Option<CohortTable>,
     pub(crate) quality: Option<ValidRowStats>,
 }
@@ -182,7 +182,7 @@ fn read_typed(
         false => DataType::String,
     };
     let rejects = match collect.rejects {
-        true => Some(polars_rejects(tx, policy, &accumulator)?),
+        true => Some(polars_rejects(tx, policy, &accumulator)?.into()),
         false => None,
     };
     let only = collect.only_columns.as_deref();
@@ -211,7 +211,7 @@ fn read_with_polars(
     let accumulator = accumulate::accumulate(parts, sink(integer_ids), raw_columns)
         .map_err(|e| aggregate_error(tx.source_name(), e))?;
     let rejects = match collect.rejects {
-        true => Some(polars_rejects(tx, policy, &accumulator)?),
+        true => Some(polars_rejects(tx, policy, &accumulator)?.into()),
         false => None,
     };
     let id_dtype = if integer_ids { &id_dtype } else { &DataType::String };
@@ -313,7 +313,7 @@ fn finish_pass(
     policy: &RowPolicy,
     accumulator: Accumulator,
     id_dtype: &DataType,
-    rejects: Option<DataFrame>,
+    rejects: Option<RejectedRows>,
     only_columns: Option<&[String]>,
 ) -> Result<Parts> {
     let reconciliation = RowReconciliation::from_status_counts(accumulator.status_counts());

@@ -18,6 +18,7 @@ mod column_types;
 mod open;
 pub(crate) mod plain_csv;
 mod reading;
+mod rejected;
 pub(crate) mod row_hash;
 pub mod source;
 pub(crate) mod structure;
@@ -31,6 +32,7 @@ use serde::Serialize;
 
 pub use self::open::{from_frame, input_files, scan, scan_many};
 use self::reading::{PendingCheck, Reading};
+pub use self::rejected::RejectedRows;
 pub use self::source::{
     CsvOptions, CsvReaderChoice, DecimalSeparator, Delimiter, Encoding, Header, InputFiles, InputFormat,
 };

@@ -250,24 +250,6 @@ impl OutputSet {
         self.files.push(file);
     }
 
-    /// Stages `target` as a copy of the file staged for `source` (the same bytes without
-    /// encoding them again, e.g. the rejected rows of a report also asked for with
-    /// `--rejects`). `false` when nothing is staged for `source`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Io`] when the copy cannot be made.
-    pub fn stage_copy_of(&mut self, source: &Path, target: &Path) -> Result<bool> {
-        let Some(staged) = self.files.iter().find(|f| f.target == source) else {
-            return Ok(false);
-        };
-        let mut file = AtomicFile::create(target)?;
-        let mut from = File::open(&staged.temp).map_err(|e| Error::io("cannot read", &staged.temp, e))?;
-        std::io::copy(&mut from, file.writer()).map_err(|e| Error::io("cannot write", target, e))?;
-        self.files.push(file.finish()?);
-        Ok(true)
-    }
-
     /// The targets staged so far, in order.
     pub fn targets(&self) -> Vec<&Path> {
         self.files.iter().map(|f| f.target.as_path()).collect()

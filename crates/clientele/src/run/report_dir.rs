@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use crate::error::{PolarsContext, Result};
-use crate::ingest::Transactions;
+use crate::ingest::{RejectedRows, Transactions};
 use crate::migration::{self, Migration};
 use crate::output::{OutputFormat, OutputSet, StagedFile, select_columns, stage_bytes, stage_frame};
 use crate::rows::RowPolicy;
@@ -25,7 +25,7 @@ pub fn rejected_rows(
     tx: &Transactions,
     policy: &RowPolicy,
     result: &Segmentation,
-) -> Result<Option<DataFrame>> {
+) -> Result<Option<RejectedRows>> {
     if result.customers.reconciliation.rejected_rows() == 0 {
         return Ok(None);
     }
@@ -36,7 +36,7 @@ pub fn rejected_rows(
         .collect_with_engine(Engine::Streaming)
         .map(|r| r.unwrap_single())
         .context(|| format!("collecting rejected rows of {}", tx.source_name()))
-        .map(Some)
+        .map(|frame| Some(frame.into()))
 }
 
 /// The names of the files a job writes into its directory, in the order they are written:
@@ -68,7 +68,10 @@ pub struct ReportFiles {
     /// The job's summary, rendered into `summary.md`, `summary.json` and `report.html`.
     pub summary: Summary,
     /// Rejected input rows with their reason (`rejects.csv`), when there are any.
-    pub rejects: Option<DataFrame>,
+    pub rejects: Option<RejectedRows>,
+    /// Another CSV file the rejected rows go to beside `rejects.csv` (`--rejects R.csv`):
+    /// encoded once and written with the directory's files, not copied after them.
+    pub rejects_copy: Option<PathBuf>,
     /// One row per customer of either run (`migration.csv`): previous and current segment,
     /// ABC class, RFM score, monetary value and `movement` (up, down, same, new, gone).
     pub changes: Option<DataFrame>,
@@ -86,6 +89,7 @@ impl ReportFiles {
             columns: None,
             summary: result.summary()?,
             rejects: None,
+            rejects_copy: None,
             changes: None,
         })
     }
@@ -124,29 +128,29 @@ impl ReportFiles {
     pub fn stage(&self, dir: &Path, result: &Segmentation, set: &mut OutputSet) -> Result<()> {
         use rayon::prelude::*;
         // Each file is encoded on its own (the rejected rows can be most of the work).
-        let staged: Vec<Result<StagedFile>> = self
+        let staged: Vec<Result<Vec<StagedFile>>> = self
             .names(result)
             .par_iter()
             .map(|name| self.stage_file(dir, name, result))
             .collect();
-        for file in staged {
-            set.push(file?);
+        for files in staged {
+            for file in files? {
+                set.push(file);
+            }
         }
         Ok(())
     }
 
-    /// Stages the file `name` of the directory.
-    fn stage_file(&self, dir: &Path, name: &str, result: &Segmentation) -> Result<StagedFile> {
+    /// Stages the file `name` of the directory (and, for `rejects.csv`, its copy).
+    fn stage_file(&self, dir: &Path, name: &str, result: &Segmentation) -> Result<Vec<StagedFile>> {
         let path = dir.join(name);
-        Ok(match name {
+        if name == "rejects.csv" {
+            return self.stage_rejects(&path);
+        }
+        Ok(vec![match name {
             "summary.md" => stage_bytes(&path, self.summary.to_markdown().as_bytes())?,
             "summary.json" => stage_bytes(&path, self.summary.to_json().as_bytes())?,
             "report.html" => stage_bytes(&path, self.summary.to_html().as_bytes())?,
-            "rejects.csv" => stage_frame(
-                self.rejects.as_ref().expect("named when present"),
-                &path,
-                OutputFormat::Csv,
-            )?,
             "migration.csv" => stage_frame(
                 self.changes.as_ref().expect("named when present"),
                 &path,
@@ -160,7 +164,20 @@ impl ReportFiles {
                 Some(names) => stage_frame(&select_columns(&result.frame, names)?, &path, self.format)?,
                 None => stage_frame(&result.frame, &path, self.format)?,
             },
-        })
+        }])
+    }
+
+    /// Stages `rejects.csv` at `path`, and the same bytes at [`ReportFiles::rejects_copy`].
+    fn stage_rejects(&self, path: &Path) -> Result<Vec<StagedFile>> {
+        let rejects = self.rejects.as_ref().expect("named when present");
+        let Some(copy) = &self.rejects_copy else {
+            return Ok(vec![rejects.stage(path, OutputFormat::Csv)?]);
+        };
+        let mut bytes = Vec::new();
+        rejects.write_csv(&mut bytes)?;
+        // Both files written (and synced) at once.
+        let (file, copied) = rayon::join(|| stage_bytes(path, &bytes), || stage_bytes(copy, &bytes));
+        Ok(vec![file?, copied?])
     }
 
     /// Writes the files into `dir` and puts them in place together (see

@@ -12,7 +12,8 @@ use clientele::clv::summary::{self, BtydSummary};
 use clientele::clv::{ClvParams, ClvValidParams, Period};
 use clientele::cohorts::{self, CohortPeriod};
 use clientele::customers::{self, Collect, Pass};
-use clientele::ingest::{self, CsvReaderChoice, IngestOptions, Transactions};
+use clientele::ingest::{self, CsvReaderChoice, IngestOptions, RejectedRows, Transactions};
+use clientele::output::{OutputFormat, write_frame_to};
 use clientele::polars::prelude::*;
 use clientele::quality;
 use clientele::rows::{AsOf, ReturnsPolicy, RowPolicy};
@@ -53,7 +54,7 @@ fn read(tx: &Transactions, policy: &RowPolicy, params: &ClvValidParams) -> Read 
         tx.source_name()
     );
     assert_eq!(pass.table.reconciliation, alone.reconciliation);
-    let rejects = pass.rejects.as_ref().expect("asked for");
+    let rejects = pass.rejects.as_ref().expect("asked for").to_frame().unwrap();
     let query = tx.rejected_rows(policy).unwrap().collect().unwrap();
     assert!(
         rejects.equals_missing(&query),
@@ -137,6 +138,20 @@ fn readers_agree(path: &Path, options: &IngestOptions, cases: &[(RowPolicy, ClvV
         assert_eq!(a.pass.table.reconciliation, b.pass.table.reconciliation, "{what}");
         assert_eq!(a.pass.table.as_of, b.pass.table.as_of, "{what}");
         let (ra, rb) = (a.pass.rejects.unwrap(), b.pass.rejects.unwrap());
+        // The plain reader keeps most rejected rows as lines: their CSV is what the frame's is.
+        let csv = |rows: &RejectedRows| {
+            let mut bytes = Vec::new();
+            rows.write_csv(&mut bytes).unwrap();
+            bytes
+        };
+        let frame_csv = |rows: &RejectedRows| {
+            let mut bytes = Vec::new();
+            write_frame_to(&rows.to_frame().unwrap(), &mut bytes, OutputFormat::Csv).unwrap();
+            bytes
+        };
+        assert_eq!(csv(&ra), frame_csv(&ra), "{what}: CSV of the rejected lines");
+        assert_eq!(csv(&ra), csv(&rb), "{what}: CSV of the rejects");
+        let (ra, rb) = (ra.to_frame().unwrap(), rb.to_frame().unwrap());
         assert!(ra.equals_missing(&rb), "{what}: rejects\n{ra}\n{rb}");
         same_summary(&a.summary, &b.summary, &what);
         assert_eq!(a.quality, b.quality, "{what}: quality");
@@ -210,6 +225,63 @@ fn generated_csv_with_odd_rows_in_one_pass_by_both_readers() {
     std::fs::write(&path, content).unwrap();
     let cases = cases(date(2024, 2, 15), date(2024, 3, 31), date(2024, 2, 1));
     readers_agree(&path, &IngestOptions::default(), &cases);
+}
+
+/// Rows rejected for their customer id alone, with every kind of other field: the plain reader
+/// keeps them as lines and writes most of them as read; quoted fields, fields the formula guard
+/// escapes, carriage returns and other separators take the field-by-field path.
+fn rejected_lines(separator: char, line_end: &str) -> String {
+    let rows = [
+        "customer_id,order_id,order_date,amount,note",
+        "1,10,2024-01-05 10:00:00,10.50,plain",
+        ",11,2024-01-05 10:00:00,10.50,as read",
+        ",12,2024-01-05 10:00:00,-3,a return",
+        ",13,2024-01-05 10:00:00,=1+1,formula",
+        ",14,2024-01-05 10:00:00,4,'apostrophe",
+        ",15,2024-01-05 10:00:00,4,\"quoted, with a comma\"",
+        ",16,2024-01-05 10:00:00,4,\"say \"\"hi\"\"\"",
+        ",17,2024-01-05 10:00:00,4,\"two\nlines\"",
+        ",18,2024-01-05 10:00:00,4,\"a \r inside\"",
+        ",19,2024-01-05 10:00:00,4,\"plain but quoted\"",
+        ",20,2024-01-05 10:00:00,4,@mention",
+        ",,,,",
+        "12.5,21,2024-01-05 10:00:00,4,a fractional id",
+        "\"\",22,2024-01-05 10:00:00,4,quoted blank id",
+        "2,23,2024-01-06 10:00:00,5,used",
+        ",24,2024-01-07 10:00:00,6,ünïcode ☃ last",
+    ];
+    let text: Vec<String> = rows
+        .iter()
+        .map(|row| match separator {
+            ',' => row.to_string(),
+            // Commas outside quotes become the separator; quoted text keeps its commas.
+            other => {
+                let mut inside = false;
+                row.chars()
+                    .map(|c| {
+                        inside ^= c == '"';
+                        if c == ',' && !inside { other } else { c }
+                    })
+                    .collect()
+            }
+        })
+        .collect();
+    // The last line has no line end.
+    text.join(line_end)
+}
+
+#[test]
+fn rejected_lines_of_every_shape_by_both_readers() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = cases(date(2024, 1, 6), date(2024, 1, 31), date(2024, 1, 5));
+    for (separator, line_end) in [(',', "\n"), (',', "\r\n"), (';', "\n")] {
+        let path = dir.path().join("log.csv");
+        std::fs::write(&path, rejected_lines(separator, line_end)).unwrap();
+        let own = ingest::scan(&path, &IngestOptions::default()).unwrap();
+        let pass = read(&own, &cases[0].0, &cases[0].1).pass;
+        assert_eq!(pass.rejects.unwrap().height(), 14, "{separator:?} {line_end:?}");
+        readers_agree(&path, &IngestOptions::default(), &cases[..1]);
+    }
 }
 
 #[test]

@@ -28,6 +28,8 @@ pub(super) struct Field {
     pub(super) start: usize,
     pub(super) end: usize,
     pub(super) escaped: bool,
+    /// Whether the field was quoted: `""` is then an empty text, not a missing value.
+    pub(super) quoted: bool,
     pub(super) next: usize,
     pub(super) line_ends: bool,
 }
@@ -39,8 +41,19 @@ pub(super) fn next_field(
     pos: usize,
     settings: &Settings,
 ) -> std::result::Result<Field, String> {
-    let separator = settings.separator;
-    let (start, end, escaped, after) = match settings.quote {
+    split_field(bytes, pos, settings.separator, settings.quote)
+}
+
+/// Reads the field at `pos` of a line of fields separated by `separator`, maybe quoted with
+/// `quote`; an error says why the line is not plain.
+#[inline]
+pub(super) fn split_field(
+    bytes: &[u8],
+    pos: usize,
+    separator: u8,
+    quote: Option<u8>,
+) -> std::result::Result<Field, String> {
+    let (start, end, escaped, after) = match quote {
         Some(q) if bytes.get(pos) == Some(&q) => {
             let mut p = pos + 1;
             let mut escaped = false;
@@ -76,6 +89,7 @@ pub(super) fn next_field(
                     start: pos,
                     end,
                     escaped: false,
+                    quoted: false,
                     next: pos + k + 1,
                     line_ends: true,
                 });
@@ -93,9 +107,20 @@ pub(super) fn next_field(
         start,
         end,
         escaped,
+        quoted: start != pos,
         next,
         line_ends,
     })
+}
+
+/// A field's value as polars reads it: missing when empty and not quoted.
+pub(super) fn field_value<'t>(
+    text: &'t str,
+    field: &Field,
+    quote: Option<u8>,
+) -> Option<std::borrow::Cow<'t, str>> {
+    let value = field_text(text, field, quote);
+    (field.quoted || !value.is_empty()).then_some(value)
 }
 
 /// A field's text, quotes undone.
@@ -174,7 +199,7 @@ mod tests {
             all_fields: None,
             hash_rows: false,
             header: Vec::new(),
-            customer_column: String::new(),
+            lines: None,
         }
     }
 

@@ -37,14 +37,15 @@ mod rejects;
 mod values;
 
 use self::blocks::BlockReader;
-use self::fields::{Field, field_text, next_field};
-use self::rejects::{BlockRejects, customer_rejection};
+use self::fields::{Field, field_text, field_value, next_field};
+pub(crate) use self::rejects::RejectedLines;
+use self::rejects::{LineFormat, customer_rejection};
 use self::values::{TimeShape, parse_decimal, parse_time, time_shape};
 use crate::columns::AmountColumns;
 use crate::error::{PolarsContext, Result};
 use crate::ingest::row_hash::RowHasher;
 use crate::ingest::source::{DecimalSeparator, DelimitedFiles};
-use crate::ingest::{Transactions, id_of_text};
+use crate::ingest::{RejectedRows, Transactions, id_of_text};
 use crate::rows::ids::{canonical_integer, order_key_of_text};
 use crate::rows::rules::{RowFacts, RowRules, micros_of};
 use crate::rows::{RowPolicy, RowStatus};
@@ -104,7 +105,7 @@ pub(crate) struct ReadOptions {
 /// What the reader did: the sink with every row (and the rejected rows, when asked for), or
 /// why the input goes to the polars path.
 pub(crate) enum Outcome<S> {
-    Done(Box<S>, Option<DataFrame>),
+    Done(Box<S>, Option<RejectedRows>),
     NotPlain(String),
 }
 
@@ -127,8 +128,8 @@ struct Settings {
     /// The columns as polars names them: every file's header must name them so (the check of
     /// the input's structure that reading once leaves to this reader).
     header: Vec<String>,
-    /// The customer id's column, blamed in the rows its value rejects.
-    customer_column: String,
+    /// How rejected lines are split, when the rejected rows are asked for.
+    lines: Option<Arc<LineFormat>>,
 }
 
 /// The role columns, in the order odd rows keep them.
@@ -165,7 +166,7 @@ struct OddRow {
 struct Parsed {
     rows: ParsedRows,
     odd: Vec<OddRow>,
-    rejected: Option<DataFrame>,
+    rejected: Option<RejectedLines>,
     lines: u64,
 }
 
@@ -206,7 +207,13 @@ pub(crate) fn accumulate<S: RowSink>(
             .then(|| tx.schema().iter_names().map(|n| n.to_string()).collect()),
         hash_rows: read.hash_rows,
         header: tx.schema().iter_names().map(|n| n.to_string()).collect(),
-        customer_column: columns.customer.clone(),
+        lines: read.rejects.then(|| {
+            Arc::new(LineFormat {
+                separator: files.separator,
+                quote: files.quote,
+                customer_column: columns.customer.clone(),
+            })
+        }),
     };
     Some(run(tx, policy, files, &names, &settings, sink))
 }
@@ -221,7 +228,7 @@ struct OddRows<'a> {
     /// Rejected rows polars classified, in input order.
     rejects: Vec<DataFrame>,
     /// Rejected rows the reader classified itself (see `rejects.rs`), in input order.
-    known: Vec<DataFrame>,
+    known: Vec<RejectedLines>,
 }
 
 fn run<S: RowSink>(
@@ -304,8 +311,8 @@ impl OddRows<'_> {
     ) -> PolarsResult<u64> {
         for block in blocks {
             acc.add_parsed(&block.rows)?;
-            if let Some(mut rejected) = block.rejected {
-                rejects::number_from(&mut rejected, rows)?;
+            if let Some(mut rejected) = block.rejected.filter(|r| r.len() > 0) {
+                rejected.number_from(rows);
                 self.known.push(rejected);
             }
             self.pending.extend(block.odd.into_iter().map(|mut r| {
@@ -372,21 +379,30 @@ impl OddRows<'_> {
     }
 
     /// The rejected rows, in input order, when asked for.
-    fn rejected(mut self) -> Result<Option<DataFrame>> {
-        if self.all_fields.is_none() {
+    fn rejected(mut self) -> Result<Option<RejectedRows>> {
+        let Some(names) = self.all_fields else {
             return Ok(None);
-        }
-        // Both lists are in input order; merged by row number when both have rows.
+        };
         let known = std::mem::take(&mut self.known);
-        let interleaved = !self.rejects.is_empty() && !known.is_empty();
-        let mut frames = std::mem::take(&mut self.rejects).into_iter().chain(known);
-        let Some(mut all) = frames.next() else {
+        self.rejects.retain(|frame| frame.height() > 0);
+        if self.rejects.is_empty() {
+            if !known.is_empty() {
+                return Ok(Some(RejectedRows::from_lines(known, names.to_vec())));
+            }
             // No odd row at all: the columns of an empty result.
             let empty = self.frame(&[])?;
             let rejected = self.tx.rejected_rows_in(empty.lazy(), self.policy).collect();
             let error = |e| crate::ingest::aggregate_error(self.tx.source_name(), e);
-            return rejected.map(Some).map_err(error);
-        };
+            return rejected.map(|r| Some(r.into())).map_err(error);
+        }
+        // Both lists are in input order; merged by row number when both have rows.
+        let interleaved = !known.is_empty();
+        let mut frames = std::mem::take(&mut self.rejects);
+        for lines in &known {
+            frames.push(lines.frame(names).context(|| "collecting rejected rows".into())?);
+        }
+        let mut frames = frames.into_iter();
+        let mut all = frames.next().expect("odd rows were rejected");
         for frame in frames {
             all.vstack_mut_owned(frame)
                 .context(|| "collecting rejected rows".into())?;
@@ -396,7 +412,7 @@ impl OddRows<'_> {
                 .sort(["reject_row"], SortMultipleOptions::default())
                 .context(|| "ordering rejected rows".into())?;
         }
-        Ok(Some(all))
+        Ok(Some(all.into()))
     }
 }
 
@@ -415,7 +431,7 @@ fn parse_block(block: &Block, settings: &Settings) -> std::result::Result<Parsed
     };
     let mut odd = Vec::new();
     let mut counts = [0u64; 256];
-    let mut rejected = settings.all_fields.as_deref().map(BlockRejects::new);
+    let mut rejected = settings.lines.clone().map(RejectedLines::new);
     let (mut pos, mut lines) = (0, 0u64);
     let mut hasher = RowHasher::new();
     while pos < bytes.len() {
@@ -433,14 +449,20 @@ fn parse_block(block: &Block, settings: &Settings) -> std::result::Result<Parsed
             if let Some(reason) = customer_rejection(customer.as_deref()) {
                 counts[RowStatus::Rejected(reason).code() as usize] += 1;
                 if let Some(rejected) = rejected.as_mut() {
-                    let customer = customer.as_deref();
-                    rejected.push(lines - 1, reason, customer, text, line_start, settings)?;
+                    let customer = spans[CUSTOMER]
+                        .as_ref()
+                        .and_then(|f| field_value(text, f, settings.quote));
+                    let line = &bytes[line_start..pos.min(bytes.len())];
+                    rejected.push(lines - 1, reason, customer.as_deref(), line);
                 }
                 continue;
             }
             odd.push(OddRow {
                 row: lines - 1,
-                roles: std::array::from_fn(|role| nonempty(value(role))),
+                roles: std::array::from_fn(|role| {
+                    let field = spans[role].as_ref()?;
+                    field_value(text, field, settings.quote).map(Cow::into_owned)
+                }),
                 fields: match settings.all_fields {
                     Some(_) => all_fields(text, line_start, settings)?,
                     None => Vec::new(),
@@ -462,14 +484,6 @@ fn parse_block(block: &Block, settings: &Settings) -> std::result::Result<Parsed
         }
     }
     rows.status_counts = (0..=u8::MAX).zip(counts).filter(|(_, n)| *n > 0).collect();
-    let rejected = match rejected {
-        Some(rejected) => Some(
-            rejected
-                .frame(&settings.customer_column)
-                .map_err(|e| format!("cannot collect rejected rows: {e}"))?,
-        ),
-        None => None,
-    };
     Ok(Parsed {
         rows,
         odd,
@@ -509,11 +523,6 @@ fn line_spans(
     Ok((spans, pos))
 }
 
-/// A field's text as polars reads it: empty is missing.
-fn nonempty(value: Option<Cow<'_, str>>) -> Option<String> {
-    value.filter(|v| !v.is_empty()).map(|v| v.into_owned())
-}
-
 /// The hash of the fields of the line at `start`, empty ones missing (as in [`all_fields`]).
 fn line_hash(
     text: &str,
@@ -524,8 +533,8 @@ fn line_hash(
     let (bytes, mut pos) = (text.as_bytes(), start);
     loop {
         let field = next_field(bytes, pos, settings)?;
-        let value = field_text(text, &field, settings.quote);
-        hasher.field((!value.is_empty()).then_some(value.as_bytes()));
+        let value = field_value(text, &field, settings.quote);
+        hasher.field(value.as_deref().map(str::as_bytes));
         pos = field.next;
         if field.line_ends {
             return Ok(hasher.finish());
@@ -543,7 +552,7 @@ fn all_fields(
     let (mut pos, mut fields) = (start, Vec::new());
     loop {
         let field = next_field(bytes, pos, settings)?;
-        fields.push(nonempty(Some(field_text(text, &field, settings.quote))));
+        fields.push(field_value(text, &field, settings.quote).map(Cow::into_owned));
         pos = field.next;
         if field.line_ends {
             return Ok(fields);
