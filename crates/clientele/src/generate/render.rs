@@ -7,6 +7,8 @@ use polars::prelude::*;
 use rand_distr::Gamma;
 use rayon::prelude::*;
 
+pub(super) use crate::output::push_u64;
+
 use super::block::{BlockRows, RowDists, generate_block};
 use super::layout::{IdKind, push_customer, push_order, text_ids};
 use super::model::Model;
@@ -252,20 +254,6 @@ pub(super) fn render_block(
         file += 1;
     }
     pieces
-}
-
-pub(super) fn push_u64(buf: &mut Vec<u8>, mut v: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    buf.extend_from_slice(&digits[i..]);
 }
 
 pub(super) fn push_two(buf: &mut Vec<u8>, v: u32) {

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use super::plain_csv::RejectedLines;
 use crate::error::{Error, PolarsContext, Result};
-use crate::output::{self, AtomicFile, OutputFormat, StagedFile};
+use crate::output::{self, OutputFormat, StagedFile};
 
 /// Rejected input rows with their reason, in input order: `reject_row` (1-based data row),
 /// `reject_reason`, `reject_column`, `reject_value`, then every input column as read.
@@ -136,14 +136,6 @@ impl RejectedRows {
         if format != OutputFormat::Csv {
             return output::stage_frame(&self.to_frame()?, path, format);
         }
-        let mut file = AtomicFile::create(path)?;
-        self.write_csv(file.writer()).map_err(|e| match e {
-            Error::Polars { error, .. } => Error::Polars {
-                context: format!("cannot write {}", path.display()),
-                error,
-            },
-            other => other,
-        })?;
-        file.finish()
+        output::stage_written(path, |writer| self.write_csv(writer))
     }
 }

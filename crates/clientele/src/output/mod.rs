@@ -21,7 +21,7 @@ use crate::error::{Error, PolarsContext, Result};
 pub(crate) use self::staged::parent_dir;
 pub use self::staged::{AtomicFile, OutputSet, StagedFile, remove_stale_temporaries};
 pub use self::targets::{NamedFile, check_outputs};
-pub(crate) use self::text_csv::{csv_header, integer_cell, text_cell};
+pub(crate) use self::text_csv::{csv_header, integer_cell, push_u64, text_cell};
 
 /// A table file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -174,9 +174,17 @@ pub fn write_frame(frame: &DataFrame, path: impl AsRef<Path>, format: OutputForm
 ///
 /// [`Error::Io`] for file errors, [`Error::Polars`] when the frame cannot be encoded.
 pub fn stage_frame(frame: &DataFrame, path: impl AsRef<Path>, format: OutputFormat) -> Result<StagedFile> {
-    let path = path.as_ref();
+    stage_written(path.as_ref(), |writer| write_frame_to(frame, writer, format))
+}
+
+/// Writes a temporary file for `path` with `write`, to be committed with the other outputs;
+/// an encoding error names the file.
+pub(crate) fn stage_written(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<()>,
+) -> Result<StagedFile> {
     let mut file = AtomicFile::create(path)?;
-    write_frame_to(frame, file.writer(), format).map_err(|e| match e {
+    write(file.writer()).map_err(|e| match e {
         Error::Polars { error, .. } => Error::Polars {
             context: format!("cannot write {}", path.display()),
             error,
