@@ -53,6 +53,7 @@ impl RejectedRows {
     /// Rejected lines of the plain CSV reader, in input order, whose input columns are
     /// `columns`.
     pub(crate) fn from_lines(blocks: Vec<RejectedLines>, columns: Vec<String>) -> Self {
+        assert!(!blocks.is_empty(), "rejected lines come in at least one block");
         RejectedRows {
             rows: Rows::Lines {
                 blocks: Arc::new(blocks),
@@ -85,9 +86,7 @@ impl RejectedRows {
             .collect::<PolarsResult<Vec<_>>>()
             .context(|| "collecting rejected rows".into())?;
         let mut frames = frames.into_iter();
-        let Some(mut all) = frames.next() else {
-            return RejectedLines::empty_frame(columns).context(|| "collecting rejected rows".into());
-        };
+        let mut all = frames.next().expect("rejected lines come in at least one block");
         for frame in frames {
             all.vstack_mut_owned(frame)
                 .context(|| "collecting rejected rows".into())?;
@@ -115,14 +114,7 @@ impl RejectedRows {
             .copied()
             .chain(columns.iter().map(String::as_str));
         writer.write_all(&output::csv_header(names)).map_err(error)?;
-        // A few blocks at a time, written in order, so memory stays a few blocks' lines.
-        let batch = 4 * rayon::current_num_threads().max(1);
-        for group in blocks.chunks(batch) {
-            let encoded: Vec<Vec<u8>> = group.par_iter().map(RejectedLines::csv).collect();
-            for bytes in encoded {
-                writer.write_all(&bytes).map_err(error)?;
-            }
-        }
+        output::write_in_order(&mut writer, blocks, RejectedLines::csv).map_err(error)?;
         writer.flush().map_err(error)
     }
 

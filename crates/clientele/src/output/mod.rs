@@ -21,7 +21,7 @@ use crate::error::{Error, PolarsContext, Result};
 pub(crate) use self::staged::parent_dir;
 pub use self::staged::{AtomicFile, OutputSet, StagedFile, remove_stale_temporaries};
 pub use self::targets::{NamedFile, check_outputs};
-pub(crate) use self::text_csv::{csv_header, integer_cell, push_u64, text_cell};
+pub(crate) use self::text_csv::{csv_header, integer_cell, push_u64, text_cell, write_in_order};
 
 /// A table file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

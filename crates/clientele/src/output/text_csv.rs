@@ -5,9 +5,8 @@
 //! ([`super::guard_text`]) with clientele's options: a header, `,` between fields, `\n` after
 //! each line, a missing value as nothing, an empty text as `""`, a text containing the
 //! separator, a quote, `\n` or `\r` quoted with inner quotes doubled. The guard is applied as a
-//! cell is written instead of in a copy of the frame, and row ranges are encoded in parallel:
-//! for a rejects file of 135,080 Online Retail rows this took a third of the time of guarding
-//! the frame and handing it to polars. A frame with any other column type goes to polars.
+//! cell is written instead of in a copy of the frame, and row ranges are encoded in parallel.
+//! A frame with any other column type goes to polars.
 
 use std::io::Write;
 
@@ -61,13 +60,22 @@ fn write_columns(frame: &DataFrame, columns: &[Cells], writer: &mut impl Write) 
     writer.write_all(&csv_header(frame.get_column_names().iter().map(|n| n.as_str())))?;
     let height = frame.height();
     let starts: Vec<usize> = (0..height).step_by(ROWS_PER_TASK).collect();
-    // A few ranges at a time, written in order, so memory stays a few buffers.
+    write_in_order(writer, &starts, |&start| {
+        encode_rows(columns, start, ROWS_PER_TASK.min(height - start))
+    })?;
+    Ok(())
+}
+
+/// Writes `encode(part)` for each of `parts`, in order: a few parts encoded in parallel at a
+/// time, so memory stays a few parts' bytes.
+pub(crate) fn write_in_order<T: Sync>(
+    writer: &mut impl Write,
+    parts: &[T],
+    encode: impl Fn(&T) -> Vec<u8> + Sync,
+) -> std::io::Result<()> {
     let batch = 4 * rayon::current_num_threads().max(1);
-    for group in starts.chunks(batch) {
-        let encoded: Vec<Vec<u8>> = group
-            .par_iter()
-            .map(|&start| encode_rows(columns, start, ROWS_PER_TASK.min(height - start)))
-            .collect();
+    for group in parts.chunks(batch) {
+        let encoded: Vec<Vec<u8>> = group.par_iter().map(&encode).collect();
         for bytes in encoded {
             writer.write_all(&bytes)?;
         }

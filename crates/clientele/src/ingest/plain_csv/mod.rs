@@ -398,8 +398,8 @@ impl OddRows<'_> {
         // Both lists are in input order; merged by row number when both have rows.
         let interleaved = !known.is_empty();
         let mut frames = std::mem::take(&mut self.rejects);
-        for lines in &known {
-            frames.push(lines.frame(names).context(|| "collecting rejected rows".into())?);
+        if interleaved {
+            frames.push(RejectedRows::from_lines(known, names.to_vec()).to_frame()?);
         }
         let mut frames = frames.into_iter();
         let mut all = frames.next().expect("odd rows were rejected");

@@ -164,16 +164,6 @@ impl RejectedLines {
         frame.extend(fields.into_iter().map(|b| b.finish().into_column()));
         DataFrame::new(n, frame)
     }
-
-    /// A frame of no rejected lines, the input's columns named `columns`.
-    pub(crate) fn empty_frame(columns: &[String]) -> PolarsResult<DataFrame> {
-        let format = LineFormat {
-            separator: b',',
-            quote: None,
-            customer_column: String::new(),
-        };
-        RejectedLines::new(std::sync::Arc::new(format)).frame(columns)
-    }
 }
 
 /// A line without its `\n` or `\r\n`.
