@@ -32,7 +32,9 @@
 //!
 //! Customer ids given as text are handled as integers while every id is a canonical integer
 //! (the common case, e.g. in CSV files), and switch losslessly to text at the first id that is
-//! not.
+//! not. When the first row's id is a prefix and digits (`C004572124`, see [`Numbering`]), the
+//! ids of its prefix and width are handled as their numbers, and only other text goes through
+//! the shards' maps.
 
 use std::sync::{Arc, Mutex};
 
@@ -52,7 +54,7 @@ use crate::ingest::col_names::{AMOUNT_MICROS, CUSTOMER_ID, ORDER_KEY, STATUS, TS
 use crate::ingest::plain_csv::{ParsedRows, RowSink};
 use crate::ingest::row_hash::{raw_column, row_hashes};
 use crate::ingest::typed::{TypedIds, TypedOrders, TypedRows};
-use crate::rows::ids::canonical_integer;
+use crate::rows::ids::{Numbering, canonical_integer};
 use crate::rows::{RejectReason, RowStatus};
 
 /// Most shards (each keeps its own id index and order owners).
@@ -68,6 +70,8 @@ const FIRST_EXCLUSION: u8 = 32;
 #[derive(Clone, Copy)]
 struct Router {
     blocks: Blocks,
+    /// The numbering of text ids, when the pass has one (see [`Numbering`]).
+    numbering: Option<Numbering>,
 }
 
 impl Router {
@@ -88,8 +92,15 @@ impl Router {
         }
     }
 
+    /// A text id's: its number's when it is of the numbering, the integer's when it is a
+    /// canonical integer (the two never meet), a hash's otherwise.
+    #[inline(always)]
     fn of_text(self, id: &str) -> u8 {
-        match canonical_integer(id) {
+        match self
+            .numbering
+            .and_then(|n| n.number(id))
+            .or_else(|| canonical_integer(id))
+        {
             Some(value) => self.of_int(value),
             None => self.of_hash(xxh3_64(id.as_bytes())),
         }
@@ -129,6 +140,8 @@ pub(crate) struct Accumulator {
     periods: bool,
     /// Time spent adding rows, and the rows added (for the debug log).
     busy: (std::time::Duration, u64),
+    /// Whether the first row was added (which chose the numbering of text ids, if any).
+    started: bool,
 }
 
 impl Accumulator {
@@ -147,12 +160,32 @@ impl Accumulator {
         Accumulator {
             shards: (0..1u8 << log2).map(|me| Shard::new(blocks, me)).collect(),
             owners: Owners::new(),
-            router: Router { blocks },
+            router: Router {
+                blocks,
+                numbering: None,
+            },
             text_input,
             status_counts: [0; 256],
             stats: None,
             periods: false,
             busy: Default::default(),
+            started: false,
+        }
+    }
+
+    /// At the first row (of a batch of `rows` rows), numbers the text ids of the first id's
+    /// numbering, when it has one (`first`: the first row's id when it is text; see
+    /// [`Numbering`]).
+    fn start(&mut self, rows: usize, first: Option<&str>) {
+        if self.started || rows == 0 {
+            return;
+        }
+        self.started = true;
+        if let Some(numbering) = first.and_then(Numbering::of) {
+            self.router.numbering = Some(numbering);
+            for shard in &mut self.shards {
+                shard.number_texts(numbering);
+            }
         }
     }
 
@@ -239,6 +272,7 @@ impl Accumulator {
                     id.ok_or_else(|| polars_err!(ComputeError: "used rows with a missing {CUSTOMER_ID}"))
                 })
                 .collect::<PolarsResult<_>>()?;
+            self.start(text_ids.len(), text_ids.first().copied());
             CustomerIds::Text(&text_ids)
         } else {
             int_ids = customer.cast(&DataType::Int64)?.i64()?.rechunk().into_owned();
@@ -341,6 +375,8 @@ impl Accumulator {
         if let Some(stats) = &mut self.stats {
             stats.add_hashes(&rows.row_hashes);
         }
+        let first_text = rows.text_ids.first().filter(|(row, _)| *row == 0);
+        self.start(rows.ts.len(), first_text.map(|(_, id)| &**id));
         let customers = CustomerIds::Parsed {
             ints: &rows.ids,
             texts: &rows.text_ids,
@@ -364,7 +400,10 @@ impl Accumulator {
         }
         let customers = match &rows.customers {
             TypedIds::Int(ids) => CustomerIds::Int(ids),
-            TypedIds::Text(ids) => CustomerIds::Text(ids),
+            TypedIds::Text(ids) => {
+                self.start(ids.len(), ids.first().copied());
+                CustomerIds::Text(ids)
+            }
         };
         let route = self.router.route(&customers);
         let view = RowView {

@@ -190,3 +190,79 @@ fn the_result_is_the_same_whatever_the_number_of_shards() {
         assert_eq!(ids, if text { DataType::String } else { DataType::Int64 });
     }
 }
+
+#[test]
+fn numbered_text_ids_are_their_numbers_and_meet_no_other_id() {
+    let ids = [
+        "C000000042",
+        "42",
+        "C000000007",
+        "C42",
+        "D000000042",
+        "C999999999",
+        "C000000042",
+        "7",
+        "C0000000042",
+        "x",
+        "C000000007",
+        "-42",
+    ];
+    let orders: Vec<i64> = (0..ids.len() as i64).collect();
+    let amounts = vec![1i64; ids.len()];
+    let numbered_batch = batch(
+        Column::new("c".into(), ids),
+        Column::new("o".into(), orders.as_slice()),
+        &amounts,
+    );
+    for shards in [1, 2, 4] {
+        let mut numbered = Accumulator::with_shards(true, shards);
+        numbered.add(&numbered_batch).unwrap();
+        assert!(
+            numbered.router.numbering.is_some(),
+            "the first id chose a numbering"
+        );
+        // The same rows after a first row of plain text: no numbering.
+        let mut plain = Accumulator::with_shards(true, shards);
+        plain
+            .add(&batch(
+                Column::new("c".into(), ["plain"]),
+                Column::new("o".into(), [-1i64]),
+                &[1],
+            ))
+            .unwrap();
+        plain.add(&numbered_batch).unwrap();
+        assert!(plain.router.numbering.is_none());
+        let numbered = numbered.finish(&DataType::String).unwrap().customers;
+        let plain = plain.finish(&DataType::String).unwrap().customers;
+        let plain = plain
+            .filter(
+                &plain
+                    .column(CUSTOMER_ID)
+                    .unwrap()
+                    .str()
+                    .unwrap()
+                    .not_equal("plain"),
+            )
+            .unwrap();
+        assert!(
+            numbered.equals_missing(&plain),
+            "{shards} shards\n{numbered}\n{plain}"
+        );
+        let expected: Vec<(String, i64)> = [
+            ("-42", 1),
+            ("42", 1),
+            ("7", 1),
+            ("C0000000042", 1),
+            ("C000000007", 2),
+            ("C000000042", 2),
+            ("C42", 1),
+            ("C999999999", 1),
+            ("D000000042", 1),
+            ("x", 1),
+        ]
+        .iter()
+        .map(|(id, f)| (id.to_string(), *f))
+        .collect();
+        assert_eq!(frequencies(&numbered), expected);
+    }
+}

@@ -3,7 +3,9 @@
 //!
 //! Integer ids come out of the shards' direct slots already in order (a shard's slots follow
 //! its ids, dealt in blocks of 64 in turn), so the shards' blocks are read in turn rather than
-//! sorted, and the columns read the records in sequence. Text ids, when there are any, are sorted as text.
+//! sorted, and the columns read the records in sequence. So do the text ids of a numbering
+//! (`C004572124`), whose text is written from their numbers at the end. Other text ids, when
+//! there are any, are sorted as text with the rest.
 
 use std::borrow::Cow;
 
@@ -16,6 +18,7 @@ use super::slots::{TAG, TaggedId};
 use crate::cohorts::CohortTable;
 use crate::error::{PolarsContext, Result};
 use crate::ingest::col_names::CUSTOMER_ID;
+use crate::rows::ids::Numbering;
 
 /// Customers per parallel task when the columns are built.
 const CHUNK: usize = 1 << 16;
@@ -27,6 +30,8 @@ type At = (u8, u32);
 enum Ordered<'a> {
     Int(Vec<At>, Vec<i64>),
     Text(Vec<At>, Vec<Cow<'a, str>>),
+    /// Text ids of one numbering, each in a direct slot: their numbers.
+    Numbered(Vec<At>, Vec<i64>, Numbering),
 }
 
 /// What the merge gives.
@@ -45,7 +50,7 @@ pub(super) struct Merged {
 pub(super) fn merge(parts: Vec<ShardParts>, text_input: bool, id_dtype: &DataType) -> Result<Merged> {
     let ordered = order(&parts);
     let at = match &ordered {
-        Ordered::Int(at, _) | Ordered::Text(at, _) => at,
+        Ordered::Int(at, _) | Ordered::Text(at, _) | Ordered::Numbered(at, _, _) => at,
     };
     let collects_periods = parts.iter().any(|p| p.periods.is_some() || p.cohorts.is_some());
     let positions = collects_periods.then(|| Positions::new(&parts, at));
@@ -63,7 +68,7 @@ pub(super) fn merge(parts: Vec<ShardParts>, text_input: bool, id_dtype: &DataTyp
     let frame = DataFrame::new(height, columns).context(|| "building the customer table".into())?;
     let frame = match (period_only, &ordered) {
         // Text ids of the table alone decide whether they read as integers.
-        (true, Ordered::Text(..)) if text_input => {
+        (true, Ordered::Text(..) | Ordered::Numbered(..)) if text_input => {
             super::sort_by_customer(super::integer_ids_if_lossless(frame)?)?
         }
         _ => frame,
@@ -115,6 +120,7 @@ fn order(parts: &[ShardParts]) -> Ordered<'_> {
         }
     }
     ints.sort_unstable_by_key(|(id, _)| *id);
+    let tagged_ints = ints.len();
     let seen = parts.iter().map(|p| p.slots.len()).sum();
     let (mut at, mut ids) = (Vec::with_capacity(seen), Vec::with_capacity(seen));
     // The direct slots in id order, the tagged integer ids merged in by id.
@@ -131,13 +137,27 @@ fn order(parts: &[ShardParts]) -> Ordered<'_> {
         at.push(tagged_at);
         ids.push(tagged_id);
     }
-    if texts.is_empty() {
-        return Ordered::Int(at, ids);
+    let numbering = parts[0].slots.numbering();
+    match numbering {
+        None if texts.is_empty() => return Ordered::Int(at, ids),
+        Some(numbering) if texts.is_empty() && tagged_ints == 0 => {
+            return Ordered::Numbered(at, ids, numbering);
+        }
+        _ => {}
     }
+    // Direct slots hold the numbering's ids when there is one, integers otherwise.
+    let text_of = |id: i64, at: At| match numbering {
+        Some(numbering) if at.1 < TAG => {
+            let mut text = String::new();
+            numbering.write(id, &mut text);
+            text
+        }
+        _ => id.to_string(),
+    };
     texts.extend(
         ids.into_iter()
             .zip(at)
-            .map(|(id, at)| (Cow::Owned(id.to_string()), at)),
+            .map(|(id, at)| (Cow::Owned(text_of(id, at)), at)),
     );
     // Ids are distinct, so an unstable sort is exact.
     texts.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
@@ -233,6 +253,18 @@ fn id_columns(
             let all: Vec<&str> = ids.iter().map(|id| id.as_ref()).collect();
             (Column::new(CUSTOMER_ID.into(), all), table)
         }
+        Ordered::Numbered(at, numbers, numbering) => {
+            let table = period_only.then(|| {
+                let used_numbers: Vec<i64> = numbers
+                    .iter()
+                    .zip(at)
+                    .filter(|(_, a)| used(a))
+                    .map(|(number, _)| *number)
+                    .collect();
+                numbered_column(&used_numbers, numbering)
+            });
+            (numbered_column(numbers, numbering), table)
+        }
     };
     // Integer ids take the input's integer type; text ids that are all canonical integers stay
     // Int64.
@@ -246,6 +278,28 @@ fn id_columns(
         None => all.clone(),
     };
     Ok((all, table))
+}
+
+/// The text ids of `numbers` in `numbering`, written in parallel.
+fn numbered_column(numbers: &[i64], numbering: &Numbering) -> Column {
+    let chunks: Vec<StringChunked> = numbers
+        .par_chunks(CHUNK)
+        .map(|numbers| {
+            let mut builder = StringChunkedBuilder::new(CUSTOMER_ID.into(), numbers.len());
+            let mut text = String::new();
+            for number in numbers {
+                text.clear();
+                numbering.write(*number, &mut text);
+                builder.append_value(&text);
+            }
+            builder.finish()
+        })
+        .collect();
+    let mut ids = StringChunked::full_null(CUSTOMER_ID.into(), 0);
+    for chunk in &chunks {
+        ids.append(chunk).expect("chunks of one type");
+    }
+    ids.rechunk().into_owned().into_column()
 }
 
 /// The measure columns of the customers `at`, in that order: `first_ts, last_ts, frequency,

@@ -170,3 +170,28 @@ fn ragged_lines_go_back_to_polars() {
         Outcome::Done(..) => panic!("a ragged line was read"),
     }
 }
+
+#[test]
+fn numbered_text_ids_come_out_as_polars_reads_them() {
+    // The first id has a numbering (`C` and 4 digits): ids of it are kept by their number, the
+    // canonical integers beside them are not, and other widths and prefixes are text. Rows
+    // with fractional seconds go to polars' path, through the same shards.
+    let content = "customer_id,order_id,order_date,amount\n\
+        C0005,O1,2024-01-05 10:00:00,10\n\
+        5,O2,2024-01-05 11:00:00,20\n\
+        C0005,O3,2024-01-06 10:00:00,1\n\
+        C005,O4,2024-01-06 10:00:00,2\n\
+        D0005,O5,2024-01-06 10:00:00,3\n\
+        C9999,O6,2024-01-07 10:00:00.5,4\n\
+        5,O7,2024-01-07 10:00:00.5,5\n\
+        C0005,O8,2024-01-07 10:00:00.5,6\n\
+        C0000,O9,2024-01-08 10:00:00,7\n\
+        00005,O10,2024-01-08 10:00:00,8\n\
+        -5,O11,2024-01-08 10:00:00,9\n\
+        C0006,O12,2024-01-09 10:00:00,-1\n";
+    let policy = RowPolicy {
+        as_of: crate::rows::AsOf::Date(NaiveDate::from_ymd_opt(2024, 3, 5).unwrap()),
+        returns: ReturnsPolicy::Net,
+    };
+    agrees_with_polars(content, &crate::ingest::IngestOptions::default(), &policy);
+}

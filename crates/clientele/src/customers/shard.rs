@@ -19,6 +19,7 @@ use super::order_keys::{Owners, Pairs};
 use super::periods::{PeriodRequest, Periods};
 use super::slots::{Blocks, Slots, TAG};
 use crate::cohorts::CohortPeriod;
+use crate::rows::ids::Numbering;
 
 /// Rows whose records are loaded ahead of their updates.
 const LOOKAHEAD: usize = 256;
@@ -165,6 +166,11 @@ impl Shard {
         self.slots.len()
     }
 
+    /// Gives the direct slots to the text ids of `numbering` (before the first row).
+    pub(super) fn number_texts(&mut self, numbering: Numbering) {
+        self.slots.number_texts(numbering);
+    }
+
     /// Order keys this shard claimed first.
     pub(super) fn claimed(&self) -> usize {
         self.claimed
@@ -235,7 +241,7 @@ impl Shard {
                 }
                 match texts.get(*text_cursor) {
                     Some((r, text)) if *r as usize == row => self.slots.of_text(text),
-                    _ => self.slots.of_int(ints[row]),
+                    _ => self.slots.of_canonical(ints[row]),
                 }
             }
         }

@@ -14,13 +14,17 @@
 //!
 //! Text ids that are canonical integers (`"42"`) take the integer's slot: they are the same
 //! customer either way, and the table shows every id as text when some are not integers.
+//!
+//! Text ids of a [`Numbering`] (`C004572124`), when the pass found one in its first row, take
+//! the slot of their number instead: the direct slots then hold the numbering's ids, and
+//! canonical integers, which would meet them there, are tagged.
 
 use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
 use polars::prelude::{PlHashMap, PlRandomState};
 
-use crate::rows::ids::canonical_integer;
+use crate::rows::ids::{Numbering, canonical_integer};
 
 /// Slots from here on are tagged (found through the map).
 pub(super) const TAG: u32 = 1 << 31;
@@ -177,6 +181,8 @@ pub(super) struct Slots<T> {
     direct_customers: usize,
     /// Set once the direct vector was refused growth: it never grows after that.
     frozen: bool,
+    /// The numbering of the text ids in the direct slots, when they are not integers.
+    numbering: Option<Numbering>,
     empty: T,
 }
 
@@ -191,12 +197,24 @@ impl<T: Copy> Slots<T> {
             texts: Texts::default(),
             direct_customers: 0,
             frozen: false,
+            numbering: None,
             empty,
         }
     }
 
     pub(super) fn blocks(&self) -> Blocks {
         self.blocks
+    }
+
+    /// Gives the direct slots to the text ids of `numbering` (before any id has a slot).
+    pub(super) fn number_texts(&mut self, numbering: Numbering) {
+        assert_eq!(self.len(), 0, "a numbering is chosen before the first id");
+        self.numbering = Some(numbering);
+    }
+
+    /// The numbering of the text ids in the direct slots, if any.
+    pub(super) fn numbering(&self) -> Option<Numbering> {
+        self.numbering
     }
 
     /// Customers seen.
@@ -229,20 +247,47 @@ impl<T: Copy> Slots<T> {
     /// The slot of an integer id (of this shard), given on first sight.
     #[inline(always)]
     pub(super) fn of_int(&mut self, id: i64) -> u32 {
+        self.direct_slot(id).unwrap_or_else(|| self.tagged_int(id))
+    }
+
+    /// The direct slot of the number `id`, when it has one.
+    #[inline(always)]
+    fn direct_slot(&mut self, id: i64) -> Option<u32> {
         if Blocks::addressable(id) {
             let slot = self.blocks.slot(id);
             if self.direct.has(slot) || self.may_allocate(slot) {
-                return slot;
+                return Some(slot);
             }
         }
-        self.tagged_int(id)
+        None
     }
 
-    /// The slot of a text id (of this shard): a canonical integer's, or a tagged one.
-    pub(super) fn of_text(&mut self, id: &str) -> u32 {
-        if let Some(value) = canonical_integer(id) {
-            return self.of_int(value);
+    /// The slot of a text id that is the canonical integer `id`: the integer's, unless the
+    /// direct slots are a numbering's.
+    #[inline(always)]
+    pub(super) fn of_canonical(&mut self, id: i64) -> u32 {
+        match self.numbering {
+            None => self.of_int(id),
+            Some(_) => self.tagged_int(id),
         }
+    }
+
+    /// The slot of a text id (of this shard): its number's in the numbering, a canonical
+    /// integer's, or a tagged one.
+    #[inline(always)]
+    pub(super) fn of_text(&mut self, id: &str) -> u32 {
+        if let Some(number) = self.numbering.and_then(|n| n.number(id)) {
+            if let Some(slot) = self.direct_slot(number) {
+                return slot;
+            }
+        } else if let Some(value) = canonical_integer(id) {
+            return self.of_canonical(value);
+        }
+        self.tagged_text(id)
+    }
+
+    /// The tagged slot of a text id.
+    fn tagged_text(&mut self, id: &str) -> u32 {
         let hash = self.texts.hasher.hash_one(id);
         if let Some(k) = self.texts.find(hash, id, &self.tagged_ids) {
             return TAG + k;

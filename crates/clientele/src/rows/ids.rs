@@ -53,7 +53,12 @@ pub(crate) fn id_exprs(name: &str, dtype: &DataType) -> (Expr, Expr, Expr) {
 /// otherwise (`12.5`). Other text (`1e3`, `A12.5`, ` 12.5`) is an id as written.
 pub(crate) fn id_of_text(text: &str) -> Option<&str> {
     let bytes = text.as_bytes();
-    let Some(point) = memchr::memchr(b'.', bytes) else {
+    // Ids are short: a plain loop finds the point sooner than memchr's dispatch.
+    let point = match bytes.len() {
+        0..=32 => bytes.iter().position(|b| *b == b'.'),
+        _ => memchr::memchr(b'.', bytes),
+    };
+    let Some(point) = point else {
         return Some(text);
     };
     let integer = &bytes[..point];
@@ -149,6 +154,83 @@ pub(crate) fn prefixed_key(text: &str) -> Option<u64> {
     Some(PREFIXED | (u64::from(*prefix) << 54) | ((digits.len() as u64) << 50) | value)
 }
 
+/// Text customer ids of one *numbering*: a fixed prefix of 1 to [`Numbering::MAX_PREFIX`]
+/// bytes other than `-`, then a fixed count of 1 to 18 digits (`C004572124`, `CUST-000042`),
+/// so that no id of a numbering is a canonical integer ([`canonical_integer`]). Such
+/// an id is exactly its number (its text is the prefix and the number padded with zeros to
+/// the width), and the ids of one numbering sort as their numbers do, so the accumulator keeps
+/// them as it keeps integer ids, by their number, and writes their text at the end. An id of
+/// another prefix or width is simply not of the numbering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Numbering {
+    prefix: [u8; Numbering::MAX_PREFIX],
+    prefix_len: u8,
+    width: u8,
+}
+
+impl Numbering {
+    /// The longest prefix a numbering has.
+    pub(crate) const MAX_PREFIX: usize = 8;
+
+    /// The numbering of `text`, when it is such a prefix and digits: its trailing digits
+    /// are the number.
+    pub(crate) fn of(text: &str) -> Option<Numbering> {
+        let bytes = text.as_bytes();
+        let digits = bytes.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+        let prefix_len = bytes.len() - digits;
+        let prefix_ok = (1..=Self::MAX_PREFIX).contains(&prefix_len) && &bytes[..prefix_len] != b"-";
+        if !(1..=18).contains(&digits) || !prefix_ok {
+            return None;
+        }
+        let mut prefix = [0u8; Self::MAX_PREFIX];
+        prefix[..prefix_len].copy_from_slice(&bytes[..prefix_len]);
+        Some(Numbering {
+            prefix,
+            prefix_len: prefix_len as u8,
+            width: digits as u8,
+        })
+    }
+
+    /// The number of `text` when it is of this numbering.
+    #[inline(always)]
+    pub(crate) fn number(&self, text: &str) -> Option<i64> {
+        let bytes = text.as_bytes();
+        let prefix_len = usize::from(self.prefix_len);
+        if bytes.len() != prefix_len + usize::from(self.width) {
+            return None;
+        }
+        // A loop, not a slice comparison: that would call memcmp for a few bytes.
+        for (byte, expected) in bytes[..prefix_len].iter().zip(&self.prefix) {
+            if byte != expected {
+                return None;
+            }
+        }
+        let mut value = 0i64;
+        for byte in &bytes[prefix_len..] {
+            let digit = byte.wrapping_sub(b'0');
+            if digit > 9 {
+                return None;
+            }
+            value = value * 10 + i64::from(digit);
+        }
+        Some(value)
+    }
+
+    /// Appends the text of the id numbered `number` (at least 0, of at most the width's digits)
+    /// to `out`.
+    pub(crate) fn write(&self, number: i64, out: &mut String) {
+        let prefix = &self.prefix[..usize::from(self.prefix_len)];
+        out.push_str(std::str::from_utf8(prefix).expect("a prefix cut before ASCII digits is UTF-8"));
+        let mut digits = [b'0'; 18];
+        let mut rest = number.unsigned_abs();
+        for digit in digits[..usize::from(self.width)].iter_mut().rev() {
+            *digit = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+        out.push_str(std::str::from_utf8(&digits[..usize::from(self.width)]).expect("ASCII digits"));
+    }
+}
+
 /// A text order id's key, top bit set: up to 7 bytes without NUL packed exactly below it,
 /// longer text as a 62-bit xxh3 hash with the next bit set too (so the two never collide).
 pub(crate) fn text_key(text: &str) -> u64 {
@@ -193,6 +275,41 @@ mod tests {
         }
         let max = key("~999999999999999");
         assert!(max >> 61 == 0b101 && max != u64::MAX);
+    }
+
+    #[test]
+    fn a_numbering_reads_its_ids_exactly_and_writes_them_back() {
+        let n = Numbering::of("C004572124").expect("a numbering");
+        assert_eq!(n.number("C004572124"), Some(4_572_124));
+        assert_eq!(n.number("C000000000"), Some(0));
+        for other in [
+            "C04572124",
+            "D004572124",
+            "C00457212x",
+            "C0045721245",
+            "4572124",
+            "c004572124",
+        ] {
+            assert_eq!(n.number(other), None, "{other}");
+        }
+        for (text, number) in [
+            ("C004572124", 4_572_124),
+            ("C000000000", 0),
+            ("C999999999", 999_999_999),
+        ] {
+            let mut out = String::new();
+            n.write(number, &mut out);
+            assert_eq!(out, text);
+        }
+        assert!(Numbering::of("CUST-é-000042").is_some(), "a prefix of 8 bytes");
+        assert!(Numbering::of("CUSTOMER-000042").is_none(), "a prefix of 9 bytes");
+        let mut out = String::new();
+        Numbering::of("é-1").unwrap().write(7, &mut out);
+        assert_eq!(out, "é-7");
+        // No id of a numbering may be a canonical integer: digits alone, or behind `-`.
+        for none in ["981", "000981", "-5", "-0042", "C", "", "C1234567890123456789"] {
+            assert_eq!(Numbering::of(none), None, "{none}");
+        }
     }
 
     #[test]
