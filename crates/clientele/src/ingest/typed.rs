@@ -9,7 +9,7 @@
 //!
 //! It reads a value exactly as the expressions of polars' path do (`ingest/mod.rs`,
 //! `rows/ids.rs`): the same casts to `Int64`, `Datetime(μs)` and `Float64`, text ids through
-//! [`id_of_text`], amounts through [`micros_of`]. Inputs it does not read (text timestamps or
+//! [`crate::rows::ids::id_of_text`], amounts through [`micros_of`]. Inputs it does not read (text timestamps or
 //! amounts, time zones, float or unsigned 64-bit ids, extra checks, records that are not rows)
 //! stay with polars' path, and `--reader polars` sends everything there; tests hold both paths
 //! to the same customers and row account.
@@ -20,18 +20,21 @@ use std::sync::{Arc, Mutex};
 use polars::prelude::*;
 use polars_arrow::array::Utf8ViewArray;
 use polars_arrow::bitmap::Bitmap;
+use rayon::prelude::*;
 
 use super::Transactions;
 use super::plain_csv::RowSink;
 use crate::columns::AmountColumns;
 use crate::error::{Error, Result};
-use crate::rows::ids::{id_of_text, order_key_of_text};
+use crate::rows::ids::order_key_of_text;
 use crate::rows::rules::{Reading, RowFacts, RowRules, micros_of};
 use crate::rows::{RowPolicy, RowStatus};
 
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 /// The first status code of an exclusion: valid rows are used or excluded.
 const FIRST_EXCLUSION: u8 = 32;
+/// Rows of a batch classified by one task, at least.
+const CLASSIFIED_TOGETHER: usize = 1 << 16;
 
 /// The batch columns the projection makes, one per role.
 const CUSTOMER: &str = "__typed_customer";
@@ -138,7 +141,7 @@ impl Transactions {
 pub(crate) enum TypedIds<'a> {
     /// Integer ids.
     Int(Cow<'a, [i64]>),
-    /// Text ids, as [`id_of_text`] reads them.
+    /// Text ids, as [`crate::rows::ids::id_of_text`] reads them.
     Text(Vec<&'a str>),
 }
 
@@ -223,10 +226,7 @@ impl<'a> IdColumn<'a> {
             },
             IdColumn::Text(ids) => match ids.get(i) {
                 None => (Reading::Missing, None),
-                Some(text) => match Reading::of_text_id(text) {
-                    Reading::Read => (Reading::Read, id_of_text(text)),
-                    other => (other, None),
-                },
+                Some(text) => Reading::with_text_id(text),
             },
         }
     }
@@ -243,6 +243,17 @@ struct Kept<'a> {
     micros: Vec<i64>,
     text_ids: Vec<&'a str>,
     text_orders: Vec<u64>,
+}
+
+impl<'a> Kept<'a> {
+    /// Appends the kept rows of the next range.
+    fn append(&mut self, mut more: Kept<'a>) {
+        self.rows.append(&mut more.rows);
+        self.used.append(&mut more.used);
+        self.micros.append(&mut more.micros);
+        self.text_ids.append(&mut more.text_ids);
+        self.text_orders.append(&mut more.text_orders);
+    }
 }
 
 impl<'a> Columns<'a> {
@@ -290,17 +301,42 @@ impl<'a> Columns<'a> {
 }
 
 /// Classifies one batch (the columns of [`Transactions::typed_projection`], rechunked) by the
-/// rules, keeping the valid rows `keep_excluded` asks for.
+/// rules, keeping the valid rows `keep_excluded` asks for: ranges of rows in parallel, put
+/// together in order.
 fn classify<'a>(batch: &'a DataFrame, rules: &RowRules, keep_excluded: bool) -> PolarsResult<TypedRows<'a>> {
     let columns = Columns::of(batch)?;
     let n = batch.height();
+    let tasks = rayon::current_num_threads()
+        .min(n.div_ceil(CLASSIFIED_TOGETHER))
+        .max(1);
+    let mut parts: Vec<(Kept<'a>, [u64; 256])> = (0..tasks)
+        .into_par_iter()
+        .map(|t| classify_rows(&columns, rules, keep_excluded, n * t / tasks..n * (t + 1) / tasks))
+        .collect();
+    let (mut kept, mut counts) = parts.remove(0);
+    for (more, more_counts) in parts {
+        kept.append(more);
+        for (count, more) in counts.iter_mut().zip(more_counts) {
+            *count += more;
+        }
+    }
+    Ok(assemble(&columns, kept, n, &counts))
+}
+
+/// Classifies the rows `range` of a batch: the kept rows and the rows by status code.
+fn classify_rows<'a>(
+    columns: &Columns<'a>,
+    rules: &RowRules,
+    keep_excluded: bool,
+    range: std::ops::Range<usize>,
+) -> (Kept<'a>, [u64; 256]) {
     let mut counts = [0u64; 256];
     let mut kept = Kept {
-        rows: Vec::with_capacity(n),
-        micros: Vec::with_capacity(n),
+        rows: Vec::with_capacity(range.len()),
+        micros: Vec::with_capacity(range.len()),
         ..Kept::default()
     };
-    for i in 0..n {
+    for i in range {
         let (facts, customer_text, order_text) = columns.facts(i);
         let code = rules.status(&facts).code();
         counts[code as usize] += 1;
@@ -320,7 +356,7 @@ fn classify<'a>(batch: &'a DataFrame, rules: &RowRules, keep_excluded: bool) -> 
             kept.text_orders.push(order_key_of_text(text));
         }
     }
-    Ok(assemble(&columns, kept, n, &counts))
+    (kept, counts)
 }
 
 /// The kept rows of a batch as the accumulator takes them.

@@ -65,12 +65,21 @@ impl Reading {
     /// (white space only), invalid when it is a number with a fractional part (`12.5`, see
     /// the id reading of [`crate::ingest`]).
     pub fn of_text_id(text: &str) -> Reading {
-        if text.trim().is_empty() {
-            Reading::Missing
-        } else if super::ids::id_of_text(text).is_none() {
-            Reading::Invalid
-        } else {
-            Reading::Read
+        Reading::with_text_id(text).0
+    }
+
+    /// How a text id reads ([`Reading::of_text_id`]), with the id it stands for when it is
+    /// read ([`super::ids::id_of_text`]).
+    #[inline]
+    pub(crate) fn with_text_id(text: &str) -> (Reading, Option<&str>) {
+        // Most ids start with a visible character: they are not blank.
+        let visible = text.as_bytes().first().is_some_and(u8::is_ascii_graphic);
+        if !visible && text.trim().is_empty() {
+            return (Reading::Missing, None);
+        }
+        match super::ids::id_of_text(text) {
+            Some(id) => (Reading::Read, Some(id)),
+            None => (Reading::Invalid, None),
         }
     }
 }
