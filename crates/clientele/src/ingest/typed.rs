@@ -15,7 +15,9 @@
 //! to the same customers and row account.
 
 use std::borrow::Cow;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender};
 
 use polars::prelude::*;
 use polars_arrow::array::Utf8ViewArray;
@@ -400,37 +402,77 @@ fn gather<'a>(values: &Values<'a, i64>, keep: &[u32], all: bool) -> Cow<'a, [i64
     }
 }
 
+/// Batches decoded ahead of the one being added: polars decodes the next batch while the sink
+/// adds this one, and at most this many wait, so memory stays a few batches.
+const BATCHES_AHEAD: usize = 1;
+
 /// Reads `parts` (raw scans of the input: windows of rows) with the typed reader into `sink`,
 /// with the excluded rows too when `keep_excluded`.
+///
+/// polars decodes the windows one after another on a thread of its own and hands each batch
+/// over a bounded channel; this thread classifies and adds them meanwhile. Decoding and
+/// accumulating overlap, within a window and across windows. Batches come in the order polars
+/// hands them over, as before; the sink's result does not depend on it.
 pub(crate) fn accumulate<S: RowSink + 'static>(
     tx: &Transactions,
     roles: &TypedRoles,
     policy: &RowPolicy,
     parts: Vec<LazyFrame>,
-    sink: S,
+    mut sink: S,
     keep_excluded: bool,
 ) -> Result<S> {
     let projection = tx.typed_projection(roles);
-    let rules = Arc::new(RowRules::new(policy));
-    let state = Arc::new(Mutex::new(sink));
+    let rules = RowRules::new(policy);
     let failed = |e| super::aggregate_error(tx.source_name(), e);
+    let (sender, batches) = std::sync::mpsc::sync_channel::<DataFrame>(BATCHES_AHEAD);
+    let (decoded, added) = std::thread::scope(|scope| {
+        let decoder = scope.spawn(move || decode(parts, projection, sender));
+        let added = add_batches(&batches, &rules, keep_excluded, &mut sink);
+        // A failed sink stops the decoder: its next batch finds no receiver.
+        drop(batches);
+        (decoder.join(), added)
+    });
+    let decoded = decoded.map_err(|_| Error::Polars {
+        context: format!("{}: reading", tx.source_name()),
+        error: polars_err!(ComputeError: "the decoding thread panicked"),
+    })?;
+    added.map_err(failed)?;
+    decoded.map_err(failed)?;
+    Ok(sink)
+}
+
+/// Decodes the role columns of `parts`, in order, into `batches`; stops early, without an
+/// error, when the receiver is gone.
+fn decode(parts: Vec<LazyFrame>, projection: Vec<Expr>, batches: SyncSender<DataFrame>) -> PolarsResult<()> {
+    let stopped = Arc::new(AtomicBool::new(false));
     for part in parts {
-        let (sink, rules) = (Arc::clone(&state), Arc::clone(&rules));
-        let callback = PlanCallback::new(move |mut batch: DataFrame| {
-            batch.rechunk_mut();
-            let rows = classify(&batch, &rules, keep_excluded)?;
-            let mut sink = sink.lock().expect("the sink lock is never poisoned");
-            sink.add_typed(&rows)?;
-            Ok(false)
+        let (batches, stopped_here) = (batches.clone(), Arc::clone(&stopped));
+        let callback = PlanCallback::new(move |batch: DataFrame| {
+            let gone = batches.send(batch).is_err();
+            stopped_here.fetch_or(gone, Ordering::Relaxed);
+            Ok(gone)
         });
         part.select(projection.clone())
             .sink_batches(callback, false, None)
-            .and_then(|q| q.collect_with_engine(Engine::Streaming))
-            .map_err(failed)?;
+            .and_then(|q| q.collect_with_engine(Engine::Streaming))?;
+        if stopped.load(Ordering::Relaxed) {
+            break;
+        }
     }
-    let state = Arc::try_unwrap(state).map_err(|_| Error::Polars {
-        context: format!("{}: reading", tx.source_name()),
-        error: polars_err!(ComputeError: "the batch callback outlived the query"),
-    })?;
-    Ok(state.into_inner().expect("the sink lock is never poisoned"))
+    Ok(())
+}
+
+/// Classifies and adds every batch `batches` brings, until the decoder is done.
+fn add_batches<S: RowSink>(
+    batches: &Receiver<DataFrame>,
+    rules: &RowRules,
+    keep_excluded: bool,
+    sink: &mut S,
+) -> PolarsResult<()> {
+    for mut batch in batches.iter() {
+        batch.rechunk_mut();
+        let rows = classify(&batch, rules, keep_excluded)?;
+        sink.add_typed(&rows)?;
+    }
+    Ok(())
 }
