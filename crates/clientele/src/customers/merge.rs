@@ -26,12 +26,12 @@ const CHUNK: usize = 1 << 16;
 /// A customer: its shard and slot.
 type At = (u8, u32);
 
-/// Every customer seen, in id order, with the ids (text ids borrowed from the shards).
-enum Ordered<'a> {
-    Int(Vec<At>, Vec<i64>),
-    Text(Vec<At>, Vec<Cow<'a, str>>),
+/// The ids of every customer seen, in id order (text ids borrowed from the shards).
+enum Ids<'a> {
+    Int(Vec<i64>),
+    Text(Vec<Cow<'a, str>>),
     /// Text ids of one numbering, each in a direct slot: their numbers.
-    Numbered(Vec<At>, Vec<i64>, Numbering),
+    Numbered(Vec<i64>, Numbering),
 }
 
 /// What the merge gives.
@@ -48,10 +48,8 @@ pub(super) struct Merged {
 /// ids are text (kept as integers while all are canonical integers); `id_dtype`: the type of
 /// integer ids in the input.
 pub(super) fn merge(parts: Vec<ShardParts>, text_input: bool, id_dtype: &DataType) -> Result<Merged> {
-    let ordered = order(&parts);
-    let at = match &ordered {
-        Ordered::Int(at, _) | Ordered::Text(at, _) | Ordered::Numbered(at, _, _) => at,
-    };
+    let (at, ids) = order(&parts);
+    let at = &at;
     let collects_periods = parts.iter().any(|p| p.periods.is_some() || p.cohorts.is_some());
     let positions = collects_periods.then(|| Positions::new(&parts, at));
     let used = |a: &At| parts[a.0 as usize].slots.get(a.1).rows() > 0;
@@ -60,17 +58,17 @@ pub(super) fn merge(parts: Vec<ShardParts>, text_input: bool, id_dtype: &DataTyp
         true => at.iter().copied().filter(used).collect::<Vec<_>>().into(),
         false => at.as_slice().into(),
     };
-    let (all_ids, table_ids) = id_columns(&ordered, &parts, text_input, id_dtype, period_only)?;
+    let text_ids = !matches!(ids, Ids::Int(_));
+    // The ids go into their column (and are dropped) before the measure columns are made.
+    let (all_ids, table_ids) = id_columns(ids, at, &parts, text_input, id_dtype, period_only)?;
     let mut columns = vec![table_ids];
     columns.extend(state_columns(&parts, &table_at)?);
     let height = table_at.len();
     drop(table_at);
     let frame = DataFrame::new(height, columns).context(|| "building the customer table".into())?;
-    let frame = match (period_only, &ordered) {
+    let frame = match period_only {
         // Text ids of the table alone decide whether they read as integers.
-        (true, Ordered::Text(..) | Ordered::Numbered(..)) if text_input => {
-            super::sort_by_customer(super::integer_ids_if_lossless(frame)?)?
-        }
+        true if text_ids && text_input => super::sort_by_customer(super::integer_ids_if_lossless(frame)?)?,
         _ => frame,
     };
     let (mut periods, mut cohorts): (Option<PeriodRecords>, Option<PeriodRecords>) = (None, None);
@@ -104,8 +102,8 @@ fn absorb(into: &mut Option<PeriodRecords>, records: Option<PeriodRecords>) {
     }
 }
 
-/// Every seen customer of the shards in id order.
-fn order(parts: &[ShardParts]) -> Ordered<'_> {
+/// Every seen customer of the shards in id order, and their ids.
+fn order(parts: &[ShardParts]) -> (Vec<At>, Ids<'_>) {
     let mut ints: Vec<(i64, At)> = Vec::new();
     let mut texts: Vec<(Cow<'_, str>, At)> = Vec::new();
     for (shard, part) in parts.iter().enumerate() {
@@ -139,9 +137,9 @@ fn order(parts: &[ShardParts]) -> Ordered<'_> {
     }
     let numbering = parts[0].slots.numbering();
     match numbering {
-        None if texts.is_empty() => return Ordered::Int(at, ids),
+        None if texts.is_empty() => return (at, Ids::Int(ids)),
         Some(numbering) if texts.is_empty() && tagged_ints == 0 => {
-            return Ordered::Numbered(at, ids, numbering);
+            return (at, Ids::Numbered(ids, numbering));
         }
         _ => {}
     }
@@ -162,7 +160,7 @@ fn order(parts: &[ShardParts]) -> Ordered<'_> {
     // Ids are distinct, so an unstable sort is exact.
     texts.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let (ids, at) = texts.into_iter().unzip();
-    Ordered::Text(at, ids)
+    (at, Ids::Text(ids))
 }
 
 /// The seen customers with a direct slot, in id order: ids are dealt to the shards in blocks of
@@ -220,27 +218,29 @@ impl Positions {
 /// The id column of every seen customer (for the periods) and of the table's customers (the
 /// same column unless some customers were seen only in rows for the periods).
 fn id_columns(
-    ordered: &Ordered,
+    ids: Ids,
+    at: &[At],
     parts: &[ShardParts],
     text_input: bool,
     id_dtype: &DataType,
     period_only: bool,
 ) -> Result<(Column, Column)> {
     let used = |a: &At| parts[a.0 as usize].slots.get(a.1).rows() > 0;
-    let (all, table) = match ordered {
-        Ordered::Int(at, ids) => {
-            let table = period_only.then(|| {
-                let used_ids: Vec<i64> = ids
-                    .iter()
-                    .zip(at)
-                    .filter(|(_, a)| used(a))
-                    .map(|(id, _)| *id)
-                    .collect();
-                Column::new(CUSTOMER_ID.into(), used_ids)
-            });
-            (Column::new(CUSTOMER_ID.into(), ids.as_slice()), table)
+    // The ids of the customers with a used row, when some have none.
+    let of_used = |ids: &[i64]| -> Vec<i64> {
+        ids.iter()
+            .zip(at)
+            .filter(|(_, a)| used(a))
+            .map(|(id, _)| *id)
+            .collect()
+    };
+    let int_ids = matches!(ids, Ids::Int(_));
+    let (all, table) = match ids {
+        Ids::Int(ids) => {
+            let table = period_only.then(|| Column::new(CUSTOMER_ID.into(), of_used(&ids)));
+            (Column::new(CUSTOMER_ID.into(), ids), table)
         }
-        Ordered::Text(at, ids) => {
+        Ids::Text(ids) => {
             let table = period_only.then(|| {
                 let used_ids: Vec<&str> = ids
                     .iter()
@@ -253,23 +253,15 @@ fn id_columns(
             let all: Vec<&str> = ids.iter().map(|id| id.as_ref()).collect();
             (Column::new(CUSTOMER_ID.into(), all), table)
         }
-        Ordered::Numbered(at, numbers, numbering) => {
-            let table = period_only.then(|| {
-                let used_numbers: Vec<i64> = numbers
-                    .iter()
-                    .zip(at)
-                    .filter(|(_, a)| used(a))
-                    .map(|(number, _)| *number)
-                    .collect();
-                numbered_column(&used_numbers, numbering)
-            });
-            (numbered_column(numbers, numbering), table)
+        Ids::Numbered(numbers, numbering) => {
+            let table = period_only.then(|| numbered_column(&of_used(&numbers), &numbering));
+            (numbered_column(&numbers, &numbering), table)
         }
     };
     // Integer ids take the input's integer type; text ids that are all canonical integers stay
     // Int64.
-    let typed = |column: Column| match (ordered, text_input) {
-        (Ordered::Int(..), false) => column.cast(id_dtype).context(|| "customer ids".into()),
+    let typed = |column: Column| match (int_ids, text_input) {
+        (true, false) => column.cast(id_dtype).context(|| "customer ids".into()),
         _ => Ok(column),
     };
     let all = typed(all)?;
@@ -280,26 +272,16 @@ fn id_columns(
     Ok((all, table))
 }
 
-/// The text ids of `numbers` in `numbering`, written in parallel.
+/// The text ids of `numbers` in `numbering`, in one chunk written once.
 fn numbered_column(numbers: &[i64], numbering: &Numbering) -> Column {
-    let chunks: Vec<StringChunked> = numbers
-        .par_chunks(CHUNK)
-        .map(|numbers| {
-            let mut builder = StringChunkedBuilder::new(CUSTOMER_ID.into(), numbers.len());
-            let mut text = String::new();
-            for number in numbers {
-                text.clear();
-                numbering.write(*number, &mut text);
-                builder.append_value(&text);
-            }
-            builder.finish()
-        })
-        .collect();
-    let mut ids = StringChunked::full_null(CUSTOMER_ID.into(), 0);
-    for chunk in &chunks {
-        ids.append(chunk).expect("chunks of one type");
+    let mut builder = StringChunkedBuilder::new(CUSTOMER_ID.into(), numbers.len());
+    let mut text = String::new();
+    for number in numbers {
+        text.clear();
+        numbering.write(*number, &mut text);
+        builder.append_value(&text);
     }
-    ids.rechunk().into_owned().into_column()
+    builder.finish().into_column()
 }
 
 /// The measure columns of the customers `at`, in that order: `first_ts, last_ts, frequency,
