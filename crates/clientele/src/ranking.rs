@@ -32,33 +32,95 @@ pub(crate) fn places_reached(
     places: &[usize],
 ) -> Vec<u8> {
     debug_assert!(places.windows(2).all(|w| w[0] <= w[1]), "places ascend");
-    let tie = |row: usize| ties.map_or(row as u32, |t| t[row]);
-    let cuts: Vec<(u64, u32)> = {
-        let mut scratch: Vec<u64> = (0..n).map(&key).collect();
+    let places: Vec<usize> = places.iter().copied().filter(|place| *place < n).collect();
+    // The key at each place, by selection.
+    let cut_keys: Vec<u64> = {
+        let mut scratch: Vec<u64> = (0..n).into_par_iter().map(&key).collect();
         let mut from = 0;
         places
             .iter()
-            .filter(|place| **place < n)
             .map(|place| {
                 // Everything before `from` is ≤ everything after: select within the rest.
                 scratch[from..].select_nth_unstable(place - from);
                 from = *place;
-                let cut = scratch[*place];
-                // The place among rows with this key, in tie order.
-                let below = (0..n).into_par_iter().filter(|row| key(*row) < cut).count();
-                let mut tied: Vec<u32> = (0..n).filter(|row| key(*row) == cut).map(tie).collect();
-                let (_, cut_tie, _) = tied.select_nth_unstable(place - below);
-                (cut, *cut_tie)
+                scratch[*place]
             })
             .collect()
     };
+    // Per range of rows and cut: rows with a smaller key, rows with the same key.
+    let counts: Vec<Vec<(usize, usize)>> = (0..n.div_ceil(RANGE))
+        .into_par_iter()
+        .map(|r| {
+            let mut counts = vec![(0usize, 0usize); cut_keys.len()];
+            for row in r * RANGE..((r + 1) * RANGE).min(n) {
+                let own = key(row);
+                for (count, cut) in counts.iter_mut().zip(&cut_keys) {
+                    count.0 += usize::from(own < *cut);
+                    count.1 += usize::from(own == *cut);
+                }
+            }
+            counts
+        })
+        .collect();
+    let cuts: Vec<(u64, u32)> = cut_keys
+        .iter()
+        .zip(&places)
+        .enumerate()
+        .map(|(c, (cut, place))| {
+            let below: usize = counts.iter().map(|range| range[c].0).sum();
+            // The place among rows with this key, in tie order.
+            let among = place - below;
+            let cut_tie = match ties {
+                None => nth_with_key(&key, *cut, among, &counts, c, n),
+                Some(ties) => {
+                    let mut tied: Vec<u32> = (0..n)
+                        .filter(|row| key(*row) == *cut)
+                        .map(|row| ties[row])
+                        .collect();
+                    *tied.select_nth_unstable(among).1
+                }
+            };
+            (*cut, cut_tie)
+        })
+        .collect();
     (0..n)
         .into_par_iter()
         .map(|row| {
-            let own = (key(row), tie(row));
+            let own = (key(row), ties.map_or(row as u32, |t| t[row]));
             cuts.iter().filter(|cut| own >= **cut).count() as u8
         })
         .collect()
+}
+
+/// Rows counted together in [`places_reached`].
+const RANGE: usize = 1 << 16;
+
+/// The row of the `nth` (0-based) row with key `cut`, in row order, found through the rows
+/// with that key in each range (`counts[range][c].1`).
+fn nth_with_key(
+    key: &impl Fn(usize) -> u64,
+    cut: u64,
+    nth: usize,
+    counts: &[Vec<(usize, usize)>],
+    c: usize,
+    n: usize,
+) -> u32 {
+    let mut before = 0;
+    for (r, range) in counts.iter().enumerate() {
+        if before + range[c].1 > nth {
+            let mut seen = before;
+            for row in r * RANGE..((r + 1) * RANGE).min(n) {
+                if key(row) == cut {
+                    if seen == nth {
+                        return row as u32;
+                    }
+                    seen += 1;
+                }
+            }
+        }
+        before += range[c].1;
+    }
+    unreachable!("the cut's key is held by more rows than its place among them")
 }
 
 /// Row indices in `(key, tie)` order (a full sort, for when every place matters).
@@ -93,6 +155,21 @@ mod tests {
             reached[row] = places.iter().filter(|p| place >= **p).count() as u8;
         }
         reached
+    }
+
+    #[test]
+    fn ties_spread_over_many_ranges_agree_with_a_full_sort() {
+        // Few keys over several ranges of rows: every cut falls among thousands of ties.
+        let n = 3 * RANGE + 12_345;
+        let keys: Vec<u64> = (0..n as u64).map(|i| (i * 2_654_435_761) % 7).collect();
+        let places = [0, 1, RANGE - 1, RANGE, n / 3, n / 2, n - 1, n];
+        let ties: Vec<u32> = (0..n as u32).rev().collect();
+        for ties in [None, Some(ties.as_slice())] {
+            assert_eq!(
+                places_reached(n, |row| keys[row], ties, &places),
+                reached_by_sort(&keys, ties, &places)
+            );
+        }
     }
 
     proptest! {
