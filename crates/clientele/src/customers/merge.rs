@@ -22,6 +22,8 @@ use crate::rows::ids::Numbering;
 
 /// Customers per parallel task when the columns are built.
 const CHUNK: usize = 1 << 16;
+/// Waves in which the measure columns are written (see `state_columns`).
+const WAVES: usize = 16;
 
 /// A customer: its shard and slot.
 type At = (u8, u32);
@@ -47,7 +49,7 @@ pub(super) struct Merged {
 /// Puts the shards' records together (see the module documentation). `text_input`: the input's
 /// ids are text (kept as integers while all are canonical integers); `id_dtype`: the type of
 /// integer ids in the input.
-pub(super) fn merge(parts: Vec<ShardParts>, text_input: bool, id_dtype: &DataType) -> Result<Merged> {
+pub(super) fn merge(mut parts: Vec<ShardParts>, text_input: bool, id_dtype: &DataType) -> Result<Merged> {
     let (at, ids) = order(&parts);
     let at = &at;
     let collects_periods = parts.iter().any(|p| p.periods.is_some() || p.cohorts.is_some());
@@ -59,10 +61,12 @@ pub(super) fn merge(parts: Vec<ShardParts>, text_input: bool, id_dtype: &DataTyp
         false => at.as_slice().into(),
     };
     let text_ids = !matches!(ids, Ids::Int(_));
+    // Direct slots come in slot order unless ids are sorted as text.
+    let slot_order = !matches!(ids, Ids::Text(_));
     // The ids go into their column (and are dropped) before the measure columns are made.
     let (all_ids, table_ids) = id_columns(ids, at, &parts, text_input, id_dtype, period_only)?;
     let mut columns = vec![table_ids];
-    columns.extend(state_columns(&parts, &table_at)?);
+    columns.extend(state_columns(&mut parts, &table_at, slot_order)?);
     let height = table_at.len();
     drop(table_at);
     let frame = DataFrame::new(height, columns).context(|| "building the customer table".into())?;
@@ -179,6 +183,33 @@ fn direct_in_id_order(parts: &[ShardParts]) -> impl Iterator<Item = (i64, At)> +
     })
 }
 
+/// Writes the measures of the customers `at` into `out` (a slice per column), in parallel.
+fn fill_state(out: Vec<&mut [i64]>, parts: &[ShardParts], at: &[At]) {
+    let mut chunks: Vec<Vec<&mut [i64]>> = (0..at.len().div_ceil(CHUNK))
+        .map(|_| Vec::with_capacity(out.len()))
+        .collect();
+    for column in out {
+        for (chunk, part) in chunks.iter_mut().zip(column.chunks_mut(CHUNK)) {
+            chunk.push(part);
+        }
+    }
+    chunks
+        .into_par_iter()
+        .zip(at.par_chunks(CHUNK))
+        .for_each(|(mut out, at)| {
+            for (i, (shard, slot)) in at.iter().enumerate() {
+                let c = parts[*shard as usize].slots.get(*slot);
+                out[0][i] = c.first_ts;
+                out[1][i] = c.last_ts;
+                out[2][i] = i64::from(c.orders);
+                out[3][i] = c.gross - c.returned;
+                out[4][i] = c.gross;
+                out[5][i] = c.returned;
+                out[6][i] = i64::from(c.rows());
+            }
+        });
+}
+
 /// Each customer's position in the id order, by shard and slot.
 struct Positions {
     direct: Vec<Vec<u32>>,
@@ -286,34 +317,35 @@ fn numbered_column(numbers: &[i64], numbering: &Numbering) -> Column {
 
 /// The measure columns of the customers `at`, in that order: `first_ts, last_ts, frequency,
 /// net_micros, gross_micros, returned_micros, transactions`.
-fn state_columns(parts: &[ShardParts], at: &[At]) -> Result<Vec<Column>> {
+///
+/// The merge is the peak of memory, so the columns are written from the last customer back,
+/// in waves; when `slot_order` (each shard's direct slots ascend in `at`), the records a wave
+/// read are given back after it, and the columns' pages (untouched until written) replace them.
+fn state_columns(parts: &mut [ShardParts], at: &[At], slot_order: bool) -> Result<Vec<Column>> {
     const FIELDS: usize = 7;
     let n = at.len();
     let mut values: Vec<Vec<i64>> = (0..FIELDS).map(|_| vec![0i64; n]).collect();
-    {
-        let mut chunks: Vec<Vec<&mut [i64]>> = (0..n.div_ceil(CHUNK))
-            .map(|_| Vec::with_capacity(FIELDS))
-            .collect();
-        for column in values.iter_mut() {
-            for (chunk, part) in chunks.iter_mut().zip(column.chunks_mut(CHUNK)) {
-                chunk.push(part);
+    let wave = n.div_ceil(WAVES).max(1);
+    let mut rest: Vec<&mut [i64]> = values.iter_mut().map(|v| v.as_mut_slice()).collect();
+    for start in (0..n).step_by(wave).rev() {
+        let mut out = Vec::with_capacity(FIELDS);
+        for column in &mut rest {
+            let (front, back) = std::mem::take(column).split_at_mut(start);
+            *column = front;
+            out.push(back);
+        }
+        let wave_at = &at[start..(start + wave).min(n)];
+        fill_state(out, parts, wave_at);
+        if slot_order {
+            for (shard, part) in parts.iter_mut().enumerate() {
+                let first = wave_at
+                    .iter()
+                    .find(|(s, slot)| *s as usize == shard && *slot < TAG);
+                if let Some((_, slot)) = first {
+                    part.slots.release_direct_from(*slot);
+                }
             }
         }
-        chunks
-            .into_par_iter()
-            .zip(at.par_chunks(CHUNK))
-            .for_each(|(mut out, at)| {
-                for (i, (shard, slot)) in at.iter().enumerate() {
-                    let c = parts[*shard as usize].slots.get(*slot);
-                    out[0][i] = c.first_ts;
-                    out[1][i] = c.last_ts;
-                    out[2][i] = i64::from(c.orders);
-                    out[3][i] = c.gross - c.returned;
-                    out[4][i] = c.gross;
-                    out[5][i] = c.returned;
-                    out[6][i] = i64::from(c.rows());
-                }
-            });
     }
     let names = [
         "first_ts",

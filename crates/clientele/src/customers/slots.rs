@@ -324,6 +324,13 @@ impl<T: Copy> Slots<T> {
         TAG + (self.tagged.len() - 1) as u32
     }
 
+    /// Gives back the direct records from `slot` on, which are read no more (the merge).
+    pub(super) fn release_direct_from(&mut self, slot: u32) {
+        let records = &mut self.direct.records;
+        records.truncate(slot as usize);
+        records.shrink_to_fit();
+    }
+
     /// Drops the maps from ids to tagged slots (the pass is over).
     pub(super) fn drop_maps(&mut self) {
         self.ints = PlHashMap::default();
