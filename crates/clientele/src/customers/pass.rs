@@ -78,11 +78,12 @@ impl Parts {
     }
 }
 
-/// Rows per scan of Parquet input, at least (a window ends with a row group): about 25 MB of a
+/// Rows per scan of Parquet input, at least (a window ends with a row group): about 70 MB of a
 /// typical file. Larger windows are faster (each scan has its start-up) and hold more of the
-/// file mapped and decoded: at 50M rows and 5M customers 4M-row windows took 0.2 s less and
-/// 90 MB more (docs/benchmarks.md).
-const PARQUET_WINDOW_ROWS: u64 = 2_000_000;
+/// file mapped and decoded. At 50M rows and 5M customers, 4M-row windows took 0.15-0.35 s less
+/// than 2M-row ones and 50-80 MB more; the merge, no longer the peak of memory, left room
+/// (docs/benchmarks.md).
+const PARQUET_WINDOW_ROWS: u64 = 4_000_000;
 
 /// Aggregates transactions into the customer table, reading the input once.
 ///
