@@ -267,8 +267,12 @@ impl Segmenter {
         let kept = self.kept_columns();
         let customers = only_kept(customers, kept.as_deref())?;
         let wanted = |name: &str| kept.as_ref().is_none_or(|k| k.iter().any(|c| c == name));
-        let rfm = rfm::score_with(&customers.frame, &self.rfm, &self.rules, &wanted)?;
-        let abc = abc::classify(&customers.frame, &self.abc)?;
+        // Scores and classes read the same table and nothing of each other: both cores at once.
+        let (rfm, abc) = rayon::join(
+            || rfm::score_with(&customers.frame, &self.rfm, &self.rules, &wanted),
+            || abc::classify(&customers.frame, &self.abc),
+        );
+        let (rfm, abc) = (rfm?, abc?);
         log::debug!(
             "RFM scores and ABC classes computed (MB: customers {}, rfm {}, abc {})",
             customers.frame.estimated_size() >> 20,
