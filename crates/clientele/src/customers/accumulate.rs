@@ -2,7 +2,8 @@
 //!
 //! polars (or clientele's CSV reader) reads, parses and classifies the rows in parallel and
 //! hands them over in batches; this accumulator keeps, per customer, the sums and extremes in
-//! one 48-byte record (plus a few bytes of id index) and counts row statuses.
+//! one 32-byte record (plus a few bytes of id index, and apart the money of return rows) and
+//! counts row statuses.
 //!
 //! Customers are split into shards (`shard.rs`), one per thread up to [`MAX_SHARDS`]: integer
 //! ids in `[0, 2³¹)` in blocks of 64 consecutive ids dealt in turn, other ids by a hash. Each

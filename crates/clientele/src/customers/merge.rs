@@ -198,13 +198,15 @@ fn fill_state(out: Vec<&mut [i64]>, parts: &[ShardParts], at: &[At]) {
         .zip(at.par_chunks(CHUNK))
         .for_each(|(mut out, at)| {
             for (i, (shard, slot)) in at.iter().enumerate() {
-                let c = parts[*shard as usize].slots.get(*slot);
+                let part = &parts[*shard as usize];
+                let c = part.slots.get(*slot);
+                let returned = part.rare.returned(*slot);
                 out[0][i] = c.first_ts;
                 out[1][i] = c.last_ts;
                 out[2][i] = i64::from(c.orders);
-                out[3][i] = c.gross - c.returned;
+                out[3][i] = c.gross - returned;
                 out[4][i] = c.gross;
-                out[5][i] = c.returned;
+                out[5][i] = returned;
                 out[6][i] = i64::from(c.rows());
             }
         });

@@ -24,15 +24,14 @@ use crate::rows::ids::Numbering;
 /// Rows whose records are loaded ahead of their updates.
 const LOOKAHEAD: usize = 256;
 
-/// One customer's running sums and extremes (48 bytes).
-#[derive(Clone, Copy)]
+/// One customer's running sums and extremes (32 bytes: one per cache line's half, see
+/// `slots::Direct`); what few rows write is kept apart ([`Rare`]).
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C)]
 pub(super) struct CustomerState {
     pub(super) first_ts: i64,
     pub(super) last_ts: i64,
     pub(super) gross: i64,
-    pub(super) returned: i64,
-    /// The order key of the customer's latest pair (see `add_row`), to skip repeats cheaply.
-    last_order: u64,
     /// Used rows, and [`SEEN`] once any valid row of the customer was added.
     rows: u32,
     /// Distinct orders (after [`Shard::into_parts`], pairs included).
@@ -63,11 +62,47 @@ const NEW_CUSTOMER: CustomerState = CustomerState {
     first_ts: i64::MAX,
     last_ts: i64::MIN,
     gross: 0,
-    returned: 0,
-    last_order: NO_ORDER,
     rows: 0,
     orders: 0,
 };
+
+/// What few rows write, apart from the records: the money customers returned (return rows), and
+/// the order key of each customer's last pushed pair (see `Shard::add_row`, rows whose order the
+/// owners do not hold).
+#[derive(Default)]
+pub(super) struct Rare {
+    returned: PlHashMap<u32, i64>,
+    /// By direct slot; grown when a pair is pushed.
+    last_order: Vec<u64>,
+    /// By tagged slot (`slot - TAG`).
+    tagged_last_order: Vec<u64>,
+}
+
+impl Rare {
+    /// Money the customer in `slot` returned.
+    pub(super) fn returned(&self, slot: u32) -> i64 {
+        self.returned.get(&slot).copied().unwrap_or(0)
+    }
+
+    fn add_returned(&mut self, slot: u32, money: i64) {
+        *self.returned.entry(slot).or_insert(0) += money;
+    }
+
+    /// The key of the last pair pushed for `slot`, made `key`; whether it was another.
+    #[inline]
+    fn replace_last_order(&mut self, slot: u32, key: u64) -> bool {
+        let (keys, i) = match slot < TAG {
+            true => (&mut self.last_order, slot as usize),
+            false => (&mut self.tagged_last_order, (slot - TAG) as usize),
+        };
+        if i >= keys.len() {
+            keys.resize(i + 1, NO_ORDER);
+        }
+        let other = keys[i] != key;
+        keys[i] = key;
+        other
+    }
+}
 
 /// The customer ids of a batch's valid rows, as the shards read them.
 pub(super) enum CustomerIds<'a> {
@@ -116,6 +151,7 @@ pub(super) struct RowView<'a> {
 /// The state of one shard (see the module documentation).
 pub(super) struct Shard {
     slots: Slots<CustomerState>,
+    rare: Rare,
     /// This shard's number (in the owner codes of its customers).
     me: u8,
     /// Order keys this shard's customers claimed first.
@@ -130,6 +166,7 @@ pub(super) struct Shard {
 /// What a shard hands to the merge: its records (distinct orders counted), and its periods.
 pub(super) struct ShardParts {
     pub(super) slots: Slots<CustomerState>,
+    pub(super) rare: Rare,
     pub(super) periods: Option<Periods>,
     pub(super) cohorts: Option<Periods>,
 }
@@ -138,6 +175,7 @@ impl Shard {
     pub(super) fn new(blocks: Blocks, me: u8) -> Self {
         Shard {
             slots: Slots::new(blocks, NEW_CUSTOMER),
+            rare: Rare::default(),
             me,
             claimed: 0,
             pairs: Pairs::Packed(Vec::new()),
@@ -222,9 +260,8 @@ impl Shard {
     fn load_ahead(&self, group: &[(u32, u32)], orders: &OrderKeys<'_>, owners: &Owners) {
         let mut loaded = 0u64;
         for &(row, slot) in group {
-            // A record may straddle two cache lines: both ends.
-            let record = self.slots.get(slot);
-            loaded ^= record.first_ts as u64 ^ u64::from(record.rows);
+            // A record is within one cache line (`slots::Direct`; tagged ones may straddle two).
+            loaded ^= u64::from(self.slots.get(slot).rows);
             loaded ^= owners.peek(orders.get(row as usize));
         }
         std::hint::black_box(loaded);
@@ -284,7 +321,6 @@ impl Shard {
         }
         state.rows += 1;
         state.gross += a.max(0);
-        state.returned += (-a).max(0);
         let purchase = a >= 0;
         state.first_ts = state.first_ts.min(if purchase { t } else { i64::MAX });
         state.last_ts = state.last_ts.max(if purchase { t } else { i64::MIN });
@@ -295,10 +331,11 @@ impl Shard {
             let (new, pair) = owners.claim(o, code);
             state.orders += new;
             self.claimed += new as usize;
-            if pair && (state.last_order != o || o == NO_ORDER) {
-                state.last_order = o;
+            if pair && (self.rare.replace_last_order(slot, o) || o == NO_ORDER) {
                 self.pairs.push(slot, o);
             }
+        } else {
+            self.rare.add_returned(slot, -a);
         }
         Ok(())
     }
@@ -307,15 +344,19 @@ impl Shard {
     pub(super) fn into_parts(self) -> ShardParts {
         let Shard {
             mut slots,
+            mut rare,
             pairs,
             periods,
             cohorts,
             ..
         } = self;
         slots.drop_maps();
+        rare.last_order = Vec::new();
+        rare.tagged_last_order = Vec::new();
         pairs.for_each_distinct(|slot| slots.get_mut(slot).orders += 1);
         ShardParts {
             slots,
+            rare,
             periods,
             cohorts,
         }

@@ -21,6 +21,7 @@
 
 use std::hash::BuildHasher;
 
+use bytemuck::Pod;
 use hashbrown::HashTable;
 use polars::prelude::{PlHashMap, PlRandomState};
 
@@ -77,41 +78,103 @@ impl Blocks {
 
 /// Records by slot, in one allocation grown to the largest slot given (large enough that the
 /// allocator maps it apart and gives it back whole when it is freed).
+///
+/// The records live in a buffer of 64-bit words, from the first word on a 64-byte boundary: a
+/// record of 32 bytes then never straddles two cache lines, and a row's record is one line
+/// away (a `Vec` of records starts 16 bytes into a line, and half of them would straddle).
 pub(super) struct Direct<T> {
-    records: Vec<T>,
+    words: Vec<u64>,
+    /// Where slot 0 starts in `words`.
+    offset: usize,
+    len: usize,
     empty: T,
 }
 
-impl<T: Copy> Direct<T> {
+/// Words from a 64-bit word to the next 64-byte boundary, at most.
+const ALIGN_WORDS: usize = 8;
+
+impl<T: Pod> Direct<T> {
+    /// 64-bit words per record.
+    const WORDS: usize = {
+        assert!(
+            size_of::<T>() % 8 == 0 && align_of::<T>() <= 8,
+            "records of whole words"
+        );
+        size_of::<T>() / 8
+    };
+
     fn new(empty: T) -> Self {
         Direct {
-            records: Vec::new(),
+            words: Vec::new(),
+            offset: 0,
+            len: 0,
             empty,
         }
     }
 
     #[inline(always)]
     pub(super) fn has(&self, slot: u32) -> bool {
-        (slot as usize) < self.records.len()
+        (slot as usize) < self.len
     }
 
     /// Slots held.
     #[cfg(test)]
     pub(super) fn len(&self) -> usize {
-        self.records.len()
+        self.len
+    }
+
+    #[inline(always)]
+    fn get(&self, slot: u32) -> &T {
+        let start = self.offset + slot as usize * Self::WORDS;
+        bytemuck::from_bytes(bytemuck::cast_slice(&self.words[start..start + Self::WORDS]))
+    }
+
+    #[inline(always)]
+    fn get_mut(&mut self, slot: u32) -> &mut T {
+        let start = self.offset + slot as usize * Self::WORDS;
+        bytemuck::from_bytes_mut(bytemuck::cast_slice_mut(
+            &mut self.words[start..start + Self::WORDS],
+        ))
     }
 
     fn grow(&mut self, len: usize) {
-        if len > self.records.capacity() {
-            self.records
-                .reserve(len.max(self.records.len() * 3 / 2) - self.records.len());
+        let words = len * Self::WORDS + ALIGN_WORDS;
+        if words > self.words.capacity() {
+            let more = words.max(self.words.len() * 3 / 2) - self.words.len();
+            self.words.reserve(more);
         }
-        self.records.resize(len, self.empty);
+        self.words.resize(words, 0);
+        self.realign();
+        let empty = self.empty;
+        for slot in self.len..len {
+            *self.get_mut(slot as u32) = empty;
+        }
+        self.len = len;
+    }
+
+    /// Moves the records to the first 64-byte boundary of the buffer, after it moved.
+    fn realign(&mut self) {
+        let offset = (64 - self.words.as_ptr() as usize % 64) % 64 / 8;
+        if offset != self.offset {
+            let records = self.len * Self::WORDS;
+            self.words.copy_within(self.offset..self.offset + records, offset);
+            self.offset = offset;
+        }
+    }
+
+    /// Gives back the records from `slot` on.
+    fn truncate(&mut self, slot: u32) {
+        if (slot as usize) < self.len {
+            self.len = slot as usize;
+            self.words.truncate(self.len * Self::WORDS + ALIGN_WORDS);
+            self.words.shrink_to_fit();
+            self.realign();
+        }
     }
 
     /// The records, slot 0 first.
     pub(super) fn records(&self) -> &[T] {
-        &self.records
+        bytemuck::cast_slice(&self.words[self.offset..self.offset + self.len * Self::WORDS])
     }
 }
 
@@ -186,7 +249,7 @@ pub(super) struct Slots<T> {
     empty: T,
 }
 
-impl<T: Copy> Slots<T> {
+impl<T: Pod> Slots<T> {
     pub(super) fn new(blocks: Blocks, empty: T) -> Self {
         Slots {
             blocks,
@@ -231,7 +294,7 @@ impl<T: Copy> Slots<T> {
     #[inline(always)]
     pub(super) fn get(&self, slot: u32) -> &T {
         match slot < TAG {
-            true => &self.direct.records[slot as usize],
+            true => self.direct.get(slot),
             false => &self.tagged[(slot - TAG) as usize],
         }
     }
@@ -239,7 +302,7 @@ impl<T: Copy> Slots<T> {
     #[inline(always)]
     pub(super) fn get_mut(&mut self, slot: u32) -> &mut T {
         match slot < TAG {
-            true => &mut self.direct.records[slot as usize],
+            true => self.direct.get_mut(slot),
             false => &mut self.tagged[(slot - TAG) as usize],
         }
     }
@@ -326,9 +389,7 @@ impl<T: Copy> Slots<T> {
 
     /// Gives back the direct records from `slot` on, which are read no more (the merge).
     pub(super) fn release_direct_from(&mut self, slot: u32) {
-        let records = &mut self.direct.records;
-        records.truncate(slot as usize);
-        records.shrink_to_fit();
+        self.direct.truncate(slot);
     }
 
     /// Drops the maps from ids to tagged slots (the pass is over).
@@ -363,7 +424,7 @@ mod tests {
 
     #[test]
     fn integer_text_and_sparse_ids_keep_their_slots() {
-        let mut slots = Slots::new(Blocks { log2: 0 }, 0u8);
+        let mut slots = Slots::new(Blocks { log2: 0 }, 0u64);
         let samples = [5i64, 0, -3, 1 << 40, 2, i64::MAX, 3_000_000, i64::MIN];
         let given: Vec<u32> = samples.iter().map(|id| slots.of_int(*id)).collect();
         assert_eq!(given[0], 5);
@@ -388,7 +449,7 @@ mod tests {
 
     #[test]
     fn sparse_ids_stop_the_vector_for_good() {
-        let mut slots = Slots::new(Blocks { log2: 0 }, 0u8);
+        let mut slots = Slots::new(Blocks { log2: 0 }, 0u64);
         // Ids 4096 apart: the vector stops once it would hold far more slots than customers.
         let ids: Vec<i64> = (0..3_000i64).map(|i| i * 4096).collect();
         assert!(ids.len() * 4096 > FREE_SLOTS);
