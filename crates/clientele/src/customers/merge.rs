@@ -200,7 +200,10 @@ fn fill_state(out: Vec<&mut [i64]>, parts: &[ShardParts], at: &[At]) {
             for (i, (shard, slot)) in at.iter().enumerate() {
                 let part = &parts[*shard as usize];
                 let c = part.slots.get(*slot);
-                let returned = part.rare.returned(*slot);
+                let returned = match c.returned() {
+                    true => part.rare.returned(*slot),
+                    false => 0,
+                };
                 out[0][i] = c.first_ts;
                 out[1][i] = c.last_ts;
                 out[2][i] = i64::from(c.orders);

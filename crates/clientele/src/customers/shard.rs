@@ -32,7 +32,8 @@ pub(super) struct CustomerState {
     pub(super) first_ts: i64,
     pub(super) last_ts: i64,
     pub(super) gross: i64,
-    /// Used rows, and [`SEEN`] once any valid row of the customer was added.
+    /// Used rows, [`SEEN`] once any valid row of the customer was added, and [`RETURNED`] once
+    /// a return row was.
     rows: u32,
     /// Distinct orders (after [`Shard::into_parts`], pairs included).
     pub(super) orders: u32,
@@ -40,12 +41,22 @@ pub(super) struct CustomerState {
 
 /// The bit of [`CustomerState::rows`] that tells a customer was seen.
 const SEEN: u32 = 1 << 31;
+/// The bit of [`CustomerState::rows`] that tells the customer has money in [`Rare`].
+const RETURNED: u32 = 1 << 30;
+/// Most used rows of one customer.
+const MAX_ROWS: u32 = RETURNED - 1;
 
 impl CustomerState {
     /// Used rows.
     #[inline(always)]
     pub(super) fn rows(&self) -> u32 {
-        self.rows & !SEEN
+        self.rows & MAX_ROWS
+    }
+
+    /// Whether the customer has a return row (its money is in [`Rare`]).
+    #[inline(always)]
+    pub(super) fn returned(&self) -> bool {
+        self.rows & RETURNED != 0
     }
 
     /// Whether any valid row of the customer was added.
@@ -79,7 +90,7 @@ pub(super) struct Rare {
 }
 
 impl Rare {
-    /// Money the customer in `slot` returned.
+    /// Money the customer in `slot` returned (see [`CustomerState::returned`]).
     pub(super) fn returned(&self, slot: u32) -> i64 {
         self.returned.get(&slot).copied().unwrap_or(0)
     }
@@ -316,8 +327,8 @@ impl Shard {
     fn add_row(&mut self, slot: u32, t: i64, a: i64, o: u64, owners: &Owners) -> PolarsResult<()> {
         let code = self.owner_code(slot);
         let state = self.slots.get_mut(slot);
-        if state.rows() == !SEEN {
-            return Err(polars_err!(ComputeError: "a customer has more than {} rows", !SEEN));
+        if state.rows() == MAX_ROWS {
+            return Err(polars_err!(ComputeError: "a customer has more than {MAX_ROWS} rows"));
         }
         state.rows += 1;
         state.gross += a.max(0);
@@ -335,6 +346,7 @@ impl Shard {
                 self.pairs.push(slot, o);
             }
         } else {
+            state.rows |= RETURNED;
             self.rare.add_returned(slot, -a);
         }
         Ok(())
