@@ -461,25 +461,20 @@ fn late_outlier_note(
         .to_physical_repr()
         .cast(&DataType::Int64)
         .context(|| "last purchases".into())?;
-    let mut days: Vec<i64> = last
-        .i64()
-        .context(|| "last purchases".into())?
-        .iter()
-        .flatten()
-        .map(|ts| ts.div_euclid(MICROS_PER_DAY))
-        .collect();
-    let n = days.len();
+    let last = last.i64().context(|| "last purchases".into())?;
+    let days = || last.iter().flatten().map(|ts| ts.div_euclid(MICROS_PER_DAY));
+    let n = last.len() - last.null_count();
     if n < 2 {
         return Ok(None);
     }
-    let latest_ts = last
-        .i64()
-        .context(|| "last purchases".into())?
-        .max()
-        .expect("buyers have purchases");
+    let latest_ts = last.max().expect("buyers have purchases");
     let latest = latest_ts.div_euclid(MICROS_PER_DAY);
+    let earliest = last
+        .min()
+        .expect("buyers have purchases")
+        .div_euclid(MICROS_PER_DAY);
     let m = (999 * n).div_ceil(1000).min(n - 1);
-    let reference = *days.select_nth_unstable(m - 1).1;
+    let reference = mth_smallest_day(days, m, (earliest, latest));
     let gap = latest - reference;
     if gap <= LATE_OUTLIER_DAYS {
         return Ok(None);
@@ -501,6 +496,32 @@ fn late_outlier_note(
     );
     log::warn!("{}: {note}", source.source_name());
     Ok(Some(note))
+}
+
+/// The `m`-th smallest (1-based) of `days()`, which span `earliest..=latest`: counted by day
+/// when they span less than `COUNTED_DAYS` (one pass, no copy of millions of days), selected
+/// otherwise.
+fn mth_smallest_day<I: Iterator<Item = i64>>(
+    days: impl Fn() -> I,
+    m: usize,
+    (earliest, latest): (i64, i64),
+) -> i64 {
+    const COUNTED_DAYS: i64 = 1 << 20;
+    if latest - earliest < COUNTED_DAYS {
+        let mut counts = vec![0usize; (latest - earliest + 1) as usize];
+        for day in days() {
+            counts[(day - earliest) as usize] += 1;
+        }
+        let mut seen = 0;
+        for (offset, count) in counts.iter().enumerate() {
+            seen += count;
+            if seen >= m {
+                return earliest + offset as i64;
+            }
+        }
+    }
+    let mut all: Vec<i64> = days().collect();
+    *all.select_nth_unstable(m - 1).1
 }
 
 /// The reconciliation from [`status_counts`] output.
@@ -583,6 +604,22 @@ pub fn integer_ids_if_lossless(mut frame: DataFrame) -> Result<DataFrame> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_mth_smallest_day_is_counted_or_selected_alike() {
+        for days in [
+            vec![5i64, 3, 3, 9, 3, 7, 7, 1],
+            vec![-4, 2_000_000, 17, 17, -4, 0, 3_000_000],
+        ] {
+            let (earliest, latest) = (*days.iter().min().unwrap(), *days.iter().max().unwrap());
+            let mut sorted = days.clone();
+            sorted.sort_unstable();
+            for m in 1..=days.len() {
+                let found = mth_smallest_day(|| days.iter().copied(), m, (earliest, latest));
+                assert_eq!(found, sorted[m - 1], "{days:?}, m = {m}");
+            }
+        }
+    }
 
     #[test]
     fn parquet_windows_split_orders_and_customers_and_agree_with_the_group_by_plan() {
