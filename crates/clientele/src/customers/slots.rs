@@ -97,7 +97,7 @@ impl<T: Pod> Direct<T> {
     /// 64-bit words per record.
     const WORDS: usize = {
         assert!(
-            size_of::<T>() % 8 == 0 && align_of::<T>() <= 8,
+            size_of::<T>().is_multiple_of(8) && align_of::<T>() <= 8,
             "records of whole words"
         );
         size_of::<T>() / 8
