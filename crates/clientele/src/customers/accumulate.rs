@@ -33,9 +33,9 @@
 //!
 //! Customer ids given as text are handled as integers while every id is a canonical integer
 //! (the common case, e.g. in CSV files), and switch losslessly to text at the first id that is
-//! not. When the first row's id is a prefix and digits (`C004572124`, see [`Numbering`]), the
-//! ids of its prefix and width are handled as their numbers, and only other text goes through
-//! the shards' maps.
+//! not. When most of the first batch's first rows have ids of one prefix and width
+//! (`C004572124`, see [`Numbering`]), the ids of that numbering are handled as their numbers,
+//! and only other text goes through the shards' maps.
 
 use std::sync::{Arc, Mutex};
 
@@ -60,6 +60,9 @@ use crate::rows::{RejectReason, RowStatus};
 
 /// Most shards (each keeps its own id index and order owners).
 pub(crate) const MAX_SHARDS: usize = 4;
+
+/// Rows of the first batch whose ids choose the numbering of text ids.
+const NUMBERING_SAMPLE: usize = 1024;
 
 /// The first status code of an exclusion (see [`RowStatus::code`]): valid rows are used or
 /// excluded.
@@ -174,15 +177,26 @@ impl Accumulator {
         }
     }
 
-    /// At the first row (of a batch of `rows` rows), numbers the text ids of the first id's
-    /// numbering, when it has one (`first`: the first row's id when it is text; see
-    /// [`Numbering`]).
-    fn start(&mut self, rows: usize, first: Option<&str>) {
+    /// At the first batch with rows (`rows` of them), numbers the text ids of the numbering
+    /// most of its first [`NUMBERING_SAMPLE`] rows have, if any (`texts`: the text ids among
+    /// those rows; canonical integers are not among them). See [`Numbering`].
+    fn start<'a>(&mut self, rows: usize, texts: impl Iterator<Item = &'a str>) {
         if self.started || rows == 0 {
             return;
         }
         self.started = true;
-        if let Some(numbering) = first.and_then(Numbering::of) {
+        let mut counts: Vec<(Numbering, usize)> = Vec::new();
+        for numbering in texts.take(NUMBERING_SAMPLE).filter_map(Numbering::of) {
+            match counts.iter_mut().find(|(n, _)| *n == numbering) {
+                Some((_, count)) => *count += 1,
+                None => counts.push((numbering, 1)),
+            }
+        }
+        // The most common, the first seen among equals; only when it is most of the rows.
+        let best = counts.iter().rev().max_by_key(|(_, count)| *count);
+        let sampled = rows.min(NUMBERING_SAMPLE);
+        if let Some((numbering, _)) = best.filter(|(_, count)| 2 * count > sampled) {
+            let numbering = *numbering;
             self.router.numbering = Some(numbering);
             for shard in &mut self.shards {
                 shard.number_texts(numbering);
@@ -273,7 +287,7 @@ impl Accumulator {
                     id.ok_or_else(|| polars_err!(ComputeError: "used rows with a missing {CUSTOMER_ID}"))
                 })
                 .collect::<PolarsResult<_>>()?;
-            self.start(text_ids.len(), text_ids.first().copied());
+            self.start(text_ids.len(), text_ids.iter().copied());
             CustomerIds::Text(&text_ids)
         } else {
             int_ids = customer.cast(&DataType::Int64)?.i64()?.rechunk().into_owned();
@@ -376,8 +390,11 @@ impl Accumulator {
         if let Some(stats) = &mut self.stats {
             stats.add_hashes(&rows.row_hashes);
         }
-        let first_text = rows.text_ids.first().filter(|(row, _)| *row == 0);
-        self.start(rows.ts.len(), first_text.map(|(_, id)| &**id));
+        let sampled = rows
+            .text_ids
+            .iter()
+            .take_while(|(row, _)| (*row as usize) < NUMBERING_SAMPLE);
+        self.start(rows.ts.len(), sampled.map(|(_, id)| &**id));
         let customers = CustomerIds::Parsed {
             ints: &rows.ids,
             texts: &rows.text_ids,
@@ -402,7 +419,7 @@ impl Accumulator {
         let customers = match &rows.customers {
             TypedIds::Int(ids) => CustomerIds::Int(ids),
             TypedIds::Text(ids) => {
-                self.start(ids.len(), ids.first().copied());
+                self.start(ids.len(), ids.iter().copied());
                 CustomerIds::Text(ids)
             }
         };

@@ -193,7 +193,8 @@ fn the_result_is_the_same_whatever_the_number_of_shards() {
 
 #[test]
 fn numbered_text_ids_are_their_numbers_and_meet_no_other_id() {
-    let ids = [
+    // Most rows have one numbering (`C` and 9 digits), which the accumulator then takes.
+    let mut ids = vec![
         "C000000042",
         "42",
         "C000000007",
@@ -207,10 +208,12 @@ fn numbered_text_ids_are_their_numbers_and_meet_no_other_id() {
         "C000000007",
         "-42",
     ];
+    let more: Vec<String> = (100..110).map(|n| format!("C000000{n}")).collect();
+    ids.extend(more.iter().map(String::as_str));
     let orders: Vec<i64> = (0..ids.len() as i64).collect();
     let amounts = vec![1i64; ids.len()];
     let numbered_batch = batch(
-        Column::new("c".into(), ids),
+        Column::new("c".into(), ids.as_slice()),
         Column::new("o".into(), orders.as_slice()),
         &amounts,
     );
@@ -248,21 +251,44 @@ fn numbered_text_ids_are_their_numbers_and_meet_no_other_id() {
             numbered.equals_missing(&plain),
             "{shards} shards\n{numbered}\n{plain}"
         );
-        let expected: Vec<(String, i64)> = [
+        let mut expected: Vec<(String, i64)> = [
             ("-42", 1),
             ("42", 1),
             ("7", 1),
             ("C0000000042", 1),
             ("C000000007", 2),
             ("C000000042", 2),
-            ("C42", 1),
-            ("C999999999", 1),
-            ("D000000042", 1),
-            ("x", 1),
         ]
         .iter()
         .map(|(id, f)| (id.to_string(), *f))
         .collect();
+        expected.extend(more.iter().map(|id| (id.clone(), 1)));
+        expected.extend(
+            [("C42", 1), ("C999999999", 1), ("D000000042", 1), ("x", 1)]
+                .iter()
+                .map(|(id, f)| (id.to_string(), *f)),
+        );
         assert_eq!(frequencies(&numbered), expected);
     }
+}
+
+#[test]
+fn the_numbering_is_the_one_most_first_rows_have() {
+    let add = |ids: &[&str]| {
+        let mut acc = Accumulator::with_shards(true, 2);
+        let orders: Vec<i64> = (0..ids.len() as i64).collect();
+        let amounts = vec![1i64; ids.len()];
+        acc.add(&batch(
+            Column::new("c".into(), ids),
+            Column::new("o".into(), orders),
+            &amounts,
+        ))
+        .unwrap();
+        acc.router.numbering
+    };
+    // An odd first id does not decide.
+    let most = ["TEST-1", "C0001", "C0002", "C0003", "D0004"];
+    assert_eq!(add(&most), crate::rows::ids::Numbering::of("C0009"));
+    // Half the rows or fewer: no numbering (canonical integers count against it).
+    assert_eq!(add(&["C0001", "7", "C0002", "x"]), None);
 }

@@ -173,7 +173,7 @@ fn ragged_lines_go_back_to_polars() {
 
 #[test]
 fn numbered_text_ids_come_out_as_polars_reads_them() {
-    // The first id has a numbering (`C` and 4 digits): ids of it are kept by their number, the
+    // Most ids have a numbering (`C` and 4 digits): ids of it are kept by their number, the
     // canonical integers beside them are not, and other widths and prefixes are text. Rows
     // with fractional seconds go to polars' path, through the same shards.
     let content = "customer_id,order_id,order_date,amount\n\
@@ -188,7 +188,9 @@ fn numbered_text_ids_come_out_as_polars_reads_them() {
         C0000,O9,2024-01-08 10:00:00,7\n\
         00005,O10,2024-01-08 10:00:00,8\n\
         -5,O11,2024-01-08 10:00:00,9\n\
-        C0006,O12,2024-01-09 10:00:00,-1\n";
+        C0006,O12,2024-01-09 10:00:00,-1\n\
+        C0007,O13,2024-01-09 11:00:00,2\n\
+        C0008,O14,2024-01-09 12:00:00,3\n";
     let policy = RowPolicy {
         as_of: crate::rows::AsOf::Date(NaiveDate::from_ymd_opt(2024, 3, 5).unwrap()),
         returns: ReturnsPolicy::Net,

@@ -15,7 +15,7 @@
 //! Text ids that are canonical integers (`"42"`) take the integer's slot: they are the same
 //! customer either way, and the table shows every id as text when some are not integers.
 //!
-//! Text ids of a [`Numbering`] (`C004572124`), when the pass found one in its first row, take
+//! Text ids of a [`Numbering`] (`C004572124`), when most of the pass's first rows have one, take
 //! the slot of their number instead: the direct slots then hold the numbering's ids, and
 //! canonical integers, which would meet them there, are tagged.
 
