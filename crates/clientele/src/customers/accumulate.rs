@@ -55,7 +55,7 @@ use crate::ingest::col_names::{AMOUNT_MICROS, CUSTOMER_ID, ORDER_KEY, STATUS, TS
 use crate::ingest::plain_csv::{ParsedRows, RowSink};
 use crate::ingest::row_hash::{raw_column, row_hashes};
 use crate::ingest::typed::{TypedIds, TypedOrders, TypedRows};
-use crate::rows::ids::{Numbering, canonical_integer};
+use crate::rows::ids::{Numbering, TextId};
 use crate::rows::{RejectReason, RowStatus};
 
 /// Most shards (each keeps its own id index and order owners).
@@ -97,16 +97,12 @@ impl Router {
     }
 
     /// A text id's: its number's when it is of the numbering, the integer's when it is a
-    /// canonical integer (the two never meet), a hash's otherwise.
+    /// canonical integer, a hash's otherwise ([`TextId`]).
     #[inline(always)]
     fn of_text(self, id: &str) -> u8 {
-        match self
-            .numbering
-            .and_then(|n| n.number(id))
-            .or_else(|| canonical_integer(id))
-        {
-            Some(value) => self.of_int(value),
-            None => self.of_hash(xxh3_64(id.as_bytes())),
+        match TextId::of(id, self.numbering) {
+            TextId::Numbered(value) | TextId::Integer(value) => self.of_int(value),
+            TextId::Other => self.of_hash(xxh3_64(id.as_bytes())),
         }
     }
 

@@ -25,7 +25,7 @@ use bytemuck::Pod;
 use hashbrown::HashTable;
 use polars::prelude::{PlHashMap, PlRandomState};
 
-use crate::rows::ids::{Numbering, canonical_integer};
+use crate::rows::ids::{Numbering, TextId};
 
 /// Slots from here on are tagged (found through the map).
 pub(super) const TAG: u32 = 1 << 31;
@@ -339,14 +339,11 @@ impl<T: Pod> Slots<T> {
     /// integer's, or a tagged one.
     #[inline(always)]
     pub(super) fn of_text(&mut self, id: &str) -> u32 {
-        if let Some(number) = self.numbering.and_then(|n| n.number(id)) {
-            if let Some(slot) = self.direct_slot(number) {
-                return slot;
-            }
-        } else if let Some(value) = canonical_integer(id) {
-            return self.of_canonical(value);
+        match TextId::of(id, self.numbering) {
+            TextId::Numbered(number) => self.direct_slot(number).unwrap_or_else(|| self.tagged_text(id)),
+            TextId::Integer(value) => self.of_canonical(value),
+            TextId::Other => self.tagged_text(id),
         }
-        self.tagged_text(id)
     }
 
     /// The tagged slot of a text id.

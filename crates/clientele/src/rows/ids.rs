@@ -143,14 +143,7 @@ pub(crate) fn prefixed_key(text: &str) -> Option<u64> {
     if !prefix.is_ascii() || prefix.is_ascii_digit() || digits.is_empty() || digits.len() > 15 {
         return None;
     }
-    let mut value = 0u64;
-    for byte in digits {
-        let digit = byte.wrapping_sub(b'0');
-        if digit > 9 {
-            return None;
-        }
-        value = value * 10 + u64::from(digit);
-    }
+    let value = digits_value(digits)?;
     Some(PREFIXED | (u64::from(*prefix) << 54) | ((digits.len() as u64) << 50) | value)
 }
 
@@ -205,15 +198,8 @@ impl Numbering {
                 return None;
             }
         }
-        let mut value = 0i64;
-        for byte in &bytes[prefix_len..] {
-            let digit = byte.wrapping_sub(b'0');
-            if digit > 9 {
-                return None;
-            }
-            value = value * 10 + i64::from(digit);
-        }
-        Some(value)
+        // At most 18 digits: below 10¹⁸, within an i64.
+        digits_value(&bytes[prefix_len..]).map(|value| value as i64)
     }
 
     /// Appends the text of the id numbered `number` (at least 0, of at most the width's digits)
@@ -229,6 +215,47 @@ impl Numbering {
         }
         out.push_str(std::str::from_utf8(&digits[..usize::from(self.width)]).expect("ASCII digits"));
     }
+}
+
+/// What a text customer id is to the accumulator, given the pass's numbering if any: a number
+/// of the numbering, a canonical integer (the two never meet, see [`Numbering`]), or other
+/// text. Routing an id to its shard and giving it a slot read it the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TextId {
+    /// The id's number in the numbering.
+    Numbered(i64),
+    /// The canonical integer the id is.
+    Integer(i64),
+    /// Any other text.
+    Other,
+}
+
+impl TextId {
+    /// How `id` reads with `numbering`.
+    #[inline(always)]
+    pub(crate) fn of(id: &str, numbering: Option<Numbering>) -> TextId {
+        if let Some(number) = numbering.and_then(|n| n.number(id)) {
+            return TextId::Numbered(number);
+        }
+        match canonical_integer(id) {
+            Some(value) => TextId::Integer(value),
+            None => TextId::Other,
+        }
+    }
+}
+
+/// The value of `digits`, ASCII digits only (at most 19 of them, so it fits), else `None`.
+#[inline(always)]
+fn digits_value(digits: &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    for byte in digits {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        value = value * 10 + u64::from(digit);
+    }
+    Some(value)
 }
 
 /// A text order id's key, top bit set: up to 7 bytes without NUL packed exactly below it,
