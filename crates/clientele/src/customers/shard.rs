@@ -99,6 +99,12 @@ impl Rare {
         *self.returned.entry(slot).or_insert(0) += money;
     }
 
+    /// Drops the last pushed pairs' keys (the pass is over).
+    fn drop_last_orders(&mut self) {
+        self.last_order = Vec::new();
+        self.tagged_last_order = Vec::new();
+    }
+
     /// The key of the last pair pushed for `slot`, made `key`; whether it was another.
     #[inline]
     fn replace_last_order(&mut self, slot: u32, key: u64) -> bool {
@@ -363,8 +369,7 @@ impl Shard {
             ..
         } = self;
         slots.drop_maps();
-        rare.last_order = Vec::new();
-        rare.tagged_last_order = Vec::new();
+        rare.drop_last_orders();
         pairs.for_each_distinct(|slot| slots.get_mut(slot).orders += 1);
         ShardParts {
             slots,

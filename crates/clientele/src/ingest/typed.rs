@@ -9,10 +9,10 @@
 //!
 //! It reads a value exactly as the expressions of polars' path do (`ingest/mod.rs`,
 //! `rows/ids.rs`): the same casts to `Int64`, `Datetime(μs)` and `Float64`, text ids through
-//! [`crate::rows::ids::id_of_text`], amounts through [`micros_of`]. Inputs it does not read (text timestamps or
-//! amounts, time zones, float or unsigned 64-bit ids, extra checks, records that are not rows)
-//! stay with polars' path, and `--reader polars` sends everything there; tests hold both paths
-//! to the same customers and row account.
+//! [`crate::rows::ids::id_of_text`], amounts through [`micros_of`]. Inputs it does not read
+//! (text timestamps or amounts, time zones, float or unsigned 64-bit ids, extra checks, records
+//! that are not rows) stay with polars' path, and `--reader polars` sends everything there;
+//! tests hold both paths to the same customers and row account.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -413,7 +413,7 @@ const BATCHES_AHEAD: usize = 1;
 /// over a bounded channel; this thread classifies and adds them meanwhile. Decoding and
 /// accumulating overlap, within a window and across windows. Batches come in the order polars
 /// hands them over, as before; the sink's result does not depend on it.
-pub(crate) fn accumulate<S: RowSink + 'static>(
+pub(crate) fn accumulate<S: RowSink>(
     tx: &Transactions,
     roles: &TypedRoles,
     policy: &RowPolicy,
