@@ -5,6 +5,15 @@ use polars::prelude::*;
 
 use crate::error::{PolarsContext, Result};
 
+/// A column over `values` itself. `Column::new` reads a `Vec` as a slice and copies it: at
+/// millions of customers, a second copy of every column at the peak of memory.
+pub(crate) fn owned_column<V>(name: &str, values: V) -> Column
+where
+    Series: NamedFromOwned<V>,
+{
+    Series::from_vec(name.into(), values).into()
+}
+
 /// `part / whole`, 0 when `whole` is 0.
 pub(crate) fn ratio(part: f64, whole: f64) -> f64 {
     if whole == 0.0 { 0.0 } else { part / whole }

@@ -531,7 +531,7 @@ fn predictions_frame(
 ) -> Result<(DataFrame, Option<HoldoutCheck>)> {
     let mut frame = summary.frame.clone();
     let column = |name: &str, f: &dyn Fn(&Prediction) -> f64| {
-        Column::new(name.into(), predictions.iter().map(f).collect::<Vec<f64>>())
+        crate::frame::owned_column(name, predictions.iter().map(f).collect::<Vec<f64>>())
     };
     for c in [
         column(col_names::EXPECTED_PURCHASES, &|p| p.expected),

@@ -31,6 +31,7 @@ use super::lifetimes::{KahanSum, numpy_group_sum};
 use super::params::{ClvConvention, ClvValidParams, Period};
 use crate::customers::{PeriodRequest, PurchasePeriods, integer_ids_if_lossless, sort_by_customer};
 use crate::error::{Error, PolarsContext, Result};
+use crate::frame::owned_column;
 use crate::ingest::col_names::{AMOUNT_MICROS, CUSTOMER_ID, DAY, STATUS, TS};
 use crate::ingest::time::epoch_days;
 use crate::ingest::{MICROS_PER_UNIT, Transactions};
@@ -274,14 +275,14 @@ impl SummaryColumns {
         let keep = IdxCa::from_vec("keep".into(), self.keep);
         let mut columns = vec![
             ids.take(&keep).context(|| "customer ids".into())?,
-            Column::new(col_names::FREQUENCY.into(), self.x),
-            Column::new(col_names::RECENCY.into(), self.t_x),
-            Column::new(col_names::T.into(), self.t),
-            Column::new(col_names::MONETARY_VALUE.into(), self.m),
+            owned_column(col_names::FREQUENCY, self.x),
+            owned_column(col_names::RECENCY, self.t_x),
+            owned_column(col_names::T, self.t),
+            owned_column(col_names::MONETARY_VALUE, self.m),
         ];
         if params.holdout_end().is_some() {
-            columns.push(Column::new(col_names::FREQUENCY_HOLDOUT.into(), self.x_h));
-            columns.push(Column::new(col_names::MONETARY_HOLDOUT.into(), self.m_h));
+            columns.push(owned_column(col_names::FREQUENCY_HOLDOUT, self.x_h));
+            columns.push(owned_column(col_names::MONETARY_HOLDOUT, self.m_h));
         }
         let frame = DataFrame::new_infer_height(columns).context(|| "building the BTYD summary".into())?;
         let frame = sort_by_customer(integer_ids_if_lossless(frame)?)?;

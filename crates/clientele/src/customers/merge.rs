@@ -17,6 +17,7 @@ use super::shard::{CustomerState, ShardParts};
 use super::slots::{TAG, TaggedId};
 use crate::cohorts::CohortTable;
 use crate::error::{PolarsContext, Result};
+use crate::frame::owned_column;
 use crate::ingest::col_names::CUSTOMER_ID;
 use crate::rows::ids::Numbering;
 
@@ -273,8 +274,8 @@ fn id_columns(
     let int_ids = matches!(ids, Ids::Int(_));
     let (all, table) = match ids {
         Ids::Int(ids) => {
-            let table = period_only.then(|| Column::new(CUSTOMER_ID.into(), of_used(&ids)));
-            (Column::new(CUSTOMER_ID.into(), ids), table)
+            let table = period_only.then(|| owned_column(CUSTOMER_ID, of_used(&ids)));
+            (owned_column(CUSTOMER_ID, ids), table)
         }
         Ids::Text(ids) => {
             let table = period_only.then(|| {
@@ -377,7 +378,7 @@ fn state_columns(parts: &mut [ShardParts], at: &[At], slot_order: bool) -> Resul
                     .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
                     .map(Column::from)
             }
-            _ => Ok(Column::new(name.into(), values)),
+            _ => Ok(owned_column(name, values)),
         })
         .collect::<PolarsResult<_>>()
         .context(|| "purchase timestamps".into())

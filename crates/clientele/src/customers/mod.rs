@@ -593,7 +593,7 @@ pub fn integer_ids_if_lossless(mut frame: DataFrame) -> Result<DataFrame> {
     let text = ids.str().context(|| "customer ids".into())?;
     let parsed: Option<Vec<i64>> = text.iter().map(|v| v.and_then(canonical_integer)).collect();
     if let Some(values) = parsed {
-        let column = Column::new(CUSTOMER_ID.into(), values);
+        let column = crate::frame::owned_column(CUSTOMER_ID, values);
         frame
             .replace(CUSTOMER_ID, column)
             .context(|| "customer ids".into())?;

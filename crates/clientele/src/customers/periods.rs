@@ -243,8 +243,8 @@ impl PeriodRecords {
             n,
             vec![
                 ids,
-                Column::new("period".into(), period),
-                Column::new("value".into(), value),
+                crate::frame::owned_column("period", period),
+                crate::frame::owned_column("value", value),
             ],
         )
         .context(|| "building the purchase periods".into())

@@ -29,7 +29,7 @@ pub use self::score::MeasureScoring;
 pub use self::segments::{BUILTIN_RULES_TOML, RFM_R_RULES_TOML, SegmentMap, SegmentRules};
 use crate::customers::col_names::{FREQUENCY, MONETARY, RECENCY_DAYS};
 use crate::error::{PolarsContext, Result};
-use crate::frame::{column_f64, ratio};
+use crate::frame::{column_f64, owned_column, ratio};
 
 /// Output column names added by [`score()`].
 pub mod col_names {
@@ -130,13 +130,13 @@ pub(crate) fn score_with(
     let rfm_score = match params.convention() {
         RfmConvention::Clientele => {
             let sums: Vec<u8> = (0..r.len()).map(|i| r[i] + f[i] + m[i]).collect();
-            Column::new(col_names::RFM_SCORE.into(), sums)
+            owned_column(col_names::RFM_SCORE, sums)
         }
         RfmConvention::RfmR => {
             let digits: Vec<u16> = (0..r.len())
                 .map(|i| 100 * u16::from(r[i]) + 10 * u16::from(f[i]) + u16::from(m[i]))
                 .collect();
-            Column::new(col_names::RFM_SCORE.into(), digits)
+            owned_column(col_names::RFM_SCORE, digits)
         }
     };
     let mut frame = customers.clone();
@@ -145,13 +145,12 @@ pub(crate) fn score_with(
         wanted(col_names::RFM_SCORE).then_some(rfm_score),
         names.map(IntoColumn::into_column),
     ];
-    for column in [
-        Column::new(col_names::R_SCORE.into(), r),
-        Column::new(col_names::F_SCORE.into(), f),
-        Column::new(col_names::M_SCORE.into(), m),
-    ]
-    .into_iter()
-    .chain(labels.into_iter().flatten())
+    let names = [col_names::R_SCORE, col_names::F_SCORE, col_names::M_SCORE];
+    for column in names
+        .into_iter()
+        .zip(scores)
+        .map(|(name, scores)| owned_column(name, scores))
+        .chain(labels.into_iter().flatten())
     {
         frame.with_column(column).context(|| "adding RFM scores".into())?;
     }
