@@ -4,6 +4,7 @@
 //! complete, so a reader (or a crash) never sees half a file. Frames are written as one chunk,
 //! so the bytes do not depend on how many threads built them.
 
+mod dictionary;
 mod staged;
 mod targets;
 mod text_csv;
@@ -275,6 +276,11 @@ fn write_parquet(frame: &mut DataFrame, writer: impl Write) -> PolarsResult<()> 
     let row_groups: Vec<_> = chunked.iter_chunks(CompatLevel::newest(), false).collect();
     let encode_column = |(array, (parquet_type, encoding)): (&ArrayRef, (&_, &Vec<_>))| {
         let mut pages: Vec<Vec<CompressedPage>> = Vec::new();
+        // Labels' dictionary from their views: the one polars would find by hashing strings.
+        let array = match dictionary::short_labels(array.as_ref()) {
+            Some(labels) => labels.boxed(),
+            None => array.clone(),
+        };
         for column_pages in array_to_columns(array, Clone::clone(parquet_type), options, encoding)? {
             let uncompressed = column_pages.map(|page| {
                 page.map_err(|e| ParquetError::FeatureNotSupported(format!("reraised in polars: {e}")))
