@@ -43,7 +43,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
-use super::merge::merge;
+use super::merge::{StateFields, merge};
 use super::order_keys::{Owners, order_keys};
 use super::periods::PeriodRequest;
 use super::shard::{CustomerIds, OrderKeys, RowView, Shard};
@@ -142,6 +142,8 @@ pub(crate) struct Accumulator {
     busy: (std::time::Duration, u64),
     /// Whether the first row was added (which chose the numbering of text ids, if any).
     started: bool,
+    /// The measure columns the customer table is built with.
+    fields: StateFields,
 }
 
 impl Accumulator {
@@ -170,7 +172,15 @@ impl Accumulator {
             periods: false,
             busy: Default::default(),
             started: false,
+            fields: StateFields::ALL,
         }
+    }
+
+    /// Builds only the measure columns that the output columns `only` need (all without a
+    /// list).
+    pub(crate) fn for_columns(mut self, only: Option<&[String]>) -> Self {
+        self.fields = StateFields::for_columns(only);
+        self
     }
 
     /// At the first batch with rows (`rows` of them), numbers the text ids of the numbering
@@ -461,7 +471,7 @@ impl Accumulator {
         let customers_seen = self.shards.iter().map(Shard::len).sum();
         let stats = self.stats.map(|s| s.finish(customers_seen));
         let parts = self.shards.into_iter().map(Shard::into_parts).collect();
-        let merged = merge(parts, self.text_input, id_dtype)?;
+        let merged = merge(parts, self.text_input, id_dtype, &self.fields)?;
         let pass_counts = self
             .status_counts
             .iter()

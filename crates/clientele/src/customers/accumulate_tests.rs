@@ -292,3 +292,41 @@ fn the_numbering_is_the_one_most_first_rows_have() {
     // Half the rows or fewer: no numbering (canonical integers count against it).
     assert_eq!(add(&["C0001", "7", "C0002", "x"]), None);
 }
+
+#[test]
+fn money_columns_no_output_needs_are_not_built_and_the_rest_are_unchanged() {
+    let rows = || {
+        batch(
+            Column::new("c".into(), [1i64, 2, 1, 3, 2]),
+            Column::new("o".into(), [7i64, 8, 9, 10, 11]),
+            &[5_000_000, 2_000_000, -1_000_000, 3_000_000, 4_000_000],
+        )
+    };
+    let finish = |only: Option<&[String]>| {
+        let mut acc = Accumulator::new(false).for_columns(only);
+        acc.add(&rows()).unwrap();
+        acc.finish(&DataType::Int64).unwrap().customers
+    };
+    let all = finish(None);
+    let scores = ["recency_days", "frequency", "monetary"].map(String::from);
+    let pruned = finish(Some(&scores));
+    let names = |frame: &DataFrame| -> Vec<String> {
+        frame.get_column_names().iter().map(|n| n.to_string()).collect()
+    };
+    assert!(names(&all).contains(&"returned_micros".to_string()));
+    assert_eq!(
+        names(&pruned),
+        [
+            "customer_id",
+            "first_ts",
+            "last_ts",
+            "frequency",
+            "net_micros",
+            "transactions"
+        ]
+    );
+    assert!(pruned.equals_missing(&all.select(names(&pruned)).unwrap()));
+    let with_returns = finish(Some(&["returns_value".to_string()]));
+    assert!(names(&with_returns).contains(&"returned_micros".to_string()));
+    assert!(!names(&with_returns).contains(&"gross_micros".to_string()));
+}

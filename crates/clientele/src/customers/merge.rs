@@ -29,6 +29,55 @@ const WAVES: usize = 16;
 /// A customer: its shard and slot.
 type At = (u8, u32);
 
+/// The measure columns of the customer table, in order (see [`state_columns`]).
+const FIELD_NAMES: [&str; 7] = [
+    "first_ts",
+    "last_ts",
+    super::col_names::FREQUENCY,
+    "net_micros",
+    "gross_micros",
+    "returned_micros",
+    super::col_names::TRANSACTIONS,
+];
+
+/// Which measure columns the merge builds (indices into [`FIELD_NAMES`]). The purchase
+/// dates, frequency, net money and transactions are always built: the date range, the as-of
+/// date, the buyers, `monetary` and the rows of customers without a purchase read them. Gross
+/// and returned money only for the output columns made from them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StateFields(Vec<usize>);
+
+impl StateFields {
+    pub(crate) const ALL: StateFields = StateFields(Vec::new());
+
+    /// The fields the output columns `only` need (all without a list).
+    pub(crate) fn for_columns(only: Option<&[String]>) -> StateFields {
+        let Some(only) = only else {
+            return StateFields::ALL;
+        };
+        let asked = |name: &str| only.iter().any(|o| o == name);
+        let fields = [
+            (4, asked(super::col_names::GROSS_REVENUE)),
+            (5, asked(super::col_names::RETURNS_VALUE)),
+        ];
+        let mut kept = vec![0, 1, 2, 3, 6];
+        kept.extend(fields.iter().filter(|(_, asked)| *asked).map(|(field, _)| *field));
+        kept.sort_unstable();
+        match kept.len() == FIELD_NAMES.len() {
+            true => StateFields::ALL,
+            false => StateFields(kept),
+        }
+    }
+
+    /// The indices of the fields built, ascending.
+    fn indices(&self) -> Vec<usize> {
+        match self.0.is_empty() {
+            true => (0..FIELD_NAMES.len()).collect(),
+            false => self.0.clone(),
+        }
+    }
+}
+
 /// The ids of every customer seen, in id order (text ids borrowed from the shards).
 enum Ids<'a> {
     Int(Vec<i64>),
@@ -50,7 +99,12 @@ pub(super) struct Merged {
 /// Puts the shards' records together (see the module documentation). `text_input`: the input's
 /// ids are text (kept as integers while all are canonical integers); `id_dtype`: the type of
 /// integer ids in the input.
-pub(super) fn merge(mut parts: Vec<ShardParts>, text_input: bool, id_dtype: &DataType) -> Result<Merged> {
+pub(super) fn merge(
+    mut parts: Vec<ShardParts>,
+    text_input: bool,
+    id_dtype: &DataType,
+    fields: &StateFields,
+) -> Result<Merged> {
     let (at, ids) = order(&parts);
     let at = &at;
     let collects_periods = parts.iter().any(|p| p.periods.is_some() || p.cohorts.is_some());
@@ -67,7 +121,12 @@ pub(super) fn merge(mut parts: Vec<ShardParts>, text_input: bool, id_dtype: &Dat
     // The ids go into their column (and are dropped) before the measure columns are made.
     let (all_ids, table_ids) = id_columns(ids, at, &parts, text_input, id_dtype, period_only)?;
     let mut columns = vec![table_ids];
-    columns.extend(state_columns(&mut parts, &table_at, slot_order)?);
+    columns.extend(state_columns(
+        &mut parts,
+        &table_at,
+        slot_order,
+        &fields.indices(),
+    )?);
     let height = table_at.len();
     drop(table_at);
     let frame = DataFrame::new(height, columns).context(|| "building the customer table".into())?;
@@ -184,8 +243,9 @@ fn direct_in_id_order(parts: &[ShardParts]) -> impl Iterator<Item = (i64, At)> +
     })
 }
 
-/// Writes the measures of the customers `at` into `out` (a slice per column), in parallel.
-fn fill_state(out: Vec<&mut [i64]>, parts: &[ShardParts], at: &[At]) {
+/// Writes the measures `fields` of the customers `at` into `out` (a slice per field), in
+/// parallel.
+fn fill_state(out: Vec<&mut [i64]>, fields: &[usize], parts: &[ShardParts], at: &[At]) {
     let mut chunks: Vec<Vec<&mut [i64]>> = (0..at.len().div_ceil(CHUNK))
         .map(|_| Vec::with_capacity(out.len()))
         .collect();
@@ -205,13 +265,18 @@ fn fill_state(out: Vec<&mut [i64]>, parts: &[ShardParts], at: &[At]) {
                     true => part.rare.returned(*slot),
                     false => 0,
                 };
-                out[0][i] = c.first_ts;
-                out[1][i] = c.last_ts;
-                out[2][i] = i64::from(c.orders);
-                out[3][i] = c.gross - returned;
-                out[4][i] = c.gross;
-                out[5][i] = returned;
-                out[6][i] = i64::from(c.rows());
+                let values = [
+                    c.first_ts,
+                    c.last_ts,
+                    i64::from(c.orders),
+                    c.gross - returned,
+                    c.gross,
+                    returned,
+                    i64::from(c.rows()),
+                ];
+                for (column, field) in out.iter_mut().zip(fields) {
+                    column[i] = values[*field];
+                }
             }
         });
 }
@@ -321,27 +386,30 @@ fn numbered_column(numbers: &[i64], numbering: &Numbering) -> Column {
     builder.finish().into_column()
 }
 
-/// The measure columns of the customers `at`, in that order: `first_ts, last_ts, frequency,
-/// net_micros, gross_micros, returned_micros, transactions`.
+/// The measure columns `fields` (of [`FIELD_NAMES`], ascending) of the customers `at`.
 ///
 /// The merge is the peak of memory, so the columns are written from the last customer back,
 /// in waves; when `slot_order` (each shard's direct slots ascend in `at`), the records a wave
 /// read are given back after it, and the columns' pages (untouched until written) replace them.
-fn state_columns(parts: &mut [ShardParts], at: &[At], slot_order: bool) -> Result<Vec<Column>> {
-    const FIELDS: usize = 7;
+fn state_columns(
+    parts: &mut [ShardParts],
+    at: &[At],
+    slot_order: bool,
+    fields: &[usize],
+) -> Result<Vec<Column>> {
     let n = at.len();
-    let mut values: Vec<Vec<i64>> = (0..FIELDS).map(|_| vec![0i64; n]).collect();
+    let mut values: Vec<Vec<i64>> = fields.iter().map(|_| vec![0i64; n]).collect();
     let wave = n.div_ceil(WAVES).max(1);
     let mut rest: Vec<&mut [i64]> = values.iter_mut().map(|v| v.as_mut_slice()).collect();
     for start in (0..n).step_by(wave).rev() {
-        let mut out = Vec::with_capacity(FIELDS);
+        let mut out = Vec::with_capacity(fields.len());
         for column in &mut rest {
             let (front, back) = std::mem::take(column).split_at_mut(start);
             *column = front;
             out.push(back);
         }
         let wave_at = &at[start..(start + wave).min(n)];
-        fill_state(out, parts, wave_at);
+        fill_state(out, fields, parts, wave_at);
         if slot_order {
             for (shard, part) in parts.iter_mut().enumerate() {
                 let first = wave_at
@@ -353,20 +421,11 @@ fn state_columns(parts: &mut [ShardParts], at: &[At], slot_order: bool) -> Resul
             }
         }
     }
-    let names = [
-        "first_ts",
-        "last_ts",
-        super::col_names::FREQUENCY,
-        "net_micros",
-        "gross_micros",
-        "returned_micros",
-        super::col_names::TRANSACTIONS,
-    ];
     values
         .into_par_iter()
-        .zip(names)
-        .enumerate()
-        .map(|(field, (values, name))| match field {
+        .zip(fields)
+        .map(|(values, field)| (*field, values, FIELD_NAMES[*field]))
+        .map(|(field, values, name)| match field {
             // Customers with returns only have no purchase timestamps: nulls.
             0 | 1 => {
                 let none = if field == 0 { i64::MAX } else { i64::MIN };

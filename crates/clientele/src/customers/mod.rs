@@ -208,26 +208,41 @@ pub fn status_counts(classified: LazyFrame) -> LazyFrame {
 /// The measures of [`customer_level`] output at an as-of date: recency, tenure and money in
 /// currency units, with the purchase columns typed by `resolution`.
 pub fn measures(customers: LazyFrame, as_of: NaiveDate, resolution: TimeResolution) -> LazyFrame {
+    measures_of(customers, &|_| true, as_of, resolution)
+}
+
+/// [`measures`] of the sums the table has (`has`): money returned and gross money are built
+/// only when an output column needs them (see `merge::StateFields`).
+fn measures_of(
+    customers: LazyFrame,
+    has: &dyn Fn(&str) -> bool,
+    as_of: NaiveDate,
+    resolution: TimeResolution,
+) -> LazyFrame {
     let units = |name: &str| micros_to_units(col(name));
     let days_to_as_of = |name: &str| days_before(col(name), as_of);
     let purchase = |name: &str| match resolution {
         TimeResolution::Date => col(name).dt().date(),
         TimeResolution::DateTime => col(name),
     };
-    customers.select([
-        col(CUSTOMER_ID),
-        purchase("first_ts").alias(col_names::FIRST_PURCHASE),
-        purchase("last_ts").alias(col_names::LAST_PURCHASE),
-        days_to_as_of("last_ts").alias(col_names::RECENCY_DAYS),
-        days_to_as_of("first_ts").alias(col_names::TENURE_DAYS),
-        col(col_names::FREQUENCY),
-        units("net_micros").alias(col_names::MONETARY),
-        units("gross_micros").alias(col_names::GROSS_REVENUE),
-        units("returned_micros").alias(col_names::RETURNS_VALUE),
-        col(col_names::TRANSACTIONS),
-        micros_to_units(per_order_micros(col("net_micros"), col(col_names::FREQUENCY)))
-            .alias(col_names::AVG_ORDER_VALUE),
-    ])
+    let money = |name: &str, alias: &str| has(name).then(|| units(name).alias(alias));
+    let columns = [
+        Some(col(CUSTOMER_ID)),
+        Some(purchase("first_ts").alias(col_names::FIRST_PURCHASE)),
+        Some(purchase("last_ts").alias(col_names::LAST_PURCHASE)),
+        Some(days_to_as_of("last_ts").alias(col_names::RECENCY_DAYS)),
+        Some(days_to_as_of("first_ts").alias(col_names::TENURE_DAYS)),
+        Some(col(col_names::FREQUENCY)),
+        Some(units("net_micros").alias(col_names::MONETARY)),
+        money("gross_micros", col_names::GROSS_REVENUE),
+        money("returned_micros", col_names::RETURNS_VALUE),
+        Some(col(col_names::TRANSACTIONS)),
+        Some(
+            micros_to_units(per_order_micros(col("net_micros"), col(col_names::FREQUENCY)))
+                .alias(col_names::AVG_ORDER_VALUE),
+        ),
+    ];
+    customers.select(columns.into_iter().flatten().collect::<Vec<_>>())
 }
 
 /// Calendar days from the date of each timestamp (or date) to `as_of`: `(as_of -
@@ -410,7 +425,8 @@ pub(crate) fn at_as_of(
         AsOf::Date(_) => Vec::new(),
     };
     let resolution = source.time_parsing().resolution;
-    let mut measured = measures(buyers.lazy(), as_of, resolution);
+    let has = |name: &str| buyers.schema().contains(name);
+    let mut measured = measures_of(buyers.clone().lazy(), &has, as_of, resolution);
     if let Some(only) = only_columns {
         // The measures no one reads are not computed: the plan's own columns, in its order.
         let schema = measured

@@ -130,6 +130,7 @@ fn read_in_windows(
     let has_order = tx.columns().order.is_some();
     let accumulator = |text_ids| {
         Accumulator::new(text_ids)
+            .for_columns(collect.only_columns.as_deref())
             .with_periods(collect.periods)
             .with_cohorts(collect.cohorts)
             .with_stats(collect.quality.then_some(has_order))
