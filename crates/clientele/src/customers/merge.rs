@@ -40,41 +40,30 @@ const FIELD_NAMES: [&str; 7] = [
     super::col_names::TRANSACTIONS,
 ];
 
-/// Which measure columns the merge builds (indices into [`FIELD_NAMES`]). The purchase
+/// Which measure columns the merge builds (of [`FIELD_NAMES`], by place). The purchase
 /// dates, frequency, net money and transactions are always built: the date range, the as-of
 /// date, the buyers, `monetary` and the rows of customers without a purchase read them. Gross
 /// and returned money only for the output columns made from them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct StateFields(Vec<usize>);
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StateFields([bool; FIELD_NAMES.len()]);
 
 impl StateFields {
-    pub(crate) const ALL: StateFields = StateFields(Vec::new());
+    pub(crate) const ALL: StateFields = StateFields([true; FIELD_NAMES.len()]);
 
     /// The fields the output columns `only` need (all without a list).
     pub(crate) fn for_columns(only: Option<&[String]>) -> StateFields {
-        let Some(only) = only else {
-            return StateFields::ALL;
-        };
-        let asked = |name: &str| only.iter().any(|o| o == name);
-        let fields = [
-            (4, asked(super::col_names::GROSS_REVENUE)),
-            (5, asked(super::col_names::RETURNS_VALUE)),
-        ];
-        let mut kept = vec![0, 1, 2, 3, 6];
-        kept.extend(fields.iter().filter(|(_, asked)| *asked).map(|(field, _)| *field));
-        kept.sort_unstable();
-        match kept.len() == FIELD_NAMES.len() {
-            true => StateFields::ALL,
-            false => StateFields(kept),
+        let mut fields = StateFields::ALL;
+        if let Some(only) = only {
+            let asked = |name: &str| only.iter().any(|o| o == name);
+            fields.0[4] = asked(super::col_names::GROSS_REVENUE);
+            fields.0[5] = asked(super::col_names::RETURNS_VALUE);
         }
+        fields
     }
 
     /// The indices of the fields built, ascending.
     fn indices(&self) -> Vec<usize> {
-        match self.0.is_empty() {
-            true => (0..FIELD_NAMES.len()).collect(),
-            false => self.0.clone(),
-        }
+        (0..FIELD_NAMES.len()).filter(|field| self.0[*field]).collect()
     }
 }
 
