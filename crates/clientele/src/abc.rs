@@ -240,11 +240,11 @@ pub fn classify(customers: &DataFrame, params: &AbcValidParams) -> Result<AbcTie
         }
     };
     let names = params.class_names();
-    let labels =
-        StringChunked::from_iter_values(ABC_CLASS.into(), class_of_row.iter().map(|c| names[*c as usize]));
+    let codes = class_of_row.iter().map(|c| IdxSize::from(*c)).collect();
+    let labels = crate::frame::labels_column(ABC_CLASS, &names, codes);
     let mut frame = customers.clone();
     frame
-        .with_column(labels.into_column())
+        .with_column(labels)
         .context(|| "adding ABC classes".into())?;
     let summary = summarise(&class_of_row, &monetary, params);
     Ok(AbcTiers {

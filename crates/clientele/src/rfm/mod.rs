@@ -29,7 +29,7 @@ pub use self::score::MeasureScoring;
 pub use self::segments::{BUILTIN_RULES_TOML, RFM_R_RULES_TOML, SegmentMap, SegmentRules};
 use crate::customers::col_names::{FREQUENCY, MONETARY, RECENCY_DAYS};
 use crate::error::{PolarsContext, Result};
-use crate::frame::{column_f64, owned_column, ratio};
+use crate::frame::{column_f64, labels_column, owned_column, ratio};
 
 /// Output column names added by [`score()`].
 pub mod col_names {
@@ -109,23 +109,15 @@ pub(crate) fn score_with(
     let labels: Vec<String> = (1..=bins as u8)
         .flat_map(|r| (1..=bins as u8).flat_map(move |f| (1..=bins as u8).map(move |m| format!("{r}{f}{m}"))))
         .collect();
+    let codes = || -> Vec<IdxSize> { (0..r.len()).map(|i| cell(r[i], f[i], m[i]) as IdxSize).collect() };
+    // The segment of each cell, in the cells' order.
+    let segment_of_cell: Vec<&str> = (1..=bins as u8)
+        .flat_map(|r| (1..=bins as u8).flat_map(move |f| (1..=bins as u8).map(move |m| (r, f, m))))
+        .map(|(r, f, m)| segments.segment_of(r, f, m))
+        .collect();
     let (cells, names) = rayon::join(
-        || {
-            wanted(col_names::RFM_CELL).then(|| {
-                StringChunked::from_iter_values(
-                    col_names::RFM_CELL.into(),
-                    (0..r.len()).map(|i| labels[cell(r[i], f[i], m[i])].as_str()),
-                )
-            })
-        },
-        || {
-            wanted(col_names::SEGMENT).then(|| {
-                StringChunked::from_iter_values(
-                    col_names::SEGMENT.into(),
-                    (0..r.len()).map(|i| segments.segment_of(r[i], f[i], m[i])),
-                )
-            })
-        },
+        || wanted(col_names::RFM_CELL).then(|| labels_column(col_names::RFM_CELL, &labels, codes())),
+        || wanted(col_names::SEGMENT).then(|| labels_column(col_names::SEGMENT, &segment_of_cell, codes())),
     );
     let rfm_score = match params.convention() {
         RfmConvention::Clientele => {
@@ -140,11 +132,7 @@ pub(crate) fn score_with(
         }
     };
     let mut frame = customers.clone();
-    let labels = [
-        cells.map(IntoColumn::into_column),
-        wanted(col_names::RFM_SCORE).then_some(rfm_score),
-        names.map(IntoColumn::into_column),
-    ];
+    let labels = [cells, wanted(col_names::RFM_SCORE).then_some(rfm_score), names];
     let names = [col_names::R_SCORE, col_names::F_SCORE, col_names::M_SCORE];
     for column in names
         .into_iter()
