@@ -241,7 +241,7 @@ pub fn classify(customers: &DataFrame, params: &AbcValidParams) -> Result<AbcTie
     };
     let names = params.class_names();
     let codes = class_of_row.iter().map(|c| IdxSize::from(*c)).collect();
-    let labels = crate::frame::labels_column(ABC_CLASS, &names, codes);
+    let labels = crate::frame::labels_column(ABC_CLASS, names, codes);
     let mut frame = customers.clone();
     frame
         .with_column(labels)
