@@ -14,9 +14,10 @@ where
     Series::from_vec(name.into(), values).into()
 }
 
-/// A text column of `labels[code]` for each of `codes`: the labels' views are gathered, and a
-/// label of at most 12 bytes is held whole in its view, so no row's text is written (building
-/// each row's string took most of the scoring of millions of customers).
+/// A text column of `labels[code]` for each of `codes`, gathered from the labels' views: a
+/// label of at most 12 bytes is held whole in its view, a longer one stays in the labels' buffer
+/// that the rows' views share, so no row's text is written (writing each row's string took a
+/// quarter of the scoring of millions of customers).
 pub(crate) fn labels_column<S: AsRef<str>>(name: &str, labels: &[S], codes: Vec<IdxSize>) -> Column {
     let labels: Vec<&str> = labels.iter().map(AsRef::as_ref).collect();
     let labels = StringChunked::from_slice(name.into(), &labels);
@@ -141,4 +142,28 @@ pub(crate) fn column_text(frame: &DataFrame, name: &str) -> Result<Vec<Option<St
         .iter()
         .map(|v| v.map(str::to_string))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_gathered_by_code_short_and_long() {
+        let labels = ["A", "Need Attention", "C"];
+        let column = labels_column("segment", &labels, vec![1, 0, 2, 1, 1]);
+        let values: Vec<&str> = column.str().unwrap().iter().map(Option::unwrap).collect();
+        assert_eq!(
+            values,
+            ["Need Attention", "A", "C", "Need Attention", "Need Attention"]
+        );
+        assert_eq!(column.name().as_str(), "segment");
+    }
+
+    #[test]
+    fn owned_columns_hold_their_values() {
+        let column = owned_column("frequency", vec![3i64, 1, 2]);
+        assert_eq!(column.dtype(), &DataType::Int64);
+        assert_eq!(column.i64().unwrap().to_vec(), [Some(3), Some(1), Some(2)]);
+    }
 }

@@ -103,18 +103,19 @@ pub(crate) fn score_with(
     let segments = rules.check(params.bins())?;
     let (scores, scoring) = score::score_measures(customers, params)?;
     let (r, f, m) = (&scores[0], &scores[1], &scores[2]);
-    // Cell labels come from a table of the bins³ possible cells, not one format! per customer.
+    // Cell labels and segments come from tables of the bins³ possible cells, in the order of
+    // `cell`, gathered by each customer's cell (`frame::labels_column`).
     let bins = params.bins();
     let cell = |r: u8, f: u8, m: u8| ((r as usize - 1) * bins + f as usize - 1) * bins + m as usize - 1;
-    let labels: Vec<String> = (1..=bins as u8)
-        .flat_map(|r| (1..=bins as u8).flat_map(move |f| (1..=bins as u8).map(move |m| format!("{r}{f}{m}"))))
+    let all_cells: Vec<(u8, u8, u8)> = (1..=bins as u8)
+        .flat_map(|r| (1..=bins as u8).flat_map(move |f| (1..=bins as u8).map(move |m| (r, f, m))))
+        .collect();
+    let labels: Vec<String> = all_cells.iter().map(|(r, f, m)| format!("{r}{f}{m}")).collect();
+    let segment_of_cell: Vec<&str> = all_cells
+        .iter()
+        .map(|(r, f, m)| segments.segment_of(*r, *f, *m))
         .collect();
     let codes = || -> Vec<IdxSize> { (0..r.len()).map(|i| cell(r[i], f[i], m[i]) as IdxSize).collect() };
-    // The segment of each cell, in the cells' order.
-    let segment_of_cell: Vec<&str> = (1..=bins as u8)
-        .flat_map(|r| (1..=bins as u8).flat_map(move |f| (1..=bins as u8).map(move |m| (r, f, m))))
-        .map(|(r, f, m)| segments.segment_of(r, f, m))
-        .collect();
     let (cells, names) = rayon::join(
         || wanted(col_names::RFM_CELL).then(|| labels_column(col_names::RFM_CELL, &labels, codes())),
         || wanted(col_names::SEGMENT).then(|| labels_column(col_names::SEGMENT, &segment_of_cell, codes())),
