@@ -240,8 +240,11 @@ pub fn classify(customers: &DataFrame, params: &AbcValidParams) -> Result<AbcTie
         }
     };
     let names = params.class_names();
-    let codes = class_of_row.iter().map(|c| IdxSize::from(*c)).collect();
-    let labels = crate::frame::labels_column(ABC_CLASS, names, codes);
+    let codes = IdxCa::from_vec(
+        ABC_CLASS.into(),
+        class_of_row.iter().map(|c| IdxSize::from(*c)).collect(),
+    );
+    let labels = crate::frame::labels_column(ABC_CLASS, names, &codes);
     let mut frame = customers.clone();
     frame
         .with_column(labels)

@@ -18,12 +18,11 @@ where
 /// label of at most 12 bytes is held whole in its view, a longer one stays in the labels' buffer
 /// that the rows' views share, so no row's text is written (writing each row's string took a
 /// quarter of the scoring of millions of customers).
-pub(crate) fn labels_column<S: AsRef<str>>(name: &str, labels: &[S], codes: Vec<IdxSize>) -> Column {
+pub(crate) fn labels_column<S: AsRef<str>>(name: &str, labels: &[S], codes: &IdxCa) -> Column {
     let labels: Vec<&str> = labels.iter().map(AsRef::as_ref).collect();
     let labels = StringChunked::from_slice(name.into(), &labels);
-    let codes = IdxCa::from_vec(name.into(), codes);
     labels
-        .take(&codes)
+        .take(codes)
         .expect("every code is a label's index")
         .into_column()
 }
@@ -151,7 +150,8 @@ mod tests {
     #[test]
     fn labels_are_gathered_by_code_short_and_long() {
         let labels = ["A", "Need Attention", "C"];
-        let column = labels_column("segment", &labels, vec![1, 0, 2, 1, 1]);
+        let codes = IdxCa::from_vec("codes".into(), vec![1, 0, 2, 1, 1]);
+        let column = labels_column("segment", &labels, &codes);
         let values: Vec<&str> = column.str().unwrap().iter().map(Option::unwrap).collect();
         assert_eq!(
             values,

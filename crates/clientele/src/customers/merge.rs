@@ -40,6 +40,12 @@ const FIELD_NAMES: [&str; 7] = [
     super::col_names::TRANSACTIONS,
 ];
 
+/// Places in [`FIELD_NAMES`] read by name.
+const FIRST_TS: usize = 0;
+const LAST_TS: usize = 1;
+const GROSS: usize = 4;
+const RETURNED: usize = 5;
+
 /// Which measure columns the merge builds (of [`FIELD_NAMES`], by place). The purchase
 /// dates, frequency, net money and transactions are always built: the date range, the as-of
 /// date, the buyers, `monetary` and the rows of customers without a purchase read them. Gross
@@ -55,8 +61,8 @@ impl StateFields {
         let mut fields = StateFields::ALL;
         if let Some(only) = only {
             let asked = |name: &str| only.iter().any(|o| o == name);
-            fields.0[4] = asked(super::col_names::GROSS_REVENUE);
-            fields.0[5] = asked(super::col_names::RETURNS_VALUE);
+            fields.0[GROSS] = asked(super::col_names::GROSS_REVENUE);
+            fields.0[RETURNED] = asked(super::col_names::RETURNS_VALUE);
         }
         fields
     }
@@ -416,8 +422,8 @@ fn state_columns(
         .map(|(values, field)| (*field, values, FIELD_NAMES[*field]))
         .map(|(field, values, name)| match field {
             // Customers with returns only have no purchase timestamps: nulls.
-            0 | 1 => {
-                let none = if field == 0 { i64::MAX } else { i64::MIN };
+            FIRST_TS | LAST_TS => {
+                let none = if field == FIRST_TS { i64::MAX } else { i64::MIN };
                 let mut ca = Int64Chunked::from_vec(name.into(), values);
                 if ca.iter().any(|v| v == Some(none)) {
                     ca = ca.apply(|v| v.filter(|v| *v != none));

@@ -378,21 +378,14 @@ pub(super) fn finish_table(
         .context(|| "transactions".into())?
         .i64()
         .context(|| "transactions".into())?;
-    // (Customers without a purchase, their rows): over the values themselves when they have no
-    // nulls, as the pass leaves them.
-    let (f, t) = (frequency.rechunk(), transactions.rechunk());
-    let (no_purchase, no_purchase_rows) = match (f.cont_slice(), t.cont_slice()) {
-        (Ok(f), Ok(t)) => f
-            .iter()
-            .zip(t)
-            .filter(|(f, _)| **f == 0)
-            .fold((0, 0), |(n, rows), (_, t)| (n + 1, rows + t)),
-        _ => f
-            .iter()
-            .zip(t.iter())
-            .filter(|(f, _)| *f == Some(0))
-            .fold((0, 0), |(n, rows), (_, t)| (n + 1, rows + t.unwrap_or(0))),
-    };
+    // Customers without a purchase, and their rows (a null is neither).
+    let none = frequency.equal(0);
+    let no_purchase = none.sum().unwrap_or(0);
+    let no_purchase_rows = transactions
+        .filter(&none)
+        .context(|| "transactions".into())?
+        .sum()
+        .unwrap_or(0);
     reconciliation.exclude_used(ExclusionReason::NoPurchase, no_purchase_rows as u64);
     let buyers = if no_purchase > 0 {
         let mask = frequency.gt(0);

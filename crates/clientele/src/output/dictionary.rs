@@ -9,7 +9,7 @@
 //! `output/mod.rs`).
 
 use polars::prelude::PlHashMap;
-use polars_arrow::array::{Array, DictionaryArray, PrimitiveArray, Utf8ViewArray};
+use polars_arrow::array::{Array, DictionaryArray, PrimitiveArray, Utf8ViewArray, View};
 use polars_arrow::datatypes::{ArrowDataType, IntegerType};
 
 /// Most distinct values looked for; a column with more is left to polars.
@@ -58,8 +58,6 @@ pub(super) fn short_labels(array: &dyn Array) -> Option<DictionaryArray<u32>> {
     let dtype = ArrowDataType::Dictionary(IntegerType::UInt32, Box::new(array.dtype().clone()), false);
     DictionaryArray::try_new(dtype, PrimitiveArray::from_vec(keys), values.boxed()).ok()
 }
-
-type View = polars_arrow::array::View;
 
 /// The bits of a view that hold its length and its first `length` bytes (little-endian: the
 /// length in the low 32 bits, the bytes after it).

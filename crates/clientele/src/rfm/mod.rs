@@ -115,10 +115,20 @@ pub(crate) fn score_with(
         .iter()
         .map(|(r, f, m)| segments.segment_of(*r, *f, *m))
         .collect();
-    let codes = || -> Vec<IdxSize> { (0..r.len()).map(|i| cell(r[i], f[i], m[i]) as IdxSize).collect() };
+    // Each customer's cell, once for both label columns (when either is wanted).
+    let codes = (wanted(col_names::RFM_CELL) || wanted(col_names::SEGMENT)).then(|| {
+        let codes = (0..r.len()).map(|i| cell(r[i], f[i], m[i]) as IdxSize).collect();
+        IdxCa::from_vec(col_names::RFM_CELL.into(), codes)
+    });
     let (cells, names) = rayon::join(
-        || wanted(col_names::RFM_CELL).then(|| labels_column(col_names::RFM_CELL, &labels, codes())),
-        || wanted(col_names::SEGMENT).then(|| labels_column(col_names::SEGMENT, &segment_of_cell, codes())),
+        || {
+            let codes = codes.as_ref().filter(|_| wanted(col_names::RFM_CELL));
+            codes.map(|codes| labels_column(col_names::RFM_CELL, &labels, codes))
+        },
+        || {
+            let codes = codes.as_ref().filter(|_| wanted(col_names::SEGMENT));
+            codes.map(|codes| labels_column(col_names::SEGMENT, &segment_of_cell, codes))
+        },
     );
     let rfm_score = match params.convention() {
         RfmConvention::Clientele => {
