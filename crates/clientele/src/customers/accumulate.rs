@@ -22,7 +22,9 @@
 //! keys outside the table, text order ids, are stored per shard as `(customer, key)` pairs and
 //! counted by an in-place sort at the end. A key always takes the same route, so every
 //! distinct pair is counted exactly once. A row repeating its customer's current order does no
-//! work at all.
+//! work at all. Until a customer's purchases come back after another's, a shard counts orders
+//! by runs of one customer's purchase rows instead, without the owners (`runs.rs`): a log
+//! grouped by customer never needs them.
 //!
 //! Order ids are compared exactly when they are integers (or days, without an order column),
 //! text that is a canonical non-negative integer or a number behind a one-character prefix
@@ -357,7 +359,23 @@ impl Accumulator {
                 }
             },
         );
-        added
+        added?;
+        if self.shards.iter().any(Shard::runs_broken) {
+            log::debug!(
+                "{} of {} shard(s) count orders by their owners from the batch ending at valid row {}: a customer came back",
+                self.shards.iter().filter(|s| s.runs_broken()).count(),
+                self.shards.len(),
+                self.busy.1 + rows.ts.len() as u64
+            );
+            self.owners.materialize();
+            let owners = &self.owners;
+            self.shards
+                .par_iter_mut()
+                .filter(|shard| shard.runs_broken())
+                .map(|shard| shard.leave_runs(rows, owners))
+                .collect::<PolarsResult<()>>()?;
+        }
+        Ok(())
     }
 
     /// The hashes of the batch's rows from their raw columns (polars' path), but for the

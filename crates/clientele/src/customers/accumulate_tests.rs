@@ -330,3 +330,81 @@ fn money_columns_no_output_needs_are_not_built_and_the_rest_are_unchanged() {
     assert!(names(&with_returns).contains(&"returned_micros".to_string()));
     assert!(!names(&with_returns).contains(&"gross_micros".to_string()));
 }
+
+/// A log grouped by customer (each customer's rows together, order keys in no order, repeated,
+/// shared, wide), where `back` rows of customers seen before come back after row `back_at`:
+/// its rows in batches of 37 (runs split by batches), and each customer's distinct purchase
+/// orders.
+fn grouped_log(seed: u64, back_at: usize, back: usize) -> (Vec<DataFrame>, Vec<(String, i64)>) {
+    let mut state = seed | 1;
+    let mut next = move |n: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n
+    };
+    let mut rows: Vec<(i64, i64, i64)> = Vec::new();
+    let mut customers: Vec<i64> = (0..400i64).map(|i| i * 3 - 40).collect();
+    customers.extend([1 << 33, (1 << 33) + 1]);
+    for c in &customers {
+        for _ in 0..1 + next(8) {
+            let order = match next(10) {
+                0 => (1i64 << 40) + next(3) as i64,
+                1 => next(5) as i64,
+                _ => c.rem_euclid(1 << 20) * 10 + next(6) as i64,
+            };
+            rows.push((*c, order, next(1_000) as i64 - 100));
+        }
+    }
+    let back: Vec<(i64, i64, i64)> = (0..back)
+        .map(|_| {
+            let (c, order, _) = rows[next(back_at as u64) as usize];
+            let order = if next(2) == 0 { order } else { order + 1 };
+            (c, order, next(1_000) as i64 - 100)
+        })
+        .collect();
+    rows.splice(back_at..back_at, back);
+    let mut distinct = std::collections::BTreeMap::<i64, std::collections::BTreeSet<i64>>::new();
+    for (c, order, amount) in &rows {
+        let orders = distinct.entry(*c).or_default();
+        if *amount >= 0 {
+            orders.insert(*order);
+        }
+    }
+    let expected = distinct
+        .into_iter()
+        .map(|(c, orders)| (c.to_string(), orders.len() as i64))
+        .collect();
+    let batches = rows
+        .chunks(37)
+        .map(|chunk| {
+            let ids: Vec<i64> = chunk.iter().map(|r| r.0).collect();
+            let orders: Vec<i64> = chunk.iter().map(|r| r.1).collect();
+            let amounts: Vec<i64> = chunk.iter().map(|r| r.2).collect();
+            batch(Column::new("c".into(), ids), Column::new("o".into(), orders), &amounts)
+        })
+        .collect();
+    (batches, expected)
+}
+
+#[test]
+fn orders_counted_by_runs_or_owners_are_each_customers_distinct_orders() {
+    // No comeback, a few (counted as pairs), many (the runs break: the owners count).
+    for (seed, back_at, back, by_runs) in [(3, 0, 0, true), (5, 900, 4, true), (7, 700, 300, false)] {
+        let (batches, expected) = grouped_log(seed, back_at, back);
+        for shards in [1, 2, 4] {
+            let mut acc = Accumulator::with_shards(false, shards);
+            for batch in &batches {
+                acc.add(batch).unwrap();
+            }
+            let runs = acc.shards.iter().filter(|s| s.counts_by_runs()).count();
+            assert_eq!(runs, if by_runs { shards } else { 0 }, "seed {seed}");
+            let frame = acc.finish(&DataType::Int64).unwrap().customers;
+            assert_eq!(
+                frequencies(&frame),
+                expected,
+                "seed {seed}, {back} back at {back_at}, {shards} shards"
+            );
+        }
+    }
+}

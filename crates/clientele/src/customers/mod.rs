@@ -26,6 +26,7 @@ mod merge;
 pub(crate) mod order_keys;
 mod pass;
 mod periods;
+mod runs;
 #[cfg(test)]
 mod plain_reader_tests;
 pub mod pre_aggregated;

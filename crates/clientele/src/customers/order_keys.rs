@@ -62,12 +62,18 @@ const KEYS_PER_CLAIM: usize = 8;
 ///
 /// The table grows between batches only (`prepare`), to the batch's largest key when the
 /// table would not hold far more keys than were claimed; once that is refused, it never grows
-/// again, so a key's route (owned here, or a pair) never changes. The base is the smallest key
+/// again, so a key's route (owned here, or a pair) never changes. The table is only allocated
+/// once a shard claims in it (`materialize`): shards counting by runs (`runs.rs`) do not, and
+/// its extent grows all the same meanwhile, so a key's route does not depend on when the table
+/// was allocated. The base is the smallest key
 /// of the first batch, so order numbers that start far from 0 are tracked too; the keys
 /// considered are those of one numbering, the first batch's (see `key_numbering` in
 /// `accumulate.rs`: `536365` and `C536365` are two numberings).
 pub(super) struct Owners {
     table: Vec<AtomicU32>,
+    /// The keys the table covers (allocated, once `materialized`).
+    len: usize,
+    materialized: bool,
     base: Option<u64>,
     numbering: Option<u64>,
     frozen: bool,
@@ -77,6 +83,8 @@ impl Owners {
     pub(super) fn new() -> Self {
         Owners {
             table: Vec::new(),
+            len: 0,
+            materialized: false,
             base: None,
             numbering: None,
             frozen: false,
@@ -97,15 +105,25 @@ impl Owners {
             return;
         }
         let needed = usize::try_from(max - base + 1).unwrap_or(usize::MAX);
-        if needed <= self.table.len() {
+        if needed <= self.len {
             return;
         }
-        let len = needed.max(self.table.len() * 3 / 2);
+        let len = needed.max(self.len * 3 / 2);
         if len > FREE_KEYS.max(KEYS_PER_CLAIM * claimed) {
             self.frozen = true;
             return;
         }
-        self.table.resize_with(len, || AtomicU32::new(NO_OWNER));
+        self.len = len;
+        if self.materialized {
+            self.materialize();
+        }
+    }
+
+    /// Allocates the table to its extent, for shards that claim in it; from then on it grows
+    /// with its extent.
+    pub(super) fn materialize(&mut self) {
+        self.materialized = true;
+        self.table.resize_with(self.len, || AtomicU32::new(NO_OWNER));
     }
 
     /// The slot of a key, when the table covers it.
@@ -200,6 +218,8 @@ mod tests {
     fn owners_count_each_order_once_and_stop_growing_for_sparse_keys() {
         let mut owners = Owners::new();
         owners.prepare(100, 110, 0, 0);
+        assert_eq!(owners.claim(105, 0), (0, true), "not allocated yet");
+        owners.materialize();
         assert_eq!(owners.claim(105, 0), (1, false));
         assert_eq!(owners.claim(105, 0), (0, false), "a repeat");
         assert_eq!(owners.claim(105, 1), (0, true), "another customer's order");

@@ -17,6 +17,7 @@ use polars::prelude::*;
 
 use super::order_keys::{Owners, Pairs};
 use super::periods::{PeriodRequest, Periods};
+use super::runs::Runs;
 use super::slots::{Blocks, Slots, TAG};
 use crate::cohorts::CohortPeriod;
 use crate::rows::ids::Numbering;
@@ -32,8 +33,8 @@ pub(super) struct CustomerState {
     pub(super) first_ts: i64,
     pub(super) last_ts: i64,
     pub(super) gross: i64,
-    /// Used rows, [`SEEN`] once any valid row of the customer was added, and [`RETURNED`] once
-    /// a return row was.
+    /// Used rows, [`SEEN`] once any valid row of the customer was added, [`RETURNED`] once a
+    /// return row was, and [`PURCHASED`] once a purchase row was.
     rows: u32,
     /// Distinct orders (after [`Shard::into_parts`], pairs included).
     pub(super) orders: u32,
@@ -43,8 +44,11 @@ pub(super) struct CustomerState {
 const SEEN: u32 = 1 << 31;
 /// The bit of [`CustomerState::rows`] that tells the customer has money in [`Rare`].
 const RETURNED: u32 = 1 << 30;
+/// The bit of [`CustomerState::rows`] that tells the customer has a purchase row (for
+/// [`Runs`]: a customer coming back).
+const PURCHASED: u32 = 1 << 29;
 /// Most used rows of one customer.
-const MAX_ROWS: u32 = RETURNED - 1;
+const MAX_ROWS: u32 = PURCHASED - 1;
 
 impl CustomerState {
     /// Used rows.
@@ -65,6 +69,10 @@ impl CustomerState {
         self.rows & SEEN != 0
     }
 }
+
+/// The `orders` of a customer that came back, while its shard counts by runs (when every
+/// other customer's is 0): its runs' keys are counted as pairs at the end (see `runs.rs`).
+const CAME_BACK: u32 = u32::MAX;
 
 /// No pair pushed yet. A real key equal to it is never skipped as a repeat (see `add_row`).
 pub(super) const NO_ORDER: u64 = u64::MAX;
@@ -174,6 +182,11 @@ pub(super) struct Shard {
     /// Order keys this shard's customers claimed first.
     claimed: usize,
     pairs: Pairs,
+    /// Distinct orders counted by runs, until a customer comes back (`runs.rs`); then by the
+    /// shared owners.
+    runs: Option<Runs>,
+    /// The row of the batch after the one that broke the runs (see [`Shard::add`]).
+    resume: Option<usize>,
     /// The purchase periods, when asked for.
     periods: Option<Periods>,
     /// The periods of cohort retention, when asked for.
@@ -196,6 +209,8 @@ impl Shard {
             me,
             claimed: 0,
             pairs: Pairs::Packed(Vec::new()),
+            runs: Some(Runs::default()),
+            resume: None,
             periods: None,
             cohorts: None,
         }
@@ -242,14 +257,30 @@ impl Shard {
         }
     }
 
-    /// Adds the rows of `rows` routed to this shard, in their order, claiming order keys in
-    /// `owners`.
+    /// Adds the rows of `rows` routed to this shard, in their order, counting orders by runs or
+    /// claiming order keys in `owners` (the way is chosen once per batch).
+    /// When the runs break (a customer comes back), the shard stops at that row: the caller
+    /// then allocates the owners and calls [`Shard::leave_runs`], which adds the batch's other
+    /// rows.
     pub(super) fn add(&mut self, rows: &RowView<'_>, owners: &Owners) -> PolarsResult<()> {
+        match self.runs.is_some() {
+            true => self.add_rows::<true>(rows, owners, 0),
+            false => self.add_rows::<false>(rows, owners, 0),
+        }
+    }
+
+    /// [`Shard::add`] from row `from` on, by runs when `RUNS`.
+    fn add_rows<const RUNS: bool>(
+        &mut self,
+        rows: &RowView<'_>,
+        owners: &Owners,
+        from: usize,
+    ) -> PolarsResult<()> {
         let me = self.me;
         let n = rows.ts.len();
         let mut group: Vec<(u32, u32)> = Vec::with_capacity(LOOKAHEAD);
         let mut text_cursor = 0;
-        let mut start = 0;
+        let mut start = from;
         while start < n {
             let end = (start + LOOKAHEAD).min(n);
             group.clear();
@@ -259,27 +290,33 @@ impl Shard {
                     group.push((row as u32, slot));
                 }
             }
-            self.load_ahead(&group, &rows.orders, owners);
+            self.load_ahead::<RUNS>(&group, &rows.orders, owners);
             for &(row, slot) in &group {
                 let row = row as usize;
                 let used = rows.used.is_none_or(|u| u[row]);
                 let values = (rows.ts[row], rows.amount[row], rows.orders.get(row));
-                self.add_valid(slot, values, used, owners)?;
+                self.add_valid::<RUNS>(slot, values, used, owners)?;
+                if RUNS && self.runs_broken() {
+                    self.resume = Some(row + 1);
+                    return Ok(());
+                }
             }
             start = end;
         }
         Ok(())
     }
 
-    /// One load from the record and the order owner of each row of a group, before any is
-    /// updated (see the module documentation).
+    /// One load from the record and (unless counting by `RUNS`) the order owner of each row of
+    /// a group, before any is updated (see the module documentation).
     #[inline(always)]
-    fn load_ahead(&self, group: &[(u32, u32)], orders: &OrderKeys<'_>, owners: &Owners) {
+    fn load_ahead<const RUNS: bool>(&self, group: &[(u32, u32)], orders: &OrderKeys<'_>, owners: &Owners) {
         let mut loaded = 0u64;
         for &(row, slot) in group {
             // A record is within one cache line (`slots::Direct`; tagged ones may straddle two).
             loaded ^= u64::from(self.slots.get(slot).rows);
-            loaded ^= owners.peek(orders.get(row as usize));
+            if !RUNS {
+                loaded ^= owners.peek(orders.get(row as usize));
+            }
         }
         std::hint::black_box(loaded);
     }
@@ -303,7 +340,7 @@ impl Shard {
 
     /// One valid row: to its customer when used, to the periods when they are asked for.
     #[inline(always)]
-    fn add_valid(
+    fn add_valid<const RUNS: bool>(
         &mut self,
         slot: u32,
         (t, a, o): (i64, i64, u64),
@@ -315,7 +352,7 @@ impl Shard {
         state.rows |= SEEN;
         self.slots.count_direct(new && slot < TAG);
         if used {
-            self.add_row(slot, t, a, o, owners)?;
+            self.add_row::<RUNS>(slot, t, a, o, owners)?;
             if let Some(cohorts) = &mut self.cohorts {
                 cohorts.add(slot, t, a);
             }
@@ -330,7 +367,14 @@ impl Shard {
     /// unpredictable branches: on a large customer base each row waits for its record, and a
     /// mispredicted branch would stop the loads of the rows after it.
     #[inline(always)]
-    fn add_row(&mut self, slot: u32, t: i64, a: i64, o: u64, owners: &Owners) -> PolarsResult<()> {
+    fn add_row<const RUNS: bool>(
+        &mut self,
+        slot: u32,
+        t: i64,
+        a: i64,
+        o: u64,
+        owners: &Owners,
+    ) -> PolarsResult<()> {
         let code = self.owner_code(slot);
         let state = self.slots.get_mut(slot);
         if state.rows() == MAX_ROWS {
@@ -341,16 +385,19 @@ impl Shard {
         let purchase = a >= 0;
         state.first_ts = state.first_ts.min(if purchase { t } else { i64::MAX });
         state.last_ts = state.last_ts.max(if purchase { t } else { i64::MIN });
-        if purchase {
-            // Keys the owners cover: the owner decides, and a repeat costs a load. Other keys,
-            // and keys another customer owns, are pairs, pushed once per run of the same key
-            // (`last_order` is the key of the customer's last pushed pair).
+        if purchase && RUNS {
+            let returning = state.rows & PURCHASED != 0;
+            state.rows |= PURCHASED;
+            let runs = self.runs.as_mut().expect("a shard counting by runs has them");
+            let (kept, came_back) = runs.add(slot, o, returning);
+            self.claimed += usize::from(kept);
+            if came_back {
+                state.orders = CAME_BACK;
+            }
+        } else if purchase {
             let (new, pair) = owners.claim(o, code);
             state.orders += new;
-            self.claimed += new as usize;
-            if pair && (self.rare.replace_last_order(slot, o) || o == NO_ORDER) {
-                self.pairs.push(slot, o);
-            }
+            self.claimed_as(slot, o, new, pair);
         } else {
             state.rows |= RETURNED;
             self.rare.add_returned(slot, -a);
@@ -358,18 +405,84 @@ impl Shard {
         Ok(())
     }
 
+    /// Notes the claim of the order key `o` for the customer in `slot` (`Owners::claim` gave
+    /// `new, pair`; the caller counted `new` in the record). Keys the owners cover: the owner
+    /// decides, and a repeat costs a load. Other keys, and keys another customer owns, are
+    /// pairs, pushed once per run of the same key (`last_order` is the key of the customer's
+    /// last pushed pair).
+    #[inline(always)]
+    fn claimed_as(&mut self, slot: u32, o: u64, new: u32, pair: bool) {
+        self.claimed += new as usize;
+        if pair && (self.rare.replace_last_order(slot, o) || o == NO_ORDER) {
+            self.pairs.push(slot, o);
+        }
+    }
+
+    /// Whether this shard still counts by runs.
+    #[cfg(test)]
+    pub(super) fn counts_by_runs(&self) -> bool {
+        self.runs.is_some()
+    }
+
+    /// Whether this shard counts by runs and a customer came back (see `runs.rs`): then the
+    /// owners must be allocated, and [`Shard::leave_runs`] called, before the next batch.
+    pub(super) fn runs_broken(&self) -> bool {
+        self.runs.as_ref().is_some_and(Runs::broken)
+    }
+
+    /// Claims the keys of every run in the owners, run after run, and claims there from now on,
+    /// starting with the rows of `rows` after the one that broke the runs.
+    pub(super) fn leave_runs(&mut self, rows: &RowView<'_>, owners: &Owners) -> PolarsResult<()> {
+        if let Some(runs) = self.runs.take() {
+            // Nothing was claimed in the owners yet; the claims are counted now.
+            self.claimed = 0;
+            runs.finish(|slot, keys| {
+                let code = self.owner_code(slot);
+                let state = self.slots.get_mut(slot);
+                if state.orders == CAME_BACK {
+                    state.orders = 0;
+                }
+                for key in keys {
+                    let (new, pair) = owners.claim(*key, code);
+                    self.slots.get_mut(slot).orders += new;
+                    self.claimed_as(slot, *key, new, pair);
+                }
+            });
+        }
+        match self.resume.take() {
+            Some(from) => self.add_rows::<false>(rows, owners, from),
+            None => Ok(()),
+        }
+    }
+
     /// The shard's records with their distinct orders counted (pairs included), for the merge.
     pub(super) fn into_parts(self) -> ShardParts {
         let Shard {
             mut slots,
             mut rare,
-            pairs,
+            mut pairs,
+            runs,
             periods,
             cohorts,
             ..
         } = self;
         slots.drop_maps();
         rare.drop_last_orders();
+        if let Some(runs) = runs {
+            // The distinct keys of a customer's only run are its orders; the keys of customers
+            // that came back are pairs.
+            let mut came_back = Vec::new();
+            runs.finish(|slot, keys| match slots.get(slot).orders {
+                CAME_BACK => {
+                    came_back.push(slot);
+                    keys.iter().for_each(|key| pairs.push(slot, *key));
+                }
+                _ => slots.get_mut(slot).orders += keys.len() as u32,
+            });
+            for slot in came_back {
+                slots.get_mut(slot).orders = 0;
+            }
+        }
         pairs.for_each_distinct(|slot| slots.get_mut(slot).orders += 1);
         ShardParts {
             slots,
