@@ -381,7 +381,11 @@ fn grouped_log(seed: u64, back_at: usize, back: usize) -> (Vec<DataFrame>, Vec<(
             let ids: Vec<i64> = chunk.iter().map(|r| r.0).collect();
             let orders: Vec<i64> = chunk.iter().map(|r| r.1).collect();
             let amounts: Vec<i64> = chunk.iter().map(|r| r.2).collect();
-            batch(Column::new("c".into(), ids), Column::new("o".into(), orders), &amounts)
+            batch(
+                Column::new("c".into(), ids),
+                Column::new("o".into(), orders),
+                &amounts,
+            )
         })
         .collect();
     (batches, expected)

@@ -26,10 +26,10 @@ mod merge;
 pub(crate) mod order_keys;
 mod pass;
 mod periods;
-mod runs;
 #[cfg(test)]
 mod plain_reader_tests;
 pub mod pre_aggregated;
+mod runs;
 mod shard;
 mod slots;
 mod valid_stats;

@@ -183,7 +183,16 @@ mod tests {
 
     #[test]
     fn runs_keep_each_customers_distinct_keys() {
-        let rows = [(3, 10), (3, 10), (3, 12), (3, 11), (3, 12), (5, 1), (5, 1), (7, 4)];
+        let rows = [
+            (3, 10),
+            (3, 10),
+            (3, 12),
+            (3, 11),
+            (3, 12),
+            (5, 1),
+            (5, 1),
+            (7, 4),
+        ];
         let (runs, broken) = runs_of(&rows);
         assert_eq!(runs, vec![(3, vec![10, 11, 12]), (5, vec![1]), (7, vec![4])]);
         assert!(!broken);
