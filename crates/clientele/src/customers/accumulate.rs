@@ -513,24 +513,41 @@ impl Accumulator {
 }
 
 /// The smallest and largest order key of a batch in the owners' numbering (the first key's
-/// with a numbering, when the owners have none yet), with that numbering.
+/// with a numbering, when the owners have none yet), with that numbering. Ranges of keys in
+/// parallel once the numbering is known: the shards wait for it.
 fn owned_key_range(orders: &OrderKeys<'_>, numbering: Option<u64>) -> Option<(u64, u64, u64)> {
-    let range = |keys: &mut dyn Iterator<Item = u64>| {
-        let mut found: Option<(u64, u64, u64)> = None;
-        for key in keys {
-            let Some(of) = key_numbering(key) else { continue };
-            match &mut found {
-                None if numbering.is_none_or(|n| n == of) => found = Some((key, key, of)),
-                Some((lo, hi, n)) if *n == of => (*lo, *hi) = ((*lo).min(key), (*hi).max(key)),
-                _ => {}
-            }
-        }
-        found
+    /// Keys per task.
+    const KEYS: usize = 1 << 16;
+    let either = |a: Option<(u64, u64, u64)>, b: Option<(u64, u64, u64)>| match (a, b) {
+        (Some((lo, hi, n)), Some((lo2, hi2, _))) => Some((lo.min(lo2), hi.max(hi2), n)),
+        (a, b) => a.or(b),
     };
-    match orders {
-        OrderKeys::Int(keys) => range(&mut keys.iter().map(|k| *k as u64)),
-        OrderKeys::Keys(keys) => range(&mut keys.iter().copied()),
+    match (orders, numbering) {
+        (OrderKeys::Int(keys), None) => key_range(keys.iter().map(|k| *k as u64), None),
+        (OrderKeys::Keys(keys), None) => key_range(keys.iter().copied(), None),
+        (OrderKeys::Int(keys), Some(_)) => keys
+            .par_chunks(KEYS)
+            .map(|keys| key_range(keys.iter().map(|k| *k as u64), numbering))
+            .reduce(|| None, either),
+        (OrderKeys::Keys(keys), Some(_)) => keys
+            .par_chunks(KEYS)
+            .map(|keys| key_range(keys.iter().copied(), numbering))
+            .reduce(|| None, either),
     }
+}
+
+/// [`owned_key_range`] of some keys, in order.
+fn key_range(keys: impl Iterator<Item = u64>, numbering: Option<u64>) -> Option<(u64, u64, u64)> {
+    let mut found: Option<(u64, u64, u64)> = None;
+    for key in keys {
+        let Some(of) = key_numbering(key) else { continue };
+        match &mut found {
+            None if numbering.is_none_or(|n| n == of) => found = Some((key, key, of)),
+            Some((lo, hi, n)) if *n == of => (*lo, *hi) = ((*lo).min(key), (*hi).max(key)),
+            _ => {}
+        }
+    }
+    found
 }
 
 /// The numbering an order key belongs to, for the table of owners: integer keys below 2³²
