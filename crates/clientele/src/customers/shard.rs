@@ -314,8 +314,24 @@ impl Shard {
     ) -> PolarsResult<()> {
         let me = self.me;
         let n = rows.ts.len();
-        let mut group: Vec<(u32, u32)> = Vec::with_capacity(LOOKAHEAD);
         let mut text_cursor = 0;
+        if RUNS {
+            // A grouped log's rows meet their records one after another: nothing to load ahead.
+            for row in from..n {
+                if rows.route.is_none_or(|route| route[row] == me) {
+                    let slot = self.slot_of(&rows.customers, row, &mut text_cursor);
+                    let used = rows.used.is_none_or(|u| u[row]);
+                    let values = (rows.ts[row], rows.amount[row], rows.orders.get(row));
+                    self.add_valid::<RUNS>(slot, values, used, owners)?;
+                    if self.runs_broken() {
+                        self.resume = Some(row + 1);
+                        return Ok(());
+                    }
+                }
+            }
+            return Ok(());
+        }
+        let mut group: Vec<(u32, u32)> = Vec::with_capacity(LOOKAHEAD);
         let mut start = from;
         while start < n {
             let end = (start + LOOKAHEAD).min(n);
@@ -326,33 +342,27 @@ impl Shard {
                     group.push((row as u32, slot));
                 }
             }
-            self.load_ahead::<RUNS>(&group, &rows.orders, owners);
+            self.load_ahead(&group, &rows.orders, owners);
             for &(row, slot) in &group {
                 let row = row as usize;
                 let used = rows.used.is_none_or(|u| u[row]);
                 let values = (rows.ts[row], rows.amount[row], rows.orders.get(row));
                 self.add_valid::<RUNS>(slot, values, used, owners)?;
-                if RUNS && self.runs_broken() {
-                    self.resume = Some(row + 1);
-                    return Ok(());
-                }
             }
             start = end;
         }
         Ok(())
     }
 
-    /// One load from the record and (unless counting by `RUNS`) the order owner of each row of
-    /// a group, before any is updated (see the module documentation).
+    /// One load from the record and the order owner of each row of a group, before any is
+    /// updated (see the module documentation).
     #[inline(always)]
-    fn load_ahead<const RUNS: bool>(&self, group: &[(u32, u32)], orders: &OrderKeys<'_>, owners: &Owners) {
+    fn load_ahead(&self, group: &[(u32, u32)], orders: &OrderKeys<'_>, owners: &Owners) {
         let mut loaded = 0u64;
         for &(row, slot) in group {
             // A record is within one cache line (`slots::Direct`; tagged ones may straddle two).
             loaded ^= u64::from(self.slots.get(slot).rows);
-            if !RUNS {
-                loaded ^= owners.peek(orders.get(row as usize));
-            }
+            loaded ^= owners.peek(orders.get(row as usize));
         }
         std::hint::black_box(loaded);
     }
