@@ -314,27 +314,26 @@ fn summarise(class_of_row: &[u8], monetary: &[f64], params: &AbcValidParams) -> 
     let n = class_of_row.len() as f64;
     let total: f64 = monetary.iter().sum();
     let textbook = params.splits.len() == 3;
-    params
-        .class_names()
+    let names = params.class_names();
+    // One pass: each class's revenue is still summed in row order, from -0.0 as `Sum` does.
+    let mut sums = vec![(0usize, -0.0f64); names.len()];
+    for (class, m) in class_of_row.iter().zip(monetary) {
+        let (customers, revenue) = &mut sums[usize::from(*class)];
+        *customers += 1;
+        *revenue += m;
+    }
+    names
         .iter()
+        .zip(sums)
         .enumerate()
-        .map(|(k, name)| {
-            let customers = class_of_row.iter().filter(|c| usize::from(**c) == k).count();
-            let revenue: f64 = class_of_row
-                .iter()
-                .zip(monetary)
-                .filter(|(c, _)| usize::from(**c) == k)
-                .map(|(_, m)| m)
-                .sum();
-            AbcClassSummary {
-                class: name.to_string(),
-                customers,
-                customer_share: ratio(customers as f64, n),
-                revenue,
-                revenue_share: ratio(revenue, total),
-                textbook_customer_share: textbook.then(|| [0.05, 0.15, 0.80][k]),
-                textbook_revenue_share: textbook.then(|| [0.80, 0.15, 0.05][k]),
-            }
+        .map(|(k, (name, (customers, revenue)))| AbcClassSummary {
+            class: name.to_string(),
+            customers,
+            customer_share: ratio(customers as f64, n),
+            revenue,
+            revenue_share: ratio(revenue, total),
+            textbook_customer_share: textbook.then(|| [0.05, 0.15, 0.80][k]),
+            textbook_revenue_share: textbook.then(|| [0.80, 0.15, 0.05][k]),
         })
         .collect()
 }
