@@ -22,6 +22,7 @@ pub mod score;
 pub mod segments;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use serde::Serialize;
 
 pub use self::params::{Binning, FixedThresholds, Measure, RfmConvention, RfmParams, RfmValidParams};
@@ -117,7 +118,10 @@ pub(crate) fn score_with(
         .collect();
     // Each customer's cell, once for both label columns (when either is wanted).
     let codes = (wanted(col_names::RFM_CELL) || wanted(col_names::SEGMENT)).then(|| {
-        let codes = (0..r.len()).map(|i| cell(r[i], f[i], m[i]) as IdxSize).collect();
+        let codes = (0..r.len())
+            .into_par_iter()
+            .map(|i| cell(r[i], f[i], m[i]) as IdxSize)
+            .collect();
         IdxCa::from_vec(col_names::RFM_CELL.into(), codes)
     });
     let (cells, names) = rayon::join(
@@ -130,7 +134,7 @@ pub(crate) fn score_with(
             codes.map(|codes| labels_column(col_names::SEGMENT, &segment_of_cell, codes))
         },
     );
-    let rfm_score = match params.convention() {
+    let rfm_score = wanted(col_names::RFM_SCORE).then(|| match params.convention() {
         RfmConvention::Clientele => {
             let sums: Vec<u8> = (0..r.len()).map(|i| r[i] + f[i] + m[i]).collect();
             owned_column(col_names::RFM_SCORE, sums)
@@ -141,9 +145,9 @@ pub(crate) fn score_with(
                 .collect();
             owned_column(col_names::RFM_SCORE, digits)
         }
-    };
+    });
     let mut frame = customers.clone();
-    let labels = [cells, wanted(col_names::RFM_SCORE).then_some(rfm_score), names];
+    let labels = [cells, rfm_score, names];
     let names = [col_names::R_SCORE, col_names::F_SCORE, col_names::M_SCORE];
     for column in names
         .into_iter()
