@@ -89,17 +89,22 @@ fn text_ids_stay_integers_until_one_is_not_and_then_keep_their_text() {
     );
 }
 
-/// Batches of classified rows with every kind of id and row the shards must agree on: integer
-/// ids beyond the direct slots, negative ids, a switch to text ids, shared and repeated
-/// orders, wide keys, returns and excluded rows.
-fn mixed_batches(text: bool, seed: u64) -> Vec<DataFrame> {
+/// A xorshift generator of numbers below `n`, from `seed`.
+fn below(seed: u64) -> impl FnMut(u64) -> u64 {
     let mut state = seed | 1;
-    let mut next = move |n: u64| {
+    move |n: u64| {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
         state % n
-    };
+    }
+}
+
+/// Batches of classified rows with every kind of id and row the shards must agree on: integer
+/// ids beyond the direct slots, negative ids, a switch to text ids, shared and repeated
+/// orders, wide keys, returns and excluded rows.
+fn mixed_batches(text: bool, seed: u64) -> Vec<DataFrame> {
+    let mut next = below(seed);
     (0..6)
         .map(|b| {
             let n = 3_000;
@@ -336,13 +341,7 @@ fn money_columns_no_output_needs_are_not_built_and_the_rest_are_unchanged() {
 /// its rows in batches of 37 (runs split by batches), and each customer's distinct purchase
 /// orders.
 fn grouped_log(seed: u64, back_at: usize, back: usize) -> (Vec<DataFrame>, Vec<(String, i64)>) {
-    let mut state = seed | 1;
-    let mut next = move |n: u64| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state % n
-    };
+    let mut next = below(seed);
     let mut rows: Vec<(i64, i64, i64)> = Vec::new();
     let mut customers: Vec<i64> = (0..400i64).map(|i| i * 3 - 40).collect();
     customers.extend([1 << 33, (1 << 33) + 1]);
