@@ -60,32 +60,33 @@ impl Runs {
     /// the keys claimed, for the owners' growth), and whether the customer came back.
     #[inline(always)]
     pub(super) fn add(&mut self, slot: u32, key: u64, returning: bool) -> (bool, bool) {
-        if let Some(open) = &mut self.open
-            && open.slot == slot
-        {
-            if key == open.last {
-                return (false, false);
+        let came_back = match &mut self.open {
+            Some(open) if open.slot == slot => {
+                if key == open.last {
+                    return (false, false);
+                }
+                open.ascending &= key > open.last;
+                open.last = key;
+                false
             }
-            open.ascending &= key > open.last;
-            open.last = key;
-        } else {
-            self.close();
-            if returning {
-                self.comebacks += 1;
-                self.broken |= self.comebacks > COMEBACKS_FREE + self.closed.len() / RUNS_PER_COMEBACK;
+            _ => {
+                self.close();
+                if returning {
+                    self.comebacks += 1;
+                    self.broken |= self.comebacks > COMEBACKS_FREE + self.closed.len() / RUNS_PER_COMEBACK;
+                }
+                let start = self.room();
+                self.open = Some(Open {
+                    slot,
+                    start,
+                    last: key,
+                    ascending: true,
+                });
+                returning
             }
-            let start = self.room();
-            self.open = Some(Open {
-                slot,
-                start,
-                last: key,
-                ascending: true,
-            });
-            self.push(key);
-            return (true, returning);
-        }
+        };
         self.push(key);
-        (true, false)
+        (true, came_back)
     }
 
     /// Whether the comebacks are too many (see the module documentation).
@@ -120,9 +121,8 @@ impl Runs {
     fn grow(&mut self) {
         let open = self.open.as_mut().expect("keys are pushed to an open run");
         let full = self.chunks.last_mut().expect("a run has a chunk");
-        let run = full.split_off(open.start);
-        let mut chunk = Vec::with_capacity(CHUNK.max(2 * run.len()));
-        chunk.extend(run);
+        let mut chunk = Vec::with_capacity(CHUNK.max(2 * (full.len() - open.start)));
+        chunk.extend(full.drain(open.start..));
         open.start = 0;
         self.chunks.push(chunk);
     }
