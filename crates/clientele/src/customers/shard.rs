@@ -320,9 +320,7 @@ impl Shard {
             for row in from..n {
                 if rows.route.is_none_or(|route| route[row] == me) {
                     let slot = self.slot_of(&rows.customers, row, &mut text_cursor);
-                    let used = rows.used.is_none_or(|u| u[row]);
-                    let values = (rows.ts[row], rows.amount[row], rows.orders.get(row));
-                    self.add_valid::<RUNS>(slot, values, used, owners)?;
+                    self.add_valid::<RUNS>(rows, row, slot, owners)?;
                     if self.runs_broken() {
                         self.resume = Some(row + 1);
                         return Ok(());
@@ -344,10 +342,7 @@ impl Shard {
             }
             self.load_ahead(&group, &rows.orders, owners);
             for &(row, slot) in &group {
-                let row = row as usize;
-                let used = rows.used.is_none_or(|u| u[row]);
-                let values = (rows.ts[row], rows.amount[row], rows.orders.get(row));
-                self.add_valid::<RUNS>(slot, values, used, owners)?;
+                self.add_valid::<RUNS>(rows, row as usize, slot, owners)?;
             }
             start = end;
         }
@@ -384,15 +379,18 @@ impl Shard {
         }
     }
 
-    /// One valid row: to its customer when used, to the periods when they are asked for.
+    /// Valid row `row` of `rows`, of the customer in `slot`: to its customer when used, to the
+    /// periods when they are asked for.
     #[inline(always)]
     fn add_valid<const RUNS: bool>(
         &mut self,
+        rows: &RowView<'_>,
+        row: usize,
         slot: u32,
-        (t, a, o): (i64, i64, u64),
-        used: bool,
         owners: &Owners,
     ) -> PolarsResult<()> {
+        let (t, a, o) = (rows.ts[row], rows.amount[row], rows.orders.get(row));
+        let used = rows.used.is_none_or(|u| u[row]);
         let state = self.slots.get_mut(slot);
         let new = !state.seen();
         state.rows |= SEEN;
