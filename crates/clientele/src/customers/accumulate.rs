@@ -516,28 +516,35 @@ impl Accumulator {
 /// with a numbering, when the owners have none yet), with that numbering. Ranges of keys in
 /// parallel once the numbering is known: the shards wait for it.
 fn owned_key_range(orders: &OrderKeys<'_>, numbering: Option<u64>) -> Option<(u64, u64, u64)> {
+    match orders {
+        OrderKeys::Int(keys) => key_range(keys, |k| *k as u64, numbering),
+        OrderKeys::Keys(keys) => key_range(keys, |k| *k, numbering),
+    }
+}
+
+/// [`owned_key_range`] of `keys` read as `key`: in order without a numbering, by ranges in
+/// parallel with one.
+fn key_range<T: Sync>(
+    keys: &[T],
+    key: impl Fn(&T) -> u64 + Sync,
+    numbering: Option<u64>,
+) -> Option<(u64, u64, u64)> {
     /// Keys per task.
     const KEYS: usize = 1 << 16;
+    if numbering.is_none() {
+        return range_in_order(keys.iter().map(&key), None);
+    }
     let either = |a: Option<(u64, u64, u64)>, b: Option<(u64, u64, u64)>| match (a, b) {
         (Some((lo, hi, n)), Some((lo2, hi2, _))) => Some((lo.min(lo2), hi.max(hi2), n)),
         (a, b) => a.or(b),
     };
-    match (orders, numbering) {
-        (OrderKeys::Int(keys), None) => key_range(keys.iter().map(|k| *k as u64), None),
-        (OrderKeys::Keys(keys), None) => key_range(keys.iter().copied(), None),
-        (OrderKeys::Int(keys), Some(_)) => keys
-            .par_chunks(KEYS)
-            .map(|keys| key_range(keys.iter().map(|k| *k as u64), numbering))
-            .reduce(|| None, either),
-        (OrderKeys::Keys(keys), Some(_)) => keys
-            .par_chunks(KEYS)
-            .map(|keys| key_range(keys.iter().copied(), numbering))
-            .reduce(|| None, either),
-    }
+    keys.par_chunks(KEYS)
+        .map(|keys| range_in_order(keys.iter().map(&key), numbering))
+        .reduce(|| None, either)
 }
 
 /// [`owned_key_range`] of some keys, in order.
-fn key_range(keys: impl Iterator<Item = u64>, numbering: Option<u64>) -> Option<(u64, u64, u64)> {
+fn range_in_order(keys: impl Iterator<Item = u64>, numbering: Option<u64>) -> Option<(u64, u64, u64)> {
     let mut found: Option<(u64, u64, u64)> = None;
     for key in keys {
         let Some(of) = key_numbering(key) else { continue };
