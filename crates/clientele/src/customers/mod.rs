@@ -22,6 +22,7 @@
 //! frames, for embedding in other queries (they use more memory per order).
 
 pub(crate) mod accumulate;
+mod as_of;
 mod merge;
 pub(crate) mod order_keys;
 mod pass;
@@ -414,7 +415,10 @@ pub(crate) fn at_as_of(
             summary: reconciliation.one_line(),
         });
     }
-    let date_range = date_range(&buyers)?;
+    let first = as_of::timestamps(&buyers, "first_ts")?;
+    let last = as_of::timestamps(&buyers, "last_ts")?;
+    let last_range = as_of::extremes(&last);
+    let date_range = as_of::date_range(as_of::extremes(&first), last_range);
     let as_of = match policy.as_of {
         AsOf::Date(d) => d,
         AsOf::DayAfterLatest => {
@@ -422,7 +426,7 @@ pub(crate) fn at_as_of(
         }
     };
     let notes = match policy.as_of {
-        AsOf::DayAfterLatest => late_outlier_note(source, policy, &buyers, as_of)?
+        AsOf::DayAfterLatest => as_of::late_outlier_note(source, policy, &last, last_range, as_of)?
             .into_iter()
             .collect(),
         AsOf::Date(_) => Vec::new(),
@@ -457,91 +461,7 @@ pub(crate) fn at_as_of(
     })
 }
 
-/// How many days the latest purchase may lie beyond the rest of the data before clientele
-/// warns that it moves the default as-of date (docs/definitions.md, the as-of date).
-pub const LATE_OUTLIER_DAYS: i64 = 365;
-
-/// A warning when the latest purchase date, which sets the default as-of date, lies far beyond
-/// the rest of the data (one row dated 9999-12-31 among 2023 data), naming its row and value.
-///
-/// With the customers' last purchase dates sorted, d₁ ≤ … ≤ dₙ, and m = min(⌈0.999·n⌉, n − 1)
-/// (every customer but the latest, up to 0.1 % of them, is "the rest"): the warning is due when
-/// dₙ − dₘ > [`LATE_OUTLIER_DAYS`]. It needs only the per-customer dates already computed; the
-/// input is read again, for the row, only when the warning is due.
-fn late_outlier_note(
-    source: &Transactions,
-    policy: &RowPolicy,
-    buyers: &DataFrame,
-    as_of: NaiveDate,
-) -> Result<Option<String>> {
-    const MICROS_PER_DAY: i64 = 86_400_000_000;
-    let last = buyers.column("last_ts").context(|| "last purchases".into())?;
-    let last = last
-        .to_physical_repr()
-        .cast(&DataType::Int64)
-        .context(|| "last purchases".into())?;
-    let last = last.i64().context(|| "last purchases".into())?;
-    let days = || last.iter().flatten().map(|ts| ts.div_euclid(MICROS_PER_DAY));
-    let n = last.len() - last.null_count();
-    if n < 2 {
-        return Ok(None);
-    }
-    let latest_ts = last.max().expect("buyers have purchases");
-    let latest = latest_ts.div_euclid(MICROS_PER_DAY);
-    let earliest = last
-        .min()
-        .expect("buyers have purchases")
-        .div_euclid(MICROS_PER_DAY);
-    let m = (999 * n).div_ceil(1000).min(n - 1);
-    let reference = mth_smallest_day(days, m, (earliest, latest));
-    let gap = latest - reference;
-    if gap <= LATE_OUTLIER_DAYS {
-        return Ok(None);
-    }
-    let day = |d: i64| NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + Duration::days(d);
-    let what = match source.used_row_at(policy, latest_ts)? {
-        Some((row, value)) => format!("row {row}, dated {}", crate::format::quote(&value)),
-        None => format!("a purchase dated {}", day(latest)),
-    };
-    let others = match n - m {
-        1 => "every other customer".to_string(),
-        k => format!("all customers but the latest {k}"),
-    };
-    let note = format!(
-        "{what}, is {} days after the last purchase of {others} (at the latest {}) and sets the \
-         as-of date to {as_of}; if that date is wrong, fix it or pass --as-of",
-        crate::format::format_count(gap as u64),
-        day(reference)
-    );
-    log::warn!("{}: {note}", source.source_name());
-    Ok(Some(note))
-}
-
-/// The `m`-th smallest (1-based) of `days()`, which span `earliest..=latest`: counted by day
-/// when they span less than `COUNTED_DAYS` (one pass, no copy of millions of days), selected
-/// otherwise.
-fn mth_smallest_day<I: Iterator<Item = i64>>(
-    days: impl Fn() -> I,
-    m: usize,
-    (earliest, latest): (i64, i64),
-) -> i64 {
-    const COUNTED_DAYS: i64 = 1 << 20;
-    if latest - earliest < COUNTED_DAYS {
-        let mut counts = vec![0usize; (latest - earliest + 1) as usize];
-        for day in days() {
-            counts[(day - earliest) as usize] += 1;
-        }
-        let mut seen = 0;
-        for (offset, count) in counts.iter().enumerate() {
-            seen += count;
-            if seen >= m {
-                return earliest + offset as i64;
-            }
-        }
-    }
-    let mut all: Vec<i64> = days().collect();
-    *all.select_nth_unstable(m - 1).1
-}
+pub use as_of::LATE_OUTLIER_DAYS;
 
 /// The reconciliation from [`status_counts`] output.
 pub(crate) fn reconciliation_from(counts: &DataFrame) -> Result<RowReconciliation> {
@@ -561,34 +481,6 @@ pub(crate) fn reconciliation_from(counts: &DataFrame) -> Result<RowReconciliatio
             .zip(rows.iter())
             .filter_map(|(s, r)| Some((s?, r.unwrap_or(0)))),
     ))
-}
-
-fn first_i64(frame: &DataFrame, name: &str) -> Result<Option<i64>> {
-    let column = frame.column(name).context(|| format!("column {name}"))?;
-    let cast = column
-        .cast(&DataType::Int64)
-        .context(|| format!("column {name}"))?;
-    Ok(cast.i64().context(|| format!("column {name}"))?.get(0))
-}
-
-fn date_range(customers: &DataFrame) -> Result<Option<(NaiveDate, NaiveDate)>> {
-    let range = customers
-        .clone()
-        .lazy()
-        .select([
-            col("first_ts").min().dt().date().alias("min"),
-            col("last_ts").max().dt().date().alias("max"),
-        ])
-        .collect()
-        .context(|| "finding the date range".into())?;
-    let day = |name: &str| -> Result<Option<NaiveDate>> {
-        let days = first_i64(&range, name)?;
-        Ok(days.map(|d| NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + Duration::days(d)))
-    };
-    Ok(match (day("min")?, day("max")?) {
-        (Some(a), Some(b)) => Some((a, b)),
-        _ => None,
-    })
 }
 
 /// Sorts a customer-level frame by customer id (text ids lexically, integer ids numerically).
@@ -623,22 +515,6 @@ pub fn integer_ids_if_lossless(mut frame: DataFrame) -> Result<DataFrame> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_mth_smallest_day_is_counted_or_selected_alike() {
-        for days in [
-            vec![5i64, 3, 3, 9, 3, 7, 7, 1],
-            vec![-4, 2_000_000, 17, 17, -4, 0, 3_000_000],
-        ] {
-            let (earliest, latest) = (*days.iter().min().unwrap(), *days.iter().max().unwrap());
-            let mut sorted = days.clone();
-            sorted.sort_unstable();
-            for m in 1..=days.len() {
-                let found = mth_smallest_day(|| days.iter().copied(), m, (earliest, latest));
-                assert_eq!(found, sorted[m - 1], "{days:?}, m = {m}");
-            }
-        }
-    }
 
     #[test]
     fn parquet_windows_split_orders_and_customers_and_agree_with_the_group_by_plan() {
