@@ -35,6 +35,7 @@ use crate::frame::owned_column;
 use crate::ingest::col_names::{AMOUNT_MICROS, CUSTOMER_ID, DAY, STATUS, TS};
 use crate::ingest::time::epoch_days;
 use crate::ingest::{MICROS_PER_UNIT, Transactions};
+use crate::rows::rules::date_of_epoch_day;
 use crate::rows::{AsOf, ReturnsPolicy, RowPolicy, RowReconciliation, RowStatus};
 
 /// Output column names of the summary.
@@ -424,7 +425,7 @@ fn build(
     let calibration_end = match params.calibration_end() {
         Some(date) => date,
         None => match day.iter().max() {
-            Some(last) => NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(*last),
+            Some(last) => date_of_epoch_day(*last),
             None => {
                 return Err(Error::NoCustomers {
                     source_name: source_name.to_string(),
@@ -438,8 +439,7 @@ fn build(
         (ClvConvention::Lifetimes, Period::Week) => week_start(epoch_days(calibration_end)),
         _ => epoch_days(calibration_end),
     };
-    let calibration_end =
-        NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(cal_end);
+    let calibration_end = date_of_epoch_day(cal_end);
     let ids = periods.column(CUSTOMER_ID).context(|| "customer ids".into())?;
     let value = crate::frame::column_i64(periods, "value")?;
     let starts = customer_starts(ids)?;

@@ -5,15 +5,14 @@
 
 use std::borrow::Cow;
 
-use chrono::{Duration, NaiveDate};
+use chrono::NaiveDate;
 use polars::prelude::*;
 use rayon::prelude::*;
 
 use crate::error::{PolarsContext, Result};
 use crate::ingest::Transactions;
 use crate::rows::RowPolicy;
-
-const MICROS_PER_DAY: i64 = 86_400_000_000;
+use crate::rows::rules::{MICROS_PER_DAY, date_of_epoch_day as day};
 
 /// A column of the customer table's purchase timestamps as microseconds since the epoch.
 pub(super) fn timestamps(buyers: &DataFrame, name: &str) -> Result<Int64Chunked> {
@@ -57,11 +56,6 @@ pub(super) fn date_range(
     ))
 }
 
-/// The date `days` days after 1970-01-01.
-fn day(days: i64) -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + Duration::days(days)
-}
-
 /// How many days the latest purchase may lie beyond the rest of the data before clientele
 /// warns that it moves the default as-of date (docs/definitions.md, the as-of date).
 pub const LATE_OUTLIER_DAYS: i64 = 365;
@@ -73,6 +67,7 @@ pub const LATE_OUTLIER_DAYS: i64 = 365;
 /// (every customer but the latest, up to 0.1 % of them, is "the rest"): the warning is due when
 /// dₙ − dₘ > [`LATE_OUTLIER_DAYS`]. It needs only the per-customer dates already computed; the
 /// input is read again, for the row, only when the warning is due.
+///
 /// `last` holds the customers' last purchases ([`timestamps`]), `range` their [`extremes`].
 pub(super) fn late_outlier_note(
     source: &Transactions,
@@ -149,6 +144,7 @@ fn mth_smallest_day(values: &[i64], m: usize, (earliest, latest): (i64, i64)) ->
     let mut all: Vec<i64> = values.iter().map(day).collect();
     *all.select_nth_unstable(m - 1).1
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,9 +20,8 @@ use super::slots::TAG;
 
 use crate::cohorts::{CohortPeriod, CohortTable};
 use crate::error::{PolarsContext, Result};
+use crate::rows::rules::MICROS_PER_DAY;
 use crate::rows::{ExclusionReason, RowStatus};
-
-const MICROS_PER_DAY: i64 = 86_400_000_000;
 
 /// What the summary asks of the pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

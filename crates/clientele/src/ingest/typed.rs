@@ -29,10 +29,9 @@ use super::plain_csv::RowSink;
 use crate::columns::AmountColumns;
 use crate::error::{Error, Result};
 use crate::rows::ids::order_key_of_text;
-use crate::rows::rules::{Reading, RowFacts, RowRules, micros_of};
+use crate::rows::rules::{MICROS_PER_DAY, Reading, RowFacts, RowRules, micros_of};
 use crate::rows::{RowPolicy, RowStatus};
 
-const MICROS_PER_DAY: i64 = 86_400_000_000;
 /// The first status code of an exclusion: valid rows are used or excluded.
 const FIRST_EXCLUSION: u8 = 32;
 /// Rows of a batch classified by one task, at least.

@@ -48,6 +48,14 @@ pub(crate) fn epoch_days(date: chrono::NaiveDate) -> i64 {
     (date - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("the epoch")).num_days()
 }
 
+/// The date of day number `days` (the inverse of [`epoch_days`]).
+pub(crate) fn date_of_epoch_day(days: i64) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("the epoch") + chrono::Duration::days(days)
+}
+
+/// Microseconds in a day: a timestamp's day number is `ts.div_euclid(MICROS_PER_DAY)`.
+pub(crate) const MICROS_PER_DAY: i64 = 86_400_000_000;
+
 /// How one role value of a row read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reading {

@@ -47,14 +47,13 @@ use crate::ingest::row_hash::RowHasher;
 use crate::ingest::source::{DecimalSeparator, DelimitedFiles};
 use crate::ingest::{RejectedRows, Transactions, id_of_text};
 use crate::rows::ids::{canonical_integer, order_key_of_text};
-use crate::rows::rules::{RowFacts, RowRules, micros_of};
+use crate::rows::rules::{MICROS_PER_DAY, RowFacts, RowRules, micros_of};
 use crate::rows::{RowPolicy, RowStatus};
 
 /// Bytes per block handed to one parsing task.
 pub(crate) const BLOCK_BYTES: usize = 4 << 20;
 /// Odd rows are classified by polars in batches of this many.
 const ODD_BATCH: usize = 100_000;
-const MICROS_PER_DAY: i64 = 86_400_000_000;
 
 /// Used rows (or every valid row, see `used`) parsed outside polars, with the status counts of the rows they came from.
 #[derive(Default)]
