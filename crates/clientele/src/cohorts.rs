@@ -47,6 +47,7 @@ use serde::Serialize;
 use crate::error::{PolarsContext, Result};
 use crate::ingest::col_names::{AMOUNT_MICROS, CUSTOMER_ID, DAY, STATUS};
 use crate::ingest::{MICROS_PER_UNIT, Transactions};
+use crate::rows::rules::{date_of_epoch_day, epoch_days};
 use crate::rows::{RowPolicy, RowStatus};
 
 /// The period customers are grouped by and retention is measured in.
@@ -81,7 +82,7 @@ impl CohortPeriod {
                 .expect("a valid month")
         };
         match self {
-            CohortPeriod::Week => epoch() + chrono::Duration::days(index * 7 + 4),
+            CohortPeriod::Week => date_of_epoch_day(index * 7 + 4),
             CohortPeriod::Month => month(index),
             CohortPeriod::Quarter => month(index * 3),
         }
@@ -114,10 +115,6 @@ fn month_index(day: i64) -> i64 {
         (yoe + era * 400 + 1, mp - 10)
     };
     year * 12 + month0
-}
-
-fn epoch() -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")
 }
 
 /// One cohort's row of the retention matrix; the vectors are indexed by period offset.
@@ -309,7 +306,7 @@ impl CohortTable {
     pub fn to_frame(&self) -> Result<DataFrame> {
         let mut t = LongTable::default();
         for c in &self.cohorts {
-            let index = self.period.index((c.start - epoch()).num_days());
+            let index = self.period.index(epoch_days(c.start));
             for offset in 0..c.active.len() {
                 t.cohort.push(c.cohort.clone());
                 t.cohort_start.push(c.start);
@@ -359,13 +356,13 @@ mod tests {
     use super::*;
 
     fn day(text: &str) -> i64 {
-        (NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap() - epoch()).num_days()
+        epoch_days(NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap())
     }
 
     #[test]
     fn month_index_is_the_calendar_s() {
         for d in (-800_000..800_000).step_by(7).chain(-1_000..1_000) {
-            let date = epoch() + chrono::Duration::days(d);
+            let date = date_of_epoch_day(d);
             assert_eq!(
                 month_index(d),
                 date.year() as i64 * 12 + date.month0() as i64,

@@ -166,14 +166,13 @@ fn btyd_window(
     let mismatch = |detail: String| Error::Clv {
         detail: format!("{source_name}: {detail}"),
     };
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
     let Some(cal_end) = cal_ends.iter().flatten().next().copied() else {
         return Err(Error::NoCustomers {
             source_name: source_name.to_string(),
             summary: "no customer has btyd purchase periods".into(),
         });
     };
-    let calibration_end = epoch + chrono::Duration::days(cal_end);
+    let calibration_end = date_of_epoch_day(cal_end);
     if params.calibration_end().is_some_and(|d| d != calibration_end) {
         return Err(mismatch(format!(
             "the table was aggregated with calibration end {calibration_end}; print the query again with --calibration-end"
@@ -183,7 +182,7 @@ fn btyd_window(
         .iter()
         .flatten()
         .next()
-        .map(|d| epoch + chrono::Duration::days(*d));
+        .map(|d| date_of_epoch_day(*d));
     if table_holdout != params.holdout_end() {
         return Err(mismatch(format!(
             "the table was aggregated with holdout end {}, not {}; print the query again with the same --holdout-end",
