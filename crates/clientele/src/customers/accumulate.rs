@@ -451,12 +451,12 @@ impl Accumulator {
         let view = RowView {
             customers,
             ts: &rows.ts,
-            amount: &rows.amounts,
+            amount: rows.amounts,
             orders: match &rows.orders {
                 TypedOrders::Int(orders) => OrderKeys::Int(orders),
                 TypedOrders::Keys(keys) => OrderKeys::Keys(keys),
             },
-            used: (!rows.used.is_empty()).then_some(rows.used.as_slice()),
+            used: (!rows.used.is_empty()).then_some(rows.used),
             route: route.as_deref(),
         };
         self.add_view(&view)

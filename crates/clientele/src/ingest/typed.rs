@@ -162,11 +162,11 @@ pub(crate) struct TypedRows<'a> {
     /// Timestamps, microseconds since the epoch.
     pub(crate) ts: Cow<'a, [i64]>,
     /// Amounts in micro-units.
-    pub(crate) amounts: Vec<i64>,
+    pub(crate) amounts: &'a [i64],
     /// Order keys.
     pub(crate) orders: TypedOrders<'a>,
     /// Whether each row is used; empty when all are.
-    pub(crate) used: Vec<bool>,
+    pub(crate) used: &'a [bool],
     /// Status code → rows, for every row of the batch.
     pub(crate) status_counts: Vec<(u8, u64)>,
 }
@@ -233,28 +233,25 @@ impl<'a> IdColumn<'a> {
     }
 }
 
-/// The rows of a batch kept for accumulation, with what they need beyond the batch's columns.
+/// What a batch's classification writes, kept from one batch to the next: buffers made
+/// afresh for each batch were fresh pages each time, faulted in row by row.
 #[derive(Default)]
-struct Kept<'a> {
-    /// Positions in the batch.
+struct Scratch {
+    /// Positions of the kept rows in the batch.
     rows: Vec<u32>,
-    /// Whether each kept row is used (empty when only used rows are kept).
-    used: Vec<bool>,
-    /// Amounts in micro-units.
+    /// Amounts of the kept rows in micro-units.
     micros: Vec<i64>,
-    text_ids: Vec<&'a str>,
-    text_orders: Vec<u64>,
+    /// Whether each kept row is used (only when excluded rows are kept).
+    used: Vec<bool>,
 }
 
-impl<'a> Kept<'a> {
-    /// Appends the kept rows of the next range.
-    fn append(&mut self, mut more: Kept<'a>) {
-        self.rows.append(&mut more.rows);
-        self.used.append(&mut more.used);
-        self.micros.append(&mut more.micros);
-        self.text_ids.append(&mut more.text_ids);
-        self.text_orders.append(&mut more.text_orders);
-    }
+/// What one range of a batch's rows gave beyond the scratch: how many it kept, its rows by
+/// status code, and the texts of its kept rows' ids when they are text.
+struct RangeKept<'a> {
+    kept: usize,
+    counts: [u64; 256],
+    text_ids: Vec<&'a str>,
+    text_orders: Vec<u64>,
 }
 
 impl<'a> Columns<'a> {
@@ -302,77 +299,149 @@ impl<'a> Columns<'a> {
 }
 
 /// Classifies one batch (the columns of [`Transactions::typed_projection`], rechunked) by the
-/// rules, keeping the valid rows `keep_excluded` asks for: ranges of rows in parallel, put
-/// together in order.
-fn classify<'a>(batch: &'a DataFrame, rules: &RowRules, keep_excluded: bool) -> PolarsResult<TypedRows<'a>> {
+/// rules, keeping the valid rows `keep_excluded` asks for: ranges of rows in parallel, each
+/// writing its kept rows at the start of its own part of `scratch`, then put together in order.
+fn classify<'a>(
+    batch: &'a DataFrame,
+    rules: &RowRules,
+    keep_excluded: bool,
+    scratch: &'a mut Scratch,
+) -> PolarsResult<TypedRows<'a>> {
     let columns = Columns::of(batch)?;
     let n = batch.height();
     let tasks = rayon::current_num_threads()
         .min(n.div_ceil(CLASSIFIED_TOGETHER))
         .max(1);
-    let mut parts: Vec<(Kept<'a>, [u64; 256])> = (0..tasks)
+    let bounds: Vec<usize> = (0..=tasks).map(|t| n * t / tasks).collect();
+    scratch.rows.resize(n, 0);
+    scratch.micros.resize(n, 0);
+    scratch.used.resize(if keep_excluded { n } else { 0 }, false);
+    let used_parts = match keep_excluded {
+        true => split_at_bounds(&mut scratch.used, &bounds),
+        false => (0..tasks).map(|_| <&mut [bool]>::default()).collect(),
+    };
+    let parts: Vec<RangeKept<'a>> = split_at_bounds(&mut scratch.rows, &bounds)
         .into_par_iter()
-        .map(|t| classify_rows(&columns, rules, keep_excluded, n * t / tasks..n * (t + 1) / tasks))
+        .zip(split_at_bounds(&mut scratch.micros, &bounds))
+        .zip(used_parts)
+        .zip(bounds.par_windows(2))
+        .map(|(((rows, micros), used), range)| {
+            let out = Out { rows, micros, used };
+            classify_rows(&columns, rules, keep_excluded, range[0]..range[1], out)
+        })
         .collect();
-    let (mut kept, mut counts) = parts.remove(0);
-    for (more, more_counts) in parts {
-        kept.append(more);
-        for (count, more) in counts.iter_mut().zip(more_counts) {
+    // Each range's kept rows moved up behind those of the ranges before it.
+    let mut counts = [0u64; 256];
+    let (mut kept, mut text_ids, mut text_orders) = (0, Vec::new(), Vec::new());
+    for (part, from) in parts.into_iter().zip(&bounds) {
+        let moved = *from..*from + part.kept;
+        if *from != kept {
+            scratch.rows.copy_within(moved.clone(), kept);
+            scratch.micros.copy_within(moved.clone(), kept);
+            if keep_excluded {
+                scratch.used.copy_within(moved, kept);
+            }
+        }
+        kept += part.kept;
+        text_ids.extend(part.text_ids);
+        text_orders.extend(part.text_orders);
+        for (count, more) in counts.iter_mut().zip(part.counts) {
             *count += more;
         }
     }
+    let scratch: &'a Scratch = scratch;
+    let kept = Kept {
+        rows: &scratch.rows[..kept],
+        micros: &scratch.micros[..kept],
+        used: &scratch.used[..if keep_excluded { kept } else { 0 }],
+        text_ids,
+        text_orders,
+    };
     Ok(assemble(&columns, kept, n, &counts))
 }
 
-/// Classifies the rows `range` of a batch: the kept rows and the rows by status code.
+/// `values` cut at `bounds` (ascending, from 0 to its length): one slice per pair of bounds.
+fn split_at_bounds<'s, T>(mut values: &'s mut [T], bounds: &[usize]) -> Vec<&'s mut [T]> {
+    bounds
+        .windows(2)
+        .map(|w| {
+            let (front, back) = std::mem::take(&mut values).split_at_mut(w[1] - w[0]);
+            values = back;
+            front
+        })
+        .collect()
+}
+
+/// Where a range of rows writes its kept rows (its part of the scratch, from the start).
+struct Out<'s> {
+    rows: &'s mut [u32],
+    micros: &'s mut [i64],
+    used: &'s mut [bool],
+}
+
+/// Classifies the rows `range` of a batch into `out`: the kept rows and the rows by status
+/// code.
 fn classify_rows<'a>(
     columns: &Columns<'a>,
     rules: &RowRules,
     keep_excluded: bool,
     range: std::ops::Range<usize>,
-) -> (Kept<'a>, [u64; 256]) {
-    let mut counts = [0u64; 256];
-    let mut kept = Kept {
-        rows: Vec::with_capacity(range.len()),
-        micros: Vec::with_capacity(range.len()),
-        ..Kept::default()
+    out: Out<'_>,
+) -> RangeKept<'a> {
+    let mut part = RangeKept {
+        kept: 0,
+        counts: [0u64; 256],
+        text_ids: Vec::new(),
+        text_orders: Vec::new(),
     };
     for i in range {
         let (facts, customer_text, order_text) = columns.facts(i);
         let code = rules.status(&facts).code();
-        counts[code as usize] += 1;
+        part.counts[code as usize] += 1;
         let is_used = code == RowStatus::Used.code();
         if !(is_used || keep_excluded && code >= FIRST_EXCLUSION) {
             continue;
         }
-        kept.rows.push(i as u32);
-        kept.micros.push(facts.micros.expect("valid rows have an amount"));
+        out.rows[part.kept] = i as u32;
+        out.micros[part.kept] = facts.micros.expect("valid rows have an amount");
         if keep_excluded {
-            kept.used.push(is_used);
+            out.used[part.kept] = is_used;
         }
+        part.kept += 1;
         if let Some(text) = customer_text {
-            kept.text_ids.push(text);
+            part.text_ids.push(text);
         }
         if let Some(text) = order_text {
-            kept.text_orders.push(order_key_of_text(text));
+            part.text_orders.push(order_key_of_text(text));
         }
     }
-    (kept, counts)
+    part
+}
+
+/// The kept rows of a batch, put together.
+struct Kept<'a> {
+    rows: &'a [u32],
+    micros: &'a [i64],
+    /// Empty unless excluded rows are kept.
+    used: &'a [bool],
+    text_ids: Vec<&'a str>,
+    text_orders: Vec<u64>,
 }
 
 /// The kept rows of a batch as the accumulator takes them.
-fn assemble<'a>(columns: &Columns<'a>, mut kept: Kept<'a>, n: usize, counts: &[u64; 256]) -> TypedRows<'a> {
+fn assemble<'a>(columns: &Columns<'a>, kept: Kept<'a>, n: usize, counts: &[u64; 256]) -> TypedRows<'a> {
     let all = kept.rows.len() == n;
-    if kept.used.iter().all(|u| *u) {
-        kept.used.clear();
-    }
-    let ts = gather(&columns.time, &kept.rows, all);
+    let used = match kept.used.iter().all(|u| *u) {
+        true => &[][..],
+        false => kept.used,
+    };
+    let ts = gather(&columns.time, kept.rows, all);
     let customers = match &columns.customer {
-        IdColumn::Int(ids) => TypedIds::Int(gather(ids, &kept.rows, all)),
+        IdColumn::Int(ids) => TypedIds::Int(gather(ids, kept.rows, all)),
         IdColumn::Text(_) => TypedIds::Text(kept.text_ids),
     };
     let orders = match &columns.order {
-        Some(IdColumn::Int(ids)) => TypedOrders::Int(gather(ids, &kept.rows, all)),
+        Some(IdColumn::Int(ids)) => TypedOrders::Int(gather(ids, kept.rows, all)),
         Some(IdColumn::Text(_)) => TypedOrders::Keys(kept.text_orders),
         // Without an order column, a customer's purchases on one day make one order.
         None => TypedOrders::Keys(ts.iter().map(|t| t.div_euclid(MICROS_PER_DAY) as u64).collect()),
@@ -382,7 +451,7 @@ fn assemble<'a>(columns: &Columns<'a>, mut kept: Kept<'a>, n: usize, counts: &[u
         ts,
         amounts: kept.micros,
         orders,
-        used: kept.used,
+        used,
         status_counts: counts
             .iter()
             .enumerate()
@@ -468,9 +537,10 @@ fn add_batches<S: RowSink>(
     keep_excluded: bool,
     sink: &mut S,
 ) -> PolarsResult<()> {
+    let mut scratch = Scratch::default();
     for mut batch in batches.iter() {
         batch.rechunk_mut();
-        let rows = classify(&batch, rules, keep_excluded)?;
+        let rows = classify(&batch, rules, keep_excluded, &mut scratch)?;
         sink.add_typed(&rows)?;
     }
     Ok(())

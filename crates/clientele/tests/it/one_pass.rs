@@ -402,3 +402,76 @@ fn a_quote_that_never_closes_after_the_checked_head_is_named_as_before() {
     assert!(own.contains("line 30002"), "{own}");
     assert_eq!(own, read_error(&paths, CsvReaderChoice::Polars));
 }
+
+#[test]
+fn parquet_readers_agree_with_rows_dropped_in_every_batch() {
+    // clientele's typed reader classifies each of polars' batches (about 100k rows) in ranges
+    // in parallel, each range writing its kept rows at the start of its part of a buffer kept
+    // from batch to batch; rows rejected and excluded all through the log make every range
+    // keep fewer rows than it has, so the ranges' rows are moved together.
+    use clientele::generate::{GenerateParams, generate_frame};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("odd.parquet");
+    let log = generate_frame(&GenerateParams::new(20_000, 400_000).seed(9).check().unwrap()).unwrap();
+    let every = |n: u32, at: u32| (col("__row") % lit(n)).eq(lit(at));
+    let mut log = log
+        .lazy()
+        .with_row_index("__row", None)
+        .with_columns([
+            when(every(97, 3))
+                .then(lit(NULL))
+                .otherwise(col("customer_id"))
+                .alias("customer_id"),
+            when(every(89, 5))
+                .then(lit(f64::NAN))
+                .when(every(83, 7))
+                .then(lit(NULL))
+                .otherwise(col("amount"))
+                .alias("amount"),
+        ])
+        .drop(by_name(["__row"], true, false))
+        .collect()
+        .unwrap();
+    ParquetWriter::new(std::fs::File::create(&path).unwrap())
+        .with_row_group_size(Some(250_000))
+        .finish(&mut log)
+        .unwrap();
+    let scan = |reader| {
+        let mut options = IngestOptions::default();
+        options.csv.reader = reader;
+        ingest::scan(&path, &options).unwrap()
+    };
+    let (own, polars) = (scan(CsvReaderChoice::Auto), scan(CsvReaderChoice::Polars));
+    let last = customers::aggregate(&own, &RowPolicy::default())
+        .unwrap()
+        .date_range
+        .unwrap()
+        .1;
+    let calibration = last - chrono::Duration::days(120);
+    for (policy, params) in cases(calibration, last, calibration - chrono::Duration::days(30)) {
+        let collect = Collect {
+            periods: Some(summary::period_request(&params)),
+            rejects: true,
+            cohorts: None,
+            quality: false,
+            only_columns: None,
+        };
+        let (a, b) = (
+            customers::aggregate_with(&own, &policy, &collect).unwrap(),
+            customers::aggregate_with(&polars, &policy, &collect).unwrap(),
+        );
+        let what = format!("under {policy:?}");
+        let reconciliation = &a.table.reconciliation;
+        assert!(
+            reconciliation.rejected_rows() > 10_000,
+            "{what}: {reconciliation:?}"
+        );
+        assert!(a.table.frame.equals_missing(&b.table.frame), "{what}");
+        assert_eq!(a.table.reconciliation, b.table.reconciliation, "{what}");
+        let rejects = |pass: &Pass| pass.rejects.as_ref().unwrap().to_frame().unwrap();
+        assert!(rejects(&a).equals_missing(&rejects(&b)), "{what}: rejects");
+        let summary =
+            |pass: &Pass| summary::from_periods("odd", pass.periods.as_ref().unwrap(), &params).unwrap();
+        same_summary(&summary(&a), &summary(&b), &what);
+    }
+}
