@@ -20,3 +20,11 @@ clientele_binary() {
     cp "$target/release/clientele" "$work/bin/clientele"
     echo "$work/bin/clientele"
 }
+
+# warm_read FILE: reads FILE once, untimed, so that its first timed run finds it in the page
+# cache as the later ones do: a machine may page out a file left untouched for a while (stop
+# 29's VM runs DAMON's page-out of pages idle for 60 s), and the first timed run then read it
+# partly from disk.
+warm_read() {
+    cat "$1" > /dev/null
+}

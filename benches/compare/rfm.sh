@@ -146,6 +146,7 @@ for size in $sizes; do
     customers="${CUSTOMERS:-$(( rows / 10 ))}"
     for fmt in $formats; do
         log=$(log_for "$rows" "$customers" "$seed" "$fmt")
+        warm_read "$log"
         dir="$work/rfm_out/${rows}_${fmt}"
         mkdir -p "$dir"
         n=${#tool_list[@]}

@@ -104,10 +104,7 @@ read -r -a tool_list <<< "$tools"
 failures=0
 for shape in $shapes; do
     log=$(log_for "$shape")
-    # Read the log once, untimed, so that its first timed run finds it in the page cache as the
-    # others do: a machine may page out a file left untouched for a while (stop 29's VM runs
-    # DAMON's page-out of pages idle for 60 s), and the first tool of round 1 read it from disk.
-    cat "$log" > /dev/null
+    warm_read "$log"
     dir="$work/shape_out/$shape"
     mkdir -p "$dir"
     n=${#tool_list[@]}
