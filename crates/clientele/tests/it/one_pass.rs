@@ -284,6 +284,18 @@ fn rejected_lines_of_every_shape_by_both_readers() {
     }
 }
 
+/// [`cases`] for a log: calibration 120 days before its last purchase, holdout up to it, the
+/// earlier as-of date 30 days before the calibration's end.
+fn cases_at_the_end(tx: &Transactions) -> Vec<(RowPolicy, ClvValidParams)> {
+    let last = customers::aggregate(tx, &RowPolicy::default())
+        .unwrap()
+        .date_range
+        .unwrap()
+        .1;
+    let calibration = last - chrono::Duration::days(120);
+    cases(calibration, last, calibration - chrono::Duration::days(30))
+}
+
 #[test]
 fn parquet_in_one_pass() {
     use clientele::generate::{GenerateParams, generate_frame};
@@ -295,13 +307,7 @@ fn parquet_in_one_pass() {
         .finish(&mut log)
         .unwrap();
     let tx = ingest::scan(&path, &IngestOptions::default()).unwrap();
-    let last = customers::aggregate(&tx, &RowPolicy::default())
-        .unwrap()
-        .date_range
-        .unwrap()
-        .1;
-    let calibration = last - chrono::Duration::days(120);
-    for (policy, params) in cases(calibration, last, calibration - chrono::Duration::days(30)) {
+    for (policy, params) in cases_at_the_end(&tx) {
         read(&tx, &policy, &params);
     }
 }
@@ -442,13 +448,7 @@ fn parquet_readers_agree_with_rows_dropped_in_every_batch() {
         ingest::scan(&path, &options).unwrap()
     };
     let (own, polars) = (scan(CsvReaderChoice::Auto), scan(CsvReaderChoice::Polars));
-    let last = customers::aggregate(&own, &RowPolicy::default())
-        .unwrap()
-        .date_range
-        .unwrap()
-        .1;
-    let calibration = last - chrono::Duration::days(120);
-    for (policy, params) in cases(calibration, last, calibration - chrono::Duration::days(30)) {
+    for (policy, params) in cases_at_the_end(&own) {
         let collect = Collect {
             periods: Some(summary::period_request(&params)),
             rejects: true,
