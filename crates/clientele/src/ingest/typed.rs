@@ -241,7 +241,7 @@ struct Scratch {
     rows: Vec<u32>,
     /// Amounts of the kept rows in micro-units.
     micros: Vec<i64>,
-    /// Whether each kept row is used (only when excluded rows are kept).
+    /// Whether each kept row is used (written only when excluded rows are kept).
     used: Vec<bool>,
 }
 
@@ -312,30 +312,31 @@ fn classify<'a>(
     let tasks = rayon::current_num_threads()
         .min(n.div_ceil(CLASSIFIED_TOGETHER))
         .max(1);
-    let bounds: Vec<usize> = (0..=tasks).map(|t| n * t / tasks).collect();
+    // Ranges of equal length (the last shorter), one per task, in each of the scratch's
+    // buffers; `used` is as long as the others so that the ranges line up, written only when
+    // excluded rows are kept.
+    let chunk = n.div_ceil(tasks).max(1);
     scratch.rows.resize(n, 0);
     scratch.micros.resize(n, 0);
-    scratch.used.resize(if keep_excluded { n } else { 0 }, false);
-    let used_parts = match keep_excluded {
-        true => split_at_bounds(&mut scratch.used, &bounds),
-        false => (0..tasks).map(|_| <&mut [bool]>::default()).collect(),
-    };
-    let parts: Vec<RangeKept<'a>> = split_at_bounds(&mut scratch.rows, &bounds)
-        .into_par_iter()
-        .zip(split_at_bounds(&mut scratch.micros, &bounds))
-        .zip(used_parts)
-        .zip(bounds.par_windows(2))
-        .map(|(((rows, micros), used), range)| {
-            let out = Out { rows, micros, used };
-            classify_rows(&columns, rules, keep_excluded, range[0]..range[1], out)
+    scratch.used.resize(n, false);
+    let parts: Vec<RangeKept<'a>> = scratch
+        .rows
+        .par_chunks_mut(chunk)
+        .zip(scratch.micros.par_chunks_mut(chunk))
+        .zip(scratch.used.par_chunks_mut(chunk))
+        .enumerate()
+        .map(|(t, ((rows, micros), used))| {
+            let range = t * chunk..t * chunk + rows.len();
+            classify_rows(&columns, rules, keep_excluded, range, Out { rows, micros, used })
         })
         .collect();
     // Each range's kept rows moved up behind those of the ranges before it.
     let mut counts = [0u64; 256];
     let (mut kept, mut text_ids, mut text_orders) = (0, Vec::new(), Vec::new());
-    for (part, from) in parts.into_iter().zip(&bounds) {
-        let moved = *from..*from + part.kept;
-        if *from != kept {
+    for (t, part) in parts.into_iter().enumerate() {
+        let from = t * chunk;
+        let moved = from..from + part.kept;
+        if from != kept {
             scratch.rows.copy_within(moved.clone(), kept);
             scratch.micros.copy_within(moved.clone(), kept);
             if keep_excluded {
@@ -358,18 +359,6 @@ fn classify<'a>(
         text_orders,
     };
     Ok(assemble(&columns, kept, n, &counts))
-}
-
-/// `values` cut at `bounds` (ascending, from 0 to its length): one slice per pair of bounds.
-fn split_at_bounds<'s, T>(mut values: &'s mut [T], bounds: &[usize]) -> Vec<&'s mut [T]> {
-    bounds
-        .windows(2)
-        .map(|w| {
-            let (front, back) = std::mem::take(&mut values).split_at_mut(w[1] - w[0]);
-            values = back;
-            front
-        })
-        .collect()
 }
 
 /// Where a range of rows writes its kept rows (its part of the scratch, from the start).

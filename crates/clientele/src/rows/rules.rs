@@ -132,7 +132,7 @@ pub fn micros_of(amount: f64) -> Option<i64> {
 }
 
 /// The largest double below one half.
-const JUST_BELOW_HALF: f64 = 0.499_999_999_999_999_94;
+const JUST_BELOW_HALF: f64 = 0.5f64.next_down();
 
 /// `x.round() as i64` without the call to libm's `round` (x86-64's baseline has no rounding
 /// instruction; the call was 4 % of a run's CPU time): adding the double just below one half,
