@@ -488,7 +488,8 @@ impl Accumulator {
         drop(self.owners);
         let customers_seen = self.shards.iter().map(Shard::len).sum();
         let stats = self.stats.map(|s| s.finish(customers_seen));
-        let parts = self.shards.into_iter().map(Shard::into_parts).collect();
+        // Each shard counts its distinct orders on its own: the shards in parallel.
+        let parts = self.shards.into_par_iter().map(Shard::into_parts).collect();
         let merged = merge(parts, self.text_input, id_dtype, &self.fields)?;
         let pass_counts = self
             .status_counts

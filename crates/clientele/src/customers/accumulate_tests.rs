@@ -197,6 +197,47 @@ fn the_result_is_the_same_whatever_the_number_of_shards() {
 }
 
 #[test]
+fn many_direct_customers_come_out_in_id_order_with_their_rows() {
+    // Enough customers for many ranges of blocks in the merge (each range counts its customers,
+    // then writes them), with gaps of whole blocks and of single ids, rows in a shuffled order.
+    let mut next = below(11);
+    let ids: Vec<i64> = (0..400_000i64)
+        .filter(|id| id % 7 != 3 && !(100_000..100_640).contains(id) && id % 100_000 != 99)
+        .collect();
+    let mut rows: Vec<i64> = ids.iter().flat_map(|id| [*id; 2]).collect();
+    for i in (1..rows.len()).rev() {
+        rows.swap(i, next(i as u64 + 1) as usize);
+    }
+    for shards in [1, 2, 4] {
+        let mut acc = Accumulator::with_shards(false, shards);
+        for part in rows.chunks(100_000) {
+            let amounts: Vec<i64> = part.iter().map(|id| id * 10).collect();
+            let orders = Column::new("o".into(), part.iter().map(|id| id * 3).collect::<Vec<_>>());
+            acc.add(&batch(Column::new("c".into(), part), orders, &amounts))
+                .unwrap();
+        }
+        let table = acc.finish(&DataType::Int64).unwrap().customers;
+        let got: Vec<i64> = table
+            .column(CUSTOMER_ID)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        assert_eq!(got, ids, "{shards} shards");
+        let money: Vec<i64> = table
+            .column("net_micros")
+            .unwrap()
+            .i64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        let expected: Vec<i64> = ids.iter().map(|id| id * 20).collect();
+        assert_eq!(money, expected, "{shards} shards: each customer's own records");
+    }
+}
+
+#[test]
 fn numbered_text_ids_are_their_numbers_and_meet_no_other_id() {
     // Most rows have one numbering (`C` and 9 digits), which the accumulator then takes.
     let mut ids = vec![

@@ -3,18 +3,20 @@
 //!
 //! Integer ids come out of the shards' direct slots already in order (a shard's slots follow
 //! its ids, dealt in blocks of 64 in turn), so the shards' blocks are read in turn rather than
-//! sorted, and the columns read the records in sequence. So do the text ids of a numbering
+//! sorted (ranges of blocks in parallel when no id needs sorting), and the columns read the
+//! records in sequence. So do the text ids of a numbering
 //! (`C004572124`), whose text is written from their numbers at the end. Other text ids, when
 //! there are any, are sorted as text with the rest.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use polars::prelude::*;
 use rayon::prelude::*;
 
 use super::periods::PeriodRecords;
 use super::shard::{CustomerState, ShardParts};
-use super::slots::{TAG, TaggedId};
+use super::slots::{Blocks, TAG, TaggedId};
 use crate::cohorts::CohortTable;
 use crate::error::{PolarsContext, Result};
 use crate::frame::owned_column;
@@ -178,11 +180,20 @@ fn order(parts: &[ShardParts]) -> (Vec<At>, Ids<'_>) {
     }
     ints.sort_unstable_by_key(|(id, _)| *id);
     let tagged_ints = ints.len();
+    let numbering = parts[0].slots.numbering();
+    if ints.is_empty() && texts.is_empty() {
+        // Direct slots alone (integer ids below 2³¹, or a numbering's): in id order as they are.
+        let (at, ids) = Direct::of(parts).seen_in_parallel();
+        return match numbering {
+            None => (at, Ids::Int(ids)),
+            Some(numbering) => (at, Ids::Numbered(ids, numbering)),
+        };
+    }
     let seen = parts.iter().map(|p| p.slots.len()).sum();
     let (mut at, mut ids) = (Vec::with_capacity(seen), Vec::with_capacity(seen));
     // The direct slots in id order, the tagged integer ids merged in by id.
     let mut tagged = ints.into_iter().peekable();
-    for (id, direct) in direct_in_id_order(parts) {
+    for (id, direct) in Direct::of(parts).seen() {
         while let Some((tagged_id, tagged_at)) = tagged.next_if(|(t, _)| *t < id) {
             at.push(tagged_at);
             ids.push(tagged_id);
@@ -194,7 +205,6 @@ fn order(parts: &[ShardParts]) -> (Vec<At>, Ids<'_>) {
         at.push(tagged_at);
         ids.push(tagged_id);
     }
-    let numbering = parts[0].slots.numbering();
     match numbering {
         None if texts.is_empty() => return (at, Ids::Int(ids)),
         Some(numbering) if texts.is_empty() && tagged_ints == 0 => {
@@ -222,20 +232,73 @@ fn order(parts: &[ShardParts]) -> (Vec<At>, Ids<'_>) {
     (at, Ids::Text(ids))
 }
 
-/// The seen customers with a direct slot, in id order: ids are dealt to the shards in blocks of
-/// 64 in turn, so the blocks are read in turn from the shards.
-fn direct_in_id_order(parts: &[ShardParts]) -> impl Iterator<Item = (i64, At)> + '_ {
-    let blocks = parts[0].slots.blocks();
-    let records: Vec<&[CustomerState]> = parts.iter().map(|p| p.slots.direct.records()).collect();
-    let per_shard_blocks = records.iter().map(|r| r.len().div_ceil(64)).max().unwrap_or(0);
-    (0..per_shard_blocks << blocks.log2).flat_map(move |global| {
-        let shard = (global & ((1 << blocks.log2) - 1)) as u8;
-        let first = ((global >> blocks.log2) * 64) as u32;
-        let records = records[shard as usize];
-        (first..(first + 64).min(records.len() as u32))
-            .filter(move |slot| records[*slot as usize].seen())
-            .map(move |slot| (blocks.id(shard, slot), (shard, slot)))
-    })
+/// The customers with a direct slot, in id order: ids are dealt to the shards in blocks of 64
+/// in turn, so the blocks are read in turn from the shards.
+struct Direct<'a> {
+    records: Vec<&'a [CustomerState]>,
+    blocks: Blocks,
+    /// Blocks of all shards together.
+    all_blocks: usize,
+}
+
+impl<'a> Direct<'a> {
+    fn of(parts: &'a [ShardParts]) -> Self {
+        let blocks = parts[0].slots.blocks();
+        let records: Vec<&[CustomerState]> = parts.iter().map(|p| p.slots.direct.records()).collect();
+        let per_shard_blocks = records.iter().map(|r| r.len().div_ceil(64)).max().unwrap_or(0);
+        Direct {
+            records,
+            blocks,
+            all_blocks: per_shard_blocks << blocks.log2,
+        }
+    }
+
+    /// The seen customers of the blocks `range` (of all shards together), in id order.
+    fn seen_in(&self, range: Range<usize>) -> impl Iterator<Item = (i64, At)> + '_ {
+        let blocks = self.blocks;
+        range.flat_map(move |global| {
+            let shard = (global & ((1 << blocks.log2) - 1)) as u8;
+            let first = ((global >> blocks.log2) * 64) as u32;
+            let records = self.records[shard as usize];
+            (first..(first + 64).min(records.len() as u32))
+                .filter(move |slot| records[*slot as usize].seen())
+                .map(move |slot| (blocks.id(shard, slot), (shard, slot)))
+        })
+    }
+
+    /// Every seen customer, in id order.
+    fn seen(&self) -> impl Iterator<Item = (i64, At)> + '_ {
+        self.seen_in(0..self.all_blocks)
+    }
+
+    /// [`Direct::seen`] written in parallel: the seen customers of each range of blocks are
+    /// counted first, so that each range then writes its own part of the two vectors.
+    fn seen_in_parallel(&self) -> (Vec<At>, Vec<i64>) {
+        let ranges: Vec<Range<usize>> = (0..self.all_blocks)
+            .step_by(CHUNK / 64)
+            .map(|first| first..(first + CHUNK / 64).min(self.all_blocks))
+            .collect();
+        let counts: Vec<usize> = ranges
+            .par_iter()
+            .map(|r| self.seen_in(r.clone()).count())
+            .collect();
+        let seen = counts.iter().sum();
+        let (mut at, mut ids) = (vec![(0u8, 0u32); seen], vec![0i64; seen]);
+        let (mut at_rest, mut ids_rest) = (at.as_mut_slice(), ids.as_mut_slice());
+        let mut outs = Vec::with_capacity(ranges.len());
+        for count in counts {
+            let (at_here, at_after) = std::mem::take(&mut at_rest).split_at_mut(count);
+            let (ids_here, ids_after) = std::mem::take(&mut ids_rest).split_at_mut(count);
+            outs.push((at_here, ids_here));
+            (at_rest, ids_rest) = (at_after, ids_after);
+        }
+        outs.into_par_iter().zip(ranges).for_each(|((at, ids), range)| {
+            for ((id, a), (id_out, at_out)) in self.seen_in(range).zip(ids.iter_mut().zip(at)) {
+                (*id_out, *at_out) = (id, a);
+            }
+        });
+        (at, ids)
+    }
 }
 
 /// Writes the measures `fields` of the customers `at` into `out` (a slice per field), in
