@@ -4,9 +4,9 @@
 //! Integer ids come out of the shards' direct slots already in order (a shard's slots follow
 //! its ids, dealt in blocks of 64 in turn), so the shards' blocks are read in turn rather than
 //! sorted (ranges of blocks in parallel when no id needs sorting), and the columns read the
-//! records in sequence. So do the text ids of a numbering
-//! (`C004572124`), whose text is written from their numbers at the end. Other text ids, when
-//! there are any, are sorted as text with the rest.
+//! records in sequence. So do the text ids of a numbering (`C004572124`), whose text is written
+//! from their numbers at the end. Other text ids, when there are any, are sorted as text with
+//! the rest.
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -284,21 +284,29 @@ impl<'a> Direct<'a> {
             .collect();
         let seen = counts.iter().sum();
         let (mut at, mut ids) = (vec![(0u8, 0u32); seen], vec![0i64; seen]);
-        let (mut at_rest, mut ids_rest) = (at.as_mut_slice(), ids.as_mut_slice());
-        let mut outs = Vec::with_capacity(ranges.len());
-        for count in counts {
-            let (at_here, at_after) = std::mem::take(&mut at_rest).split_at_mut(count);
-            let (ids_here, ids_after) = std::mem::take(&mut ids_rest).split_at_mut(count);
-            outs.push((at_here, ids_here));
-            (at_rest, ids_rest) = (at_after, ids_after);
-        }
-        outs.into_par_iter().zip(ranges).for_each(|((at, ids), range)| {
-            for ((id, a), (id_out, at_out)) in self.seen_in(range).zip(ids.iter_mut().zip(at)) {
-                (*id_out, *at_out) = (id, a);
-            }
-        });
+        split_by_lengths(&mut at, &counts)
+            .into_par_iter()
+            .zip(split_by_lengths(&mut ids, &counts))
+            .zip(ranges)
+            .for_each(|((at, ids), range)| {
+                for ((id, a), (id_out, at_out)) in self.seen_in(range).zip(ids.iter_mut().zip(at)) {
+                    (*id_out, *at_out) = (id, a);
+                }
+            });
         (at, ids)
     }
+}
+
+/// `values` cut into consecutive parts of `lengths` (which sum to at most its length).
+fn split_by_lengths<'s, T>(mut values: &'s mut [T], lengths: &[usize]) -> Vec<&'s mut [T]> {
+    lengths
+        .iter()
+        .map(|n| {
+            let (part, rest) = std::mem::take(&mut values).split_at_mut(*n);
+            values = rest;
+            part
+        })
+        .collect()
 }
 
 /// Writes the measures `fields` of the customers `at` into `out` (a slice per field), in
