@@ -339,6 +339,18 @@ fn increasing_integers(array: &dyn polars_arrow::array::Array) -> bool {
 mod tests {
     use super::*;
 
+    /// `frame` as Parquet by clientele's writer and by polars' with the same compression.
+    fn written_both_ways(frame: &DataFrame) -> (Vec<u8>, Vec<u8>) {
+        let mut ours = Vec::new();
+        write_parquet(&mut frame.clone(), &mut ours).unwrap();
+        let mut theirs = Vec::new();
+        ParquetWriter::new(&mut theirs)
+            .with_compression(parquet_compression())
+            .finish(&mut frame.clone())
+            .unwrap();
+        (ours, theirs)
+    }
+
     #[test]
     fn parallel_parquet_is_byte_identical_to_polars_writer() {
         // Three row groups (the last short), every column type a customer table has, nulls;
@@ -365,13 +377,7 @@ mod tests {
                 .unwrap(),
             )
             .unwrap();
-        let mut ours = Vec::new();
-        write_parquet(&mut frame.clone(), &mut ours).unwrap();
-        let mut theirs = Vec::new();
-        ParquetWriter::new(&mut theirs)
-            .with_compression(parquet_compression())
-            .finish(&mut frame.clone())
-            .unwrap();
+        let (ours, theirs) = written_both_ways(&frame);
         assert!(ours == theirs, "{} vs {} bytes", ours.len(), theirs.len());
         let back = ParquetReader::new(std::io::Cursor::new(ours)).finish().unwrap();
         assert!(back.equals_missing(&frame));
@@ -386,13 +392,7 @@ mod tests {
         let mut almost = increasing.clone();
         almost.swap(n - 2, n - 1);
         let frame = df!("customer_id" => increasing, "almost" => almost).unwrap();
-        let mut ours = Vec::new();
-        write_parquet(&mut frame.clone(), &mut ours).unwrap();
-        let mut theirs = Vec::new();
-        ParquetWriter::new(&mut theirs)
-            .with_compression(parquet_compression())
-            .finish(&mut frame.clone())
-            .unwrap();
+        let (ours, theirs) = written_both_ways(&frame);
         let chunk_sizes = |file: &[u8]| -> Vec<Vec<i64>> {
             let metadata = read_metadata(&mut std::io::Cursor::new(file)).unwrap();
             let groups = metadata.row_groups.iter();
