@@ -92,6 +92,75 @@ pub(crate) fn places_reached(
         .collect()
 }
 
+/// [`places_reached`] of whole numbers in ascending order, ties by row index, when they span
+/// fewer than [`SMALL_SPAN`] values (recency in days, frequencies): the rows with each value are
+/// counted, which places the cuts, and one more pass reads each row's place. No keys are copied
+/// and nothing is selected. `None` when the values span more, or lie beyond ±2⁵³ (where
+/// [`ascending_key`] of their `f64` would tie distinct values).
+pub(crate) fn places_reached_in_span(values: &[i64], places: &[usize]) -> Option<Vec<u8>> {
+    const EXACT: i64 = 1 << 53;
+    let n = values.len();
+    let (min, max) = values
+        .par_iter()
+        .fold(|| (i64::MAX, i64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)))
+        .reduce(|| (i64::MAX, i64::MIN), |a, b| (a.0.min(b.0), a.1.max(b.1)));
+    if n == 0 || min < -EXACT || max > EXACT || (max - min) as u64 >= SMALL_SPAN as u64 {
+        return None;
+    }
+    let span = (max - min) as usize + 1;
+    let counts: Vec<Vec<u32>> = values
+        .par_chunks(SPAN_RANGE)
+        .map(|range| {
+            let mut counts = vec![0u32; span];
+            for v in range {
+                counts[(v - min) as usize] += 1;
+            }
+            counts
+        })
+        .collect();
+    let mut below = vec![0usize; span];
+    let mut running = 0;
+    for (value, below) in below.iter_mut().enumerate() {
+        *below = running;
+        running += counts.iter().map(|range| range[value] as usize).sum::<usize>();
+    }
+    // Each cut as (value, row): the value whose rows hold the place, and the row among them.
+    let cut_at = |place: usize| -> (usize, usize) {
+        let value = below.partition_point(|b| *b <= place) - 1;
+        let mut among = place - below[value];
+        for (r, range) in counts.iter().enumerate() {
+            let here = range[value] as usize;
+            if among < here {
+                let start = r * SPAN_RANGE;
+                let rows = &values[start..(start + SPAN_RANGE).min(n)];
+                let at = rows
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| (**v - min) as usize == value);
+                return (value, start + at.map(|(row, _)| row).nth(among).expect("counted"));
+            }
+            among -= here;
+        }
+        unreachable!("the value's rows hold the place")
+    };
+    let cuts: Vec<(usize, usize)> = places.iter().filter(|p| **p < n).map(|p| cut_at(*p)).collect();
+    Some(
+        values
+            .par_iter()
+            .enumerate()
+            .map(|(row, v)| {
+                let own = ((v - min) as usize, row);
+                cuts.iter().filter(|cut| own >= **cut).count() as u8
+            })
+            .collect(),
+    )
+}
+
+/// Values spanned at most by [`places_reached_in_span`].
+const SMALL_SPAN: usize = 1 << 16;
+/// Rows counted together in [`places_reached_in_span`].
+const SPAN_RANGE: usize = 1 << 18;
+
 /// Rows counted together in [`places_reached`].
 const RANGE: usize = 1 << 16;
 
@@ -172,7 +241,47 @@ mod tests {
         }
     }
 
+    /// [`places_reached`] of whole numbers as `f64` keys, as scores rank them.
+    fn reached_as_floats(values: &[i64], places: &[usize]) -> Vec<u8> {
+        places_reached(
+            values.len(),
+            |row| ascending_key(values[row] as f64),
+            None,
+            places,
+        )
+    }
+
+    #[test]
+    fn counting_a_span_agrees_with_selection_over_several_ranges() {
+        // Few values over several ranges of rows: every cut falls among thousands of ties.
+        let n = 3 * SPAN_RANGE + 12_345;
+        let values: Vec<i64> = (0..n as i64).map(|i| (i * 2_654_435_761) % 7 - 3).collect();
+        let places = [0, 1, SPAN_RANGE - 1, SPAN_RANGE, n / 3, n / 2, n - 1, n];
+        let counted = places_reached_in_span(&values, &places).expect("a span of 7");
+        assert_eq!(counted, reached_as_floats(&values, &places));
+    }
+
+    #[test]
+    fn wide_or_inexact_spans_are_left_to_selection() {
+        let wide = [0, SMALL_SPAN as i64];
+        assert!(places_reached_in_span(&wide, &[1]).is_none());
+        assert!(places_reached_in_span(&[0, SMALL_SPAN as i64 - 1], &[1]).is_some());
+        assert!(places_reached_in_span(&[(1 << 53) + 1, (1 << 53) + 2], &[1]).is_none());
+        assert!(places_reached_in_span(&[], &[0]).is_none());
+    }
+
     proptest! {
+        #[test]
+        fn counting_a_span_agrees_with_selection(
+            values in prop::collection::vec(-4i64..6, 1..300),
+            raw_places in prop::collection::vec(0usize..320, 0..6),
+        ) {
+            let mut places = raw_places;
+            places.sort_unstable();
+            let counted = places_reached_in_span(&values, &places).expect("a span of 10");
+            prop_assert_eq!(counted, reached_as_floats(&values, &places));
+        }
+
         #[test]
         fn selection_agrees_with_a_full_sort(
             values in prop::collection::vec(0u64..6, 1..300),

@@ -233,11 +233,18 @@ fn score_measure(
 /// Rank binning: the bin of each value's first rank (see [`first_ranks`]) and the cut points
 /// on ranks, found by selection: an integer rank `r = place + 1` is above a cut point `c`
 /// exactly when `place ≥ floor(c)`, so only the places at the cuts are needed, not a sort.
+/// Whole numbers spanning few values (recency in days, frequency) are counted instead.
 fn rank_bins(values: &Numbers<'_>, bins: usize) -> (Vec<u8>, Vec<f64>) {
     let cuts = rank_cut_points(values.len(), bins);
     let places: Vec<usize> = cuts.iter().map(|c| c.floor() as usize).collect();
-    let key = |row: usize| ranking::ascending_key(values.get(row));
-    let reached = ranking::places_reached(values.len(), key, None, &places);
+    let in_span = match values {
+        Numbers::I64(ints) => ranking::places_reached_in_span(ints, &places),
+        _ => None,
+    };
+    let reached = in_span.unwrap_or_else(|| {
+        let key = |row: usize| ranking::ascending_key(values.get(row));
+        ranking::places_reached(values.len(), key, None, &places)
+    });
     (reached.into_iter().map(|above| 1 + above).collect(), cuts)
 }
 
