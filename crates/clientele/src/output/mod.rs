@@ -321,11 +321,10 @@ fn write_parquet(frame: &mut DataFrame, writer: impl Write) -> PolarsResult<()> 
 }
 
 /// Whether a column chunk is 64-bit integer values (ids, timestamps) without nulls, each above
-/// the one before: polars
-/// would hash them all to find no dictionary worth keeping and write them plain. Delta-encoded
-/// (`DELTA_BINARY_PACKED`, which every Parquet reader decodes), consecutive ids take a few bytes
-/// per 128 rows: at 5M customers the id column shrank from about 5 MB to almost nothing and the
-/// table was encoded 0.07-0.10 s sooner.
+/// the one before: polars would hash them all to find no dictionary worth keeping and write them
+/// plain. Delta-encoded (`DELTA_BINARY_PACKED`, which every Parquet reader decodes), consecutive
+/// ids take a few bytes per 128 rows: at 5M customers the id column shrank from about 5 MB to
+/// almost nothing and the table was encoded 0.07-0.10 s sooner.
 fn increasing_integers(array: &dyn polars_arrow::array::Array) -> bool {
     use polars_arrow::array::PrimitiveArray;
     let Some(ints) = array.as_any().downcast_ref::<PrimitiveArray<i64>>() else {
